@@ -1,0 +1,97 @@
+# netsim — see README.md.  `make` builds build/netsim; `make test` runs every test
+# through prove; `make up` installs what is missing, builds, and brings up 3node.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+PKGS     := libnl-3.0 libnl-route-3.0 libcap libseccomp libarchive
+# Debian packages needed to build and test (installed by `make deps` / .ci/run).
+DEB_DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcap-dev \
+            libseccomp-dev libarchive-dev iproute2 perl ca-certificates
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
+            -D_GNU_SOURCE -Iruntime -Inetsim $(PKG_CFLAGS) $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS)
+LDFLAGS  += $(SANFLAGS)
+
+RUNTIME_SRC := $(wildcard runtime/*.c)
+NETSIM_SRC  := $(filter-out netsim/main.c,$(wildcard netsim/*.c))
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
+NETSIM_OBJ  := $(NETSIM_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
+
+.PHONY: all rootfs test unit-test asan up deps install uninstall clean check-deps
+all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN)
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
+
+$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libruntime.a: $(RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libnetsim.a: $(NETSIM_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/netsim: $(BUILD)/obj/netsim/main.o $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/libruntime.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+
+# The default rootfs, from Debian packages (apt-get download), unpacked with libarchive.
+rootfs: $(ROOTFS_TAR)
+$(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh $(wildcard rootfs/meshlite/*)
+	BUILD=$(BUILD) sh rootfs/build-meshlite.sh
+
+unit-test: all
+	prove -e '' $(UNIT_BIN)
+
+# Integration tests need root; they use $(BUILD)/netsim and the meshlite rootfs.
+test: all rootfs
+	NETSIM=$(abspath $(BUILD)/netsim) NETSIM_BUILD=$(abspath $(BUILD)) \
+	  prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/integration/*.t))
+
+# The whole test suite built with AddressSanitizer + UBSan (separate build dir).
+asan:
+	$(MAKE) BUILD=build-asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	  CFLAGS="-O1 -g" test
+
+deps:
+	@if ! pkg-config --exists $(PKGS) || ! command -v prove >/dev/null; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_DEPS); \
+	fi
+
+up: deps
+	$(MAKE) all rootfs
+	-$(BUILD)/netsim down topologies/3node.conf
+	$(BUILD)/netsim up topologies/3node.conf
+	$(BUILD)/netsim reach -s 3node --timeout 60
+	$(BUILD)/netsim status 3node
+
+install: all rootfs
+	install -D -m 0755 $(BUILD)/netsim $(DESTDIR)$(PREFIX)/bin/netsim
+	install -D -m 0644 $(ROOTFS_TAR) $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/netsim $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,97 @@
+/* Topology files (format: docs/topology.md).  The parser validates the whole file
+ * and reports every error as "FILE:LINE: message"; a topology with any error is
+ * never returned, so nothing is ever created from it. */
+#ifndef NETSIM_TOPO_H
+#define NETSIM_TOPO_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define TOPO_NAME_MAX 12   /* node names: [a-z0-9-]{1,12} */
+#define TOPO_SIM_MAX 16    /* sim names:  [a-z0-9-]{1,16}, not starting with '-' */
+
+/* Link quality; `set` has a TOPO_Q_* bit for each attribute given. */
+enum {
+	TOPO_Q_RATE = 1 << 0,
+	TOPO_Q_DELAY = 1 << 1,
+	TOPO_Q_JITTER = 1 << 2,
+	TOPO_Q_LOSS = 1 << 3,
+	TOPO_Q_DUPLICATE = 1 << 4,
+	TOPO_Q_REORDER = 1 << 5,
+	/* everything that needs sch_netem */
+	TOPO_Q_NETEM = TOPO_Q_DELAY | TOPO_Q_JITTER | TOPO_Q_LOSS | TOPO_Q_DUPLICATE |
+		       TOPO_Q_REORDER,
+};
+
+struct topo_quality {
+	unsigned set;
+	uint64_t rate_bps;
+	uint64_t delay_us;
+	uint64_t jitter_us;
+	uint32_t loss_ppm;
+	uint32_t duplicate_ppm;
+	uint32_t reorder_ppm;
+};
+
+enum topo_backend { TOPO_BACKEND_CONTAINER = 0, TOPO_BACKEND_QEMU };
+
+struct topo_node {
+	char name[TOPO_NAME_MAX + 1];
+	unsigned index;          /* 1-based, in file order; derives the default address */
+	int line;
+	char *rootfs;            /* "meshlite" (default), a directory or a tarball path */
+	char *files;             /* optional overlay directory (files=), or NULL */
+	char *init;              /* optional init command (init=), or NULL = /sbin/init */
+	char addr4[48];          /* "10.13.X.Y/32" unless addr= given */
+	char addr6[64];          /* "fd13::X:Y/128"-style ULA unless addr6= given */
+	enum topo_backend backend;
+	unsigned nifaces;        /* how many interfaces links/segments gave this node */
+};
+
+struct topo_endpoint {
+	unsigned node;           /* index into topo.nodes (0-based) */
+	char ifname[IFNAMSIZ];   /* given NODE:IFNAME, or ethN assigned in file order */
+};
+
+struct topo_link {
+	struct topo_endpoint a, b;
+	struct topo_quality quality;
+	int line;
+};
+
+struct topo_segment {
+	char name[IFNAMSIZ];     /* the bridge's name in the switch namespace */
+	struct topo_endpoint *members;
+	unsigned nmembers;
+	struct topo_quality quality;
+	int line;
+};
+
+struct topo {
+	char *path;              /* as given */
+	char sim[TOPO_SIM_MAX + 1];
+	struct topo_node *nodes;
+	unsigned nnodes;
+	struct topo_link *links;
+	unsigned nlinks;
+	struct topo_segment *segments;
+	unsigned nsegments;
+};
+
+/* Parse a file.  On error returns -EINVAL and err->msg holds every error, one per
+ * line ("FILE:LINE: message\n..."), and *t is left empty. */
+int topo_parse_file(const char *path, struct topo *t, struct error *err);
+/* Same from memory; `name` stands for the file name in messages and for the
+ * default sim name. */
+int topo_parse_string(const char *name, const char *text, struct topo *t,
+		      struct error *err);
+void topo_free(struct topo *t);
+
+/* Lookup helpers. */
+int topo_find_node(const struct topo *t, const char *name); /* index or -1 */
+int topo_valid_name(const char *name, unsigned max);         /* [a-z0-9-], no leading '-' */
+
+#endif

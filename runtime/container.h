@@ -1,0 +1,63 @@
+/* The container runtime: one node = one process tree in its own mount, pid, uts,
+ * ipc and net namespaces, on an overlay of a read-only rootfs, with a reduced
+ * capability bounding set and a seccomp filter, running the rootfs's own init as
+ * PID 1.  Knows nothing about topologies or links.
+ *
+ * Life of a node, as seen from the parent:
+ *   container_create()      clone; the child builds its root (overlay, pivot_root,
+ *                           /proc, /sys, /dev, /tmp, /run, hostname) and stops
+ *                           just before exec
+ *   container_wait_ready()  wait for the child to report that it is ready (or its
+ *                           errno + message); the parent can now wire the netns
+ *                           (/proc/PID/ns/net)
+ *   container_start()       tell the child to drop capabilities, install seccomp
+ *                           and execve init; returns once execve succeeded
+ *   container_release()     forget the child (it keeps running, reparented)
+ *   container_destroy()     on any failure: SIGKILL + reap + close
+ * If the parent dies at any point before container_start(), the child sees EOF on
+ * the sync socket and exits, so nothing is left running. */
+#ifndef NETSIM_CONTAINER_H
+#define NETSIM_CONTAINER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct container_config {
+	const char *hostname;     /* also the UTS nodename */
+	const char *rootfs;       /* lower layer (read-only), e.g. from rootfs_resolve() */
+	const char *extra_lower;  /* optional directory layered above rootfs, or NULL */
+	const char *node_dir;     /* per-node dir; upper/, work/, root/ are created in it */
+	const char *console_path; /* init's stdout/stderr (O_APPEND) and /dev/console */
+	char *const *argv;        /* init command line; NULL means {"/sbin/init", NULL} */
+	char *const *envp;        /* init environment; NULL means empty */
+	const char *netns_path;   /* join this existing netns instead of a new one, or NULL */
+};
+
+struct container {
+	pid_t pid;    /* host pid of the node's PID 1, -1 when none */
+	int sync_fd;  /* parent end of the sync socketpair, -1 when closed */
+};
+
+#define CONTAINER_INIT { .pid = -1, .sync_fd = -1 }
+
+int container_create(const struct container_config *cfg, struct container *c,
+		     struct error *err);
+int container_wait_ready(struct container *c, struct error *err);
+int container_start(struct container *c, struct error *err);
+void container_release(struct container *c);
+void container_destroy(struct container *c);
+
+/* Run argv inside the namespaces of the node whose PID 1 is `init_pid` (mnt, pid,
+ * uts, ipc, net; cwd /), with the same capability set and seccomp filter as the
+ * node's init.  stdio is inherited.  Waits for it; *exit_status gets the exit code
+ * (128+signal when killed).  envp NULL means a minimal PATH/HOME/TERM environment. */
+int container_enter(pid_t init_pid, char *const argv[], char *const envp[],
+		    int *exit_status, struct error *err);
+
+/* The capability bounding set every node runs with, as a CapEff-style bitmask
+ * (bit N = capability N), and its names for docs/error messages. */
+uint64_t container_capability_mask(void);
+
+#endif
