@@ -1,0 +1,217 @@
+#include "reach.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netlink.h"
+
+/* Echo payload: lets a reply be matched to its pair even when several netsim
+ * processes ping in the same namespace. */
+struct probe {
+	uint32_t magic;
+	uint32_t src, dst;
+	uint32_t pad;
+	double sent;
+};
+
+#define PROBE_MAGIC 0x6e736d31u /* "nsm1" */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint16_t checksum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* A raw ICMP socket that lives in the node's namespace (a socket keeps the
+ * namespace it was created in). */
+static int open_probe_socket(int netns_fd, struct error *err)
+{
+	int saved = -1;
+	int r = netns_enter(netns_fd, &saved, err);
+	if (r < 0)
+		return r;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int e = errno;
+	r = netns_leave(&saved, err);
+	if (fd < 0)
+		return error_set(err, e, "raw ICMP socket");
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int parse_addr(const char *cidr, struct in_addr *out)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", cidr);
+	buf[strcspn(buf, "/")] = '\0';
+	return inet_pton(AF_INET, buf, out) == 1 ? 0 : -EINVAL;
+}
+
+static void send_probe(int fd, uint16_t ident, unsigned src, unsigned dst,
+		       const struct in_addr *to)
+{
+	struct {
+		struct icmphdr h;
+		struct probe p;
+	} pkt;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.h.type = ICMP_ECHO;
+	pkt.h.un.echo.id = htons(ident);
+	pkt.h.un.echo.sequence = htons((uint16_t)dst);
+	pkt.p = (struct probe){.magic = PROBE_MAGIC, .src = src, .dst = dst, .sent = now_seconds()};
+	pkt.h.checksum = checksum(&pkt, sizeof(pkt));
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = *to};
+	/* Unreachable destinations fail right here (ENETUNREACH): that is an answer
+	 * for this round, not an error. */
+	(void)sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+static void drain_replies(int fd, unsigned src, uint16_t ident, unsigned n,
+			  struct reach_result *res)
+{
+	uint8_t buf[2048];
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		if (len < 0)
+			return;
+		if ((size_t)len < sizeof(struct iphdr))
+			continue;
+		const struct iphdr *ip = (const void *)buf;
+		size_t hl = (size_t)ip->ihl * 4;
+		if ((size_t)len < hl + sizeof(struct icmphdr) + sizeof(struct probe))
+			continue;
+		const struct icmphdr *h = (const void *)(buf + hl);
+		struct probe p;
+		memcpy(&p, buf + hl + sizeof(*h), sizeof(p));
+		if (h->type != ICMP_ECHOREPLY || ntohs(h->un.echo.id) != ident ||
+		    p.magic != PROBE_MAGIC || p.src != src || p.dst >= n)
+			continue;
+		size_t k = (size_t)src * n + p.dst;
+		if (!res->reached[k]) {
+			res->reached[k] = true;
+			res->rtt_ms[k] = (now_seconds() - p.sent) * 1000.0;
+			res->pairs_ok++;
+		}
+	}
+}
+
+int reach_run(const struct reach_node *nodes, unsigned n, double timeout, double interval,
+	      struct reach_result *res, struct error *err)
+{
+	memset(res, 0, sizeof(*res));
+	res->n = n;
+	res->pairs = n > 1 ? n * (n - 1) : 0;
+	res->reached = calloc((size_t)n * n + 1, sizeof(*res->reached));
+	res->rtt_ms = calloc((size_t)n * n + 1, sizeof(*res->rtt_ms));
+	struct in_addr *addrs = calloc(n + 1, sizeof(*addrs));
+	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
+	int r = 0;
+	if (!res->reached || !res->rtt_ms || !addrs || !pfds) {
+		r = error_set(err, ENOMEM, "reach");
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++)
+		pfds[i].fd = -1;
+	for (unsigned i = 0; i < n; i++) {
+		if (parse_addr(nodes[i].addr4, &addrs[i]) < 0) {
+			r = error_setmsg(err, EINVAL, "node %s: bad address %s", nodes[i].name,
+					 nodes[i].addr4);
+			goto out;
+		}
+		int fd = open_probe_socket(nodes[i].netns_fd, err);
+		if (fd < 0) {
+			r = error_prefix(err, "node %s", nodes[i].name);
+			goto out;
+		}
+		pfds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
+	}
+	uint16_t ident = (uint16_t)(getpid() & 0xffff);
+	double start = now_seconds(), deadline = start + timeout;
+	while (res->pairs_ok < res->pairs) {
+		double round_end = now_seconds() + interval;
+		for (unsigned s = 0; s < n; s++)
+			for (unsigned d = 0; d < n; d++)
+				if (s != d && !res->reached[(size_t)s * n + d])
+					send_probe(pfds[s].fd, ident, s, d, &addrs[d]);
+		for (;;) {
+			double now = now_seconds();
+			double until = round_end < deadline ? round_end : deadline;
+			if (now >= until || res->pairs_ok == res->pairs)
+				break;
+			int ms = (int)((until - now) * 1000.0) + 1;
+			if (poll(pfds, n, ms) < 0 && errno != EINTR) {
+				r = error_set(err, errno, "poll");
+				goto out;
+			}
+			for (unsigned s = 0; s < n; s++)
+				if (pfds[s].revents & POLLIN)
+					drain_replies(pfds[s].fd, s, ident, n, res);
+		}
+		if (now_seconds() >= deadline)
+			break;
+	}
+	res->seconds = now_seconds() - start;
+out:
+	for (unsigned i = 0; pfds && i < n; i++)
+		if (pfds[i].fd >= 0)
+			close(pfds[i].fd);
+	free(pfds);
+	free(addrs);
+	if (r < 0)
+		reach_result_free(res);
+	return r;
+}
+
+void reach_print_matrix(FILE *out, const struct reach_node *nodes,
+			const struct reach_result *res)
+{
+	unsigned n = res->n, w = 4;
+	for (unsigned i = 0; i < n; i++)
+		if (strlen(nodes[i].name) + 1 > w)
+			w = (unsigned)strlen(nodes[i].name) + 1;
+	fprintf(out, "%-*s", (int)w, "from\\to");
+	for (unsigned d = 0; d < n; d++)
+		fprintf(out, " %*s", (int)w, nodes[d].name);
+	fputc('\n', out);
+	for (unsigned s = 0; s < n; s++) {
+		fprintf(out, "%-*s", (int)w, nodes[s].name);
+		for (unsigned d = 0; d < n; d++) {
+			const char *mark = s == d ? "." : res->reached[(size_t)s * n + d] ? "ok" : "--";
+			fprintf(out, " %*s", (int)w, mark);
+		}
+		fputc('\n', out);
+	}
+}
+
+void reach_result_free(struct reach_result *res)
+{
+	free(res->reached);
+	free(res->rtt_ms);
+	res->reached = NULL;
+	res->rtt_ms = NULL;
+}

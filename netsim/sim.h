@@ -1,0 +1,39 @@
+/* A whole sim: bring it up from a parsed topology, tear it down, find it. */
+#ifndef NETSIM_SIM_H
+#define NETSIM_SIM_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "topo.h"
+
+struct up_options {
+	bool quiet;          /* no per-node summary lines */
+};
+
+/* Create every node, link and segment of `t`.  All or nothing: on any failure
+ * (or SIGINT/SIGTERM) everything created so far is removed again. */
+int sim_up(const struct topo *t, const struct up_options *opt, struct error *err);
+
+/* Remove everything of SIM.  Idempotent; works from whatever `up` left behind,
+ * even when it was killed half-way.  A sim that does not exist is not an error. */
+int sim_down(const char *sim, struct error *err);
+
+/* Names of the sims that have a state directory (sorted); free with sim_names_free. */
+int sim_names(char ***names, unsigned *count, struct error *err);
+void sim_names_free(char **names, unsigned count);
+
+/* The sim a command means: `given` when set (must exist), else the only running
+ * sim; an error names the running sims when there are several. */
+int sim_pick(const char *given, char *out, size_t len, struct error *err);
+
+/* Host pid of NODE's PID 1 in SIM, verified against pid reuse. */
+int sim_node_pid(const char *sim, const char *node, pid_t *pid, struct error *err);
+
+/* Parse the copy of the topology that SIM was started from. */
+int sim_topology(const char *sim, struct topo *t, struct error *err);
+
+/* Node names of SIM from its state directory (works for half-built sims too). */
+int sim_node_dirs(const char *sim, char ***names, unsigned *count, struct error *err);
+
+#endif

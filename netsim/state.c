@@ -1,0 +1,270 @@
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+const char *state_run_dir(void)
+{
+	return env_or("NETSIM_RUN_DIR", "/run/netsim");
+}
+
+const char *state_netns_dir(void)
+{
+	return env_or("NETSIM_NETNS_DIR", "/run/netns");
+}
+
+const char *state_cache_dir(void)
+{
+	return env_or("NETSIM_CACHE_DIR", "/var/lib/netsim/cache");
+}
+
+static int path_printf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int path_printf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf)
+{
+	if (leaf)
+		return path_printf(buf, len, "%s/%s/%s", state_run_dir(), sim, leaf);
+	return path_printf(buf, len, "%s/%s", state_run_dir(), sim);
+}
+
+int state_node_path(char *buf, size_t len, const char *sim, const char *node, const char *leaf)
+{
+	if (leaf)
+		return path_printf(buf, len, "%s/%s/nodes/%s/%s", state_run_dir(), sim, node, leaf);
+	return path_printf(buf, len, "%s/%s/nodes/%s", state_run_dir(), sim, node);
+}
+
+int state_netns_path(char *buf, size_t len, const char *sim, const char *node)
+{
+	/* '.' is in neither sim nor node names, so SIM.sw never clashes with a node. */
+	if (node)
+		return path_printf(buf, len, "%s/%s-%s", state_netns_dir(), sim, node);
+	return path_printf(buf, len, "%s/%s.sw", state_netns_dir(), sim);
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int state_lock(const char *sim, int *fd, struct error *err)
+{
+	char dir[4096], path[4096];
+	int r;
+	if (state_sim_path(dir, sizeof(dir), sim, NULL) < 0 ||
+	    state_sim_path(path, sizeof(path), sim, "lock") < 0)
+		return error_set(err, ENAMETOOLONG, "sim %s", sim);
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return error_set(err, -r, "create %s", dir);
+	cleanup_close int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0)
+		return error_set(err, errno, "open %s", path);
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return error_setmsg(err, EBUSY,
+					    "sim %s is being changed by another netsim process", sim);
+		return error_set(err, errno, "lock %s", path);
+	}
+	*fd = steal_fd(&lfd);
+	return 0;
+}
+
+int state_write(const char *path, const struct state *s, struct error *err)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return error_set(err, ENAMETOOLONG, "%s", path);
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return error_set(err, errno, "write %s", tmp);
+	fprintf(f, "netsim-state 1\nsim %s\ntopology %s\ncreated %lld\n", s->sim,
+		s->topology, s->created);
+	for (unsigned i = 0; i < s->nnodes; i++) {
+		const struct state_node *n = &s->nodes[i];
+		fprintf(f, "node %s %d %llu %s %s %s\n", n->name, (int)n->pid, n->starttime,
+			n->addr4[0] ? n->addr4 : "-", n->addr6[0] ? n->addr6 : "-",
+			n->rootfs[0] ? n->rootfs : "-");
+	}
+	int failed = ferror(f);
+	if (fclose(f) != 0 || failed) {
+		int e = errno ? errno : EIO;
+		unlink(tmp);
+		return error_set(err, e, "write %s", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return error_set(err, e, "rename %s", path);
+	}
+	return 0;
+}
+
+static void copy_field(char *dst, size_t len, const char *src)
+{
+	if (strcmp(src, "-") == 0)
+		src = "";
+	snprintf(dst, len, "%s", src);
+}
+
+int state_read(const char *path, struct state *s, struct error *err)
+{
+	memset(s, 0, sizeof(*s));
+	cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f)
+		return error_set(err, errno, "read %s", path);
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0;
+	while (getline(&line, &cap, f) > 0) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		char key[32];
+		int off = 0;
+		if (sscanf(line, "%31s %n", key, &off) != 1)
+			continue;
+		const char *rest = line + off;
+		if (lineno == 1) {
+			if (strcmp(line, "netsim-state 1") != 0)
+				goto bad;
+		} else if (strcmp(key, "sim") == 0) {
+			snprintf(s->sim, sizeof(s->sim), "%s", rest);
+		} else if (strcmp(key, "topology") == 0) {
+			snprintf(s->topology, sizeof(s->topology), "%s", rest);
+		} else if (strcmp(key, "created") == 0) {
+			s->created = atoll(rest);
+		} else if (strcmp(key, "node") == 0) {
+			char name[64], a4[64], a6[80];
+			int pid;
+			unsigned long long start;
+			int roff = 0;
+			if (sscanf(rest, "%63s %d %llu %63s %79s %n", name, &pid, &start, a4, a6,
+				   &roff) != 5 || !rest[roff])
+				goto bad;
+			struct state_node *nodes =
+				realloc(s->nodes, (s->nnodes + 1) * sizeof(*s->nodes));
+			if (!nodes) {
+				state_free(s);
+				return error_set(err, ENOMEM, "read %s", path);
+			}
+			s->nodes = nodes;
+			struct state_node *n = &s->nodes[s->nnodes++];
+			memset(n, 0, sizeof(*n));
+			copy_field(n->name, sizeof(n->name), name);
+			n->pid = pid;
+			n->starttime = start;
+			copy_field(n->addr4, sizeof(n->addr4), a4);
+			copy_field(n->addr6, sizeof(n->addr6), a6);
+			copy_field(n->rootfs, sizeof(n->rootfs), rest + roff);
+		} else {
+			goto bad;
+		}
+	}
+	if (lineno == 0)
+		goto bad;
+	return 0;
+bad:
+	state_free(s);
+	return error_setmsg(err, EINVAL, "%s:%d: malformed state file", path, lineno);
+}
+
+void state_free(struct state *s)
+{
+	free(s->nodes);
+	s->nodes = NULL;
+	s->nnodes = 0;
+}
+
+unsigned long long state_proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may contain spaces and parentheses: fields resume after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	unsigned long long start = 0;
+	/* after ") " come fields 3..: state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime cutime cstime priority nice threads
+	 * itrealvalue starttime(22) */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			  "%*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err)
+{
+	char path[4096];
+	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
+		return error_set(err, ENAMETOOLONG, "node %s", node);
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return error_set(err, errno, "write %s", path);
+	fprintf(f, "%d %llu\n", (int)pid, state_proc_starttime(pid));
+	if (fclose(f) != 0)
+		return error_set(err, errno, "write %s", path);
+	return 0;
+}
+
+pid_t state_pidfile_read(const char *sim, const char *node)
+{
+	char path[4096];
+	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
+		return -ENAMETOOLONG;
+	cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	int pid;
+	unsigned long long start;
+	if (fscanf(f, "%d %llu", &pid, &start) != 2 || pid <= 0)
+		return -EINVAL;
+	unsigned long long now = state_proc_starttime(pid);
+	if (now == 0 || now != start)
+		return 0;
+	return pid;
+}

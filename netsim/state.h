@@ -1,0 +1,62 @@
+/* The one place that knows where a running sim keeps its things:
+ *
+ *   /run/netsim/SIM/lock              flock(2) held by `up` and `down`
+ *   /run/netsim/SIM/state             node pids and addresses (written atomically)
+ *   /run/netsim/SIM/topology.conf     copy of the topology the sim was started from
+ *   /run/netsim/SIM/nodes/NODE/       per node: pid, console.log, upper/ work/ root/
+ *   /run/netns/SIM-NODE               the node's network namespace (ip netns exec)
+ *   /run/netns/SIM.sw                 the sim's switch namespace (segment bridges)
+ *
+ * NETSIM_RUN_DIR and NETSIM_NETNS_DIR override the two roots (tests). */
+#ifndef NETSIM_STATE_H
+#define NETSIM_STATE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "topo.h"
+
+const char *state_run_dir(void);
+const char *state_netns_dir(void);
+const char *state_cache_dir(void);  /* rootfs cache: NETSIM_CACHE_DIR or /var/lib/netsim/cache */
+
+/* Build a path; each returns 0 or -ENAMETOOLONG. */
+int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf);
+int state_node_path(char *buf, size_t len, const char *sim, const char *node, const char *leaf);
+int state_netns_path(char *buf, size_t len, const char *sim, const char *node); /* NULL node = switch */
+
+/* Take the sim's lock (creating its directory); *fd keeps it until closed.
+ * Refuses with EBUSY when another netsim holds it. */
+int state_lock(const char *sim, int *fd, struct error *err);
+
+struct state_node {
+	char name[TOPO_NAME_MAX + 1];
+	pid_t pid;                    /* host pid of the node's PID 1, 0 if none */
+	unsigned long long starttime; /* /proc/PID/stat field 22, guards against pid reuse */
+	char addr4[48];
+	char addr6[64];
+	char rootfs[4096];
+};
+
+struct state {
+	char sim[TOPO_SIM_MAX + 1];
+	char topology[4096];          /* absolute path of the topology file */
+	long long created;            /* unix time */
+	struct state_node *nodes;
+	unsigned nnodes;
+};
+
+int state_write(const char *path, const struct state *s, struct error *err);
+int state_read(const char *path, struct state *s, struct error *err);
+void state_free(struct state *s);
+
+/* Node pid files ("PID STARTTIME\n"), written right after the node is cloned. */
+int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err);
+/* Read and verify: returns the pid when that process still is the node's PID 1
+ * (same start time), 0 when it is gone, or a negative errno. */
+pid_t state_pidfile_read(const char *sim, const char *node);
+/* Start time of a process (field 22 of /proc/PID/stat), 0 when gone. */
+unsigned long long state_proc_starttime(pid_t pid);
+
+#endif
