@@ -18,4 +18,10 @@ int rootfs_extract(const char *tarball, const char *dest, struct error *err);
  * cache entry).  On success *out is a malloc'd absolute path. */
 int rootfs_resolve(const char *source, const char *cache_dir, char **out, struct error *err);
 
+/* Remove `path` and everything below it without ever following a symlink (a symlink
+ * is removed, not its target) and without descending into another filesystem (a
+ * mount point below `path` fails with EBUSY rather than emptying the mounted fs).
+ * A missing `path` is success, so teardown can run twice. */
+int rootfs_remove_tree(const char *path, struct error *err);
+
 #endif
