@@ -5,6 +5,7 @@
 #ifndef NETSIM_NETLINK_H
 #define NETSIM_NETLINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -12,18 +13,29 @@
 
 struct net;  /* a connected rtnetlink socket in the caller's netns */
 
+/* Errors carry the kernel's own errno (EEXIST, ENODEV, EPERM, ...), not libnl's
+ * lossy NLE_* codes, and name both ends, e.g.
+ *   "veth n1:eth0 — n2:eth0: File exists"
+ * where n1/n2 are the basenames of the netns bind mounts (/run/netns/n1). */
+
 int net_open(struct net **out, struct error *err);
 void net_close(struct net *n);
 
 /* veth pair: end A called name_a in the netns `ns_a` (an fd), end B in `ns_b`,
- * with the given MACs, both administratively up. */
+ * with the given MACs (NULL: kernel picks one), both administratively up.
+ * One RTM_NEWLINK creates both ends (A up); B is brought up by a second request
+ * from inside ns_b, because the kernel refuses IFF_UP on a peer being created
+ * (ENOTCONN).  If that fails the pair is deleted again.  EEXIST when either
+ * name is taken in its netns. */
 int net_veth_create(struct net *n, int ns_a, const char *name_a, const uint8_t mac_a[6],
 		    int ns_b, const char *name_b, const uint8_t mac_b[6], struct error *err);
 
 /* A bridge called `name` inside netns `ns`, up. */
 int net_bridge_create(struct net *n, int ns, const char *name, struct error *err);
 
-/* Make `ifname` (inside netns `ns`) a port of `bridge` (same netns). */
+/* Make `ifname` (inside netns `ns`) a port of `bridge` (same netns).  ENODEV
+ * when either is missing.  This and the functions below work from a socket
+ * opened inside `ns` (setns there and back: not for multi-threaded callers). */
 int net_bridge_attach(int ns, const char *ifname, const char *bridge, struct error *err);
 
 /* Administrative state of `ifname` inside netns `ns`. */
@@ -31,6 +43,25 @@ int net_link_set_up(int ns, const char *ifname, int up, struct error *err);
 
 /* Delete `ifname` inside netns `ns`; a missing link counts as done. */
 int net_link_delete(int ns, const char *ifname, struct error *err);
+
+/* What `status` shows about one interface. */
+struct net_link_state {
+	int ifindex;
+	unsigned int flags;       /* IFF_*: IFF_UP = admin up, IFF_LOWER_UP = carrier */
+	uint8_t operstate;        /* IF_OPER_* (linux/if.h): IF_OPER_UP, IF_OPER_DOWN, ... */
+	unsigned int mtu;
+	uint8_t mac[6];
+	int master_ifindex;       /* bridge it is a port of; 0 when none */
+	char kind[16];            /* "veth", "bridge", ... or "" */
+};
+
+/* State of `ifname` inside netns `ns`; -ENODEV when there is no such link. */
+int net_link_query(int ns, const char *ifname, struct net_link_state *out,
+		   struct error *err);
+/* 1 when `ifname` exists inside netns `ns`, 0 when not, or -errno. */
+int net_link_exists(int ns, const char *ifname, struct error *err);
+/* "up", "down", "lowerlayerdown", ... for an IF_OPER_* value. */
+const char *net_operstate_name(uint8_t operstate);
 
 /* Network namespaces.  Paths are bind-mount targets such as /run/netns/NAME; the
  * parent directory is prepared like iproute2 does (so `ip netns exec` works). */
@@ -41,5 +72,8 @@ int netns_remove(const char *bind_path, struct error *err);         /* idempoten
 /* Enter `ns_fd`; *saved gets an fd of the current netns for netns_leave(). */
 int netns_enter(int ns_fd, int *saved, struct error *err);
 int netns_leave(int *saved, struct error *err);
+/* A short name for messages: NAME for a netns opened from /run/netns/NAME,
+ * else what /proc/self/fd says ("net:[4026532...]"), else "fd N". */
+void netns_describe(int ns_fd, char *buf, size_t size);
 
 #endif
