@@ -664,6 +664,8 @@ static void print_overview(FILE *f)
 
 static int cmd_help(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		return print_help(current_verb);
 	if (argc > 1) {
 		const struct verb *v = find_verb(argv[1]);
 		if (!v)

@@ -464,12 +464,11 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		sigaction(sigs[s], &old[s], NULL);
 
 	if (r == 0) {
-		for (unsigned i = 0; i < t->nnodes; i++)
-			container_release(&runs[i].c);
-		if (!opt || !opt->quiet) {
-			for (unsigned i = 0; i < t->nnodes; i++)
+		for (unsigned i = 0; i < t->nnodes; i++) {
+			if (!opt || !opt->quiet)
 				printf("%-12s pid %-8d %-18s %s\n", t->nodes[i].name,
 				       (int)runs[i].c.pid, t->nodes[i].addr4, runs[i].source);
+			container_release(&runs[i].c);
 		}
 		printf("sim %s up: %u nodes, %u links, %u segments in %.2f s\n", t->sim,
 		       t->nnodes, t->nlinks, t->nsegments, now_seconds() - started);
