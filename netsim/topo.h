@@ -49,6 +49,10 @@ struct topo_node {
 	char addr6[64];          /* "fd13::X:Y/128"-style ULA unless addr6= given */
 	enum topo_backend backend;
 	unsigned nifaces;        /* how many interfaces links/segments gave this node */
+	/* backend=qemu only; 0/NULL = the backend's default */
+	uint64_t qemu_mem_mib;   /* mem= ("512M", "2G"; a bare number is MiB) */
+	unsigned qemu_cpus;      /* cpus= (1..1024) */
+	char *qemu_kernel;       /* kernel= (path) */
 };
 
 struct topo_endpoint {
