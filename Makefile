@@ -56,6 +56,17 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libnetsim.a $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 
+# --- test_container's helper (runtime/container owner) --------------------------
+# static_init is the whole rootfs of test_container's nodes, so it must be static
+# (libc.a from libc6-dev).  Built without $(CFLAGS): no pkg-config flags, and no
+# sanitizers (they do not link statically).
+$(BUILD)/tests/static_init: tests/unit/static_init.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+
+$(BUILD)/tests/test_container: $(BUILD)/tests/static_init
+# --- end of test_container's helper -------------------------------------------
+
 # The default rootfs, from Debian packages (apt-get download), unpacked with libarchive.
 rootfs: $(ROOTFS_TAR)
 $(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh $(wildcard rootfs/meshlite/*)

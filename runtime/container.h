@@ -15,7 +15,18 @@
  *   container_release()     forget the child (it keeps running, reparented)
  *   container_destroy()     on any failure: SIGKILL + reap + close
  * If the parent dies at any point before container_start(), the child sees EOF on
- * the sync socket and exits, so nothing is left running. */
+ * the sync socket and exits, so nothing is left running.
+ *
+ * container_create() returns right after clone without waiting, so many nodes can
+ * be built in parallel: create all, then wait_ready all, then start all.  When
+ * container_wait_ready() or container_start() fail they have already killed and
+ * reaped the child (c->pid == -1); container_destroy() stays safe to call.  The
+ * child closes every inherited descriptor except its sync socket, resets signal
+ * handlers and mask, and calls setsid(); init starts with umask 022, stdin
+ * /dev/null, stdout/stderr the console log.  Programs that open /dev/console
+ * without O_APPEND write from offset 0 of the console log file.
+ * Not for multi-threaded callers (the child of a fork-style clone must not meet
+ * a lock held by another thread). */
 #ifndef NETSIM_CONTAINER_H
 #define NETSIM_CONTAINER_H
 
@@ -52,12 +63,18 @@ void container_destroy(struct container *c);
 /* Run argv inside the namespaces of the node whose PID 1 is `init_pid` (mnt, pid,
  * uts, ipc, net; cwd /), with the same capability set and seccomp filter as the
  * node's init.  stdio is inherited.  Waits for it; *exit_status gets the exit code
- * (128+signal when killed).  envp NULL means a minimal PATH/HOME/TERM environment. */
+ * (128+signal when killed).  envp NULL means a minimal PATH/HOME/TERM environment;
+ * argv[0] without '/' is searched in envp's PATH.  The caller's own namespaces are
+ * not touched (an intermediate process joins them); SIGINT/SIGQUIT are ignored by
+ * the caller while waiting, like system(3).  Returns <0 with a message when the
+ * namespaces cannot be joined or the command cannot be executed. */
 int container_enter(pid_t init_pid, char *const argv[], char *const envp[],
 		    int *exit_status, struct error *err);
 
 /* The capability bounding set every node runs with, as a CapEff-style bitmask
  * (bit N = capability N), and its names for docs/error messages. */
 uint64_t container_capability_mask(void);
+/* NULL-terminated names of the kept capabilities ("CAP_CHOWN", ...). */
+const char *const *container_capability_names(void);
 
 #endif

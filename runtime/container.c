@@ -1,0 +1,541 @@
+/* Node lifecycle: clone into new namespaces, build the root, wait for the go,
+ * drop privileges, exec init.  The parent and the child walk through a fixed
+ * sequence of messages on a SOCK_SEQPACKET socketpair:
+ *
+ *   child  -> parent   SYNC_READY     root built, blocked before exec
+ *   parent -> child    SYNC_GO        drop privileges and execve
+ *   child  -> parent   SYNC_ERROR     any step failed: errno + message, then _exit
+ *
+ * The child's end is close-on-exec, so a successful execve shows up in the parent
+ * as EOF.  EOF in the child (the parent died or gave up) makes it exit quietly. */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "mounts.h"
+#include "security.h"
+
+enum sync_type {
+	SYNC_READY = 1,
+	SYNC_GO,
+	SYNC_ERROR,
+};
+
+struct sync_message {
+	uint32_t type;    /* enum sync_type */
+	int32_t errnum;   /* SYNC_ERROR: positive errno */
+	char text[sizeof(((struct error *)0)->msg)];
+};
+
+/* Everything the child needs, prepared by the parent; the child sees it in its
+ * copy-on-write copy of the parent's memory. */
+struct child_args {
+	const struct container_config *cfg;
+	const struct overlay_plan *overlay;
+	char *const *argv;
+	char *const *envp;
+	int sync_fd;
+	int netns_fd; /* -1 for a new netns */
+};
+
+static int sync_send(int fd, enum sync_type type, const struct error *err)
+{
+	struct sync_message msg = { .type = type };
+	size_t len = offsetof(struct sync_message, text);
+	if (err) {
+		msg.errnum = err->errnum > 0 ? err->errnum : EINVAL;
+		snprintf(msg.text, sizeof(msg.text), "%s", err->msg);
+		len += strlen(msg.text) + 1;
+	}
+	ssize_t n;
+	do
+		n = send(fd, &msg, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/* Returns the message length, 0 on EOF, or -errno. */
+static ssize_t sync_receive(int fd, struct sync_message *msg)
+{
+	ssize_t n;
+	memset(msg, 0, sizeof(*msg));
+	do
+		n = recv(fd, msg, sizeof(*msg), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n > 0 && (size_t)n < offsetof(struct sync_message, text))
+		return -EPROTO;
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	return n;
+}
+
+/* ---- child side ------------------------------------------------------------ */
+
+/* The child starts as a copy of the parent: it must not keep the parent's other
+ * descriptors (another node's sync socket held here would hide that node's EOF,
+ * a lock file would stay locked) nor run the parent's signal handlers. */
+static void child_reset_process_state(int keep_a, int keep_b)
+{
+	int low = keep_a < keep_b ? keep_a : keep_b;
+	int high = keep_a < keep_b ? keep_b : keep_a;
+	unsigned int next = 3;
+	if (low >= 3) {
+		if ((unsigned int)low > next)
+			close_range(next, (unsigned int)low - 1, 0);
+		next = (unsigned int)low + 1;
+	}
+	if (high >= 3 && high != low) {
+		if ((unsigned int)high > next)
+			close_range(next, (unsigned int)high - 1, 0);
+		next = (unsigned int)high + 1;
+	}
+	close_range(next, ~0U, 0);
+
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL); /* fails harmlessly for KILL, STOP, RT internals */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* Out of the caller's session: a Ctrl-C meant for `netsim up` must not reach
+	 * a node's init. */
+	setsid();
+	umask(0);
+}
+
+static int child_set_hostname(const char *hostname, struct error *err)
+{
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		return error_set(err, errno, "sethostname %s", hostname);
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir /etc");
+	cleanup_close int fd = open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return error_set(err, errno, "open /etc/hostname");
+	char line[80];
+	int len = snprintf(line, sizeof(line), "%s\n", hostname);
+	if (write(fd, line, (size_t)len) != len)
+		return error_set(err, errno ? errno : EIO, "write /etc/hostname");
+	return 0;
+}
+
+static int child_redirect_stdio(int console_fd, struct error *err)
+{
+	cleanup_close int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0)
+		return error_set(err, errno, "open /dev/null");
+	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(console_fd, STDOUT_FILENO) < 0 ||
+	    dup2(console_fd, STDERR_FILENO) < 0)
+		return error_set(err, errno, "redirect stdio to the console log");
+	return 0;
+}
+
+/* Steps up to SYNC_READY, in order. */
+static int child_build_root(const struct child_args *a, struct error *err)
+{
+	const struct container_config *cfg = a->cfg;
+	int rc;
+
+	if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0)
+		return error_set(err, errno, "join network namespace %s", cfg->netns_path);
+	if (a->netns_fd >= 0)
+		close(a->netns_fd);
+
+	cleanup_close int console_fd = open(cfg->console_path,
+					    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (console_fd < 0)
+		return error_set(err, errno, "open console log %s", cfg->console_path);
+
+	if ((rc = mounts_enter_overlay_root(a->overlay, console_fd, err)) < 0 ||
+	    (rc = mounts_populate_root(err)) < 0 ||
+	    (rc = child_set_hostname(cfg->hostname, err)) < 0 ||
+	    (rc = child_redirect_stdio(console_fd, err)) < 0)
+		return rc;
+	return 0;
+}
+
+__attribute__((noreturn)) static void child_main(const struct child_args *a)
+{
+	struct error err = { 0 };
+	int fd = a->sync_fd;
+
+	child_reset_process_state(fd, a->netns_fd);
+
+	if (child_build_root(a, &err) < 0) {
+		error_prefix(&err, "node %s", a->cfg->hostname);
+		sync_send(fd, SYNC_ERROR, &err);
+		_exit(1);
+	}
+	if (sync_send(fd, SYNC_READY, NULL) < 0)
+		_exit(0);
+
+	struct sync_message msg;
+	ssize_t n = sync_receive(fd, &msg);
+	if (n <= 0 || msg.type != SYNC_GO)
+		_exit(0); /* parent gone or gave up: leave quietly */
+
+	if (security_apply(&err) < 0) {
+		error_prefix(&err, "node %s", a->cfg->hostname);
+		sync_send(fd, SYNC_ERROR, &err);
+		_exit(1);
+	}
+	umask(022);
+	execve(a->argv[0], a->argv, a->envp);
+	error_set(&err, errno, "node %s: execve %s", a->cfg->hostname, a->argv[0]);
+	sync_send(fd, SYNC_ERROR, &err);
+	_exit(127);
+}
+
+/* ---- parent side ----------------------------------------------------------- */
+
+static void describe_wait_status(int status, char *buf, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, size, "stopped (status 0x%x)", status);
+}
+
+static int validate_config(const struct container_config *cfg, struct error *err)
+{
+	if (!cfg->hostname || !cfg->rootfs || !cfg->node_dir || !cfg->console_path)
+		return error_setmsg(err, EINVAL,
+				    "container: hostname, rootfs, node_dir and console_path are required");
+	size_t len = strlen(cfg->hostname);
+	if (len == 0 || len > 64)
+		return error_setmsg(err, EINVAL, "container: hostname '%s' must be 1..64 characters",
+				    cfg->hostname);
+	if (cfg->argv && !cfg->argv[0])
+		return error_setmsg(err, EINVAL, "container %s: empty init command", cfg->hostname);
+	return 0;
+}
+
+int container_create(const struct container_config *cfg, struct container *c,
+		     struct error *err)
+{
+	static char *const default_argv[] = { "/sbin/init", NULL };
+	static char *const empty_envp[] = { NULL };
+	int rc;
+
+	c->pid = -1;
+	c->sync_fd = -1;
+	if ((rc = validate_config(cfg, err)) < 0)
+		return rc;
+	/* compiled once in the parent; every child inherits the program */
+	if ((rc = security_prepare(err)) < 0)
+		return rc;
+
+	struct overlay_plan overlay;
+	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir, err)) < 0)
+		return error_prefix(err, "container %s", cfg->hostname);
+
+	cleanup_close int netns_fd = -1;
+	if (cfg->netns_path) {
+		netns_fd = open(cfg->netns_path, O_RDONLY | O_CLOEXEC);
+		if (netns_fd < 0) {
+			rc = error_set(err, errno, "container %s: open netns %s", cfg->hostname,
+				       cfg->netns_path);
+			goto out;
+		}
+	}
+
+	int sync_pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) {
+		rc = error_set(err, errno, "container %s: socketpair", cfg->hostname);
+		goto out;
+	}
+
+	struct child_args args = {
+		.cfg = cfg,
+		.overlay = &overlay,
+		.argv = cfg->argv ? cfg->argv : default_argv,
+		.envp = cfg->envp ? cfg->envp : empty_envp,
+		.sync_fd = sync_pair[1],
+		.netns_fd = netns_fd,
+	};
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	if (netns_fd < 0)
+		flags |= CLONE_NEWNET;
+
+	/* A fork-style clone (no new stack): the child is PID 1 of the new pid
+	 * namespace and continues right here on its copy of our stack. */
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	if (pid == 0)
+		child_main(&args);
+	int clone_errno = errno;
+	close(sync_pair[1]);
+	if (pid < 0) {
+		close(sync_pair[0]);
+		rc = error_set(err, clone_errno, "container %s: clone", cfg->hostname);
+		goto out;
+	}
+	c->pid = pid;
+	c->sync_fd = sync_pair[0];
+	rc = 0;
+out:
+	overlay_plan_free(&overlay);
+	return rc;
+}
+
+/* After the child reported failure or vanished: reap it and describe it. */
+static int fail_and_destroy(struct container *c, const struct sync_message *msg,
+			    ssize_t received, const char *step, struct error *err)
+{
+	int rc;
+	if (received > 0 && msg->type == SYNC_ERROR) {
+		rc = error_setmsg(err, msg->errnum > 0 ? msg->errnum : EINVAL, "%s", msg->text);
+	} else if (received == 0) {
+		int status = 0;
+		char what[96] = "vanished";
+		pid_t pid = c->pid;
+		if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+			describe_wait_status(status, what, sizeof(what));
+			c->pid = -1;
+		}
+		rc = error_setmsg(err, ECHILD, "container process %d %s while %s", (int)pid, what, step);
+	} else if (received < 0) {
+		rc = error_set(err, (int)-received, "container process %d: read sync socket while %s",
+			       (int)c->pid, step);
+	} else {
+		rc = error_setmsg(err, EPROTO, "container process %d: unexpected sync message %u while %s",
+				  (int)c->pid, msg->type, step);
+	}
+	container_destroy(c);
+	return rc;
+}
+
+int container_wait_ready(struct container *c, struct error *err)
+{
+	if (c->pid <= 0 || c->sync_fd < 0)
+		return error_setmsg(err, EINVAL, "container_wait_ready: no container being created");
+	struct sync_message msg;
+	ssize_t n = sync_receive(c->sync_fd, &msg);
+	if (n > 0 && msg.type == SYNC_READY)
+		return 0;
+	return fail_and_destroy(c, &msg, n, "setting up", err);
+}
+
+int container_start(struct container *c, struct error *err)
+{
+	if (c->pid <= 0 || c->sync_fd < 0)
+		return error_setmsg(err, EINVAL, "container_start: no container waiting to start");
+	int rc = sync_send(c->sync_fd, SYNC_GO, NULL);
+	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
+		error_set(err, -rc, "container process %d: send go", (int)c->pid);
+		container_destroy(c);
+		return rc;
+	}
+	/* on EPIPE the child is gone: the receive below sees EOF and reports it */
+	struct sync_message msg;
+	ssize_t n = sync_receive(c->sync_fd, &msg);
+	if (n == 0 && rc == 0) {
+		/* EOF: the close-on-exec sync fd went away in a successful execve */
+		close(c->sync_fd);
+		c->sync_fd = -1;
+		return 0;
+	}
+	return fail_and_destroy(c, &msg, n, "starting init", err);
+}
+
+void container_release(struct container *c)
+{
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	c->sync_fd = -1;
+	c->pid = -1;
+}
+
+void container_destroy(struct container *c)
+{
+	if (c->pid > 0) {
+		/* SIGKILL of a pid namespace's init takes every process in it along */
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	c->pid = -1;
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	c->sync_fd = -1;
+}
+
+uint64_t container_capability_mask(void)
+{
+	return security_capability_mask();
+}
+
+const char *const *container_capability_names(void)
+{
+	return security_capability_names();
+}
+
+/* ---- entering a running node ----------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int nstype;
+} entered_namespaces[] = {
+	/* mnt last: after it, /proc/PID paths would resolve inside the node */
+	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+	{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+};
+#define ENTERED_COUNT (sizeof(entered_namespaces) / sizeof(entered_namespaces[0]))
+
+/* The command's process: inside the node's pid namespace.  Never returns. */
+__attribute__((noreturn)) static void enter_exec(int report_fd, char *const argv[],
+						 char *const envp[],
+						 const struct sigaction *caller_sigint,
+						 const struct sigaction *caller_sigquit)
+{
+	struct error err = { 0 };
+	extern char **environ;
+
+	sigaction(SIGINT, caller_sigint, NULL);
+	sigaction(SIGQUIT, caller_sigquit, NULL);
+	if (chdir("/") < 0) {
+		error_set(&err, errno, "chdir / inside the node");
+		goto fail;
+	}
+	if (security_apply(&err) < 0)
+		goto fail;
+	/* the caller's other descriptors stay out of the node */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* execvp searches the PATH of `environ`, and that must be the node's */
+	environ = (char **)envp;
+	execvp(argv[0], argv);
+	error_set(&err, errno, "execute %s inside the node", argv[0]);
+fail:
+	sync_send(report_fd, SYNC_ERROR, &err);
+	_exit(127);
+}
+
+/* The intermediate process: joins the namespaces (so the caller does not), forks
+ * the command into the pid namespace and passes its exit status on. */
+__attribute__((noreturn)) static void enter_join_and_run(pid_t init_pid, const int *ns_fds,
+							 int report_fd, char *const argv[],
+							 char *const envp[],
+							 const struct sigaction *caller_sigint,
+							 const struct sigaction *caller_sigquit)
+{
+	struct error err = { 0 };
+	for (size_t i = 0; i < ENTERED_COUNT; i++) {
+		if (setns(ns_fds[i], entered_namespaces[i].nstype) < 0) {
+			error_set(&err, errno, "join %s namespace of process %d",
+				  entered_namespaces[i].name, (int)init_pid);
+			sync_send(report_fd, SYNC_ERROR, &err);
+			_exit(127);
+		}
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		error_set(&err, errno, "fork inside the node");
+		sync_send(report_fd, SYNC_ERROR, &err);
+		_exit(127);
+	}
+	if (pid == 0)
+		enter_exec(report_fd, argv, envp, caller_sigint, caller_sigquit);
+	close(report_fd);
+
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			_exit(127);
+	}
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
+
+int container_enter(pid_t init_pid, char *const argv[], char *const envp[],
+		    int *exit_status, struct error *err)
+{
+	int ns_fds[ENTERED_COUNT];
+	int rc = 0;
+
+	if (!argv || !argv[0])
+		return error_setmsg(err, EINVAL, "container_enter: empty command");
+	for (size_t i = 0; i < ENTERED_COUNT; i++)
+		ns_fds[i] = -1;
+
+	char term[128];
+	const char *caller_term = getenv("TERM");
+	snprintf(term, sizeof(term), "TERM=%s", caller_term && *caller_term ? caller_term : "dumb");
+	char *default_envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", term, NULL };
+	if (!envp)
+		envp = default_envp;
+
+	for (size_t i = 0; i < ENTERED_COUNT; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init_pid, entered_namespaces[i].name);
+		ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns_fds[i] < 0) {
+			rc = error_set(err, errno, "open %s", path);
+			goto out;
+		}
+	}
+	if ((rc = security_prepare(err)) < 0)
+		goto out;
+
+	int report_pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report_pair) < 0) {
+		rc = error_set(err, errno, "socketpair");
+		goto out;
+	}
+
+	/* Like system(3): the terminal's Ctrl-C is for the command, not for us. */
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, caller_sigint, caller_sigquit;
+	sigaction(SIGINT, &ignore, &caller_sigint);
+	sigaction(SIGQUIT, &ignore, &caller_sigquit);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(report_pair[0]);
+		enter_join_and_run(init_pid, ns_fds, report_pair[1], argv, envp,
+				   &caller_sigint, &caller_sigquit);
+	}
+	int fork_errno = errno;
+	close(report_pair[1]);
+	if (pid < 0) {
+		rc = error_set(err, fork_errno, "fork");
+	} else {
+		struct sync_message msg;
+		ssize_t n = sync_receive(report_pair[0], &msg);
+		int status = 0;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (n > 0 && msg.type == SYNC_ERROR)
+			rc = error_setmsg(err, msg.errnum > 0 ? msg.errnum : EINVAL, "%s", msg.text);
+		else if (WIFSIGNALED(status))
+			*exit_status = 128 + WTERMSIG(status);
+		else
+			*exit_status = WEXITSTATUS(status);
+	}
+	close(report_pair[0]);
+	sigaction(SIGINT, &caller_sigint, NULL);
+	sigaction(SIGQUIT, &caller_sigquit, NULL);
+out:
+	for (size_t i = 0; i < ENTERED_COUNT; i++) {
+		if (ns_fds[i] >= 0)
+			close(ns_fds[i]);
+	}
+	if (rc < 0)
+		error_prefix(err, "enter node of process %d", (int)init_pid);
+	return rc;
+}
