@@ -90,7 +90,7 @@ printf '%-6s | %-17s | %-17s | %-17s | %-13s | %s\n' N "ip-batch up/down" \
 	"netsim bare up/dn" "ratio up/down" "meshlite up/dn" "KiB/meshlite node"
 for n in $SIZES; do
 	baseline "$n"
-	netsim_run "$n" /sbin/idle
+	netsim_run "$n" "\"/bin/sleep 2147483647\""
 	bare_up=$S_UP bare_down=$S_DOWN
 	netsim_run "$n" ""
 	r_up=$(ratio "$bare_up" "$B_UP")

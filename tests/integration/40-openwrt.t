@@ -13,15 +13,16 @@ out=$("$NETSIM" up -n $SIM "$TOP/tests/data/openwrt.conf" 2>&1)
 ok $? "up: meshlite m1 -- OpenWrt o1"
 pids=$(node_pids $SIM)
 
-comm=$("$NETSIM" exec -s $SIM o1 -- cat /proc/1/comm 2>&1)
-is "$comm" procd "procd is PID 1 in the OpenWrt node"
-
 board=""
 for i in $(seq 1 30); do
 	board=$("$NETSIM" exec -s $SIM o1 -- ubus call system board 2>&1) && break
 	sleep 0.5
 done
 like "$board" '"distribution": "OpenWrt"' "ubus call system board answers"
+# (OpenWrt's /sbin/init runs preinit, then execs procd as the same PID 1)
+comm=$("$NETSIM" exec -s $SIM o1 -- cat /proc/1/comm 2>&1)
+is "$comm" procd "procd is PID 1 in the OpenWrt node"
+
 
 "$NETSIM" exec -s $SIM m1 -- ip addr add 10.13.200.1/24 dev eth0
 ok $? "give m1 an address on its link to o1"
