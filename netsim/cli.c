@@ -1,0 +1,85 @@
+#include "cli.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct verb *current_verb;
+
+void print_error(const struct error *err)
+{
+	/* Parser errors come one per line; prefix each. */
+	const char *p = err->msg;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		fprintf(stderr, "netsim: %.*s\n", (int)len, p);
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("netsim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "netsim %s: ", current_verb->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: netsim %s\n", current_verb->usage);
+	return 2;
+}
+
+int print_help(const struct verb *v)
+{
+	printf("usage: netsim %s\n\n%s", v->usage, v->help);
+	return 0;
+}
+
+int need_root(void)
+{
+	if (geteuid() != 0)
+		return fail("%s: needs root (namespaces, mounts and links)", current_verb->name);
+	return 0;
+}
+
+bool looks_like_file(const char *arg)
+{
+	size_t len = strlen(arg);
+	return strchr(arg, '/') || (len > 5 && strcmp(arg + len - 5, ".conf") == 0);
+}
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+int load_state(const char *sim, struct state *st, struct error *err)
+{
+	char path[PATH_MAX];
+	state_sim_path(path, sizeof(path), sim, "state");
+	return state_read(path, st, err);
+}
+

@@ -1,0 +1,51 @@
+/* Shared pieces of the command line: the verb table entry, error printing in
+ * the one format ("netsim: CONTEXT: REASON"), option conventions.  Each verb
+ * lives in a cmd_*.c file and exports a `const struct verb verb_NAME`. */
+#ifndef NETSIM_CLI_H
+#define NETSIM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "state.h"
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);  /* argv[0] is the verb */
+	const char *usage;   /* first line of --help, after "usage: netsim " */
+	const char *help;    /* the rest of --help */
+};
+
+/* The verb being run (set by main), for messages. */
+extern const struct verb *current_verb;
+
+/* Print every line of err->msg as "netsim: LINE" on stderr. */
+void print_error(const struct error *err);
+/* "netsim: MESSAGE" on stderr; returns 1 (the exit status for failures). */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "netsim VERB: MESSAGE" + usage line on stderr; returns 2 (bad usage). */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --help of a verb on stdout; returns 0. */
+int print_help(const struct verb *v);
+/* Prints an error and returns 1 unless running as root. */
+int need_root(void);
+/* A topology argument: a path (contains '/' or ends in .conf) rather than a sim. */
+bool looks_like_file(const char *arg);
+/* A JSON string literal with escaping. */
+void json_string(FILE *f, const char *s);
+/* Read /run/netsim/SIM/state. */
+int load_state(const char *sim, struct state *st, struct error *err);
+
+/* Long-option values shared by the verbs (short options use their letter). */
+enum {
+	OPT_HELP = 1000,
+	OPT_JSON,
+	OPT_TIMEOUT,
+	OPT_ALL,
+	OPT_VM,
+	OPT_INTERVAL,
+	OPT_VERB_BASE = 1100, /* verbs may number their own options from here */
+};
+
+#endif
