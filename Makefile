@@ -4,10 +4,11 @@
 BUILD    ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := libnl-3.0 libnl-route-3.0 libcap libseccomp libarchive
+PKGS     := libnl-3.0 libnl-route-3.0 libcap libseccomp libarchive libpcap json-c libmicrohttpd
 # Debian packages needed to build and test (installed by `make deps` / .ci/run).
 DEB_DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcap-dev \
-            libseccomp-dev libarchive-dev iproute2 perl ca-certificates
+            libseccomp-dev libarchive-dev libpcap-dev libjson-c-dev libmicrohttpd-dev \
+            iproute2 perl ca-certificates
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -28,7 +29,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
 
-.PHONY: all rootfs test unit-test asan up deps install uninstall clean check-deps
+.PHONY: all rootfs test unit-test asan asan-test memcheck up deps install uninstall clean check-deps
 all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN)
 
 check-deps:
@@ -75,15 +76,25 @@ $(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh $(wildcard rootfs/mesh
 unit-test: all
 	prove -e '' $(UNIT_BIN)
 
-# Integration tests need root; they use $(BUILD)/netsim and the meshlite rootfs.
+# Integration tests need root; they use $(BUILD)/netsim and the meshlite rootfs of
+# the main build (an ASan build reuses it rather than downloading it again).
+TEST_ROOTFS_DIR ?= $(BUILD)/rootfs
+TEST_ENV = NETSIM=$(abspath $(BUILD)/netsim) NETSIM_BUILD=$(abspath $(BUILD)) \
+	   NETSIM_ROOTFS_DIR=$(abspath $(TEST_ROOTFS_DIR))
 test: all rootfs
-	NETSIM=$(abspath $(BUILD)/netsim) NETSIM_BUILD=$(abspath $(BUILD)) \
-	  prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/integration/*.t))
+	$(TEST_ENV) prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/integration/*.t))
 
 # The whole test suite built with AddressSanitizer + UBSan (separate build dir).
-asan:
-	$(MAKE) BUILD=build-asan SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	  CFLAGS="-O1 -g" test
+asan: rootfs
+	$(MAKE) BUILD=build-asan TEST_ROOTFS_DIR=$(BUILD)/rootfs CFLAGS="-O1 -g" \
+	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" asan-test
+asan-test: all
+	ASAN_OPTIONS=detect_leaks=1 $(TEST_ENV) prove -e '' $(UNIT_BIN) \
+	  $(sort $(wildcard tests/integration/*.t))
+
+# The unit tests under valgrind: any leak or memory error fails them.
+memcheck: all
+	prove -e 'valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect' $(UNIT_BIN)
 
 deps:
 	@if ! pkg-config --exists $(PKGS) || ! command -v prove >/dev/null; then \

@@ -37,7 +37,7 @@ skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }
 
 need_meshlite() {
-	[ -f "${NETSIM_BUILD:-$TOP/build}/rootfs/meshlite.tar.gz" ] ||
+	[ -f "${NETSIM_ROOTFS_DIR:-${NETSIM_BUILD:-$TOP/build}/rootfs}/meshlite.tar.gz" ] ||
 		skip_all "meshlite rootfs not built (make rootfs)"
 }
 
