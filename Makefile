@@ -13,11 +13,13 @@ DEB_DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcap-dev 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# CFLAGS/LDFLAGS stay the user's (e.g. `make CFLAGS=-O0`); ours are added separately
+# so a command-line CFLAGS cannot drop the include paths or warnings.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
+NETSIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
             -D_GNU_SOURCE -Iruntime -Inetsim $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS)
-LDFLAGS  += $(SANFLAGS)
+NETSIM_LDFLAGS := $(SANFLAGS)
 
 RUNTIME_SRC := $(wildcard runtime/*.c)
 NETSIM_SRC  := $(filter-out netsim/main.c,$(wildcard netsim/*.c))
@@ -37,7 +39,7 @@ check-deps:
 
 $(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libruntime.a: $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
@@ -48,14 +50,14 @@ $(BUILD)/libnetsim.a: $(NETSIM_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/netsim: $(BUILD)/obj/netsim/main.o $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/libruntime.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 
 # --- test_container's helper (runtime/container owner) --------------------------
 # static_init is the whole rootfs of test_container's nodes, so it must be static
