@@ -30,7 +30,7 @@ trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b - a}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b > 0 ? a / b : 0}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}'; }
 mem_avail_kib() { awk '/^MemAvailable:/{print $2}' /proc/meminfo; }
 
 gen_topology() { # N INIT
@@ -68,8 +68,23 @@ baseline() { # N -> sets B_UP B_DOWN
 	B_DOWN=$(elapsed "$t1" "$t2")
 }
 
-netsim_run() { # N INIT -> sets S_UP S_DOWN S_MEM
-	local n=$1 init=$2 t0 t1 t2 m0 m1
+# Proportional set size (KiB) of every process inside the sim's nodes: the memory
+# the nodes' processes really cost, shared pages split between their users.
+sim_pss_kib() {
+	local total=0 ino pid pss
+	local inodes
+	inodes=$(for f in /run/netns/$SIM-*; do stat -L -c %i "$f" 2>/dev/null; done | sort -u)
+	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+		ino=$(stat -L -c %i /proc/$pid/ns/net 2>/dev/null) || continue
+		echo "$inodes" | grep -qx "$ino" || continue
+		pss=$(awk '/^Pss:/{print $2}' /proc/$pid/smaps_rollup 2>/dev/null)
+		total=$((total + ${pss:-0}))
+	done
+	echo $total
+}
+
+netsim_run() { # N INIT -> sets S_UP S_DOWN S_MEM S_PSS
+	local n=$1 init=$2 t0 t1 t1b t2 m0 m1
 	gen_topology "$n" "$init"
 	sync
 	m0=$(mem_avail_kib)
@@ -79,6 +94,7 @@ netsim_run() { # N INIT -> sets S_UP S_DOWN S_MEM
 	sleep 5  # let inits settle (babeld's first hellos)
 	m1=$(mem_avail_kib)
 	S_MEM=$(awk -v a="$m0" -v b="$m1" -v n="$n" 'BEGIN{printf "%.0f", (a - b) / n}')
+	S_PSS=$(awk -v p="$(sim_pss_kib)" -v n="$n" 'BEGIN{printf "%.0f", p / n}')
 	t1b=$(now)
 	"$NETSIM" down $SIM >/dev/null || echo "netsim down failed (N=$n)" >&2
 	t2=$(now)
@@ -86,8 +102,8 @@ netsim_run() { # N INIT -> sets S_UP S_DOWN S_MEM
 	S_DOWN=$(elapsed "$t1b" "$t2")
 }
 
-printf '%-6s | %-17s | %-17s | %-17s | %-13s | %s\n' N "ip-batch up/down" \
-	"netsim bare up/dn" "ratio up/down" "meshlite up/dn" "KiB/meshlite node"
+printf '%-6s | %-17s | %-17s | %-15s | %-15s | %s\n' N "ip-batch up/down" \
+	"netsim bare up/dn" "ratio up/down" "meshlite up/dn" "KiB/meshlite node: MemAvail / Pss"
 for n in $SIZES; do
 	baseline "$n"
 	netsim_run "$n" "\"/bin/sleep 2147483647\""
@@ -95,6 +111,7 @@ for n in $SIZES; do
 	netsim_run "$n" ""
 	r_up=$(ratio "$bare_up" "$B_UP")
 	r_down=$(ratio "$bare_down" "$B_DOWN")
-	printf '%-6s | %7s / %-7s | %7s / %-7s | %6sx / %-6sx | %5s / %-5s | %s\n' "$n" \
-		"$B_UP" "$B_DOWN" "$bare_up" "$bare_down" "$r_up" "$r_down" "$S_UP" "$S_DOWN" "$S_MEM"
+	printf '%-6s | %7s / %-7s | %7s / %-7s | %5sx / %-6sx | %6s / %-6s | %6s / %s\n' "$n" \
+		"$B_UP" "$B_DOWN" "$bare_up" "$bare_down" "$r_up" "$r_down" "$S_UP" "$S_DOWN" \
+		"$S_MEM" "$S_PSS"
 done
