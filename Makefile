@@ -41,6 +41,10 @@ $(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -c -o $@ $<
 
+# The web view's page is assembled into web.o (.incbin in netsim/web.c, paths
+# relative to this directory), so web.o is rebuilt when a page file changes.
+$(BUILD)/obj/netsim/web.o: $(wildcard netsim/web/*)
+
 $(BUILD)/libruntime.a: $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^

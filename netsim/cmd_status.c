@@ -15,8 +15,8 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "netlink.h"
 #include "sim.h"
+#include "status.h"
 #include "topo.h"
 
 /* ---- list / status ----------------------------------------------------- */
@@ -58,22 +58,6 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* Administrative/operational state of an interface inside a node, "up",
- * "down" or "missing". */
-static const char *iface_state(const char *sim, const char *node, const char *ifname)
-{
-	char path[PATH_MAX];
-	state_netns_path(path, sizeof(path), sim, node);
-	struct error err;
-	cleanup_close int fd = netns_open(path, &err);
-	if (fd < 0)
-		return "missing";
-	struct net_link_state ls;
-	if (net_link_query(fd, ifname, &ls, &err) < 0)
-		return "missing";
-	return (ls.flags & IFF_UP) ? "up" : "down";
-}
-
 static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
@@ -97,86 +81,57 @@ static int cmd_status(int argc, char **argv)
 		return usage_error("too many arguments");
 	char sim[TOPO_SIM_MAX + 1];
 	struct error err = {0};
+	if (sim_pick(given, sim, sizeof(sim), &err) < 0) {
+		print_error(&err);
+		return 1;
+	}
+	if (json) {
+		if (status_write_json(stdout, sim, &err) < 0) {
+			print_error(&err);
+			return 1;
+		}
+		return 0;
+	}
 	struct state st;
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0 || load_state(sim, &st, &err) < 0) {
+	if (load_state(sim, &st, &err) < 0) {
 		print_error(&err);
 		return 1;
 	}
 	struct topo t;
 	bool have_topo = sim_topology(sim, &t, &err) == 0;
 	time_t now = time(NULL);
-	if (json) {
-		printf("{\"sim\":");
-		json_string(stdout, st.sim);
-		printf(",\"topology\":");
-		json_string(stdout, st.topology);
-		printf(",\"created\":%lld,\"nodes\":[", st.created);
-	} else {
-		printf("sim %s  (%s, up %lld s)\n", st.sim, st.topology,
-		       (long long)now - st.created);
-		printf("%-12s %-8s %-8s %-18s %s\n", "NODE", "STATE", "PID", "ADDRESS", "ROOTFS");
-	}
+	printf("sim %s  (%s, up %lld s)\n", st.sim, st.topology, (long long)now - st.created);
+	printf("%-12s %-8s %-8s %-18s %s\n", "NODE", "STATE", "PID", "ADDRESS", "ROOTFS");
 	for (unsigned i = 0; i < st.nnodes; i++) {
 		const struct state_node *n = &st.nodes[i];
 		pid_t pid = state_pidfile_read(sim, n->name);
 		const char *state = pid > 0 ? "running" : "stopped";
-		if (json) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_string(stdout, n->name);
-			printf(",\"state\":\"%s\",\"pid\":%d,\"addr\":", state, pid > 0 ? pid : 0);
-			json_string(stdout, n->addr4);
-			printf(",\"addr6\":");
-			json_string(stdout, n->addr6);
-			printf(",\"rootfs\":");
-			json_string(stdout, n->rootfs);
-			printf("}");
-		} else {
-			printf("%-12s %-8s %-8d %-18s %s\n", n->name, state, pid > 0 ? pid : 0,
-			       n->addr4, n->rootfs);
-		}
+		printf("%-12s %-8s %-8d %-18s %s\n", n->name, state, pid > 0 ? pid : 0,
+		       n->addr4, n->rootfs);
 	}
-	if (json)
-		printf("],\"links\":[");
-	else if (have_topo && (t.nlinks || t.nsegments))
+	if (have_topo && (t.nlinks || t.nsegments))
 		printf("\n%-34s %s\n", "LINK", "STATE");
 	for (unsigned l = 0; have_topo && l < t.nlinks; l++) {
 		const struct topo_link *lk = &t.links[l];
 		const char *na = t.nodes[lk->a.node].name, *nb = t.nodes[lk->b.node].name;
-		const char *sa = iface_state(sim, na, lk->a.ifname);
-		const char *sb = iface_state(sim, nb, lk->b.ifname);
+		const char *sa = status_iface_state(sim, na, lk->a.ifname);
+		const char *sb = status_iface_state(sim, nb, lk->b.ifname);
 		const char *state = strcmp(sa, sb) == 0 ? sa : "partial";
-		if (json) {
-			printf("%s{\"a\":\"%s:%s\",\"b\":\"%s:%s\",\"state\":\"%s\"}", l ? "," : "",
-			       na, lk->a.ifname, nb, lk->b.ifname, state);
-		} else {
-			char label[64];
-			snprintf(label, sizeof(label), "%s:%s -- %s:%s", na, lk->a.ifname, nb,
-				 lk->b.ifname);
-			printf("%-34s %s\n", label, state);
-		}
+		char label[64];
+		snprintf(label, sizeof(label), "%s:%s -- %s:%s", na, lk->a.ifname, nb,
+			 lk->b.ifname);
+		printf("%-34s %s\n", label, state);
 	}
-	if (json)
-		printf("],\"segments\":[");
 	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
 		const struct topo_segment *seg = &t.segments[s];
-		if (json) {
-			printf("%s{\"name\":\"%s\",\"members\":[", s ? "," : "", seg->name);
-		} else {
-			printf("segment %-26s", seg->name);
-		}
+		printf("segment %-26s", seg->name);
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;
-			if (json)
-				printf("%s{\"member\":\"%s:%s\",\"state\":\"%s\"}", m ? "," : "", node,
-				       ifn, iface_state(sim, node, ifn));
-			else
-				printf(" %s:%s(%s)", node, ifn, iface_state(sim, node, ifn));
+			printf(" %s:%s(%s)", node, ifn, status_iface_state(sim, node, ifn));
 		}
-		printf(json ? "]}" : "\n");
+		printf("\n");
 	}
-	if (json)
-		printf("]}\n");
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);

@@ -15,6 +15,7 @@ extern const struct verb verb_exec;
 extern const struct verb verb_shell;
 extern const struct verb verb_log;
 extern const struct verb verb_reach;
+extern const struct verb verb_web;
 
 static int cmd_help(int argc, char **argv);
 static const struct verb verb_help = {"help", cmd_help, "help [VERB]", "Show the list of verbs, or the help of one.\n"};
@@ -28,6 +29,7 @@ static const struct verb *const verbs[] = {
 	&verb_shell,
 	&verb_log,
 	&verb_reach,
+	&verb_web,
 	&verb_help,
 };
 

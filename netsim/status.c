@@ -1,0 +1,85 @@
+/* The status JSON of a sim, shared by `netsim status --json` and `netsim web`. */
+#include "status.h"
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "netlink.h"
+#include "sim.h"
+#include "state.h"
+#include "topo.h"
+
+const char *status_iface_state(const char *sim, const char *node, const char *ifname)
+{
+	char path[PATH_MAX];
+	state_netns_path(path, sizeof(path), sim, node);
+	struct error err;
+	cleanup_close int fd = netns_open(path, &err);
+	if (fd < 0)
+		return "missing";
+	struct net_link_state ls;
+	if (net_link_query(fd, ifname, &ls, &err) < 0)
+		return "missing";
+	return (ls.flags & IFF_UP) ? "up" : "down";
+}
+
+int status_write_json(FILE *f, const char *sim, struct error *err)
+{
+	struct state st;
+	int r = load_state(sim, &st, err);
+	if (r < 0)
+		return r;
+	struct topo t;
+	struct error topo_err;
+	bool have_topo = sim_topology(sim, &t, &topo_err) == 0;
+	fprintf(f, "{\"sim\":");
+	json_string(f, st.sim);
+	fprintf(f, ",\"topology\":");
+	json_string(f, st.topology);
+	fprintf(f, ",\"created\":%lld,\"nodes\":[", st.created);
+	for (unsigned i = 0; i < st.nnodes; i++) {
+		const struct state_node *n = &st.nodes[i];
+		pid_t pid = state_pidfile_read(sim, n->name);
+		const char *state = pid > 0 ? "running" : "stopped";
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		json_string(f, n->name);
+		fprintf(f, ",\"state\":\"%s\",\"pid\":%d,\"addr\":", state, pid > 0 ? pid : 0);
+		json_string(f, n->addr4);
+		fprintf(f, ",\"addr6\":");
+		json_string(f, n->addr6);
+		fprintf(f, ",\"rootfs\":");
+		json_string(f, n->rootfs);
+		fprintf(f, "}");
+	}
+	fprintf(f, "],\"links\":[");
+	for (unsigned l = 0; have_topo && l < t.nlinks; l++) {
+		const struct topo_link *lk = &t.links[l];
+		const char *na = t.nodes[lk->a.node].name, *nb = t.nodes[lk->b.node].name;
+		const char *sa = status_iface_state(sim, na, lk->a.ifname);
+		const char *sb = status_iface_state(sim, nb, lk->b.ifname);
+		const char *state = strcmp(sa, sb) == 0 ? sa : "partial";
+		fprintf(f, "%s{\"a\":\"%s:%s\",\"b\":\"%s:%s\",\"state\":\"%s\"}", l ? "," : "",
+			na, lk->a.ifname, nb, lk->b.ifname, state);
+	}
+	fprintf(f, "],\"segments\":[");
+	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
+		const struct topo_segment *seg = &t.segments[s];
+		fprintf(f, "%s{\"name\":\"%s\",\"members\":[", s ? "," : "", seg->name);
+		for (unsigned m = 0; m < seg->nmembers; m++) {
+			const char *node = t.nodes[seg->members[m].node].name;
+			const char *ifn = seg->members[m].ifname;
+			fprintf(f, "%s{\"member\":\"%s:%s\",\"state\":\"%s\"}", m ? "," : "", node,
+				ifn, status_iface_state(sim, node, ifn));
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "]}\n");
+	if (have_topo)
+		topo_free(&t);
+	state_free(&st);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* What a running sim looks like, as one JSON object: the single writer behind
+ * `netsim status --json` and the web view's /api/status. */
+#ifndef NETSIM_STATUS_H
+#define NETSIM_STATUS_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+/* Administrative state of an interface inside a node: "up", "down" or
+ * "missing".  Enters the node's netns on the calling thread and back. */
+const char *status_iface_state(const char *sim, const char *node, const char *ifname);
+
+/* Write SIM's status object (nodes, links, segments) and a newline to f.
+ * Fails only when the sim's state cannot be read. */
+int status_write_json(FILE *f, const char *sim, struct error *err);
+
+#endif
