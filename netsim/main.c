@@ -15,6 +15,8 @@ extern const struct verb verb_exec;
 extern const struct verb verb_shell;
 extern const struct verb verb_log;
 extern const struct verb verb_reach;
+extern const struct verb verb_run;
+extern const struct verb verb_converge;
 extern const struct verb verb_web;
 
 static int cmd_help(int argc, char **argv);
@@ -30,6 +32,8 @@ static const struct verb *const verbs[] = {
 	&verb_log,
 	&verb_reach,
 	&verb_web,
+	&verb_converge,
+	&verb_run,
 	&verb_help,
 };
 

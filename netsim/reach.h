@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "state.h"
 
 struct reach_node {
 	const char *name;
@@ -26,8 +27,26 @@ struct reach_result {
  * unanswered pair per `interval` seconds. */
 int reach_run(const struct reach_node *nodes, unsigned n, double timeout, double interval,
 	      struct reach_result *res, struct error *err);
+/* Only the pairs with want[src*n + dst] set (NULL: all pairs) are probed and
+ * counted in res->pairs; a socket is opened only in namespaces that send. */
+int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want,
+		    double timeout, double interval, struct reach_result *res,
+		    struct error *err);
 void reach_print_matrix(FILE *out, const struct reach_node *nodes,
 			const struct reach_result *res);
 void reach_result_free(struct reach_result *res);
+
+/* The nodes of a running sim with their network namespaces open, ready for
+ * reach_run (reach, converge and scenario runs all start here). */
+struct reach_sim {
+	struct state st;
+	struct reach_node *nodes;   /* st.nnodes entries; names point into st */
+	unsigned n;
+};
+
+int reach_sim_open(const char *sim, struct reach_sim *rs, struct error *err);
+void reach_sim_close(struct reach_sim *rs);
+/* Index of the node called `name`, or -1. */
+int reach_sim_find(const struct reach_sim *rs, const char *name);
 
 #endif
