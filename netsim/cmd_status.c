@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "shape.h"
 #include "sim.h"
 #include "status.h"
 #include "topo.h"
@@ -110,7 +111,7 @@ static int cmd_status(int argc, char **argv)
 		       n->addr4, n->rootfs);
 	}
 	if (have_topo && (t.nlinks || t.nsegments))
-		printf("\n%-34s %s\n", "LINK", "STATE");
+		printf("\n%-34s %-8s %s\n", "LINK", "STATE", "QUALITY");
 	for (unsigned l = 0; have_topo && l < t.nlinks; l++) {
 		const struct topo_link *lk = &t.links[l];
 		const char *na = t.nodes[lk->a.node].name, *nb = t.nodes[lk->b.node].name;
@@ -120,11 +121,15 @@ static int cmd_status(int argc, char **argv)
 		char label[64];
 		snprintf(label, sizeof(label), "%s:%s -- %s:%s", na, lk->a.ifname, nb,
 			 lk->b.ifname);
-		printf("%-34s %s\n", label, state);
+		char quality[512];
+		shape_quality_text(sim, &t, false, l, quality, sizeof(quality));
+		printf("%-34s %-8s %s\n", label, state, quality[0] ? quality : "-");
 	}
 	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
 		const struct topo_segment *seg = &t.segments[s];
-		printf("segment %-26s", seg->name);
+		char quality[512];
+		shape_quality_text(sim, &t, true, s, quality, sizeof(quality));
+		printf("segment %-26s %s", seg->name, quality[0] ? quality : "-");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;

@@ -15,6 +15,8 @@ extern const struct verb verb_exec;
 extern const struct verb verb_shell;
 extern const struct verb verb_log;
 extern const struct verb verb_reach;
+extern const struct verb verb_node;
+extern const struct verb verb_link;
 extern const struct verb verb_run;
 extern const struct verb verb_converge;
 extern const struct verb verb_web;
@@ -34,6 +36,8 @@ static const struct verb *const verbs[] = {
 	&verb_web,
 	&verb_converge,
 	&verb_run,
+	&verb_link,
+	&verb_node,
 	&verb_help,
 };
 

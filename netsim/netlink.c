@@ -150,8 +150,6 @@ int net_bridge_create(struct net *n, int ns, const char *name, struct error *err
  * socket and come back.  Returns <0 with `err` filled when entering, opening or
  * leaving failed; otherwise 0, with the operation's own 0/-errno in *result (the
  * caller words that message: it knows what it was doing). */
-typedef int (*netns_operation)(struct net *n, void *arg);
-
 static int run_in_netns(int ns, netns_operation operation, void *arg, int *result,
 			struct error *err)
 {
@@ -172,6 +170,23 @@ static int run_in_netns(int ns, netns_operation operation, void *arg, int *resul
 		r = -leave_err.errnum;
 	}
 	return r;
+}
+
+int net_run_in_netns(int ns, netns_operation operation, void *arg, int *result,
+		     struct error *err)
+{
+	return run_in_netns(ns, operation, arg, result, err);
+}
+
+struct nl_sock *net_request_socket(struct net *n)
+{
+	n->kernel_errno = 0;
+	return n->sock;
+}
+
+int net_request_errno(const struct net *n, int nlerr)
+{
+	return failure_errno(n, nlerr);
 }
 
 /* Run `operation` on `ifname` in `ns`; failures read "WHAT NS:IFNAME[EXTRA]: ...". */

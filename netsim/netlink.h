@@ -63,6 +63,20 @@ int net_link_exists(int ns, const char *ifname, struct error *err);
 /* "up", "down", "lowerlayerdown", ... for an IF_OPER_* value. */
 const char *net_operstate_name(uint8_t operstate);
 
+/* For other rtnetlink users (tc shaping in shape.c): run `operation` with a
+ * socket opened inside netns `ns` (setns there and back; single-threaded callers
+ * only).  Returns <0 with `err` filled when entering/opening/leaving failed,
+ * otherwise 0 with the operation's own 0/-errno in *result. */
+struct nl_sock;
+typedef int (*netns_operation)(struct net *n, void *arg);
+int net_run_in_netns(int ns, netns_operation operation, void *arg, int *result,
+		     struct error *err);
+/* The socket for one libnl request on `n` (and forget the previous request's
+ * kernel errno); after a failed request, net_request_errno() gives the kernel's
+ * own errno (or the nearest errno for libnl's code `nlerr`). */
+struct nl_sock *net_request_socket(struct net *n);
+int net_request_errno(const struct net *n, int nlerr);
+
 /* Network namespaces.  Paths are bind-mount targets such as /run/netns/NAME; the
  * parent directory is prepared like iproute2 does (so `ip netns exec` works). */
 int netns_create(const char *bind_path, struct error *err);          /* new, empty */

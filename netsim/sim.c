@@ -18,7 +18,9 @@
 #include "container.h"
 #include "ident.h"
 #include "netlink.h"
+#include "node.h"
 #include "rootfs.h"
+#include "shape.h"
 #include "state.h"
 
 static volatile sig_atomic_t up_interrupted;
@@ -33,6 +35,60 @@ static double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Progress of `up` on stderr: on a terminal one line redrawn in place (for sims
+ * that are large or slow), cleared before the summary; otherwise, for large sims
+ * only, a plain line every tenth ("started 100/1000 nodes"), so logs of small
+ * sims stay clean. */
+enum up_phase { UP_NODES, UP_LINKS };
+#define UP_PROGRESS_MIN_NODES 50
+static struct {
+	bool tty, lines, drawn;
+	const char *sim;
+	unsigned done[2], total[2];
+	double started, last_draw;
+} up_progress;
+
+static void up_progress_begin(const struct topo *t, bool quiet)
+{
+	memset(&up_progress, 0, sizeof(up_progress));
+	up_progress.tty = isatty(STDERR_FILENO);
+	up_progress.lines = !up_progress.tty && !quiet && t->nnodes >= UP_PROGRESS_MIN_NODES;
+	up_progress.sim = t->sim;
+	up_progress.total[UP_NODES] = t->nnodes;
+	up_progress.total[UP_LINKS] = t->nlinks + t->nsegments;
+	up_progress.started = now_seconds();
+}
+
+static void up_progress_step(enum up_phase phase, unsigned done)
+{
+	unsigned total = up_progress.total[phase];
+	up_progress.done[phase] = done;
+	if (up_progress.lines) {
+		unsigned tenth = (total + 9) / 10;
+		if (done % tenth == 0 || done == total)
+			fprintf(stderr, "%s %u/%u %s\n", phase == UP_NODES ? "started" : "wired",
+				done, total, phase == UP_NODES ? "nodes" : "links and segments");
+		return;
+	}
+	double now = now_seconds();
+	if (!up_progress.tty || (up_progress.total[UP_NODES] < UP_PROGRESS_MIN_NODES &&
+				 now - up_progress.started < 1.0) ||
+	    (done != total && now - up_progress.last_draw < 0.1))
+		return;
+	up_progress.last_draw = now;
+	up_progress.drawn = true;
+	fprintf(stderr, "\r\033[Kup %s: %u/%u nodes started, %u/%u links and segments wired",
+		up_progress.sim, up_progress.done[UP_NODES], up_progress.total[UP_NODES],
+		up_progress.done[UP_LINKS], up_progress.total[UP_LINKS]);
+}
+
+static void up_progress_end(void)
+{
+	if (up_progress.drawn)
+		fputs("\r\033[K", stderr);
+	up_progress.drawn = false;
 }
 
 /* Directory of a topology file, for resolving relative paths in it. */
@@ -149,82 +205,9 @@ struct node_run {
 	char source[PATH_MAX];   /* the tarball/dir it came from (for status) */
 };
 
-static char **split_words(const char *s)
+void sim_segment_port(unsigned segment, unsigned member, char *buf, size_t len)
 {
-	size_t n = 0, cap = 4;
-	char **v = calloc(cap, sizeof(*v));
-	cleanup_free char *copy = strdup(s);
-	if (!v || !copy) {
-		free(v);
-		return NULL;
-	}
-	char *save = NULL;
-	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (n + 2 > cap) {
-			cap *= 2;
-			char **nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
-				goto fail;
-			v = nv;
-		}
-		if (!(v[n++] = strdup(w)))
-			goto fail;
-	}
-	v[n] = NULL;
-	return v;
-fail:
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return NULL;
-}
-
-static void free_words(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int spawn_node(const struct topo *t, unsigned i, struct node_run *run,
-		      struct error *err)
-{
-	const struct topo_node *node = &t->nodes[i];
-	char dir[PATH_MAX], console[PATH_MAX];
-	state_node_path(dir, sizeof(dir), t->sim, node->name, NULL);
-	state_node_path(console, sizeof(console), t->sim, node->name, "console.log");
-	if (mkdir(dir, 0755) < 0)
-		return error_set(err, errno, "node %s: create %s", node->name, dir);
-
-	char env_sim[64], env_node[64], env_addr[96], env_addr6[96];
-	snprintf(env_sim, sizeof(env_sim), "NETSIM_SIM=%s", t->sim);
-	snprintf(env_node, sizeof(env_node), "NETSIM_NODE=%s", node->name);
-	snprintf(env_addr, sizeof(env_addr), "NETSIM_ADDR=%s", node->addr4);
-	snprintf(env_addr6, sizeof(env_addr6), "NETSIM_ADDR6=%s", node->addr6);
-	char *envp[] = {env_sim, env_node, env_addr, env_addr6,
-			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux", NULL};
-	char **argv = split_words(node->init ? node->init : "/sbin/init");
-	if (!argv || !argv[0]) {
-		free_words(argv);
-		return error_setmsg(err, EINVAL, "node %s: empty init command", node->name);
-	}
-	struct container_config cfg = {
-		.hostname = node->name,
-		.rootfs = run->rootfs,
-		.extra_lower = run->files[0] ? run->files : NULL,
-		.node_dir = dir,
-		.console_path = console,
-		.argv = argv,
-		.envp = envp,
-	};
-	int r = container_create(&cfg, &run->c, err);
-	free_words(argv);
-	if (r < 0)
-		return error_prefix(err, "node %s", node->name);
-	r = state_pidfile_write(t->sim, node->name, run->c.pid, err);
-	if (r < 0)
-		return error_prefix(err, "node %s", node->name);
-	return 0;
+	snprintf(buf, len, "s%u-%u", segment, member);
 }
 
 static int wire_segment(const struct topo *t, unsigned s, struct net *net, int sw_fd,
@@ -239,13 +222,17 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 		const char *node = t->nodes[ep->node].name;
 		char port[IFNAMSIZ];
 		uint8_t mac_node[6], mac_port[6];
-		snprintf(port, sizeof(port), "s%u-%u", s, m);
+		sim_segment_port(s, m, port, sizeof(port));
 		ident_mac(t->sim, node, ep->ifname, mac_node);
 		ident_mac(t->sim, seg->name, port, mac_port);
 		r = net_veth_create(net, runs[ep->node].netns_fd, ep->ifname, mac_node, sw_fd,
 				    port, mac_port, err);
 		if (r == 0)
 			r = net_bridge_attach(sw_fd, port, seg->name, err);
+		/* Shaped where the member sends into the medium, so a frame crossing
+		 * the segment sees the quality once. */
+		if (r == 0 && seg->quality.set)
+			r = shape_apply(runs[ep->node].netns_fd, ep->ifname, &seg->quality, err);
 		if (r < 0)
 			return error_prefix(err, "segment %s: member %s:%s", seg->name, node,
 					    ep->ifname);
@@ -267,11 +254,19 @@ static int wire(const struct topo *t, struct node_run *runs, struct error *err)
 		ident_mac(t->sim, nb, link->b.ifname, mac_b);
 		r = net_veth_create(net, runs[link->a.node].netns_fd, link->a.ifname, mac_a,
 				    runs[link->b.node].netns_fd, link->b.ifname, mac_b, err);
+		/* Shaped on both ends' egress: each direction sees the quality once. */
+		if (r == 0 && link->quality.set)
+			r = shape_apply(runs[link->a.node].netns_fd, link->a.ifname,
+					&link->quality, err);
+		if (r == 0 && link->quality.set)
+			r = shape_apply(runs[link->b.node].netns_fd, link->b.ifname,
+					&link->quality, err);
 		if (r < 0)
 			error_prefix(err, "%s:%d: link %s:%s %s:%s", t->path, link->line, na,
 				     link->a.ifname, nb, link->b.ifname);
 		if (up_interrupted)
 			r = error_setmsg(err, EINTR, "interrupted by signal %d", up_interrupted);
+		up_progress_step(UP_LINKS, l + 1);
 	}
 	if (r == 0 && t->nsegments > 0) {
 		char path[PATH_MAX];
@@ -280,8 +275,10 @@ static int wire(const struct topo *t, struct node_run *runs, struct error *err)
 		cleanup_close int sw_fd = r < 0 ? -1 : netns_open(path, err);
 		if (r == 0 && sw_fd < 0)
 			r = sw_fd;
-		for (unsigned s = 0; s < t->nsegments && r == 0; s++)
+		for (unsigned s = 0; s < t->nsegments && r == 0; s++) {
 			r = wire_segment(t, s, net, sw_fd, runs, err);
+			up_progress_step(UP_LINKS, t->nlinks + s + 1);
+		}
 	}
 	net_close(net);
 	return r;
@@ -295,18 +292,18 @@ static int check_supported(const struct topo *t, struct error *err)
 					    "%s:%d: node %s: backend=qemu is not available in "
 					    "this version of netsim (container nodes only)",
 					    t->path, t->nodes[i].line, t->nodes[i].name);
-	for (unsigned l = 0; l < t->nlinks; l++)
-		if (t->links[l].quality.set)
-			return error_setmsg(err, ENOTSUP,
-					    "%s:%d: link quality attributes (rate, delay, loss, "
-					    "...) are not available in this version of netsim",
-					    t->path, t->links[l].line);
+	/* Quality the kernel cannot apply (netem missing, rates out of tbf's range)
+	 * is refused here, before anything exists. */
+	for (unsigned l = 0; l < t->nlinks; l++) {
+		const struct topo_link *link = &t->links[l];
+		if (shape_check(&link->quality, err) < 0)
+			return error_prefix(err, "%s:%d: link %s %s", t->path, link->line,
+					    t->nodes[link->a.node].name, t->nodes[link->b.node].name);
+	}
 	for (unsigned s = 0; s < t->nsegments; s++)
-		if (t->segments[s].quality.set)
-			return error_setmsg(err, ENOTSUP,
-					    "%s:%d: segment quality attributes are not "
-					    "available in this version of netsim",
-					    t->path, t->segments[s].line);
+		if (shape_check(&t->segments[s].quality, err) < 0)
+			return error_prefix(err, "%s:%d: segment %s", t->path, t->segments[s].line,
+					    t->segments[s].name);
 	return 0;
 }
 
@@ -405,11 +402,19 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	up_interrupted = 0;
 	for (int s = 0; s < 3; s++)
 		sigaction(sigs[s], &sa, &old[s]);
+	up_progress_begin(t, opt && opt->quiet);
 
 	/* Clone every node first and only then wait for them: the children build
 	 * their root filesystems in parallel. */
-	for (unsigned i = 0; i < t->nnodes && r == 0; i++)
-		r = spawn_node(t, i, &runs[i], err);
+	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
+		struct node_launch launch = {
+			.sim = t->sim,
+			.node = &t->nodes[i],
+			.rootfs = runs[i].rootfs,
+			.files = runs[i].files[0] ? runs[i].files : NULL,
+		};
+		r = node_spawn(&launch, &runs[i].c, err);
+	}
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
 		const char *name = t->nodes[i].name;
 		r = container_wait_ready(&runs[i].c, err);
@@ -426,6 +431,8 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			error_prefix(err, "node %s", name);
 		else if (up_interrupted)
 			r = error_setmsg(err, EINTR, "interrupted by signal %d", up_interrupted);
+		else
+			up_progress_step(UP_NODES, i + 1);
 	}
 	if (r == 0)
 		r = wire(t, runs, err);
@@ -462,6 +469,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	}
 	for (int s = 0; s < 3; s++)
 		sigaction(sigs[s], &old[s], NULL);
+	up_progress_end();
 
 	if (r == 0) {
 		for (unsigned i = 0; i < t->nnodes; i++) {
@@ -474,6 +482,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		       t->nnodes, t->nlinks, t->nsegments, now_seconds() - started);
 	}
 out:
+	up_progress_end();
 	if (r < 0) {
 		for (unsigned i = 0; i < t->nnodes; i++)
 			container_destroy(&runs[i].c);
@@ -517,27 +526,6 @@ int sim_node_dirs(const char *sim, char ***names, unsigned *count, struct error 
 	return r;
 }
 
-static void wait_gone(pid_t pid, unsigned long long starttime)
-{
-	/* Not our child (unless rolled back by `up`, which reaped it already):
-	 * wait until it is gone or a zombie whose namespaces are released. */
-	for (int i = 0; i < 500; i++) {
-		if (state_proc_starttime(pid) != starttime)
-			return;
-		char path[64], buf[512];
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (n <= 0)
-			return;
-		buf[n] = '\0';
-		char *p = strrchr(buf, ')');
-		if (p && p[1] && (p[2] == 'Z' || p[2] == 'X'))
-			return;
-		usleep(10000);
-	}
-}
-
 static int teardown_locked(const char *sim, struct error *err)
 {
 	char **nodes = NULL;
@@ -560,7 +548,7 @@ static int teardown_locked(const char *sim, struct error *err)
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (pids[i] > 0)
-			wait_gone(pids[i], starts[i]);
+			node_wait_gone(pids[i], starts[i], 5000);
 	char path[PATH_MAX];
 	for (unsigned i = 0; i < n; i++) {
 		struct error e;

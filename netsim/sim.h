@@ -33,6 +33,10 @@ int sim_node_pid(const char *sim, const char *node, pid_t *pid, struct error *er
 /* Parse the copy of the topology that SIM was started from. */
 int sim_topology(const char *sim, struct topo *t, struct error *err);
 
+/* Name of the switch-side veth end of segment member `member` (both 0-based),
+ * in the sim's switch namespace. */
+void sim_segment_port(unsigned segment, unsigned member, char *buf, size_t len);
+
 /* Node names of SIM from its state directory (works for half-built sims too). */
 int sim_node_dirs(const char *sim, char ***names, unsigned *count, struct error *err);
 

@@ -66,6 +66,13 @@ int state_netns_path(char *buf, size_t len, const char *sim, const char *node)
 	return path_printf(buf, len, "%s/%s.sw", state_netns_dir(), sim);
 }
 
+int state_link_path(char *buf, size_t len, const char *sim, const char *link)
+{
+	if (link)
+		return path_printf(buf, len, "%s/%s/links/%s", state_run_dir(), sim, link);
+	return path_printf(buf, len, "%s/%s/links", state_run_dir(), sim);
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[4096];

@@ -3,7 +3,9 @@
  *   /run/netsim/SIM/lock              flock(2) held by `up` and `down`
  *   /run/netsim/SIM/state             node pids and addresses (written atomically)
  *   /run/netsim/SIM/topology.conf     copy of the topology the sim was started from
- *   /run/netsim/SIM/nodes/NODE/       per node: pid, console.log, upper/ work/ root/
+ *   /run/netsim/SIM/nodes/NODE/       per node: pid, console.log, upper/ work/ root/,
+ *                                     lower (the resolved lower dirs, for restarts)
+ *   /run/netsim/SIM/links/LINK        quality set at run time (`netsim link ... set`)
  *   /run/netns/SIM-NODE               the node's network namespace (ip netns exec)
  *   /run/netns/SIM.sw                 the sim's switch namespace (segment bridges)
  *
@@ -25,6 +27,8 @@ const char *state_cache_dir(void);  /* rootfs cache: NETSIM_CACHE_DIR or /var/li
 int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf);
 int state_node_path(char *buf, size_t len, const char *sim, const char *node, const char *leaf);
 int state_netns_path(char *buf, size_t len, const char *sim, const char *node); /* NULL node = switch */
+/* links/LINK, LINK a link's or segment's name from shape_link_name(); NULL = the dir. */
+int state_link_path(char *buf, size_t len, const char *sim, const char *link);
 
 /* Take the sim's lock (creating its directory); *fd keeps it until closed.
  * Refuses with EBUSY when another netsim holds it. */

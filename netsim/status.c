@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "netlink.h"
+#include "shape.h"
 #include "sim.h"
 #include "state.h"
 #include "topo.h"
@@ -25,6 +26,29 @@ const char *status_iface_state(const char *sim, const char *node, const char *if
 	if (net_link_query(fd, ifname, &ls, &err) < 0)
 		return "missing";
 	return (ls.flags & IFF_UP) ? "up" : "down";
+}
+
+/* ,"quality":{"rate":"4mbit","delay":"10ms"} — values in topology units; {} unshaped. */
+static void write_quality(FILE *f, const char *sim, const struct topo *t, bool segment,
+			  unsigned index)
+{
+	char text[512];
+	shape_quality_text(sim, t, segment, index, text, sizeof(text));
+	fprintf(f, ",\"quality\":{");
+	char *save = NULL;
+	bool first = true;
+	for (char *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(w, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		fprintf(f, "%s", first ? "" : ",");
+		json_string(f, w);
+		fputc(':', f);
+		json_string(f, eq + 1);
+		first = false;
+	}
+	fputc('}', f);
 }
 
 int status_write_json(FILE *f, const char *sim, struct error *err)
@@ -62,13 +86,17 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 		const char *sa = status_iface_state(sim, na, lk->a.ifname);
 		const char *sb = status_iface_state(sim, nb, lk->b.ifname);
 		const char *state = strcmp(sa, sb) == 0 ? sa : "partial";
-		fprintf(f, "%s{\"a\":\"%s:%s\",\"b\":\"%s:%s\",\"state\":\"%s\"}", l ? "," : "",
+		fprintf(f, "%s{\"a\":\"%s:%s\",\"b\":\"%s:%s\",\"state\":\"%s\"", l ? "," : "",
 			na, lk->a.ifname, nb, lk->b.ifname, state);
+		write_quality(f, sim, &t, false, l);
+		fprintf(f, "}");
 	}
 	fprintf(f, "],\"segments\":[");
 	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
 		const struct topo_segment *seg = &t.segments[s];
-		fprintf(f, "%s{\"name\":\"%s\",\"members\":[", s ? "," : "", seg->name);
+		fprintf(f, "%s{\"name\":\"%s\"", s ? "," : "", seg->name);
+		write_quality(f, sim, &t, true, s);
+		fprintf(f, ",\"members\":[");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;

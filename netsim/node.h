@@ -1,0 +1,65 @@
+/* The life of one node's container inside a sim: the one way to start its PID 1
+ * (used by `up` for every node and by `netsim node start`), and stopping and
+ * restarting it while the rest of the sim keeps running.
+ *
+ * A stopped node keeps its network namespace (bound at /run/netns/SIM-NODE), so
+ * its interfaces, addresses and the veth pairs to its neighbours survive; it
+ * keeps its overlay upper dir, so files it changed survive too.  Starting it
+ * again runs the same init, hostname and environment on the same lower layers,
+ * joined to that namespace. */
+#ifndef NETSIM_NODE_H
+#define NETSIM_NODE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "container.h"
+#include "error.h"
+#include "topo.h"
+
+struct node_launch {
+	const char *sim;
+	const struct topo_node *node; /* name (= hostname), init=, addresses */
+	const char *rootfs;           /* resolved lower dir (rootfs_resolve) */
+	const char *files;            /* resolved files= dir, or NULL */
+	const char *netns_path;       /* join this netns (start again), or NULL: a new one (up) */
+};
+
+/* container_create() for one node, then its pid file.  Without netns_path this
+ * is the node's first start: its directory is created (it must not exist yet)
+ * and the resolved lower dirs are recorded in it for later starts.  The caller
+ * goes on with container_wait_ready()/container_start(). */
+int node_spawn(const struct node_launch *l, struct container *c, struct error *err);
+
+/* Wait until the process `pid` that had start time `starttime` is gone (or a
+ * zombie: its namespaces are released by then).  Returns true when gone within
+ * timeout_ms milliseconds. */
+bool node_wait_gone(pid_t pid, unsigned long long starttime, unsigned timeout_ms);
+
+struct node_options {
+	bool reset;             /* start: wipe the overlay upper dir first */
+	unsigned stop_grace_ms; /* stop: time between SIGTERM and SIGKILL; 0 = 5000 */
+};
+
+/* What a stop or start did, for the CLI's message. */
+struct node_result {
+	pid_t old_pid;          /* PID 1 that was stopped, 0 when it was not running */
+	bool killed;            /* it ignored SIGTERM for the grace time: SIGKILL */
+	pid_t new_pid;          /* PID 1 that was started, 0 when none */
+};
+
+/* Each takes the sim's lock (state_lock) for its whole duration, so two node
+ * commands cannot race each other or `up`/`down`.
+ *
+ * node_stop: SIGTERM to PID 1, SIGKILL after the grace time; removes the pid
+ * file.  A node that is already stopped is not an error (old_pid 0).
+ * node_start: refuses a node that is running (EBUSY).
+ * node_restart: stop (if running) + start. */
+int node_stop(const char *sim, const char *node, const struct node_options *opt,
+	      struct node_result *res, struct error *err);
+int node_start(const char *sim, const char *node, const struct node_options *opt,
+	       struct node_result *res, struct error *err);
+int node_restart(const char *sim, const char *node, const struct node_options *opt,
+		 struct node_result *res, struct error *err);
+
+#endif
