@@ -114,12 +114,20 @@ up: deps
 	$(BUILD)/netsim reach -s 3node --timeout 60
 	$(BUILD)/netsim status 3node
 
-install: all rootfs
+# The man page is generated from docs/cli.md (itself generated from --help).
+$(BUILD)/netsim.1: docs/cli.md tests/gen-man.sh netsim/main.c
+	@mkdir -p $(dir $@)
+	sh tests/gen-man.sh docs/cli.md >$@
+
+install: all rootfs $(BUILD)/netsim.1
 	install -D -m 0755 $(BUILD)/netsim $(DESTDIR)$(PREFIX)/bin/netsim
 	install -D -m 0644 $(ROOTFS_TAR) $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
+	install -D -m 0644 $(BUILD)/netsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/netsim.1
+	install -D -m 0644 netsim/completion.bash $(DESTDIR)/usr/share/bash-completion/completions/netsim
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/netsim $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/netsim.1 $(DESTDIR)/usr/share/bash-completion/completions/netsim
 
 clean:
 	rm -rf build build-asan

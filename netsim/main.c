@@ -15,6 +15,7 @@ extern const struct verb verb_exec;
 extern const struct verb verb_shell;
 extern const struct verb verb_log;
 extern const struct verb verb_reach;
+extern const struct verb verb_import;
 extern const struct verb verb_node;
 extern const struct verb verb_link;
 extern const struct verb verb_run;
@@ -38,6 +39,7 @@ static const struct verb *const verbs[] = {
 	&verb_run,
 	&verb_link,
 	&verb_node,
+	&verb_import,
 	&verb_help,
 };
 

@@ -1,0 +1,44 @@
+/* Translating other emulators' topologies into netsim topology files:
+ * meshnet-lab's JSON ({"nodes":[{"id":..}], "links":[{"source":..,"target":..}]})
+ * and Kathara's lab.conf (DEVICE[N]=DOMAIN lines).  Nothing is dropped silently:
+ * every name that had to change and every field with no netsim equivalent is
+ * listed in the result's notes (and as comments in the topology text). */
+#ifndef NETSIM_IMPORT_H
+#define NETSIM_IMPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+enum import_format { IMPORT_MESHNET_LAB, IMPORT_KATHARA };
+
+struct import_result {
+	char *topology;   /* the netsim topology file */
+	char *notes;      /* one line each: "WHERE: not translated: WHAT" or
+			     "WHERE: node `RAW` is named `name` (...)"; "" when none */
+	unsigned nnotes;
+};
+
+/* "meshnet-lab" or "kathara" → the format; -EINVAL for anything else. */
+int import_format_parse(const char *name, enum import_format *format);
+
+/* Translate `text` (the contents of `path`; `path` names it in notes and errors
+ * and, for Kathara, locates the device directories next to lab.conf).
+ * Malformed input: -EINVAL with "PATH:LINE: ..." (or "PATH:$.json.path: ...") in
+ * err, and *res left empty. */
+int import_text(enum import_format format, const char *path, const char *text,
+		size_t len, struct import_result *res, struct error *err);
+
+/* Same, reading the file; for Kathara `path` may also be the lab directory. */
+int import_file(enum import_format format, const char *path, struct import_result *res,
+		struct error *err);
+
+void import_result_free(struct import_result *res);
+
+/* A foreign name as a netsim name: lower case, [a-z0-9-] (runs of anything else
+ * become one '-'), no leading or trailing '-', at most `max` characters, "n" when
+ * nothing is left.  Returns true when the result differs from `raw`. */
+bool import_map_name(const char *raw, unsigned max, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,74 @@
+#!/bin/bash
+# netsim import: hand-written meshnet-lab and Kathara inputs translate, every
+# field without a netsim equivalent is named on stderr, and the translations come
+# up, route (every node reaches every node) and go down leaving nothing.
+. "$(dirname "$0")/lib.sh"
+
+DATA=$TOP/tests/data
+
+# ---- translation (no root needed) ----
+"$NETSIM" import meshnet-lab "$DATA/meshnet-lab.json" >"$T_TMP/mesh.conf" 2>"$T_TMP/mesh.err"
+ok $? "import meshnet-lab exits 0"
+err=$(cat "$T_TMP/mesh.err")
+like "$err" 'meshnet-lab.json:\$.links\[0\]: not translated: link attribute `source_tc`' "tc command named with its JSON path"
+like "$err" 'meshnet-lab.json:\$.links\[1\]: not translated: link attribute `source_tq`' "batman tq named"
+like "$err" 'meshnet-lab.json:\$.nodes\[0\]: not translated: node attribute `x` \(4 times' "positions named once, with a count"
+like "$err" 'meshnet-lab.json:\$: not translated: top-level key `directed`' "unknown top-level key named"
+like "$err" 'a second link between `b` and `a`' "duplicate link named"
+like "$err" 'node `Gate_Way` is named `gate-way`' "renamed node named"
+is "$(grep -vc '^netsim import: ' "$T_TMP/mesh.err")" 0 "every stderr line is a 'netsim import:' note"
+topo=$(grep -v '^#' "$T_TMP/mesh.conf")
+is "$(grep -c '^node ' <<<"$topo")" 6 "six nodes (f only appears in links)"
+is "$(grep -c '^link ' <<<"$topo")" 6 "six links (the duplicate one dropped)"
+like "$topo" 'link 3 gate-way' "integer id 3 and the renamed node are linked"
+
+"$NETSIM" import kathara "$DATA/kathara/lab.conf" >"$T_TMP/kat.conf" 2>"$T_TMP/kat.err"
+ok $? "import kathara exits 0"
+err=$(cat "$T_TMP/kat.err")
+like "$err" 'lab.conf:11: not translated: r1\[image\]=kathara/frr' "image named with file:line"
+like "$err" 'lab.conf:12: not translated: r1\[mem\]=256m' "memory limit named"
+like "$err" 'lab.conf:15: not translated: MAC address 02:00:00:00:00:01' "MAC named"
+like "$err" 'collision domain DMZ has only one device' "one-device domain named"
+like "$err" 'lab.conf:24: not translated: pc4\[sysctl\]' "sysctl named"
+like "$err" 'pc1.startup: not translated: startup script' "startup script named"
+like "$err" 'node `r_2` is named `r-2`' "renamed device named"
+topo=$(grep -v '^#' "$T_TMP/kat.conf")
+is "$(grep -c '^node ' <<<"$topo")" 6 "six devices"
+like "$topo" 'segment CAMPUS_LAN_FLOO r1:eth0 pc1:eth0 pc2:eth0 pc3:eth0 pc4:eth0' "five-device domain is a segment"
+like "$topo" 'link r1:eth1 r-2:eth0' "two-device domain is a link, interface N is ethN"
+"$NETSIM" import kathara "$DATA/kathara" >"$T_TMP/kat2.conf" 2>/dev/null
+is "$(cat "$T_TMP/kat2.conf" | grep -v '^#')" "$topo" "the lab directory works like its lab.conf"
+
+printf '{"links": [{"source": "a", "target": "b"}\n' >"$T_TMP/bad.json"
+out=$("$NETSIM" import meshnet-lab "$T_TMP/bad.json" 2>&1)
+is $? 1 "malformed JSON: exit 1"
+like "$out" 'bad.json:2:1: malformed JSON' "...with file:line:column"
+printf 'r1[0]=A\nr1 eth0 A\n' >"$T_TMP/lab.conf"
+out=$("$NETSIM" import kathara "$T_TMP/lab.conf" 2>&1)
+is $? 1 "malformed lab.conf: exit 1"
+like "$out" 'lab.conf:2: expected DEVICE\[N\]=DOMAIN' "...with file:line"
+"$NETSIM" import gns3 x >/dev/null 2>&1
+is $? 2 "unknown format: usage error"
+
+# ---- the translations run ----
+if [ "$(id -u)" != 0 ] || [ ! -f "${NETSIM_BUILD:-$TOP/build}/rootfs/meshlite.tar.gz" ]; then
+	echo "# SKIP running the translations: needs root and the meshlite rootfs"
+	done_testing
+	exit
+fi
+for kind in mesh kat; do
+	SIM=tt-imp-$kind
+	cleanup_sim $SIM
+	out=$("$NETSIM" up -n $SIM "$T_TMP/$kind.conf" 2>&1)
+	ok $? "up the $kind translation as $SIM"
+	like "$out" "sim $SIM up: 6 nodes" "...with its six nodes"
+	pids=$(node_pids $SIM)
+	out=$("$NETSIM" reach -s $SIM --timeout 60 2>&1)
+	ok $? "reach: every node of the $kind translation reaches every other"
+	like "$out" "30/30 pairs" "...30/30 pairs"
+	"$NETSIM" down $SIM >/dev/null 2>&1
+	ok $? "down $SIM"
+	sleep 0.5
+	is "$(leftovers $SIM $pids)" "" "nothing of $SIM remains"
+done
+done_testing

@@ -1,0 +1,259 @@
+/* import: meshnet-lab JSON and Kathara lab.conf → netsim topology text; name
+ * mapping; every untranslated field is reported; malformed input is refused. */
+#include <errno.h>
+#include <string.h>
+
+#include "import.h"
+#include "tap.h"
+#include "topo.h"
+
+static void name_is(const char *raw, const char *want, bool want_changed)
+{
+	char out[TOPO_NAME_MAX + 1];
+	bool changed = import_map_name(raw, TOPO_NAME_MAX, out, sizeof(out));
+	is_str(out, want, "name \"%s\" → \"%s\"", raw, want);
+	is_int(changed, want_changed, "name \"%s\" %s", raw, want_changed ? "changed" : "kept");
+	ok(topo_valid_name(out, TOPO_NAME_MAX), "\"%s\" is a valid node name", out);
+}
+
+/* Translate; the result must parse as a topology. */
+static int translate(enum import_format f, const char *text, struct import_result *res,
+		     struct error *err)
+{
+	int r = import_text(f, f == IMPORT_KATHARA ? "/nonexistent/lab.conf" : "in.json", text,
+			    strlen(text), res, err);
+	if (r == 0) {
+		struct topo t;
+		struct error perr = {0};
+		int pr = topo_parse_string("out.conf", res->topology, &t, &perr);
+		if (!ok(pr == 0, "the translation parses as a topology"))
+			printf("#   %s\n#   text:\n%s\n", perr.msg, res->topology);
+		if (pr == 0)
+			topo_free(&t);
+	}
+	return r;
+}
+
+static void has(const char *text, const char *want, const char *what)
+{
+	if (!ok(text && strstr(text, want) != NULL, "%s: has \"%s\"", what, want))
+		printf("#   in:\n%s\n", text ? text : "(null)");
+}
+
+static void hasnt(const char *text, const char *unwanted, const char *what)
+{
+	if (!ok(text && strstr(text, unwanted) == NULL, "%s: no \"%s\"", what, unwanted))
+		printf("#   in:\n%s\n", text ? text : "(null)");
+}
+
+static void meshnet_ok(const char *json, const char *want_in_topo, const char *want_note,
+		       const char *what)
+{
+	struct import_result res;
+	struct error err = {0};
+	int r = translate(IMPORT_MESHNET_LAB, json, &res, &err);
+	if (!ok(r == 0, "meshnet-lab %s: translated", what))
+		printf("#   %s\n", err.msg);
+	if (r < 0)
+		return;
+	if (want_in_topo)
+		has(res.topology, want_in_topo, what);
+	if (want_note) {
+		has(res.notes, want_note, what);
+		has(res.topology, want_note, "...and the notes are comments in the output");
+	} else {
+		is_int(res.nnotes, 0, "meshnet-lab %s: no notes", what);
+	}
+	import_result_free(&res);
+}
+
+static void meshnet_bad(const char *json, const char *want_msg, const char *what)
+{
+	struct import_result res;
+	struct error err = {0};
+	int r = import_text(IMPORT_MESHNET_LAB, "in.json", json, strlen(json), &res, &err);
+	is_int(r, -EINVAL, "meshnet-lab %s: refused", what);
+	has(err.msg, want_msg, what);
+	ok(res.topology == NULL, "meshnet-lab %s: no output", what);
+	if (r == 0)
+		import_result_free(&res);
+}
+
+static void kathara_ok(const char *conf, const char *want_in_topo, const char *want_note,
+		       const char *what)
+{
+	struct import_result res;
+	struct error err = {0};
+	int r = translate(IMPORT_KATHARA, conf, &res, &err);
+	if (!ok(r == 0, "kathara %s: translated", what))
+		printf("#   %s\n", err.msg);
+	if (r < 0)
+		return;
+	if (want_in_topo)
+		has(res.topology, want_in_topo, what);
+	if (want_note)
+		has(res.notes, want_note, what);
+	else
+		is_int(res.nnotes, 0, "kathara %s: no notes", what);
+	import_result_free(&res);
+}
+
+static void kathara_bad(const char *conf, const char *want_msg, const char *what)
+{
+	struct import_result res;
+	struct error err = {0};
+	int r = import_text(IMPORT_KATHARA, "lab.conf", conf, strlen(conf), &res, &err);
+	is_int(r, -EINVAL, "kathara %s: refused", what);
+	has(err.msg, want_msg, what);
+	if (r == 0)
+		import_result_free(&res);
+}
+
+int main(void)
+{
+	/* ---- names ---- */
+	name_is("a", "a", false);
+	name_is("n-1", "n-1", false);
+	name_is("3", "3", false);
+	name_is("Gate_Way", "gate-way", true);
+	name_is("--x", "x", true);
+	name_is("a__b..c", "a-b-c", true);
+	name_is("x_", "x", true);
+	name_is("abcdefghijklmnop", "abcdefghijkl", true);
+	name_is("\xc3\x84\xc3\x96", "n", true);
+	name_is("", "n", true);
+
+	enum import_format f;
+	is_int(import_format_parse("meshnet-lab", &f), 0, "format meshnet-lab");
+	is_int(f, IMPORT_MESHNET_LAB, "...is IMPORT_MESHNET_LAB");
+	is_int(import_format_parse("kathara", &f), 0, "format kathara");
+	is_int(f, IMPORT_KATHARA, "...is IMPORT_KATHARA");
+	is_int(import_format_parse("gns3", &f), -EINVAL, "unknown format refused");
+
+	/* ---- meshnet-lab ---- */
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\"}]}",
+		   "node a\nnode b\nlink a b\n", NULL, "links only");
+	meshnet_ok("{\"nodes\": [{\"id\": 0}, {\"id\": 1}, {\"id\": 2}],"
+		   " \"links\": [{\"source\": 0, \"target\": 1}, {\"source\": 1, \"target\": 2}]}",
+		   "node 0\nnode 1\nnode 2\nlink 0 1\nlink 1 2\n", NULL, "integer ids");
+	meshnet_ok("{\"nodes\": [{\"id\": \"lonely\"}], \"links\": []}", "node lonely\n", NULL,
+		   "a node without links");
+	meshnet_ok("{\"links\": [{\"source\": \"in.json\", \"target\": \"b\"}]}", "sim in\n",
+		   "node `in.json` is named `in-json`", "sim name from the file, renamed node");
+	meshnet_ok("{\"nodes\": [{\"id\": \"A\"}, {\"id\": \"a\"}],"
+		   " \"links\": [{\"source\": \"A\", \"target\": \"a\"}]}",
+		   "node a\nnode a-2\nlink a a-2\n", "node `a` is named `a-2`",
+		   "names that map to the same name are numbered");
+	meshnet_ok("{\"links\": [{\"source\": \"abcdefghijklmX\", \"target\": \"abcdefghijklmY\"}]}",
+		   "node abcdefghijkl\nnode abcdefghij-2\n", "is named `abcdefghij-2`",
+		   "long names are cut and numbered");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"rate\": \"10mbit\","
+		   " \"latency\": 5}]}", "link a b rate=10mbit delay=5ms\n", NULL,
+		   "rate and latency (ms)");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_latency\": 2.5,"
+		   " \"target_latency\": 2.5, \"latency\": null}]}", NULL,
+		   "latency null (not milliseconds", "latency null");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_latency\": 2.5,"
+		   " \"target_latency\": 2.5}]}", "link a b delay=2.5ms\n", NULL,
+		   "the same latency both ways");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_latency\": 2,"
+		   " \"target_latency\": 10}]}", "link a b\n",
+		   "$.links[0].source_latency: not translated: a latency for one direction only",
+		   "different latencies per direction");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"rate\": 100}]}",
+		   "link a b\n", "$.links[0].rate: not translated: rate 100",
+		   "a rate without a unit");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\"},"
+		   " {\"source\": \"b\", \"target\": \"a\"}]}", "link a b\n",
+		   "$.links[1]: not translated: a second link between `b` and `a`",
+		   "a duplicate link");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\"},"
+		   " {\"source\": \"a\", \"target\": \"a\"}]}", "link a b\n",
+		   "$.links[1]: not translated: a link from node `a` to itself", "a self link");
+	meshnet_ok("{\"nodes\": [{\"id\": \"a\", \"x\": 1}, {\"id\": \"b\", \"x\": 2}],"
+		   " \"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_tc\": \"tbf\"}],"
+		   " \"label\": \"x\"}", "link a b\n",
+		   "in.json:$.nodes[0]: not translated: node attribute `x` (2 times; the first is here)",
+		   "node attributes, counted");
+	{
+		struct import_result res;
+		struct error err = {0};
+		const char *json = "{\"nodes\": [{\"id\": \"a\", \"x\": 1}],"
+				   " \"links\": [{\"source\": \"a\", \"target\": \"b\","
+				   " \"source_tc\": \"tbf\", \"type\": \"wifi\"}], \"label\": \"x\"}";
+		if (ok(translate(IMPORT_MESHNET_LAB, json, &res, &err) == 0, "unknown keys: translated")) {
+			is_int(res.nnotes, 4, "each unknown key is one note");
+			has(res.notes, "in.json:$: not translated: top-level key `label`", "top-level key");
+			has(res.notes, "in.json:$.links[0]: not translated: link attribute `source_tc`",
+			    "tc command");
+			has(res.notes, "in.json:$.links[0]: not translated: link attribute `type`",
+			    "link type");
+			hasnt(res.topology, "tbf", "no tc command in the output topology lines");
+			import_result_free(&res);
+		}
+	}
+	meshnet_bad("{\"links\": [", "in.json:1:12: malformed JSON: unexpected end of file",
+		    "truncated JSON");
+	meshnet_bad("{\"links\": []}\n}", "in.json:2:1: malformed JSON: text after",
+		    "text after the value");
+	meshnet_bad("{\n  \"links\": [}\n", "in.json:2:", "bad JSON reports the line");
+	meshnet_bad("[]", "expected a JSON object", "an array at the top");
+	meshnet_bad("{\"edges\": []}", "no \"nodes\" and no \"links\"", "neither nodes nor links");
+	meshnet_bad("{\"links\": {}}", "in.json:$.links: expected an array", "links not an array");
+	meshnet_bad("{\"links\": [{\"source\": \"a\"}]}",
+		    "in.json:$.links[0]: needs a \"target\"", "a link without target");
+	meshnet_bad("{\"links\": [{\"source\": 1.5, \"target\": \"b\"}]}",
+		    "in.json:$.links[0]: needs a \"source\"", "a fractional id");
+	meshnet_bad("{\"nodes\": [{\"name\": \"a\"}]}", "in.json:$.nodes[0]: needs an \"id\"",
+		    "a node without id");
+	meshnet_bad("{\"links\": [\"a-b\"]}", "in.json:$.links[0]: expected an object",
+		    "a link that is a string");
+
+	/* ---- Kathara ---- */
+	kathara_ok("a[0]=X\nb[0]=X\nc[0]=Y\nd[0]=Y\ne[0]=Y\n",
+		   "node a\nnode b\nnode c\nnode d\nnode e\n"
+		   "link a:eth0 b:eth0    # collision domain X\n"
+		   "segment Y c:eth0 d:eth0 e:eth0\n", NULL,
+		   "two members → link, three → segment");
+	kathara_ok("a[3]=\"X\"\nb[1]='X'   # comment\n", "link a:eth3 b:eth1", NULL,
+		   "interface N is ethN; quotes and comments");
+	kathara_ok("# comment\n\n  \na[0]=X\r\nb[0]=X\r\n", "link a:eth0 b:eth0", NULL,
+		   "comments, blank lines, CRLF");
+	kathara_ok("LAB_NAME=\"ospf\"\nLAB_DESCRIPTION=\"a test\"\na[0]=X\nb[0]=X\n",
+		   "# DESCRIPTION: a test\nsim ospf\n", NULL, "lab name and description");
+	kathara_ok("LAB_NAME=\"My Lab\"\na[0]=X\nb[0]=X\n", "sim my-lab\n",
+		   "lab.conf:1: lab name `My Lab` is sim `my-lab`", "lab name mapped");
+	kathara_ok("a[0]=X\nb[0]=X\na[image]=\"kathara/frr\"\n", "link a:eth0 b:eth0",
+		   "/nonexistent/lab.conf:3: not translated: a[image]=kathara/frr", "image");
+	kathara_ok("a[0]=X\nb[0]=X\nb[mem]=256m\nb[colour]=red\n", NULL,
+		   "lab.conf:4: not translated: b[colour]=red (no netsim equivalent)",
+		   "unknown option");
+	kathara_ok("a[0]=X/02:00:00:00:00:01\nb[0]=X\n", "link a:eth0 b:eth0",
+		   "lab.conf:1: not translated: MAC address 02:00:00:00:00:01", "MAC address");
+	kathara_ok("a[0]=X\nb[0]=X\nb[1]=Z\n", "link a:eth0 b:eth0",
+		   "lab.conf:3: not translated: collision domain Z has only one device (b[1])",
+		   "a domain with one device");
+	kathara_ok("a[0]=X\nb[0]=X\nb[1]=X\nc[0]=X\n", "segment X a:eth0 b:eth0 c:eth0\n",
+		   "lab.conf:3: not translated: b[1] (the device is on collision domain X already, line 2)",
+		   "a device twice on one domain");
+	kathara_ok("router_one[0]=X\nrouter_two[0]=X\n", "link router-one:eth0 router-two:eth0",
+		   "node `router_one` is named `router-one`", "device names mapped");
+	kathara_ok("a[0]=LONG_DOMAIN_NAME_HERE\nb[0]=LONG_DOMAIN_NAME_HERE\nc[0]=LONG_DOMAIN_NAME_HERE\n",
+		   "segment LONG_DOMAIN_NAM a:eth0", "is segment `LONG_DOMAIN_NAM`",
+		   "long domain names cut to an interface name");
+	kathara_ok("LAB_FOO=1\na[0]=X\nb[0]=X\n", NULL,
+		   "lab.conf:1: not translated: LAB_FOO=1 (unknown lab setting)", "unknown lab setting");
+	kathara_bad("", "no devices", "an empty file");
+	kathara_bad("a[0]=X\nthis is not kathara\n",
+		    "lab.conf:2: expected DEVICE[N]=DOMAIN", "a malformed line");
+	kathara_bad("a[0]=\"X\n", "lab.conf:1: malformed a[0]= line", "an unterminated quote");
+	kathara_bad("a[0]=X Y\n", "lab.conf:1: malformed a[0]= line", "two words");
+	kathara_bad("a[0]=X\na[0]=Y\n", "lab.conf:2: a[0] is already assigned at line 1",
+		    "an interface twice");
+	kathara_bad("a[0]=\"X-1\"\n", "lab.conf:1: collision domain `X-1`", "a bad domain name");
+	kathara_bad("a[100000]=X\n", "lab.conf:1: interface number 100000 is too large",
+		    "a huge interface number");
+	kathara_bad("a[]=X\n", "lab.conf:1: malformed a[]= line", "an empty index");
+
+	return tap_done();
+}
