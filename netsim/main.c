@@ -15,6 +15,9 @@ extern const struct verb verb_exec;
 extern const struct verb verb_shell;
 extern const struct verb verb_log;
 extern const struct verb verb_reach;
+extern const struct verb verb_gen;
+extern const struct verb verb_graph;
+extern const struct verb verb_capture;
 extern const struct verb verb_import;
 extern const struct verb verb_node;
 extern const struct verb verb_link;
@@ -40,6 +43,9 @@ static const struct verb *const verbs[] = {
 	&verb_link,
 	&verb_node,
 	&verb_import,
+	&verb_capture,
+	&verb_graph,
+	&verb_gen,
 	&verb_help,
 };
 
