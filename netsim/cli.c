@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -83,3 +84,20 @@ int load_state(const char *sim, struct state *st, struct error *err)
 	return state_read(path, st, err);
 }
 
+
+int parse_sim_options(int argc, char **argv, const char **sim)
+{
+	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
+					      {"help", no_argument, NULL, OPT_HELP},
+					      {NULL, 0, NULL, 0}};
+	int c;
+	*sim = NULL;
+	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': *sim = optarg; break;
+		case OPT_HELP: return print_help(current_verb);
+		default: return usage_error("unknown option");
+		}
+	}
+	return -1;
+}

@@ -30,6 +30,10 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int print_help(const struct verb *v);
 /* Prints an error and returns 1 unless running as root. */
 int need_root(void);
+/* Options of verbs that take only -s SIM and --help.  Returns -1 to go on
+ * (operands start at optind, *sim is the -s value or NULL), else the exit
+ * status the verb returns (help printed, or a usage error). */
+int parse_sim_options(int argc, char **argv, const char **sim);
 /* A topology argument: a path (contains '/' or ends in .conf) rather than a sim. */
 bool looks_like_file(const char *arg);
 /* A JSON string literal with escaping. */

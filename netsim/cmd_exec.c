@@ -49,18 +49,10 @@ static int run_in_node(const char *given, const char *node, char *const cmd[])
 
 static int cmd_exec(int argc, char **argv)
 {
-	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
-					      {"help", no_argument, NULL, OPT_HELP},
-					      {NULL, 0, NULL, 0}};
-	const char *given = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': given = optarg; break;
-		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
-		}
-	}
+	const char *given;
+	int rc = parse_sim_options(argc, argv, &given);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return usage_error("expects NODE -- COMMAND...");
 	const char *node = argv[optind++];
@@ -73,18 +65,10 @@ static int cmd_exec(int argc, char **argv)
 
 static int cmd_shell(int argc, char **argv)
 {
-	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
-					      {"help", no_argument, NULL, OPT_HELP},
-					      {NULL, 0, NULL, 0}};
-	const char *given = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': given = optarg; break;
-		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
-		}
-	}
+	const char *given;
+	int rc = parse_sim_options(argc, argv, &given);
+	if (rc >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return usage_error("expects one NODE");
 	char *cmd[] = {"/bin/sh", "-l", NULL};

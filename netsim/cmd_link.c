@@ -305,18 +305,10 @@ static int show(const char *sim, const struct target *tg, struct error *err)
 
 static int cmd_link(int argc, char **argv)
 {
-	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
-					      {"help", no_argument, NULL, OPT_HELP},
-					      {NULL, 0, NULL, 0}};
-	const char *given = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': given = optarg; break;
-		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
-		}
-	}
+	const char *given;
+	int rc = parse_sim_options(argc, argv, &given);
+	if (rc >= 0)
+		return rc;
 	char **ops = argv + optind;
 	int nops = argc - optind;
 	if (nops < 1)
