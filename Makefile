@@ -32,7 +32,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
 
 .PHONY: all rootfs test unit-test asan asan-test memcheck up deps install uninstall clean check-deps
-all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN)
+all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
@@ -78,6 +78,26 @@ $(BUILD)/tests/test_container: $(BUILD)/tests/static_init
 rootfs: $(ROOTFS_TAR)
 $(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh $(wildcard rootfs/meshlite/*)
 	BUILD=$(BUILD) sh rootfs/build-meshlite.sh
+
+# --- QEMU nodes (vm owner; docs/vm.md) ----------------------------------------
+# `make kernel`: Debian's kernel + our initramfs in $(BUILD)/kernel/.  Not part of
+# `all` (it downloads a 70 MB package); tests/integration/95-qemu.t runs it.
+KERNEL_DIR := $(BUILD)/kernel
+.PHONY: kernel
+kernel: $(KERNEL_DIR)/initramfs.cpio.gz
+$(KERNEL_DIR)/initramfs.cpio.gz: $(BUILD)/mkinitramfs $(KERNEL_DIR)/agent rootfs/build-kernel.sh rootfs/vm/init
+	BUILD=$(BUILD) sh rootfs/build-kernel.sh
+$(BUILD)/mkinitramfs: $(BUILD)/obj/rootfs/mkinitramfs.o $(BUILD)/libruntime.a
+	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
+# The guest agent must run in any rootfs: static (libc.a), no sanitizers.
+$(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -s -o $@ $<
+# Drives netsim/qemu.h for 95-qemu.t and tests/bench/vm.sh.
+$(BUILD)/tests/qemu-node: tests/integration/qemu-node.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+# --- end of QEMU nodes ----------------------------------------------------------
 
 unit-test: all
 	prove -e '' $(UNIT_BIN)

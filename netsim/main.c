@@ -15,6 +15,7 @@ extern const struct verb verb_exec;
 extern const struct verb verb_shell;
 extern const struct verb verb_log;
 extern const struct verb verb_reach;
+extern const struct verb verb_console;
 extern const struct verb verb_gen;
 extern const struct verb verb_graph;
 extern const struct verb verb_capture;
@@ -46,6 +47,7 @@ static const struct verb *const verbs[] = {
 	&verb_capture,
 	&verb_graph,
 	&verb_gen,
+	&verb_console,
 	&verb_help,
 };
 
