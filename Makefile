@@ -31,7 +31,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
 
-.PHONY: all rootfs test unit-test asan asan-test memcheck up deps install uninstall clean check-deps
+.PHONY: all rootfs test unit-test asan asan-test memcheck up deps test-deps install uninstall clean check-deps
 all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node
 
 check-deps:
@@ -107,7 +107,7 @@ unit-test: all
 TEST_ROOTFS_DIR ?= $(BUILD)/rootfs
 TEST_ENV = NETSIM=$(abspath $(BUILD)/netsim) NETSIM_BUILD=$(abspath $(BUILD)) \
 	   NETSIM_ROOTFS_DIR=$(abspath $(TEST_ROOTFS_DIR))
-test: all rootfs
+test: all rootfs test-deps
 	$(TEST_ENV) prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/integration/*.t))
 
 # The whole test suite built with AddressSanitizer + UBSan (separate build dir).
@@ -125,6 +125,18 @@ memcheck: all
 deps:
 	@if ! pkg-config --exists $(PKGS) || ! command -v prove >/dev/null; then \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_DEPS); \
+	fi
+
+# Tools the integration tests use (iperf3, tcpdump, graphviz, headless Chromium,
+# QEMU, valgrind); `make test` installs the missing ones when run as root.
+TEST_DEB_DEPS := iperf3 tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind
+TEST_TOOLS    := iperf3 tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind
+test-deps:
+	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing test tools (missing:$$missing)"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(TEST_DEB_DEPS); \
+	  else echo "note: missing test tools:$$missing (tests that need them skip)"; fi; \
 	fi
 
 up: deps
