@@ -128,9 +128,9 @@ deps:
 	fi
 
 # Tools the integration tests use (iperf3, tcpdump, graphviz, headless Chromium,
-# QEMU, valgrind); `make test` installs the missing ones when run as root.
-TEST_DEB_DEPS := iperf3 tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind
-TEST_TOOLS    := iperf3 tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind
+# QEMU, valgrind, curl); `make test` installs the missing ones when run as root.
+TEST_DEB_DEPS := iperf3 tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind curl
+TEST_TOOLS    := iperf3 tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind curl
 test-deps:
 	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \

@@ -16,12 +16,13 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
+#include "qemu_node.h"
 #include "sim.h"
 #include "topo.h"
 
 /* ---- exec / shell ------------------------------------------------------ */
 
-static int run_in_node(const char *given, const char *node, char *const cmd[])
+static int run_in_node(const char *given, const char *node, char *const cmd[], bool shell)
 {
 	char sim[TOPO_SIM_MAX + 1];
 	struct error err = {0};
@@ -32,6 +33,19 @@ static int run_in_node(const char *given, const char *node, char *const cmd[])
 	    sim_node_pid(sim, node, &pid, &err) < 0) {
 		print_error(&err);
 		return 1;
+	}
+	if (qemu_node_is(sim, node)) {
+		/* A VM: through its guest agent, which has no terminal to offer. */
+		if (shell)
+			return fail("shell %s: not supported for qemu nodes; use `netsim console %s` "
+				    "(or `netsim exec %s -- COMMAND`)", node, node, node);
+		int status = 0;
+		if (qemu_node_exec(sim, node, cmd, &status, &err) < 0) {
+			error_prefix(&err, "%s %s", current_verb->name, node);
+			print_error(&err);
+			return 127;
+		}
+		return status;
 	}
 	/* Environment inside the node: clean, not the host's. */
 	const char *term = getenv("TERM");
@@ -60,7 +74,7 @@ static int cmd_exec(int argc, char **argv)
 		optind++;
 	if (optind >= argc)
 		return usage_error("expects a COMMAND after the node name");
-	return run_in_node(given, node, argv + optind);
+	return run_in_node(given, node, argv + optind, false);
 }
 
 static int cmd_shell(int argc, char **argv)
@@ -72,7 +86,7 @@ static int cmd_shell(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage_error("expects one NODE");
 	char *cmd[] = {"/bin/sh", "-l", NULL};
-	return run_in_node(given, argv[optind], cmd);
+	return run_in_node(given, argv[optind], cmd, true);
 }
 
 /* ---- log --------------------------------------------------------------- */
@@ -132,12 +146,15 @@ static int cmd_log(int argc, char **argv)
 
 const struct verb verb_exec = {"exec", cmd_exec, "exec [-s SIM] NODE -- COMMAND [ARG...]",
 		"Run COMMAND inside NODE (all of its namespaces, its capabilities and seccomp\n"
-		"filter).  stdin/stdout/stderr pass through; so does the exit status.\n\n"
+		"filter).  stdin/stdout/stderr pass through; so does the exit status.  On a\n"
+		"backend=qemu node the command runs in the VM, through its guest agent.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"};
 const struct verb verb_shell = {"shell", cmd_shell, "shell [-s SIM] NODE",
-		"An interactive /bin/sh inside NODE.\n\n"
+		"An interactive /bin/sh inside NODE.  Not for backend=qemu nodes (their agent\n"
+		"has no terminal): use `netsim console NODE` there.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"};
 const struct verb verb_log = {"log", cmd_log, "log [-s SIM] [-f] NODE",
-		"The console output of NODE's PID 1 (its init and what init starts).\n\n"
+		"The console output of NODE's PID 1 (its init and what init starts); for a\n"
+		"backend=qemu node, the VM's serial console (kernel messages, init's output).\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"  -f, --follow     keep printing new output until the sim goes down\n"};

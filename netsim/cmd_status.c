@@ -19,6 +19,7 @@
 #include "sim.h"
 #include "status.h"
 #include "topo.h"
+#include "vmsim.h"
 
 /* ---- list / status ----------------------------------------------------- */
 
@@ -44,6 +45,10 @@ static int cmd_list(int argc, char **argv)
 	for (unsigned i = 0; i < n; i++) {
 		struct state st;
 		struct error e;
+		if (vmsim_is_vm(names[i])) {
+			vmsim_list_line(names[i]);
+			continue;
+		}
 		if (load_state(names[i], &st, &e) < 0) {
 			printf("%-16s (incomplete: run `netsim down %s`)\n", names[i], names[i]);
 			continue;
@@ -102,13 +107,17 @@ static int cmd_status(int argc, char **argv)
 	bool have_topo = sim_topology(sim, &t, &err) == 0;
 	time_t now = time(NULL);
 	printf("sim %s  (%s, up %lld s)\n", st.sim, st.topology, (long long)now - st.created);
-	printf("%-12s %-8s %-8s %-18s %s\n", "NODE", "STATE", "PID", "ADDRESS", "ROOTFS");
+	printf("%-12s %-8s %-8s %-9s %-18s %s\n", "NODE", "STATE", "PID", "BACKEND", "ADDRESS",
+	       "ROOTFS");
 	for (unsigned i = 0; i < st.nnodes; i++) {
 		const struct state_node *n = &st.nodes[i];
 		pid_t pid = state_pidfile_read(sim, n->name);
 		const char *state = pid > 0 ? "running" : "stopped";
-		printf("%-12s %-8s %-8d %-18s %s\n", n->name, state, pid > 0 ? pid : 0,
-		       n->addr4, n->rootfs);
+		char accel[16], backend[32];
+		const char *kind = status_node_backend(sim, n->name, accel, sizeof(accel));
+		snprintf(backend, sizeof(backend), "%s%s%s", kind, accel[0] ? "/" : "", accel);
+		printf("%-12s %-8s %-8d %-9s %-18s %s\n", n->name, state, pid > 0 ? pid : 0,
+		       backend, n->addr4, n->rootfs);
 	}
 	if (have_topo && (t.nlinks || t.nsegments))
 		printf("\n%-34s %-8s %s\n", "LINK", "STATE", "QUALITY");
@@ -146,6 +155,7 @@ static int cmd_status(int argc, char **argv)
 const struct verb verb_list = {"list", cmd_list, "list", "List the sims that are up, with how many nodes run.\n"};
 const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
 		"Nodes (state, PID 1 on the host, address, rootfs) and links of a sim.  SIM may\n"
-		"be left out when only one sim is up.\n\n"
+		"be left out when only one sim is up.  BACKEND is container, or qemu/ACCEL\n"
+		"(kvm or tcg) for a VM node, whose PID is QEMU's.\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"
 		"      --json       one JSON object, for scripts\n"};

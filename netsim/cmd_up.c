@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 #include "cli.h"
 #include "sim.h"
 #include "topo.h"
+#include "vmsim.h"
+
+enum { OPT_VM_MEM = OPT_VERB_BASE };
 
 /* ---- up ---------------------------------------------------------------- */
 
@@ -25,16 +29,21 @@ static int cmd_up(int argc, char **argv)
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
 		{"vm", no_argument, NULL, OPT_VM},      {"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0}};
+		{"vm-mem", required_argument, NULL, OPT_VM_MEM}, {NULL, 0, NULL, 0}};
 	const char *name = NULL;
 	struct up_options uo = {0};
+	bool vm = false;
+	uint64_t vm_mem = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "+n:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': name = optarg; break;
 		case 'q': uo.quiet = true; break;
-		case OPT_VM:
-			return fail("up: --vm (whole sim in a VM) is not available in this version");
+		case OPT_VM: vm = true; break;
+		case OPT_VM_MEM:
+			if (!topo_parse_mem_mib(optarg, &vm_mem) || vm_mem > UINT32_MAX)
+				return usage_error("--vm-mem %s: expected a size like 512M or 1G", optarg);
+			break;
 		case OPT_HELP: return print_help(current_verb);
 		default: return usage_error("unknown option");
 		}
@@ -56,7 +65,13 @@ static int cmd_up(int argc, char **argv)
 		topo_free(&t);
 		return 1;
 	}
-	int r = sim_up(&t, &uo, &err);
+	int r;
+	if (vm) {
+		struct vmsim_options vo = {.mem_mib = (unsigned)vm_mem, .quiet = uo.quiet};
+		r = vmsim_up(&t, &vo, &err);
+	} else {
+		r = sim_up(&t, &uo, &err);
+	}
 	if (r < 0) {
 		error_prefix(&err, "up %s", t.sim);
 		print_error(&err);
@@ -70,7 +85,7 @@ static int cmd_up(int argc, char **argv)
 static int down_one(const char *sim)
 {
 	struct error err = {0};
-	if (sim_down(sim, &err) < 0) {
+	if (vmsim_is_vm(sim) ? vmsim_down(sim, &err) < 0 : sim_down(sim, &err) < 0) {
 		print_error(&err);
 		return 1;
 	}
@@ -127,13 +142,17 @@ static int cmd_down(int argc, char **argv)
 	return down_one(arg);
 }
 
-const struct verb verb_up = {"up", cmd_up, "up [-n SIM] [-q] FILE",
+const struct verb verb_up = {"up", cmd_up, "up [-n SIM] [-q] [--vm [--vm-mem SIZE]] FILE",
 		"Start every node, link and segment of the topology FILE.  All or nothing: if\n"
 		"anything fails (or on Ctrl-C) everything created so far is removed again.\n\n"
 		"  -n, --name SIM   run under this sim name instead of the file's `sim` line\n"
 		"                   or its base name\n"
 		"  -q, --quiet      only print the summary line\n"
-		"      --vm         run the whole sim inside a VM (not available yet)\n"};
+		"      --vm         run the whole sim inside one QEMU VM with netsim's kernel\n"
+		"                   (batman-adv, 8021q, netem, hwsim); the VM has no network\n"
+		"                   device.  Every other verb on the sim is forwarded to it\n"
+		"                   (docs/vm.md)\n"
+		"      --vm-mem SIZE  the VM's memory (default 512M)\n"};
 const struct verb verb_down = {"down", cmd_down, "down SIM|FILE|--all",
 		"Stop a sim and remove everything it created: node processes, network\n"
 		"namespaces, links, bridges, state under /run/netsim.  Idempotent; works after\n"

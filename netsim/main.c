@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vmsim.h"
 
 #define NETSIM_VERSION "0.1.0"
 
@@ -15,16 +16,17 @@ extern const struct verb verb_exec;
 extern const struct verb verb_shell;
 extern const struct verb verb_log;
 extern const struct verb verb_reach;
-extern const struct verb verb_console;
-extern const struct verb verb_gen;
-extern const struct verb verb_graph;
-extern const struct verb verb_capture;
-extern const struct verb verb_import;
-extern const struct verb verb_node;
 extern const struct verb verb_link;
-extern const struct verb verb_run;
+extern const struct verb verb_node;
+extern const struct verb verb_capture;
+extern const struct verb verb_graph;
+extern const struct verb verb_gen;
 extern const struct verb verb_converge;
+extern const struct verb verb_run;
+extern const struct verb verb_console;
+extern const struct verb verb_forward;
 extern const struct verb verb_web;
+extern const struct verb verb_import;
 
 static int cmd_help(int argc, char **argv);
 static const struct verb verb_help = {"help", cmd_help, "help [VERB]", "Show the list of verbs, or the help of one.\n"};
@@ -38,16 +40,17 @@ static const struct verb *const verbs[] = {
 	&verb_shell,
 	&verb_log,
 	&verb_reach,
-	&verb_web,
-	&verb_converge,
-	&verb_run,
 	&verb_link,
 	&verb_node,
-	&verb_import,
 	&verb_capture,
 	&verb_graph,
 	&verb_gen,
+	&verb_converge,
+	&verb_run,
 	&verb_console,
+	&verb_forward,
+	&verb_web,
+	&verb_import,
 	&verb_help,
 };
 
@@ -104,5 +107,9 @@ int main(int argc, char **argv)
 	}
 	/* stdout may be a pipe to a test; keep lines in order with stderr. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A sim started with `up --vm` runs its verbs inside its VM. */
+	int rc = vmsim_dispatch(argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
 	return current_verb->run(argc - 1, argv + 1);
 }

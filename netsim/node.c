@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "netlink.h"
+#include "qemu_node.h"
 #include "rootfs.h"
 #include "sim.h"
 #include "state.h"
@@ -357,6 +358,11 @@ static int stop_locked(const char *sim, const char *node, const struct node_opti
 		       struct node_result *res, struct error *err)
 {
 	unsigned grace = opt && opt->stop_grace_ms ? opt->stop_grace_ms : 5000;
+	if (qemu_node_is(sim, node)) {
+		/* the VM: QEMU's own SIGTERM, SIGKILL after 3 s (qemu.h) */
+		int r = qemu_node_halt(sim, node, &res->old_pid, err);
+		return r < 0 ? r : state_set_pid(sim, node, 0, err);
+	}
 	pid_t pid = state_pidfile_read(sim, node);
 	if (pid < 0)
 		return error_set(err, -pid, "node %s: read pid file", node);
@@ -408,6 +414,19 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 		goto out;
 	}
 	close(ns_fd);
+	if (qemu_node_is(sim, node)) {
+		/* A VM's root is in its RAM: every boot starts from the rootfs, so
+		 * --reset changes nothing. */
+		struct qemu_vm vm;
+		r = qemu_node_boot(sim, &t, (unsigned)idx, &vm, err);
+		if (r == 0)
+			r = state_set_pid(sim, node, vm.pid, err);
+		if (r == 0)
+			res->new_pid = vm.pid;
+		else
+			qemu_node_teardown(sim, node);
+		goto out;
+	}
 	r = lower_record_read(sim, node, rootfs, files, sizeof(rootfs), err);
 	if (r < 0) {
 		error_prefix(err, "node %s", node);

@@ -564,7 +564,7 @@ static int build_argv(const struct qemu_node_config *cfg, const char *qemu, cons
 	ARG("-m");
 	ARG("%uM", cfg->memory_mib ? cfg->memory_mib : QEMU_DEFAULT_MEMORY_MIB);
 	ARG("-smp");
-	ARG("1");
+	ARG("%u", cfg->cpus ? cfg->cpus : 1);
 	ARG("-nodefaults");
 	ARG("-no-user-config");
 	ARG("-display");
@@ -862,6 +862,13 @@ fail:
 	struct error ignored;
 	qemu_node_stop(cfg->run_dir, &ignored);
 	return ret;
+}
+
+int qemu_check(const char *kernel_dir, const char *const *modules, struct error *err)
+{
+	char qemu[PATH_LEN];
+	int ret = find_qemu(qemu, err);
+	return ret < 0 ? ret : check_kernel(kernel_dir ? kernel_dir : qemu_kernel_dir(), modules, err);
 }
 
 int qemu_node_start(const struct qemu_node_config *cfg, struct qemu_vm *vm, struct error *err)

@@ -50,6 +50,7 @@ struct qemu_node_config {
 	const char *const *modules; /* NULL-terminated modules the node needs (features), or NULL */
 	const char *init;          /* the rootfs's init; NULL: /sbin/init */
 	unsigned memory_mib;       /* 0: QEMU_DEFAULT_MEMORY_MIB */
+	unsigned cpus;             /* 0: 1 */
 	const char *accel;         /* "kvm" or "tcg"; NULL: $NETSIM_QEMU_ACCEL, else kvm when
 				    * /dev/kvm opens, else tcg */
 	unsigned boot_timeout_ms;  /* until the agent answers; 0: 120 s (TCG) / 60 s (KVM) */
@@ -64,6 +65,11 @@ struct qemu_vm {
 /* Where the kernel is: $NETSIM_KERNEL_DIR, else kernel/ next to the netsim
  * binary (build/kernel), else PREFIX/share/netsim/kernel. */
 const char *qemu_kernel_dir(void);
+
+/* What qemu_node_start checks first, for callers that want to refuse before
+ * creating anything: QEMU is installed and `kernel_dir` (NULL: qemu_kernel_dir())
+ * has the kernel and every module of `modules` (may be NULL). */
+int qemu_check(const char *kernel_dir, const char *const *modules, struct error *err);
 
 /* Boot the node and wait until its agent answers.  All or nothing: on failure
  * QEMU is killed and the run dir's files removed; the error says why (QEMU

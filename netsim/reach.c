@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "netlink.h"
+#include "qemu_node.h"
 
 /* Echo payload: lets a reply be matched to its pair even when several netsim
  * processes ping in the same namespace. */
@@ -121,6 +122,70 @@ static void drain_replies(int fd, unsigned src, uint16_t ident, unsigned n,
 	}
 }
 
+/* Probes from a qemu node: its VM pings, a child process relays "INDEX RTT"
+ * lines (qemu_node.h); INDEX is into `dst`, the node's destinations. */
+struct vm_probe {
+	pid_t pid;
+	unsigned *dst;
+	char line[64];
+	size_t have;
+};
+
+static int start_vm_probe(const struct reach_node *nodes, unsigned n, unsigned s,
+			  const bool *probing, struct vm_probe *vp, int *fd, struct error *err)
+{
+	const char **addrs = calloc(n + 1, sizeof(*addrs));
+	vp->dst = calloc(n + 1, sizeof(*vp->dst));
+	if (!addrs || !vp->dst) {
+		free(addrs);
+		return error_set(err, ENOMEM, "reach");
+	}
+	unsigned k = 0;
+	for (unsigned d = 0; d < n; d++)
+		if (probing[(size_t)s * n + d]) {
+			vp->dst[k] = d;
+			addrs[k++] = nodes[d].addr4;
+		}
+	int r = qemu_node_probe_start(nodes[s].qemu_sim, nodes[s].name, addrs, k, &vp->pid, fd,
+				      err);
+	free(addrs);
+	return r;
+}
+
+static void drain_vm_probe(struct pollfd *pfd, unsigned src, unsigned n, struct vm_probe *vp,
+			   const bool *probing, struct reach_result *res)
+{
+	char buf[512];
+	ssize_t len = read(pfd->fd, buf, sizeof(buf));
+	if (len <= 0) {
+		if (len == 0 || errno != EINTR) {
+			/* the relay ended: nothing more from this node (poll skips fd -1) */
+			close(pfd->fd);
+			pfd->fd = -1;
+		}
+		return;
+	}
+	for (ssize_t i = 0; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (vp->have + 1 < sizeof(vp->line))
+				vp->line[vp->have++] = buf[i];
+			continue;
+		}
+		vp->line[vp->have] = '\0';
+		vp->have = 0;
+		unsigned k;
+		double rtt;
+		if (sscanf(vp->line, "%u %lf", &k, &rtt) != 2 || k >= n)
+			continue;
+		size_t idx = (size_t)src * n + vp->dst[k];
+		if (probing[idx] && !res->reached[idx]) {
+			res->reached[idx] = true;
+			res->rtt_ms[idx] = rtt;
+			res->pairs_ok++;
+		}
+	}
+}
+
 int reach_run(const struct reach_node *nodes, unsigned n, double timeout, double interval,
 	      struct reach_result *res, struct error *err)
 {
@@ -138,8 +203,9 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
 	struct in_addr *addrs = calloc(n + 1, sizeof(*addrs));
 	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
 	bool *probing = calloc((size_t)n * n + 1, sizeof(*probing));
+	struct vm_probe *vps = calloc(n + 1, sizeof(*vps));
 	int r = 0;
-	if (!res->reached || !res->rtt_ms || !addrs || !pfds || !probing) {
+	if (!res->reached || !res->rtt_ms || !addrs || !pfds || !probing || !vps) {
 		r = error_set(err, ENOMEM, "reach");
 		goto out;
 	}
@@ -164,7 +230,22 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
 			source = probing[(size_t)i * n + d];
 		if (!source)
 			continue;
-		int fd = open_probe_socket(nodes[i].netns_fd, err);
+		int fd;
+		if (nodes[i].qemu_sim) {
+			/* A stopped VM sends nothing, like a stopped container. */
+			r = start_vm_probe(nodes, n, i, probing, &vps[i], &fd, err);
+			if (r == -ESRCH) {
+				r = 0;
+				continue;
+			}
+			if (r < 0) {
+				error_prefix(err, "node %s", nodes[i].name);
+				goto out;
+			}
+			pfds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
+			continue;
+		}
+		fd = open_probe_socket(nodes[i].netns_fd, err);
 		if (fd < 0) {
 			r = error_prefix(err, "node %s", nodes[i].name);
 			goto out;
@@ -178,7 +259,7 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++) {
 				size_t k = (size_t)s * n + d;
-				if (probing[k] && !res->reached[k])
+				if (probing[k] && !res->reached[k] && !nodes[s].qemu_sim)
 					send_probe(pfds[s].fd, ident, s, d, &addrs[d]);
 			}
 		for (;;) {
@@ -192,7 +273,9 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
 				goto out;
 			}
 			for (unsigned s = 0; s < n; s++)
-				if (pfds[s].revents & POLLIN)
+				if (nodes[s].qemu_sim && pfds[s].revents)
+					drain_vm_probe(&pfds[s], s, n, &vps[s], probing, res);
+				else if (pfds[s].revents & POLLIN)
 					drain_replies(pfds[s].fd, s, ident, n, probing, res);
 		}
 		if (now_seconds() >= deadline)
@@ -200,9 +283,15 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
 	}
 	res->seconds = now_seconds() - start;
 out:
-	for (unsigned i = 0; pfds && i < n; i++)
-		if (pfds[i].fd >= 0)
+	for (unsigned i = 0; pfds && i < n; i++) {
+		if (vps && nodes[i].qemu_sim) {
+			qemu_node_probe_stop(vps[i].pid, pfds[i].fd);
+			free(vps[i].dst);
+		} else if (pfds[i].fd >= 0) {
 			close(pfds[i].fd);
+		}
+	}
+	free(vps);
 	free(pfds);
 	free(addrs);
 	free(probing);
@@ -260,6 +349,7 @@ int reach_sim_open(const char *sim, struct reach_sim *rs, struct error *err)
 		state_netns_path(path, sizeof(path), sim, sn->name);
 		rs->nodes[rs->n].name = sn->name;
 		rs->nodes[rs->n].addr4 = sn->addr4;
+		rs->nodes[rs->n].qemu_sim = qemu_node_is(sim, sn->name) ? rs->st.sim : NULL;
 		rs->nodes[rs->n].netns_fd = netns_open(path, err);
 		if (rs->nodes[rs->n].netns_fd < 0) {
 			r = error_prefix(err, "node %s", sn->name);

@@ -13,6 +13,8 @@ struct reach_node {
 	const char *name;
 	const char *addr4;      /* "10.13.0.1/32" (prefix ignored) */
 	int netns_fd;           /* the node's network namespace */
+	const char *qemu_sim;   /* backend=qemu: its sim (the node's stack is in the VM,
+				 * so its probes run there, through the agent); else NULL */
 };
 
 struct reach_result {

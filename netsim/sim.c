@@ -16,9 +16,11 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "forward.h"
 #include "ident.h"
 #include "netlink.h"
 #include "node.h"
+#include "qemu_node.h"
 #include "rootfs.h"
 #include "shape.h"
 #include "state.h"
@@ -133,8 +135,8 @@ static int find_named_rootfs(const char *name, char *out, size_t len, struct err
 }
 
 /* A node's rootfs attribute → a tarball or directory path. */
-static int rootfs_source(const struct topo *t, const char *value, char *out, size_t len,
-			 struct error *err)
+int sim_rootfs_source(const struct topo *t, const char *value, char *out, size_t len,
+		      struct error *err)
 {
 	if (!strchr(value, '/') && !strstr(value, ".tar") && !strstr(value, ".tgz"))
 		return find_named_rootfs(value, out, len, err);
@@ -203,6 +205,9 @@ struct node_run {
 	char rootfs[PATH_MAX];   /* resolved lower dir */
 	char files[PATH_MAX];    /* resolved files= dir or "" */
 	char source[PATH_MAX];   /* the tarball/dir it came from (for status) */
+	bool qemu;               /* backend=qemu: a VM in an empty netns, no container */
+	char kernel_dir[PATH_MAX]; /* qemu: the resolved kernel directory */
+	struct qemu_vm vm;       /* qemu: the booted VM */
 };
 
 void sim_segment_port(unsigned segment, unsigned member, char *buf, size_t len)
@@ -286,12 +291,7 @@ static int wire(const struct topo *t, struct node_run *runs, struct error *err)
 
 static int check_supported(const struct topo *t, struct error *err)
 {
-	for (unsigned i = 0; i < t->nnodes; i++)
-		if (t->nodes[i].backend != TOPO_BACKEND_CONTAINER)
-			return error_setmsg(err, ENOTSUP,
-					    "%s:%d: node %s: backend=qemu is not available in "
-					    "this version of netsim (container nodes only)",
-					    t->path, t->nodes[i].line, t->nodes[i].name);
+	/* (backend=qemu nodes are checked with their rootfs: resolve_rootfs) */
 	/* Quality the kernel cannot apply (netem missing, rates out of tbf's range)
 	 * is refused here, before anything exists. */
 	for (unsigned l = 0; l < t->nlinks; l++) {
@@ -323,7 +323,7 @@ static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct er
 			memcpy(run->rootfs, runs[j].rootfs, sizeof(run->rootfs));
 			memcpy(run->source, runs[j].source, sizeof(run->source));
 		} else {
-			int r = rootfs_source(t, node->rootfs, run->source, sizeof(run->source), err);
+			int r = sim_rootfs_source(t, node->rootfs, run->source, sizeof(run->source), err);
 			cleanup_free char *dir = NULL;
 			if (r == 0)
 				r = rootfs_resolve(run->source, state_cache_dir(), &dir, err);
@@ -332,6 +332,10 @@ static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct er
 						    node->name);
 			snprintf(run->rootfs, sizeof(run->rootfs), "%s", dir);
 		}
+		run->qemu = node->backend == TOPO_BACKEND_QEMU;
+		if (run->qemu && qemu_node_check(t, node, tdir, run->kernel_dir,
+						 sizeof(run->kernel_dir), err) < 0)
+			return -err->errnum;
 		if (node->files) {
 			char path[PATH_MAX * 2];
 			struct stat st;
@@ -407,6 +411,18 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	/* Clone every node first and only then wait for them: the children build
 	 * their root filesystems in parallel. */
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
+		if (runs[i].qemu) {
+			/* its VM boots after the containers started (below) */
+			struct qemu_node_setup setup = {
+				.memory_mib = (unsigned)t->nodes[i].qemu_mem_mib,
+				.cpus = t->nodes[i].qemu_cpus,
+			};
+			snprintf(setup.rootfs, sizeof(setup.rootfs), "%s", runs[i].rootfs);
+			snprintf(setup.files, sizeof(setup.files), "%s", runs[i].files);
+			snprintf(setup.kernel_dir, sizeof(setup.kernel_dir), "%s", runs[i].kernel_dir);
+			r = qemu_node_create(t->sim, t->nodes[i].name, &setup, err);
+			continue;
+		}
 		struct node_launch launch = {
 			.sim = t->sim,
 			.node = &t->nodes[i],
@@ -417,10 +433,11 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	}
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
 		const char *name = t->nodes[i].name;
-		r = container_wait_ready(&runs[i].c, err);
-		if (r == 0) {
-			state_netns_path(path, sizeof(path), t->sim, name);
-			r = netns_bind_pid(runs[i].c.pid, path, err);
+		state_netns_path(path, sizeof(path), t->sim, name);
+		if (!runs[i].qemu) {
+			r = container_wait_ready(&runs[i].c, err);
+			if (r == 0)
+				r = netns_bind_pid(runs[i].c.pid, path, err);
 		}
 		if (r == 0) {
 			runs[i].netns_fd = netns_open(path, err);
@@ -437,10 +454,29 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	if (r == 0)
 		r = wire(t, runs, err);
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
+		if (runs[i].qemu)
+			continue;
 		r = container_start(&runs[i].c, err);
 		if (r < 0)
 			error_prefix(err, "node %s: start init", t->nodes[i].name);
 	}
+	/* VMs boot for seconds (TCG): all at once, after the containers. */
+	unsigned *vm_nodes = calloc(t->nnodes ? t->nnodes : 1, sizeof(*vm_nodes));
+	struct qemu_vm *vms = calloc(t->nnodes ? t->nnodes : 1, sizeof(*vms));
+	unsigned n_vms = 0;
+	if (r == 0 && (!vm_nodes || !vms))
+		r = error_set(err, ENOMEM, "up");
+	for (unsigned i = 0; i < t->nnodes && r == 0; i++)
+		if (runs[i].qemu)
+			vm_nodes[n_vms++] = i;
+	if (r == 0)
+		r = qemu_node_boot_all(t->sim, t, vm_nodes, n_vms, vms, &up_interrupted, err);
+	for (unsigned k = 0; k < n_vms && r == 0; k++) {
+		runs[vm_nodes[k]].vm = vms[k];
+		runs[vm_nodes[k]].c.pid = vms[k].pid;  /* QEMU is the node's process */
+	}
+	free(vm_nodes);
+	free(vms);
 	if (r == 0 && up_interrupted)
 		r = error_setmsg(err, EINTR, "interrupted by signal %d", up_interrupted);
 
@@ -473,9 +509,16 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 
 	if (r == 0) {
 		for (unsigned i = 0; i < t->nnodes; i++) {
-			if (!opt || !opt->quiet)
+			if ((!opt || !opt->quiet) && runs[i].qemu)
+				printf("%-12s pid %-8d %-18s %s (qemu, %s, booted in %.1f s)\n",
+				       t->nodes[i].name, (int)runs[i].c.pid, t->nodes[i].addr4,
+				       runs[i].source, runs[i].vm.accel,
+				       (double)runs[i].vm.boot_ms / 1000.0);
+			else if (!opt || !opt->quiet)
 				printf("%-12s pid %-8d %-18s %s\n", t->nodes[i].name,
 				       (int)runs[i].c.pid, t->nodes[i].addr4, runs[i].source);
+			if (runs[i].qemu)
+				runs[i].c.pid = -1;  /* not a container of ours */
 			container_release(&runs[i].c);
 		}
 		printf("sim %s up: %u nodes, %u links, %u segments in %.2f s\n", t->sim,
@@ -484,8 +527,11 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 out:
 	up_progress_end();
 	if (r < 0) {
-		for (unsigned i = 0; i < t->nnodes; i++)
+		for (unsigned i = 0; i < t->nnodes; i++) {
+			if (runs[i].qemu)
+				runs[i].c.pid = -1;  /* a VM: teardown stops it */
 			container_destroy(&runs[i].c);
+		}
 		if (created) {
 			struct error ignored;
 			teardown_locked(t->sim, &ignored);
@@ -530,6 +576,8 @@ static int teardown_locked(const char *sim, struct error *err)
 {
 	char **nodes = NULL;
 	unsigned n = 0;
+	/* Port-forward relays first: their sockets live in the node namespaces. */
+	forward_stop_all(sim);
 	int r = sim_node_dirs(sim, &nodes, &n, err);
 	if (r < 0)
 		return r;
@@ -549,6 +597,10 @@ static int teardown_locked(const char *sim, struct error *err)
 	for (unsigned i = 0; i < n; i++)
 		if (pids[i] > 0)
 			node_wait_gone(pids[i], starts[i], 5000);
+	/* A VM whose pid file `up` had not written yet (killed during the boot),
+	 * and its sockets and initrd. */
+	for (unsigned i = 0; i < n; i++)
+		qemu_node_teardown(sim, nodes[i]);
 	char path[PATH_MAX];
 	for (unsigned i = 0; i < n; i++) {
 		struct error e;

@@ -30,6 +30,11 @@ int sim_pick(const char *given, char *out, size_t len, struct error *err);
 /* Host pid of NODE's PID 1 in SIM, verified against pid reuse. */
 int sim_node_pid(const char *sim, const char *node, pid_t *pid, struct error *err);
 
+/* A node's rootfs= value (a name like "meshlite", or a path relative to the
+ * topology file) → the tarball or directory it means. */
+int sim_rootfs_source(const struct topo *t, const char *value, char *out, size_t len,
+		      struct error *err);
+
 /* Parse the copy of the topology that SIM was started from. */
 int sim_topology(const char *sim, struct topo *t, struct error *err);
 

@@ -73,6 +73,13 @@ int state_link_path(char *buf, size_t len, const char *sim, const char *link)
 	return path_printf(buf, len, "%s/%s/links", state_run_dir(), sim);
 }
 
+int state_forward_path(char *buf, size_t len, const char *sim, const char *port)
+{
+	if (port)
+		return path_printf(buf, len, "%s/%s/forwards/%s", state_run_dir(), sim, port);
+	return path_printf(buf, len, "%s/%s/forwards", state_run_dir(), sim);
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[4096];
@@ -244,11 +251,8 @@ unsigned long long state_proc_starttime(pid_t pid)
 	return start;
 }
 
-int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err)
+int state_pid_write(const char *path, pid_t pid, struct error *err)
 {
-	char path[4096];
-	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
-		return error_set(err, ENAMETOOLONG, "node %s", node);
 	FILE *f = fopen(path, "we");
 	if (!f)
 		return error_set(err, errno, "write %s", path);
@@ -258,11 +262,8 @@ int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct err
 	return 0;
 }
 
-pid_t state_pidfile_read(const char *sim, const char *node)
+pid_t state_pid_read(const char *path)
 {
-	char path[4096];
-	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
-		return -ENAMETOOLONG;
 	cleanup_fclose FILE *f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
@@ -274,4 +275,20 @@ pid_t state_pidfile_read(const char *sim, const char *node)
 	if (now == 0 || now != start)
 		return 0;
 	return pid;
+}
+
+int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err)
+{
+	char path[4096];
+	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
+		return error_set(err, ENAMETOOLONG, "node %s", node);
+	return state_pid_write(path, pid, err);
+}
+
+pid_t state_pidfile_read(const char *sim, const char *node)
+{
+	char path[4096];
+	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
+		return -ENAMETOOLONG;
+	return state_pid_read(path);
 }

@@ -6,6 +6,9 @@
  *   /run/netsim/SIM/nodes/NODE/       per node: pid, console.log, upper/ work/ root/,
  *                                     lower (the resolved lower dirs, for restarts)
  *   /run/netsim/SIM/links/LINK        quality set at run time (`netsim link ... set`)
+ *   /run/netsim/SIM/forwards/PORT     a background `netsim forward` on 127.0.0.1:PORT
+ *   /run/netsim/SIM/vm                a sim run by `up --vm`: the marker (vmsim.h)
+ *   /run/netsim/SIM/vm.d/             its VM's QEMU run dir (qemu.h lists the files)
  *   /run/netns/SIM-NODE               the node's network namespace (ip netns exec)
  *   /run/netns/SIM.sw                 the sim's switch namespace (segment bridges)
  *
@@ -29,6 +32,8 @@ int state_node_path(char *buf, size_t len, const char *sim, const char *node, co
 int state_netns_path(char *buf, size_t len, const char *sim, const char *node); /* NULL node = switch */
 /* links/LINK, LINK a link's or segment's name from shape_link_name(); NULL = the dir. */
 int state_link_path(char *buf, size_t len, const char *sim, const char *link);
+/* forwards/PORT (PORT the host port, decimal); NULL = the dir. */
+int state_forward_path(char *buf, size_t len, const char *sim, const char *port);
 
 /* Take the sim's lock (creating its directory); *fd keeps it until closed.
  * Refuses with EBUSY when another netsim holds it. */
@@ -55,7 +60,10 @@ int state_write(const char *path, const struct state *s, struct error *err);
 int state_read(const char *path, struct state *s, struct error *err);
 void state_free(struct state *s);
 
-/* Node pid files ("PID STARTTIME\n"), written right after the node is cloned. */
+/* Pid files ("PID STARTTIME\n") at any path; read returns as state_pidfile_read. */
+int state_pid_write(const char *path, pid_t pid, struct error *err);
+pid_t state_pid_read(const char *path);
+/* Node pid files, written right after the node is cloned. */
 int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err);
 /* Read and verify: returns the pid when that process still is the node's PID 1
  * (same start time), 0 when it is gone, or a negative errno. */

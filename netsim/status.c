@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "netlink.h"
+#include "qemu_node.h"
 #include "shape.h"
 #include "sim.h"
 #include "state.h"
@@ -26,6 +27,18 @@ const char *status_iface_state(const char *sim, const char *node, const char *if
 	if (net_link_query(fd, ifname, &ls, &err) < 0)
 		return "missing";
 	return (ls.flags & IFF_UP) ? "up" : "down";
+}
+
+const char *status_node_backend(const char *sim, const char *node, char *accel, size_t len)
+{
+	struct qemu_node_setup setup;
+	struct error err;
+	accel[0] = '\0';
+	if (!qemu_node_is(sim, node))
+		return "container";
+	if (qemu_node_setup_read(sim, node, &setup, &err) == 0)
+		snprintf(accel, len, "%s", setup.accel);
+	return "qemu";
 }
 
 /* ,"quality":{"rate":"4mbit","delay":"10ms"} — values in topology units; {} unshaped. */
@@ -77,6 +90,13 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 		json_string(f, n->addr6);
 		fprintf(f, ",\"rootfs\":");
 		json_string(f, n->rootfs);
+		char accel[16];
+		fprintf(f, ",\"backend\":\"%s\"", status_node_backend(sim, n->name, accel,
+									sizeof(accel)));
+		if (accel[0]) {
+			fprintf(f, ",\"accel\":");
+			json_string(f, accel);
+		}
 		fprintf(f, "}");
 	}
 	fprintf(f, "],\"links\":[");

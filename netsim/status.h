@@ -11,6 +11,10 @@
  * "missing".  Enters the node's netns on the calling thread and back. */
 const char *status_iface_state(const char *sim, const char *node, const char *ifname);
 
+/* "container" or "qemu"; for a qemu node `accel` gets the accelerator its VM
+ * booted with ("kvm"/"tcg"; "" before the first boot), else "". */
+const char *status_node_backend(const char *sim, const char *node, char *accel, size_t len);
+
 /* Write SIM's status object (nodes, links, segments) and a newline to f.
  * Fails only when the sim's state cannot be read. */
 int status_write_json(FILE *f, const char *sim, struct error *err);

@@ -220,7 +220,7 @@ static bool parse_cidr(int family, const char *text, char *out, size_t outlen,
 }
 
 /* mem=: QEMU's -m syntax restricted to MiB/GiB: "512", "512M", "2G". */
-static bool parse_mem_mib(const char *text, uint64_t *mib)
+bool topo_parse_mem_mib(const char *text, uint64_t *mib)
 {
 	size_t ndigits = strspn(text, "0123456789");
 	if (ndigits == 0 || ndigits > 9)
@@ -441,7 +441,7 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 		}
 		break;
 	case NODE_MEM:
-		if (!parse_mem_mib(value, &s->mem_mib)) {
+		if (!topo_parse_mem_mib(value, &s->mem_mib)) {
 			report(p, line, "mem=%.*s: give MiB or GiB, e.g. mem=512M or mem=2G",
 			       QUOTE_MAX, value);
 			return;

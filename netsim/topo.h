@@ -5,6 +5,7 @@
 #define NETSIM_TOPO_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,5 +98,7 @@ void topo_free(struct topo *t);
 /* Lookup helpers. */
 int topo_find_node(const struct topo *t, const char *name); /* index or -1 */
 int topo_valid_name(const char *name, unsigned max);         /* [a-z0-9-], no leading '-' */
+/* A memory size as mem= takes it: "512", "512M", "2G" (MiB, or GiB with G); false if bad. */
+bool topo_parse_mem_mib(const char *text, uint64_t *mib);
 
 #endif

@@ -12,6 +12,12 @@
 #    KVM when /dev/kvm opens (under TCG the guest CPU is the bottleneck and both
 #    joins measure the same), else TCG.  iperf3 in the guest is the host's,
 #    laid over meshlite with --files (both are Debian 12).
+# 3. The whole sim in a VM (`netsim up --vm`, netsim/vmsim.c): a 3-node meshlite
+#    line (topologies/3node.conf), TCG, the default 512 MiB, RUNS times: seconds
+#    from `up` to its return (VM booted and the sim up inside) and to all-reach-all;
+#    QEMU's RSS and the guest's own view of its memory with the sim up.
+#
+#   sudo tests/bench/vm.sh RUNS sim        only part 3
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -22,6 +28,7 @@ TMP=$(mktemp -d /tmp/netsim-vmbench.XXXXXX)
 export NETSIM_KERNEL_DIR=${NETSIM_KERNEL_DIR:-$BUILD/kernel}
 
 cleanup() {
+	"$BUILD/netsim" down vmbench >/dev/null 2>&1
 	"$QN" stop --run-dir "$TMP/run" >/dev/null 2>&1
 	ip netns del tqb-node 2>/dev/null
 	ip netns del tqb-peer 2>/dev/null
@@ -30,8 +37,35 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+whole_sim() {
+	echo "== up --vm of a 3-node line, TCG, 512 MiB (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+	sed 's/^sim 3node/sim vmbench/' "$TOP/topologies/3node.conf" >"$TMP/vmbench.conf"
+	for i in $(seq 1 "$RUNS"); do
+		local t0 t1 t2 pid
+		t0=$(date +%s.%N)
+		NETSIM_QEMU_ACCEL=tcg "$BUILD/netsim" up --vm -q "$TMP/vmbench.conf" >/dev/null || exit 1
+		t1=$(date +%s.%N)
+		"$BUILD/netsim" reach -s vmbench --timeout 120 >/dev/null || echo "(reach failed)"
+		t2=$(date +%s.%N)
+		pid=$(awk '{print $1}' /run/netsim/vmbench/vm.d/qemu.pid)
+		printf 'run %d: up --vm %.1f s, all reach all %.1f s after; QEMU RSS %d MiB; guest: %s\n' \
+			"$i" "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)" $(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status") \
+			"$("$QN" exec --run-dir /run/netsim/vmbench/vm.d -- /netsim/bin/free -m |
+				awk '/^Mem/ {print "used " $3 " MiB, shared (tmpfs/root) " $5 " MiB, available " $7 " MiB"}')"
+		"$BUILD/netsim" down vmbench >/dev/null
+	done
+}
+
 [ "$(id -u)" = 0 ] || { echo "vm.sh: needs root" >&2; exit 1; }
-make -C "$TOP" BUILD="$BUILD" kernel "$BUILD/tests/qemu-node" >/dev/null || exit 1
+# (a kernel dir given in NETSIM_KERNEL_DIR is used as it is)
+if [ ! -f "$NETSIM_KERNEL_DIR/vmlinuz" ]; then
+	make -C "$TOP" BUILD="$BUILD" kernel >/dev/null || exit 1
+fi
+make -C "$TOP" BUILD="$BUILD" "$BUILD/netsim" "$BUILD/tests/qemu-node" >/dev/null || exit 1
+if [ "${2:-}" = sim ]; then
+	whole_sim
+	exit 0
+fi
 command -v iperf3 >/dev/null || { echo "vm.sh: needs iperf3 (apt-get install iperf3)" >&2; exit 1; }
 
 ip netns add tqb-node && ip netns add tqb-peer &&
@@ -108,3 +142,5 @@ ip -n tqb-node link del br0
 to_mirred
 sleep 1
 measure mirred
+"$QN" stop --run-dir "$TMP/run"
+whole_sim
