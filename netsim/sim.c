@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -397,6 +398,12 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		r = error_set(err, errno, "create %s", path);
 		goto out;
 	}
+	/* The nodes' dirs (overlay upper/work, consoles) live on a tmpfs of the
+	 * sim's own: `down` unmounts it instead of unlinking thousands of files. */
+	if (mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+		r = error_set(err, errno, "mount tmpfs on %s", path);
+		goto out;
+	}
 	r = copy_topology(t, err);
 	if (r < 0)
 		goto out;
@@ -609,12 +616,12 @@ static int teardown_locked(const char *sim, struct error *err)
 			*err = e;
 			r = -e.errnum;
 		}
-		state_node_path(path, sizeof(path), sim, nodes[i], NULL);
-		if (rootfs_remove_tree(path, &e) < 0 && r == 0) {
-			*err = e;
-			r = -e.errnum;
-		}
 	}
+	/* Everything below nodes/ goes with its tmpfs (a sim whose `up` was killed
+	 * before the mount has plain dirs there, removed with the sim dir below). */
+	state_sim_path(path, sizeof(path), sim, "nodes");
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT && r == 0)
+		r = error_set(err, errno, "unmount %s", path);
 	state_netns_path(path, sizeof(path), sim, NULL);
 	struct error e;
 	if (netns_remove(path, &e) < 0 && r == 0) {
