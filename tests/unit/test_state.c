@@ -1,0 +1,196 @@
+/* The state directory: path layout, the state file round trip (and its errors
+ * with line numbers), pid files guarded by start time, and the sim lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+#include "state.h"
+#include "tap.h"
+
+static char dir[64];
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_paths(void)
+{
+	char buf[4096];
+	ok(state_sim_path(buf, sizeof(buf), "lab", "state") == 0, "sim path builds");
+	char want[4096];
+	snprintf(want, sizeof(want), "%s/lab/state", dir);
+	is_str(buf, want, "sim path is RUN_DIR/SIM/LEAF");
+	state_node_path(buf, sizeof(buf), "lab", "n1", "pid");
+	snprintf(want, sizeof(want), "%s/lab/nodes/n1/pid", dir);
+	is_str(buf, want, "node path is RUN_DIR/SIM/nodes/NODE/LEAF");
+	state_netns_path(buf, sizeof(buf), "lab", "n1");
+	snprintf(want, sizeof(want), "%s/netns/lab-n1", dir);
+	is_str(buf, want, "node netns is NETNS_DIR/SIM-NODE");
+	state_netns_path(buf, sizeof(buf), "lab", NULL);
+	snprintf(want, sizeof(want), "%s/netns/lab.sw", dir);
+	is_str(buf, want, "switch netns is NETNS_DIR/SIM.sw (a '.' no name can have)");
+	char tiny[8];
+	is_int(state_sim_path(tiny, sizeof(tiny), "lab", "state"), -ENAMETOOLONG,
+	       "a path that does not fit is refused, not truncated");
+}
+
+static void test_round_trip(void)
+{
+	struct state in = {.created = 1795641358LL, .nnodes = 2};
+	snprintf(in.sim, sizeof(in.sim), "lab");
+	snprintf(in.topology, sizeof(in.topology), "/home/me/my labs/lab.conf");
+	struct state_node nodes[2];
+	memset(nodes, 0, sizeof(nodes));
+	snprintf(nodes[0].name, sizeof(nodes[0].name), "n1");
+	nodes[0].pid = 4242;
+	nodes[0].starttime = 123456789ULL;
+	snprintf(nodes[0].addr4, sizeof(nodes[0].addr4), "10.13.0.1/32");
+	snprintf(nodes[0].addr6, sizeof(nodes[0].addr6), "fd13::1/128");
+	snprintf(nodes[0].rootfs, sizeof(nodes[0].rootfs), "/srv/rootfs with space.tar.gz");
+	snprintf(nodes[1].name, sizeof(nodes[1].name), "n2");
+	in.nodes = nodes;
+
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/state", dir);
+	struct error err = {0};
+	is_int(state_write(path, &in, &err), 0, "state_write");
+	struct stat st;
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), ".tmp");
+	ok(stat(path, &st) < 0 && errno == ENOENT, "no temporary file left (written by rename)");
+	snprintf(path, sizeof(path), "%s/state", dir);
+
+	struct state out;
+	is_int(state_read(path, &out, &err), 0, "state_read");
+	is_str(out.sim, "lab", "sim survives the round trip");
+	is_str(out.topology, "/home/me/my labs/lab.conf", "topology path with a space survives");
+	is_int(out.created, 1795641358LL, "created survives");
+	is_int(out.nnodes, 2, "both nodes survive");
+	if (out.nnodes == 2) {
+		is_str(out.nodes[0].name, "n1", "node name");
+		is_int(out.nodes[0].pid, 4242, "node pid");
+		is_int((long long)out.nodes[0].starttime, 123456789LL, "node start time");
+		is_str(out.nodes[0].addr4, "10.13.0.1/32", "node IPv4 address");
+		is_str(out.nodes[0].addr6, "fd13::1/128", "node IPv6 address");
+		is_str(out.nodes[0].rootfs, "/srv/rootfs with space.tar.gz", "rootfs with a space");
+		is_str(out.nodes[1].addr4, "", "empty fields come back empty");
+		is_int(out.nodes[1].pid, 0, "pid 0 for a node without one");
+	}
+	state_free(&out);
+	ok(out.nodes == NULL && out.nnodes == 0, "state_free empties");
+}
+
+static void test_malformed(void)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/bad", dir);
+	struct state out;
+	struct error err = {0};
+
+	write_text(path, "netsim-state 1\nsim lab\nnode n1 12 nope\n");
+	is_int(state_read(path, &out, &err), -EINVAL, "a short node line is refused");
+	ok(strstr(err.msg, "bad:3: malformed state file") != NULL, "...naming line 3 (%s)", err.msg);
+
+	write_text(path, "netsim-state 9\n");
+	is_int(state_read(path, &out, &err), -EINVAL, "another format version is refused");
+	ok(strstr(err.msg, ":1: ") != NULL, "...naming line 1");
+
+	write_text(path, "");
+	is_int(state_read(path, &out, &err), -EINVAL, "an empty file is refused");
+
+	write_text(path, "netsim-state 1\nfrobnicate 1\n");
+	is_int(state_read(path, &out, &err), -EINVAL, "an unknown key is refused");
+	ok(strstr(err.msg, ":2: ") != NULL, "...naming line 2");
+
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	is_int(state_read(path, &out, &err), -ENOENT, "a missing file gives ENOENT");
+}
+
+static void test_pidfiles(void)
+{
+	char path[4096];
+	struct error err = {0};
+	state_node_path(path, sizeof(path), "lab", "n1", NULL);
+	char parent[4096];
+	state_sim_path(parent, sizeof(parent), "lab", NULL);
+	mkdir(parent, 0755);
+	state_sim_path(parent, sizeof(parent), "lab", "nodes");
+	mkdir(parent, 0755);
+	mkdir(path, 0755);
+
+	is_int(state_pidfile_write("lab", "n1", getpid(), &err), 0, "pid file written");
+	is_int(state_pidfile_read("lab", "n1"), getpid(), "a live process with the same start time reads back");
+
+	/* A process that is gone: its pid file reads as 0, never as a stranger's pid. */
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	state_pidfile_write("lab", "n1", child, &err);
+	waitpid(child, NULL, 0);
+	is_int(state_pidfile_read("lab", "n1"), 0, "a dead process reads as 0");
+
+	/* Same pid, different start time (pid reuse): 0. */
+	state_node_path(path, sizeof(path), "lab", "n1", "pid");
+	char text[64];
+	snprintf(text, sizeof(text), "%d 1\n", (int)getpid());
+	write_text(path, text);
+	is_int(state_pidfile_read("lab", "n1"), 0, "a reused pid (other start time) reads as 0");
+
+	is_int(state_pidfile_read("lab", "n9"), 0, "no pid file reads as 0");
+	write_text(path, "garbage\n");
+	is_int(state_pidfile_read("lab", "n1"), -EINVAL, "a garbled pid file is an error");
+	ok(state_proc_starttime(getpid()) > 0, "start time of this process");
+}
+
+static void test_lock(void)
+{
+	struct error err = {0};
+	int fd = -1;
+	is_int(state_lock("locked", &fd, &err), 0, "lock a sim");
+	pid_t child = fork();
+	if (child == 0) {
+		int fd2 = -1;
+		struct error e2 = {0};
+		int r = state_lock("locked", &fd2, &e2);
+		_exit(r == -EBUSY && strstr(e2.msg, "another netsim process") ? 0 : 1);
+	}
+	int status = -1;
+	waitpid(child, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a second process is refused with EBUSY and a clear message");
+	close(fd);
+	fd = -1;
+	is_int(state_lock("locked", &fd, &err), 0, "the lock is free again once closed");
+	close(fd);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/netsim-test-state.XXXXXX");
+	if (!mkdtemp(dir))
+		skip_all("cannot create a temporary directory");
+	char netns[128];
+	snprintf(netns, sizeof(netns), "%s/netns", dir);
+	setenv("NETSIM_RUN_DIR", dir, 1);
+	setenv("NETSIM_NETNS_DIR", netns, 1);
+
+	test_paths();
+	test_round_trip();
+	test_malformed();
+	test_pidfiles();
+	test_lock();
+
+	struct error err = {0};
+	rootfs_remove_tree(dir, &err);
+	return tap_done();
+}
