@@ -1,10 +1,14 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "units.h"
 
 const struct verb *current_verb;
 
@@ -100,4 +104,27 @@ int parse_sim_options(int argc, char **argv, const char **sim)
 		}
 	}
 	return -1;
+}
+
+int parse_seconds_option(const char *arg, double min, double max, double *seconds)
+{
+	size_t len = strlen(arg);
+	uint64_t usec;
+	int r;
+	if (len && strspn(arg, "0123456789.") == len) {
+		char with_unit[64];
+		if (len + 2 > sizeof(with_unit))
+			return -ERANGE;
+		snprintf(with_unit, sizeof(with_unit), "%ss", arg);
+		r = units_parse_time(with_unit, &usec);
+	} else {
+		r = units_parse_time(arg, &usec);
+	}
+	if (r < 0)
+		return r;
+	double s = (double)usec / 1e6;
+	if (s < min || s > max)
+		return -ERANGE;
+	*seconds = s;
+	return 0;
 }

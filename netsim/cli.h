@@ -34,6 +34,9 @@ int need_root(void);
  * (operands start at optind, *sim is the -s value or NULL), else the exit
  * status the verb returns (help printed, or a usage error). */
 int parse_sim_options(int argc, char **argv, const char **sim);
+/* A duration option: a bare number of seconds ("10", "1.5") or a time with a
+ * unit ("500ms", "2s"; units_parse_time).  0 when it lies in [min, max]. */
+int parse_seconds_option(const char *arg, double min, double max, double *seconds);
 /* A topology argument: a path (contains '/' or ends in .conf) rather than a sim. */
 bool looks_like_file(const char *arg);
 /* A JSON string literal with escaping. */

@@ -27,20 +27,6 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-/* "10s", "500ms", or a bare number of seconds ("10", "1.5"). */
-static int parse_duration(const char *arg, uint64_t *usec)
-{
-	size_t len = strlen(arg);
-	if (len && strspn(arg, "0123456789.") == len) {
-		char with_unit[64];
-		if (len + 2 > sizeof(with_unit))
-			return -ERANGE;
-		snprintf(with_unit, sizeof(with_unit), "%ss", arg);
-		return units_parse_time(with_unit, usec);
-	}
-	return units_parse_time(arg, usec);
-}
-
 /* The interfaces the topology gives NODE, for a hint when one is unknown. */
 static void topology_ifaces(const char *sim, const char *node, char *buf, size_t len)
 {
@@ -76,6 +62,7 @@ static int cmd_capture(int argc, char **argv)
 	const char *given = NULL, *path = NULL;
 	unsigned long count = 0;
 	uint64_t duration_us = 0;
+	double duration_s;
 	int c;
 	while ((c = getopt_long(argc, argv, "s:w:c:", opts, NULL)) != -1) {
 		switch (c) {
@@ -92,7 +79,8 @@ static int cmd_capture(int argc, char **argv)
 			break;
 		}
 		case OPT_DURATION:
-			if (parse_duration(optarg, &duration_us) < 0 || duration_us == 0)
+			if (parse_seconds_option(optarg, 1e-6, 1e9, &duration_s) < 0 ||
+			    !(duration_us = (uint64_t)(duration_s * 1e6 + 0.5)))
 				return usage_error("--duration %s: expected a time above 0 "
 						   "(10, 10s, 500ms)", optarg);
 			break;

@@ -32,7 +32,6 @@ static int cmd_node(int argc, char **argv)
 	struct node_options opt = {0};
 	bool json = false;
 	int c;
-	char *end;
 	/* no '+': options may follow the action (`node n2 restart --reset`) */
 	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
 		switch (c) {
@@ -40,8 +39,8 @@ static int cmd_node(int argc, char **argv)
 		case OPT_RESET: opt.reset = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_TIMEOUT: {
-			double s = strtod(optarg, &end);
-			if (*end || end == optarg || s <= 0 || s > 3600)
+			double s;
+			if (parse_seconds_option(optarg, 1e-3, 3600, &s) < 0)
 				return usage_error("--timeout wants seconds (0 < S <= 3600)");
 			opt.stop_grace_ms = (unsigned)(s * 1000 + 0.5);
 			if (opt.stop_grace_ms == 0)

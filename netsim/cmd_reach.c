@@ -162,14 +162,12 @@ static int cmd_reach(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_WATCH: watching = true; break;
 		case OPT_TIMEOUT:
-			timeout = strtod(optarg, &end);
-			if (*end || end == optarg || timeout <= 0 || timeout > 86400)
+			if (parse_seconds_option(optarg, 1e-3, 86400, &timeout) < 0)
 				return usage_error("--timeout wants seconds (0 < S <= 86400)");
 			timeout_given = true;
 			break;
 		case OPT_INTERVAL:
-			interval = strtod(optarg, &end);
-			if (*end || end == optarg || interval < 0.01 || interval > 60)
+			if (parse_seconds_option(optarg, 0.01, 60, &interval) < 0)
 				return usage_error("--interval wants seconds (0.01 .. 60)");
 			break;
 		case OPT_COUNT:

@@ -20,16 +20,6 @@ enum { OPT_CHECK = OPT_VERB_BASE };
 #define CONVERGE_INTERVAL 0.2
 #define MISSING_LISTED 20
 
-static int parse_seconds(const char *text, double *out)
-{
-	char *end;
-	double v = strtod(text, &end);
-	if (*end || end == text || !(v > 0) || v > 86400)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Open the sim the command means (-s or the only one running). */
 static int open_sim(const char *given, char *sim, size_t len, struct reach_sim *rs)
 {
@@ -60,7 +50,7 @@ static int cmd_converge(int argc, char **argv)
 		case 's': given = optarg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_TIMEOUT:
-			if (parse_seconds(optarg, &timeout) < 0)
+			if (parse_seconds_option(optarg, 1e-3, 86400, &timeout) < 0)
 				return usage_error("--timeout wants seconds (0 < S <= 86400)");
 			break;
 		case OPT_HELP: return print_help(current_verb);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "lines.h"
 #include "units.h"
 
 #define SCENARIO_FILE_SIZE_MAX (1u << 20)
@@ -538,20 +539,19 @@ static int parse_buffer(const char *name, char *text, size_t len,
 	memset(sc, 0, sizeof(*sc));
 	if (!(sc->path = strdup(name)))
 		p.out_of_memory = true;
-	int line = 0;
-	for (char *cursor = text, *end = text + len; cursor < end && !p.out_of_memory;) {
-		line++;
-		char *newline = memchr(cursor, '\n', (size_t)(end - cursor));
-		char *line_end = newline ? newline : end;
-		*line_end = '\0';
-		if (strlen(cursor) != (size_t)(line_end - cursor))
-			report(&p, line, "line contains a NUL byte");
+	struct line_reader lines;
+	char *line;
+	bool has_nul;
+	line_reader_init(&lines, text, len);
+	while (!p.out_of_memory && line_reader_next(&lines, &line, &has_nul)) {
+		if (has_nul)
+			report(&p, lines.lineno, "line contains a NUL byte");
 		else
-			parse_line(&p, cursor, line);
-		cursor = line_end + 1;
+			parse_line(&p, line, lines.lineno);
 	}
 	if (!p.out_of_memory && sc->nsteps == 0 && p.nerrors == 0)
-		report(&p, line ? line : 1, "no steps (add `at`, `wait` or `expect` lines)");
+		report(&p, lines.lineno ? lines.lineno : 1,
+		       "no steps (add `at`, `wait` or `expect` lines)");
 	if (p.out_of_memory) {
 		ret = error_setmsg(err, ENOMEM, "%s: out of memory", name);
 	} else if (p.nerrors) {

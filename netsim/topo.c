@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "ident.h"
+#include "lines.h"
 #include "units.h"
 
 #define TOPO_NODES_MAX 65534           /* default addresses derive from the index */
@@ -1174,17 +1175,15 @@ static int parse_buffer(const char *name, char *text, size_t len, struct topo *t
 		goto out;
 	}
 
-	int line = 0;
-	for (char *cursor = text, *end = text + len; cursor < end && !p.out_of_memory;) {
-		line++;
-		char *newline = memchr(cursor, '\n', (size_t)(end - cursor));
-		char *line_end = newline ? newline : end;
-		*line_end = '\0';
-		if (strlen(cursor) != (size_t)(line_end - cursor))
-			report(&p, line, "line contains a NUL byte");
+	struct line_reader lines;
+	char *line;
+	bool has_nul;
+	line_reader_init(&lines, text, len);
+	while (!p.out_of_memory && line_reader_next(&lines, &line, &has_nul)) {
+		if (has_nul)
+			report(&p, lines.lineno, "line contains a NUL byte");
 		else
-			parse_line(&p, cursor, line, &tokens, &tokens_cap);
-		cursor = line_end + 1;
+			parse_line(&p, line, lines.lineno, &tokens, &tokens_cap);
 	}
 	if (p.out_of_memory)
 		goto out;
