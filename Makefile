@@ -111,11 +111,15 @@ test: all rootfs test-deps
 	$(TEST_ENV) prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/integration/*.t))
 
 # The whole test suite built with AddressSanitizer + UBSan (separate build dir).
+# GCC 12's -Wformat-overflow misfires on inlined null checks under the sanitizers
+# ("'%s' directive argument is null" where the pointer cannot be null), so that one
+# warning is not fatal there; the normal build keeps it.
 asan: rootfs
 	$(MAKE) BUILD=build-asan TEST_ROOTFS_DIR=$(BUILD)/rootfs CFLAGS="-O1 -g" \
-	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" asan-test
+	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -Wno-format-overflow" \
+	  asan-test
 asan-test: all
-	ASAN_OPTIONS=detect_leaks=1 $(TEST_ENV) prove -e '' $(UNIT_BIN) \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(TEST_ENV) prove -e '' $(UNIT_BIN) \
 	  $(sort $(wildcard tests/integration/*.t))
 
 # The unit tests under valgrind: any leak or memory error fails them.

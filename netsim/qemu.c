@@ -392,7 +392,7 @@ static int redirect_all(struct nl_sock *sock, int from, int to, const char *labe
 	}
 	rtnl_tc_set_ifindex(TC_CAST(qdisc), from);
 	rtnl_tc_set_parent(TC_CAST(qdisc), TC_H_INGRESS);
-	rtnl_tc_set_handle(TC_CAST(qdisc), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_handle(TC_CAST(qdisc), TC_H_MAKE(0xffffU << 16, 0));
 	rtnl_tc_set_kind(TC_CAST(qdisc), "ingress");
 	rtnl_qdisc_delete(sock, qdisc);  /* none there is the usual case */
 	if ((r = rtnl_qdisc_add(sock, qdisc, NLM_F_CREATE | NLM_F_EXCL)) < 0) {
@@ -401,7 +401,7 @@ static int redirect_all(struct nl_sock *sock, int from, int to, const char *labe
 		goto out;
 	}
 	rtnl_tc_set_ifindex(TC_CAST(cls), from);
-	rtnl_tc_set_parent(TC_CAST(cls), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(0xffffU << 16, 0));
 	rtnl_tc_set_kind(TC_CAST(cls), "u32");
 	rtnl_cls_set_protocol(cls, ETH_P_ALL);
 	rtnl_cls_set_prio(cls, 1);

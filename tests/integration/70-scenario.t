@@ -156,6 +156,6 @@ ok $? "run topologies/ring6-cut.scenario passes"
 echo "$out" | sed 's/^/#   /'
 like "$out" "expect reach n1 n2 within 30s +PASS after" "n1 reaches n2 the long way round after the cut"
 "$NETSIM" down $RING >/dev/null 2>&1
-is "$(leftovers $SIM)$(leftovers $RING)" "" "nothing of either sim remains"
+is "$(settled_leftovers $SIM)$(settled_leftovers $RING)" "" "nothing of either sim remains"
 
 done_testing

@@ -20,7 +20,7 @@ make -C "$TOP" BUILD="$BUILD_DIR" kernel "$BUILD_DIR/tests/qemu-node" >"$T_TMP/m
 	skip_all "make kernel failed (no Debian mirror?): $(tail -n 1 "$T_TMP/make.log")"
 export NETSIM_KERNEL_DIR=$BUILD_DIR/kernel
 export NETSIM_QEMU_ACCEL=tcg   # what CI machines without /dev/kvm get
-MESHLITE=${NETSIM_BUILD:-$TOP/build}/rootfs/meshlite.tar.gz
+MESHLITE=${NETSIM_ROOTFS_DIR:-${NETSIM_BUILD:-$TOP/build}/rootfs}/meshlite.tar.gz
 
 NETNS=()
 RUNDIRS=()

@@ -68,6 +68,18 @@ leftovers() {
 	true
 }
 
+# leftovers, given up to 3 s for what the kernel finishes asynchronously (a
+# namespace whose last process is still exiting); prints what is still there.
+settled_leftovers() {
+	local left i
+	for i in $(seq 1 30); do
+		left=$(leftovers "$@")
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "$left"
+}
+
 # Host pids of a sim's node inits, from the pid files.
 node_pids() {
 	cat /run/netsim/"$1"/nodes/*/pid 2>/dev/null | awk '{print $1}'
