@@ -37,7 +37,7 @@ all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qem
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
 
-$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*.h rootfs/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -c -o $@ $<
 
@@ -56,7 +56,7 @@ $(BUILD)/libnetsim.a: $(NETSIM_OBJ)
 $(BUILD)/netsim: $(BUILD)/obj/netsim/main.o $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/libruntime.a
+$(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
@@ -87,7 +87,7 @@ KERNEL_DIR := $(BUILD)/kernel
 kernel: $(KERNEL_DIR)/initramfs.cpio.gz
 $(KERNEL_DIR)/initramfs.cpio.gz: $(BUILD)/mkinitramfs $(KERNEL_DIR)/agent rootfs/build-kernel.sh rootfs/vm/init
 	BUILD=$(BUILD) sh rootfs/build-kernel.sh
-$(BUILD)/mkinitramfs: $(BUILD)/obj/rootfs/mkinitramfs.o $(BUILD)/libruntime.a
+$(BUILD)/mkinitramfs: $(BUILD)/obj/rootfs/mkinitramfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 # The guest agent must run in any rootfs: static (libc.a), no sanitizers.
 $(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h

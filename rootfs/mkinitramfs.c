@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "deb.h"
 #include "error.h"
 
 struct module {
@@ -57,13 +58,6 @@ struct kernel_package {
 	struct module **order;
 	size_t n_order;
 };
-
-static int archive_fail(struct error *err, struct archive *a, const char *what)
-{
-	int errnum = archive_errno(a) > 0 ? archive_errno(a) : EIO;
-	const char *msg = archive_error_string(a);
-	return error_setmsg(err, errnum, "%s: %s", what, msg ? msg : strerror(errnum));
-}
 
 static void normalize_name(char *name)
 {
@@ -160,7 +154,7 @@ static int read_entry(struct archive *a, const char *what, unsigned char **out, 
 		}
 		la_ssize_t n = archive_read_data(a, buf + len, cap - len);
 		if (n < 0)
-			return archive_fail(err, a, what);
+			return deb_archive_error(err, a, what);
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -184,7 +178,7 @@ static int unxz(unsigned char **data, size_t *size, const char *what, struct err
 	size_t plain_size = 0;
 	if (archive_read_open_memory(a, *data, *size) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &entry) != ARCHIVE_OK) {
-		ret = archive_fail(err, a, what);
+		ret = deb_archive_error(err, a, what);
 		goto out;
 	}
 	ret = read_entry(a, what, &plain, &plain_size, err);
@@ -202,82 +196,28 @@ typedef int (*entry_handler)(struct kernel_package *k, struct archive *data,
 			     struct archive_entry *entry, const char *path, void *arg,
 			     struct error *err);
 
-static la_ssize_t read_from_member(struct archive *inner, void *outer_archive,
-				   const void **buffer)
+struct walk {
+	struct kernel_package *k;
+	entry_handler handler;
+	void *arg;
+};
+
+static int walk_entry(struct archive *data, struct archive_entry *entry, void *walk,
+		      struct error *err)
 {
-	static char chunk[65536];
-	struct archive *outer = outer_archive;
-	la_ssize_t n = archive_read_data(outer, chunk, sizeof(chunk));
-	if (n < 0) {
-		archive_set_error(inner, EIO, "%s", archive_error_string(outer));
-		return -1;
-	}
-	*buffer = chunk;
-	return n;
+	struct walk *w = walk;
+	const char *path = archive_entry_pathname(entry);
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	return w->handler(w->k, data, entry, path, w->arg, err);
 }
 
 /* Calls `handler` for each entry of the package's data.tar.* (paths without "./"). */
 static int walk_package(struct kernel_package *k, const char *deb, entry_handler handler,
 			void *arg, struct error *err)
 {
-	struct archive *ar = archive_read_new(), *data = NULL;
-	int ret = 0;
-	bool found = false;
-	if (!ar)
-		return error_set(err, ENOMEM, "archive_read_new");
-	archive_read_support_format_ar(ar);
-	if (archive_read_open_filename(ar, deb, 65536) != ARCHIVE_OK) {
-		ret = archive_fail(err, ar, deb);
-		goto out;
-	}
-	for (;;) {
-		struct archive_entry *member;
-		int r = archive_read_next_header(ar, &member);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			ret = archive_fail(err, ar, deb);
-			goto out;
-		}
-		if (strncmp(archive_entry_pathname(member), "data.tar", 8) != 0)
-			continue;
-		found = true;
-		data = archive_read_new();
-		if (!data) {
-			ret = error_set(err, ENOMEM, "archive_read_new");
-			goto out;
-		}
-		archive_read_support_filter_all(data);
-		archive_read_support_format_tar(data);
-		if (archive_read_open(data, ar, NULL, read_from_member, NULL) != ARCHIVE_OK) {
-			ret = archive_fail(err, data, deb);
-			goto out;
-		}
-		for (;;) {
-			struct archive_entry *entry;
-			r = archive_read_next_header(data, &entry);
-			if (r == ARCHIVE_EOF)
-				break;
-			if (r < ARCHIVE_WARN) {
-				ret = archive_fail(err, data, deb);
-				goto out;
-			}
-			const char *path = archive_entry_pathname(entry);
-			while (path[0] == '.' && path[1] == '/')
-				path += 2;
-			ret = handler(k, data, entry, path, arg, err);
-			if (ret < 0)
-				goto out;
-		}
-		break;
-	}
-	if (!found)
-		ret = error_setmsg(err, EINVAL, "%s: not a Debian package (no data.tar member)", deb);
-out:
-	if (data)
-		archive_read_free(data);
-	archive_read_free(ar);
-	return ret;
+	struct walk w = {.k = k, .handler = handler, .arg = arg};
+	return deb_walk(deb, walk_entry, &w, err);
 }
 
 static bool is_module_path(const char *path)
@@ -462,7 +402,7 @@ static int cpio_add(struct cpio *c, const char *path, mode_t type, mode_t perm,
 	int ret = 0;
 	if (archive_write_header(c->a, e) < ARCHIVE_WARN ||
 	    (size && archive_write_data(c->a, data, size) != (la_ssize_t)size))
-		ret = archive_fail(err, c->a, path);
+		ret = deb_archive_error(err, c->a, path);
 	archive_entry_free(e);
 	return ret;
 }
@@ -522,7 +462,7 @@ static int write_initramfs(struct kernel_package *k, const char *out_dir, const 
 	    archive_write_add_filter_gzip(c.a) != ARCHIVE_OK ||
 	    archive_write_set_filter_option(c.a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
 	    archive_write_open_filename(c.a, tmp) != ARCHIVE_OK) {
-		ret = archive_fail(err, c.a, tmp);
+		ret = deb_archive_error(err, c.a, tmp);
 		goto out;
 	}
 	static const char *const dirs[] = { "dev", "proc", "sys", "netsim", "netsim/bin",
@@ -555,7 +495,7 @@ static int write_initramfs(struct kernel_package *k, const char *out_dir, const 
 			    err)) < 0)
 		goto out;
 	if (archive_write_close(c.a) != ARCHIVE_OK) {
-		ret = archive_fail(err, c.a, tmp);
+		ret = deb_archive_error(err, c.a, tmp);
 		goto out;
 	}
 	if (rename(tmp, path) < 0) {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "deb.h"
 #include "error.h"
 
 struct written_path {
@@ -57,13 +58,6 @@ static void written_path_free(void *p)
 	struct written_path *w = p;
 	free(w->path);
 	free(w);
-}
-
-static int archive_fail(struct error *err, struct archive *a, const char *what)
-{
-	int errnum = archive_errno(a) > 0 ? archive_errno(a) : EIO;
-	const char *msg = archive_error_string(a);
-	return error_setmsg(err, errnum, "%s: %s", what, msg ? msg : strerror(errnum));
 }
 
 /* "./usr/bin/" -> "usr/bin"; "" for the root.  Refuses ".." components so nothing
@@ -147,7 +141,7 @@ static int write_header(struct rootfs_writer *w, struct archive_entry *entry,
 	archive_entry_unset_ctime(entry);
 	archive_entry_unset_birthtime(entry);
 	if (archive_write_header(w->out, entry) < ARCHIVE_WARN)
-		return archive_fail(err, w->out, path);
+		return deb_archive_error(err, w->out, path);
 	w->n_entries++;
 	return 0;
 }
@@ -279,7 +273,7 @@ static int write_file_from_disk(struct rootfs_writer *w, const char *source,
 		if (n == 0)
 			break;
 		if (archive_write_data(w->out, buf, (size_t)n) < 0)
-			return archive_fail(err, w->out, path);
+			return deb_archive_error(err, w->out, path);
 		copied += n;
 	}
 	if (copied != st.st_size)
@@ -330,113 +324,23 @@ static int copy_package_entry(struct rootfs_writer *w, struct archive *data,
 	for (;;) {
 		la_ssize_t n = archive_read_data(data, buf, sizeof(buf));
 		if (n < 0)
-			return archive_fail(err, data, path);
+			return deb_archive_error(err, data, path);
 		if (n == 0)
 			return 0;
 		if (archive_write_data(w->out, buf, (size_t)n) < 0)
-			return archive_fail(err, w->out, path);
+			return deb_archive_error(err, w->out, path);
 	}
 }
 
-/* The inner reader pulls the data.tar member's bytes from the outer ar reader. */
-static la_ssize_t read_from_member(struct archive *inner, void *outer_archive,
-				   const void **buffer)
+static int copy_entry(struct archive *data, struct archive_entry *entry, void *writer,
+		      struct error *err)
 {
-	static char chunk[65536];
-	struct archive *outer = outer_archive;
-	la_ssize_t n = archive_read_data(outer, chunk, sizeof(chunk));
-	if (n < 0) {
-		const char *msg = archive_error_string(outer);
-		archive_set_error(inner, archive_errno(outer) > 0 ? archive_errno(outer) : EIO,
-				  "%s", msg ? msg : "read error in .deb");
-		return -1;
-	}
-	*buffer = chunk;
-	return n;
-}
-
-static int copy_data_member(struct rootfs_writer *w, struct archive *outer,
-			    struct error *err)
-{
-	struct archive *data = archive_read_new();
-	if (!data)
-		return error_set(err, ENOMEM, "archive_read_new");
-	int ret = 0;
-	archive_read_support_filter_all(data);
-	archive_read_support_format_tar(data);
-	if (archive_read_open(data, outer, NULL, read_from_member, NULL) != ARCHIVE_OK) {
-		ret = archive_fail(err, data, "data.tar");
-		goto out;
-	}
-	for (;;) {
-		struct archive_entry *entry;
-		int r = archive_read_next_header(data, &entry);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			ret = archive_fail(err, data, "data.tar");
-			goto out;
-		}
-		ret = copy_package_entry(w, data, entry, err);
-		if (ret < 0)
-			goto out;
-	}
-out:
-	archive_read_free(data);
-	return ret;
+	return copy_package_entry(writer, data, entry, err);
 }
 
 static int add_package(struct rootfs_writer *w, const char *deb, struct error *err)
 {
-	struct archive *ar = archive_read_new();
-	if (!ar)
-		return error_set(err, ENOMEM, "archive_read_new");
-	int ret = 0;
-	bool found_data = false, found_version = false;
-	archive_read_support_format_ar(ar);
-	/* Check the file ourselves: libarchive's message for a missing file lacks the
-	 * reason, and once the file opens, any failure means "not a .deb". */
-	struct stat st;
-	if (stat(deb, &st) < 0) {
-		ret = error_set(err, errno, "open");
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = error_setmsg(err, EINVAL, "not a regular file");
-		goto out;
-	}
-	if (archive_read_open_filename(ar, deb, 65536) != ARCHIVE_OK) {
-		ret = error_setmsg(err, EINVAL, "not a Debian package (%s)",
-				   archive_error_string(ar));
-		goto out;
-	}
-	for (;;) {
-		struct archive_entry *member;
-		int r = archive_read_next_header(ar, &member);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			ret = archive_fail(err, ar, "reading the ar archive");
-			goto out;
-		}
-		const char *name = archive_entry_pathname(member);
-		if (name && strcmp(name, "debian-binary") == 0) {
-			found_version = true;
-		} else if (name && strncmp(name, "data.tar", 8) == 0) {
-			found_data = true;
-			ret = copy_data_member(w, ar, err);
-			if (ret < 0)
-				goto out;
-		}
-	}
-	if (!found_version || !found_data)
-		ret = error_setmsg(err, EINVAL, "not a Debian package (no %s member)",
-				   found_version ? "data.tar.*" : "debian-binary");
-out:
-	archive_read_free(ar);
-	if (ret < 0)
-		error_prefix(err, "%s", deb);
-	return ret;
+	return deb_walk(deb, copy_entry, w, err);
 }
 
 /* Splits "A:B" at its last colon (or "A:B:C" at its last two). */
@@ -559,7 +463,7 @@ static int build_rootfs(const char *out_path, struct rootfs_writer *w,
 	    /* A NULL value turns the option off: no build time in the gzip header. */
 	    archive_write_set_filter_option(w->out, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
 	    archive_write_open_fd(w->out, fd) != ARCHIVE_OK) {
-		ret = archive_fail(err, w->out, tmp_path);
+		ret = deb_archive_error(err, w->out, tmp_path);
 		goto out;
 	}
 	for (size_t i = 0; i < n_items; i++) {
@@ -568,7 +472,7 @@ static int build_rootfs(const char *out_path, struct rootfs_writer *w,
 			goto out;
 	}
 	if (archive_write_close(w->out) != ARCHIVE_OK) {
-		ret = archive_fail(err, w->out, tmp_path);
+		ret = deb_archive_error(err, w->out, tmp_path);
 		goto out;
 	}
 	if (fsync(fd) < 0) {
