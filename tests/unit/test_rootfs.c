@@ -145,7 +145,7 @@ static void test_normal_extract(void)
 	struct error err = { 0 };
 	struct stat st;
 
-	int ret = rootfs_extract(tarball, dest, &err);
+	int ret = rootfs_extract(tarball, dest, NULL, &err);
 	is_int(ret, 0, "normal tarball extracts (%s)", ret ? err.msg : "ok");
 
 #define AT(rel) (snprintf(path, sizeof(path), "%s/%s", dest, rel), path)
@@ -185,7 +185,7 @@ static void test_normal_extract(void)
 	ok(exists(AT("dev")), "dev/ itself extracted");
 #undef AT
 
-	ret = rootfs_extract(tarball, dest, &err);
+	ret = rootfs_extract(tarball, dest, NULL, &err);
 	is_int(ret, -EEXIST, "extracting onto an existing dest fails with EEXIST");
 	ok(exists(dest), "... and leaves the existing dest alone");
 
@@ -219,7 +219,7 @@ static void test_hostile(int index, const struct hostile *h)
 		return;
 	}
 	struct error err = { 0 };
-	int ret = rootfs_extract(tarball, dest, &err);
+	int ret = rootfs_extract(tarball, dest, NULL, &err);
 	ok(ret < 0, "%s: extraction refused", h->label);
 	char quoted[PATH_MAX];
 	snprintf(quoted, sizeof(quoted), "'%s'", h->entry);
@@ -284,7 +284,7 @@ static void test_hostile_tarballs(void)
 		fputs("this is not an archive\n", f);
 		fclose(f);
 	}
-	int ret = rootfs_extract(tmp_path("garbage.tar.gz"), tmp_path("garbage"), &err);
+	int ret = rootfs_extract(tmp_path("garbage.tar.gz"), tmp_path("garbage"), NULL, &err);
 	ok(ret < 0, "garbage is refused: %s", err.msg);
 	ok(!exists(tmp_path("garbage")), "... and its dest removed");
 }
@@ -310,7 +310,7 @@ static void test_resolve(void)
 		fclose(f);
 
 	char *first = NULL, *second = NULL;
-	int ret = rootfs_resolve(tarball, cache, &first, &err);
+	int ret = rootfs_resolve(tarball, cache, NULL, &first, &err);
 	is_int(ret, 0, "resolve a tarball (%s)", ret ? err.msg : "ok");
 	char want[PATH_MAX + 128];
 	snprintf(want, sizeof(want), "%s/cache/a/b/%s", real_tmp, hex);
@@ -323,7 +323,7 @@ static void test_resolve(void)
 	int have_marker = lstat(marker, &before) == 0;
 	ok(have_marker, "cache entry holds bin/tool");
 
-	ret = rootfs_resolve(tarball, cache, &second, &err);
+	ret = rootfs_resolve(tarball, cache, NULL, &second, &err);
 	is_int(ret, 0, "resolve the same tarball again");
 	is_str(second, first, "same cache dir");
 	ok(have_marker && lstat(marker, &after) == 0 && after.st_ino == before.st_ino &&
@@ -350,7 +350,7 @@ static void test_resolve(void)
 		if (children[i] == 0) {
 			char *out = NULL;
 			struct error child_err;
-			int r = rootfs_resolve(racy_tarball, cache, &out, &child_err);
+			int r = rootfs_resolve(racy_tarball, cache, NULL, &out, &child_err);
 			int good = r == 0 && out && strcmp(out, racy_want) == 0;
 			free(out);
 			_exit(good ? 0 : 1);
@@ -378,7 +378,7 @@ static void test_resolve(void)
 	char evil_hex[65];
 	sha256_file(evil_tarball, evil_hex, &err);
 	char *out = NULL;
-	ret = rootfs_resolve(evil_tarball, cache, &out, &err);
+	ret = rootfs_resolve(evil_tarball, cache, NULL, &out, &err);
 	ok(ret < 0 && out == NULL, "hostile tarball does not resolve");
 	ok(strstr(err.msg, "'up/escaped'") != NULL && strstr(err.msg, evil_tarball) != NULL,
 	   "error names the source and the entry: %s", err.msg);
@@ -389,7 +389,7 @@ static void test_resolve(void)
 	/* A directory is used as is, by its realpath. */
 	mkdir(tmp_path("dirsrc"), 0755);
 	symlink("dirsrc", tmp_path("dirlink"));
-	ret = rootfs_resolve(tmp_path("dirlink/"), cache, &out, &err);
+	ret = rootfs_resolve(tmp_path("dirlink/"), cache, NULL, &out, &err);
 	is_int(ret, 0, "resolve a directory");
 	snprintf(want, sizeof(want), "%s/dirsrc", real_tmp);
 	is_str(out, want, "directory resolves to its realpath");
@@ -397,7 +397,7 @@ static void test_resolve(void)
 	out = NULL;
 
 	const char *missing = tmp_path("missing.tar.gz");
-	ret = rootfs_resolve(missing, cache, &out, &err);
+	ret = rootfs_resolve(missing, cache, NULL, &out, &err);
 	is_int(ret, -ENOENT, "missing source gives -ENOENT");
 	snprintf(want, sizeof(want), "rootfs %s: No such file or directory", missing);
 	is_str(err.msg, want, "missing source message");
@@ -453,7 +453,7 @@ static void test_openwrt(void)
 	snprintf(dest, sizeof(dest), "%s", tmp_path("openwrt"));
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	int ret = rootfs_extract(OPENWRT_FIXTURE, dest, &err);
+	int ret = rootfs_extract(OPENWRT_FIXTURE, dest, NULL, &err);
 	double ms = elapsed_ms(&start);
 	is_int(ret, 0, "OpenWrt 18.06.4 rootfs extracts (%s)", ret ? err.msg : "ok");
 	printf("# OpenWrt rootfs extracted in %.1f ms\n", ms);
@@ -470,13 +470,13 @@ static void test_openwrt(void)
 
 	char *cached = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	ret = rootfs_resolve(OPENWRT_FIXTURE, tmp_path("cache"), &cached, &err);
+	ret = rootfs_resolve(OPENWRT_FIXTURE, tmp_path("cache"), NULL, &cached, &err);
 	printf("# first resolve (hash + extract) %.1f ms\n", elapsed_ms(&start));
 	is_int(ret, 0, "OpenWrt resolves into the cache");
 	free(cached);
 	cached = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	ret = rootfs_resolve(OPENWRT_FIXTURE, tmp_path("cache"), &cached, &err);
+	ret = rootfs_resolve(OPENWRT_FIXTURE, tmp_path("cache"), NULL, &cached, &err);
 	printf("# cached resolve (hash only) %.1f ms\n", elapsed_ms(&start));
 	ok(ret == 0 && strstr(cached, "adf9875c2532ea70fc4aea8dc6a2e730176edabb91f2670e39f7ef57f3135585"),
 	   "cache entry named by the fixture's published sha256");
