@@ -267,6 +267,18 @@ int rootfs_archive_support_tar(struct archive *a)
 #define TAR_ONLY "netsim reads only tar archives, uncompressed or compressed with " \
 		 "gzip, bzip2, xz, lzma, zstd or lz4"
 
+/* libarchive recognises the format while opening or at the first header; a
+ * failure there with its "file format" errno (EILSEQ on Linux) means not tar. */
+static int not_tar(struct archive *in, const char *tarball, struct error *err)
+{
+	int errnum = archive_errno(in);
+	const char *msg = archive_error_string(in);
+	if (errnum > 0 && errnum != EILSEQ)
+		return error_setmsg(err, errnum, "open %s: %s", tarball, msg ? msg : strerror(errnum));
+	return error_setmsg(err, EINVAL, "%s is not a tar archive (%s; " TAR_ONLY ")", tarball,
+			    msg ? msg : "unreadable");
+}
+
 static int open_tarball(const char *tarball, struct archive **out, struct error *err)
 {
 	struct stat st;
@@ -282,11 +294,8 @@ static int open_tarball(const char *tarball, struct archive **out, struct error 
 		return error_set(err, ENOMEM, "libarchive");
 	if (rootfs_archive_support_tar(in) < 0)
 		return error_setmsg(err, EINVAL, "libarchive: %s", archive_error_string(in));
-	if (archive_read_open_filename(in, tarball, 1 << 16) != ARCHIVE_OK) {
-		int errnum = archive_errno(in);
-		return error_setmsg(err, errnum > 0 ? errnum : EINVAL, "open %s: %s", tarball,
-				    archive_error_string(in));
-	}
+	if (archive_read_open_filename(in, tarball, 1 << 16) != ARCHIVE_OK)
+		return not_tar(in, tarball, err);
 	*out = steal_pointer(&in);
 	return 0;
 }
@@ -299,14 +308,16 @@ static int read_header(struct archive *in, const char *tarball, uint64_t index,
 {
 	int r = archive_read_next_header(in, entry);
 	if (r == ARCHIVE_EOF && index == 0)
-		return error_setmsg(err, EINVAL, "%s holds no entries: an empty rootfs", tarball);
+		/* (an ISO image starts with 32 KiB of zeros, which is also how an
+		 * empty tar looks) */
+		return error_setmsg(err, EINVAL, "%s holds no tar entries: an empty rootfs, or "
+				    "not a tar archive (" TAR_ONLY ")", tarball);
 	if (r == ARCHIVE_EOF)
 		return 0;
+	if (r < ARCHIVE_WARN && index == 0)
+		return not_tar(in, tarball, err);
 	int errnum = archive_errno(in);
 	const char *msg = archive_error_string(in);
-	if (r < ARCHIVE_WARN && index == 0)
-		return error_setmsg(err, EINVAL, "%s is not a tar archive (%s; " TAR_ONLY ")",
-				    tarball, msg ? msg : "unreadable");
 	if (r < ARCHIVE_WARN)
 		return error_setmsg(err, errnum > 0 ? errnum : EIO, "read %s: %s", tarball,
 				    msg ? msg : "unknown libarchive error");
@@ -780,7 +791,8 @@ int rootfs_resolve(const char *source, const char *cache_dir, const struct rootf
 static const char *const host_system_dirs[] = {
 	"/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
 	"/boot", "/dev", "/proc", "/sys", "/run", "/var", "/root", "/home", "/tmp",
-	"/opt", "/srv", "/mnt", "/media", NULL,
+	"/opt", "/srv", "/mnt", "/media", "/usr/local", "/var/lib", "/var/cache", "/var/log",
+	"/var/tmp", NULL,
 };
 
 /* Refused below too: kernel interfaces and live namespace handles. */
