@@ -811,8 +811,8 @@ static bool at_or_above(const char *a, const char *b)
 
 /* A refused directory by its realpath (/lib is /usr/lib on merged-/usr hosts);
  * one that does not exist is compared as written. */
-static int refused_match(const char *real, const char *dir, bool inside_too, const char *path,
-			 struct error *err)
+static int refused_match(const char *real, const char *dir, bool inside_too, const char *owner,
+			 const char *path, struct error *err)
 {
 	char resolved[PATH_MAX];
 	const char *d = realpath(dir, resolved) ? resolved : dir;
@@ -829,8 +829,8 @@ static int refused_match(const char *real, const char *dir, bool inside_too, con
 	if (strcmp(path, real) != 0)
 		snprintf(shown, sizeof(shown), " (resolves to %s)", real);
 	return error_setmsg(err, EPERM,
-			    "%s%s %s the host's %s: a node must not see the host's own files "
-			    "(give it a directory of its own)", path, shown, why, d);
+			    "%s%s %s %s %s: a node must not see the host's own files "
+			    "(give it a directory of its own)", path, shown, why, owner, d);
 }
 
 int rootfs_check_host_path(const char *path, const char *const *extra, struct error *err)
@@ -839,17 +839,17 @@ int rootfs_check_host_path(const char *path, const char *const *extra, struct er
 	if (!realpath(path, real))
 		return 0;
 	for (const char *const *d = host_system_dirs; *d; d++) {
-		int ret = refused_match(real, *d, false, path, err);
+		int ret = refused_match(real, *d, false, "the host's", path, err);
 		if (ret < 0)
 			return ret;
 	}
 	for (const char *const *d = host_never_inside; *d; d++) {
-		int ret = refused_match(real, *d, true, path, err);
+		int ret = refused_match(real, *d, true, "the host's", path, err);
 		if (ret < 0)
 			return ret;
 	}
 	for (const char *const *d = extra; d && *d; d++) {
-		int ret = refused_match(real, *d, true, path, err);
+		int ret = refused_match(real, *d, true, "netsim's own", path, err);
 		if (ret < 0)
 			return ret;
 	}
