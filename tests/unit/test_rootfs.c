@@ -902,6 +902,32 @@ static void test_openwrt(void)
 	free(cached);
 }
 
+/* Every real image in the shared fixtures passes the tar-only reader and the
+ * default limits. */
+static void test_fixtures(void)
+{
+	static const char *const fixtures[] = {
+		"lede-17.01.4-x86-64-generic-rootfs.tar.gz",
+		"openwrt-18.06.4-x86-64-generic-rootfs.tar.gz",
+		"openwrt-21.02-snapshot-r16847-x86_64-assembled-rootfs.tar.gz",
+		"openwrt-22.03-snapshot-r20142-mips_24kc-userspace-rootfs.tar.gz",
+	};
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		char path[PATH_MAX], dest[PATH_MAX];
+		snprintf(path, sizeof(path), "/work/shared/fixtures/%s", fixtures[i]);
+		if (access(path, R_OK) != 0) {
+			ok(1, "# SKIP fixture %s not present", fixtures[i]);
+			continue;
+		}
+		snprintf(dest, sizeof(dest), "%s", tmp_path("fixture%zu", i));
+		struct error err = { 0 };
+		int ret = rootfs_extract(path, dest, NULL, &err);
+		is_int(ret, 0, "%s extracts within the default limits (%s)", fixtures[i],
+		       ret ? err.msg : "ok");
+		rootfs_remove_tree(dest, &err);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/netsim-test-rootfs-XXXXXX");
@@ -918,6 +944,7 @@ int main(void)
 	test_cache_permissions();
 	test_sweep();
 	test_openwrt();
+	test_fixtures();
 
 	struct error err = { 0 };
 	int ret = rootfs_remove_tree(tmp, &err);
