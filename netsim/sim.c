@@ -308,6 +308,41 @@ static int check_supported(const struct topo *t, struct error *err)
 	return 0;
 }
 
+/* A files= value → the path it means (relative to the topology file). */
+static void files_path(const struct topo *t, const char *value, char *out, size_t len)
+{
+	char tdir[PATH_MAX];
+	topology_dir(t->path, tdir, sizeof(tdir));
+	if (value[0] == '/')
+		snprintf(out, len, "%s", value);
+	else
+		snprintf(out, len, "%s/%s", tdir, value);
+}
+
+int sim_check_host_paths(const struct topo *t, struct error *err)
+{
+	const char *const netsim_dirs[] = { state_run_dir(), state_netns_dir(), state_cache_dir(),
+					    NULL };
+	char path[PATH_MAX * 2];
+	struct error ignored;
+	for (unsigned i = 0; i < t->nnodes; i++) {
+		const struct topo_node *node = &t->nodes[i];
+		const char *rootfs = node->rootfs ? node->rootfs : "meshlite";
+		/* (a rootfs that cannot be found is reported by resolve_rootfs) */
+		if (sim_rootfs_source(t, rootfs, path, sizeof(path), &ignored) == 0 &&
+		    rootfs_check_host_path(path, netsim_dirs, err) < 0)
+			return error_prefix(err, "%s:%d: node %s: rootfs=%s", t->path, node->line,
+					    node->name, rootfs);
+		if (!node->files)
+			continue;
+		files_path(t, node->files, path, sizeof(path));
+		if (rootfs_check_host_path(path, netsim_dirs, err) < 0)
+			return error_prefix(err, "%s:%d: node %s: files=%s", t->path, node->line,
+					    node->name, node->files);
+	}
+	return 0;
+}
+
 static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct error *err)
 {
 	char tdir[PATH_MAX];
@@ -326,8 +361,11 @@ static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct er
 		} else {
 			int r = sim_rootfs_source(t, node->rootfs, run->source, sizeof(run->source), err);
 			cleanup_free char *dir = NULL;
+			struct rootfs_limits limits;
 			if (r == 0)
-				r = rootfs_resolve(run->source, state_cache_dir(), &dir, err);
+				r = state_extract_limits(&limits, err);
+			if (r == 0)
+				r = rootfs_resolve(run->source, state_cache_dir(), &limits, &dir, err);
 			if (r < 0)
 				return error_prefix(err, "%s:%d: node %s", t->path, node->line,
 						    node->name);
@@ -340,10 +378,7 @@ static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct er
 		if (node->files) {
 			char path[PATH_MAX * 2];
 			struct stat st;
-			if (node->files[0] == '/')
-				snprintf(path, sizeof(path), "%s", node->files);
-			else
-				snprintf(path, sizeof(path), "%s/%s", tdir, node->files);
+			files_path(t, node->files, path, sizeof(path));
 			if (!realpath(path, run->files) || stat(run->files, &st) < 0 ||
 			    !S_ISDIR(st.st_mode))
 				return error_setmsg(err, ENOTDIR,
@@ -368,6 +403,8 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 {
 	double started = now_seconds();
 	int r = check_supported(t, err);
+	if (r == 0)
+		r = sim_check_host_paths(t, err);
 	if (r < 0)
 		return r;
 	struct node_run *runs = calloc(t->nnodes ? t->nnodes : 1, sizeof(*runs));
@@ -648,6 +685,10 @@ int sim_down(const char *sim, struct error *err)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	/* What a killed `up` left half-extracted in the rootfs cache (best effort:
+	 * a cache with wrong permissions is reported by the next `up`). */
+	struct error ignored;
+	rootfs_cache_sweep(state_cache_dir(), &ignored);
 	state_sim_path(path, sizeof(path), sim, NULL);
 	if (stat(path, &st) < 0 && errno == ENOENT) {
 		/* Nothing recorded; a switch namespace can still be left over. */

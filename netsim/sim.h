@@ -35,6 +35,11 @@ int sim_node_pid(const char *sim, const char *node, pid_t *pid, struct error *er
 int sim_rootfs_source(const struct topo *t, const char *value, char *out, size_t len,
 		      struct error *err);
 
+/* Refuse (with FILE:LINE) a node whose rootfs= or files= would show it the host's
+ * own directories: /, /etc, /run/netns, netsim's state and cache dirs, ...
+ * (rootfs_check_host_path).  Touches nothing; `up` and `up --vm` call it first. */
+int sim_check_host_paths(const struct topo *t, struct error *err);
+
 /* Parse the copy of the topology that SIM was started from. */
 int sim_topology(const char *sim, struct topo *t, struct error *err);
 

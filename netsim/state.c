@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,46 @@ const char *state_netns_dir(void)
 const char *state_cache_dir(void)
 {
 	return env_or("NETSIM_CACHE_DIR", "/var/lib/netsim/cache");
+}
+
+/* A count from the environment: digits with an optional binary suffix
+ * (K, M, G, T: powers of 1024), more than 0. */
+static int env_count(const char *name, uint64_t fallback, bool suffixes, uint64_t *out,
+		     struct error *err)
+{
+	const char *v = getenv(name);
+	*out = fallback;
+	if (!v || !*v)
+		return 0;
+	size_t ndigits = strspn(v, "0123456789");
+	const char *suffix = v + ndigits;
+	unsigned shift = 0;
+	if (suffixes && suffix[0] && !suffix[1]) {
+		const char *at = strchr("KMGT", suffix[0] & ~0x20);
+		shift = at ? 10 * (unsigned)(at - "KMGT" + 1) : 0;
+		suffix += at ? 1 : 0;
+	}
+	errno = 0;
+	unsigned long long value = ndigits && ndigits < 20 ? strtoull(v, NULL, 10) : 0;
+	if (!ndigits || *suffix || errno || value == 0 || value > (UINT64_MAX >> shift))
+		return error_setmsg(err, EINVAL, "%s=%s: give a number above 0%s", name, v,
+				    suffixes ? ", optionally with K, M, G or T (1024-based)" : "");
+	*out = (uint64_t)value << shift;
+	return 0;
+}
+
+int state_extract_limits(struct rootfs_limits *limits, struct error *err)
+{
+	*limits = (struct rootfs_limits){
+		.bytes_knob = "NETSIM_EXTRACT_MAX_BYTES",
+		.entries_knob = "NETSIM_EXTRACT_MAX_FILES",
+	};
+	int r = env_count("NETSIM_EXTRACT_MAX_BYTES", ROOTFS_MAX_BYTES_DEFAULT, true,
+			  &limits->max_bytes, err);
+	if (r == 0)
+		r = env_count("NETSIM_EXTRACT_MAX_FILES", ROOTFS_MAX_ENTRIES_DEFAULT, false,
+			      &limits->max_entries, err);
+	return r;
 }
 
 static int path_printf(char *buf, size_t len, const char *fmt, ...)

@@ -20,11 +20,15 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "rootfs.h"
 #include "topo.h"
 
 const char *state_run_dir(void);
 const char *state_netns_dir(void);
 const char *state_cache_dir(void);  /* rootfs cache: NETSIM_CACHE_DIR or /var/lib/netsim/cache */
+/* Tarball extraction limits: NETSIM_EXTRACT_MAX_BYTES (K/M/G/T suffixes allowed)
+ * and NETSIM_EXTRACT_MAX_FILES, else the defaults in rootfs.h (2 GiB, 200000). */
+int state_extract_limits(struct rootfs_limits *limits, struct error *err);
 
 /* Build a path; each returns 0 or -ENAMETOOLONG. */
 int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf);

@@ -450,6 +450,8 @@ int vmsim_up(const struct topo *t, const struct vmsim_options *opt, struct error
 	struct stat st;
 	int ret;
 
+	if ((ret = sim_check_host_paths(t, err)) < 0)
+		return ret;
 	if ((ret = qemu_check(NULL, modules, err)) < 0)
 		return error_prefix(err, "--vm");
 	if (!realpath(t->path, topology))

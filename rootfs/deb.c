@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rootfs.h"
+
 int deb_archive_error(struct error *err, struct archive *a, const char *what)
 {
 	int errnum = archive_errno(a) > 0 ? archive_errno(a) : EIO;
@@ -36,8 +38,8 @@ static int walk_data_member(struct archive *outer, deb_entry_fn fn, void *arg,
 	if (!data)
 		return error_set(err, ENOMEM, "archive_read_new");
 	int ret = 0;
-	archive_read_support_filter_all(data);
-	archive_read_support_format_tar(data);
+	/* The same tar-only reader as rootfs tarballs: data.tar.{gz,xz,zst,...}. */
+	rootfs_archive_support_tar(data);
 	if (archive_read_open(data, outer, NULL, read_from_member, NULL) != ARCHIVE_OK) {
 		ret = deb_archive_error(err, data, "data.tar");
 		goto out;

@@ -6,7 +6,13 @@
  * and any write through an existing symlink (its SECURE_SYMLINKS check walks every
  * component of that absolute path with lstat).  Symlink *targets* are not checked:
  * a rootfs legitimately holds etc/localtime -> /usr/share/zoneinfo/UTC, and such a
- * link is only ever resolved inside the container's own root. */
+ * link is only ever resolved inside the container's own root.
+ *
+ * Only tar is read (a host file must not pass for an archive: libarchive's mtree
+ * reader takes any text file), and an extraction is bounded in bytes and entries
+ * (a few MB of gzip can expand to the whole disk).  The cache is root's and 0700:
+ * extracted trees keep their setuid programs and 1777 directories, as a router's
+ * rootfs needs, and only the cache's mode keeps host users away from them. */
 #include "rootfs.h"
 
 #include <archive.h>
@@ -20,7 +26,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,27 +245,139 @@ static int archive_failure(struct error *err, struct archive *a, const char *ent
 	return error_setmsg(err, EPERM, "entry '%s': %s: %s", entry, what, msg);
 }
 
-static int copy_entry_data(struct archive *in, struct archive *out, const char *entry,
-			   struct error *err)
+/* ---- the tar-only reader ----------------------------------------------------- */
+
+int rootfs_archive_support_tar(struct archive *a)
+{
+	/* Each filter is tried on its own: a libarchive built without one of them
+	 * simply cannot read that compression (the format check then fails with
+	 * libarchive's own message).  No "all": that would add uudecode, rpm and
+	 * the external-program filters (lrzip, grzip, lzop). */
+	int (*const filters[])(struct archive *) = {
+		archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+		archive_read_support_filter_xz,   archive_read_support_filter_lzma,
+		archive_read_support_filter_zstd, archive_read_support_filter_lz4,
+	};
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+		(void)filters[i](a);
+	/* "tar" reads ustar, pax, GNU tar and v7 alike. */
+	return archive_read_support_format_tar(a) == ARCHIVE_OK ? 0 : -EINVAL;
+}
+
+#define TAR_ONLY "netsim reads only tar archives, uncompressed or compressed with " \
+		 "gzip, bzip2, xz, lzma, zstd or lz4"
+
+/* libarchive recognises the format while opening or at the first header; a
+ * failure there with its "file format" errno (EILSEQ on Linux) means not tar. */
+static int not_tar(struct archive *in, const char *tarball, struct error *err)
+{
+	int errnum = archive_errno(in);
+	const char *msg = archive_error_string(in);
+	if (errnum > 0 && errnum != EILSEQ)
+		return error_setmsg(err, errnum, "open %s: %s", tarball, msg ? msg : strerror(errnum));
+	return error_setmsg(err, EINVAL, "%s is not a tar archive (%s; " TAR_ONLY ")", tarball,
+			    msg ? msg : "unreadable");
+}
+
+static int open_tarball(const char *tarball, struct archive **out, struct error *err)
+{
+	struct stat st;
+	if (stat(tarball, &st) < 0)
+		return error_set(err, errno, "open %s", tarball);
+	if (!S_ISREG(st.st_mode))
+		return error_setmsg(err, EINVAL, "%s is not a regular file", tarball);
+	if (st.st_size == 0)
+		return error_setmsg(err, EINVAL, "%s is empty (0 bytes), not a rootfs tarball",
+				    tarball);
+	cleanup_archive_read struct archive *in = archive_read_new();
+	if (!in)
+		return error_set(err, ENOMEM, "libarchive");
+	if (rootfs_archive_support_tar(in) < 0)
+		return error_setmsg(err, EINVAL, "libarchive: %s", archive_error_string(in));
+	if (archive_read_open_filename(in, tarball, 1 << 16) != ARCHIVE_OK)
+		return not_tar(in, tarball, err);
+	*out = steal_pointer(&in);
+	return 0;
+}
+
+/* The next header: 1 and *entry, 0 at the end, or an error.  `index` is the
+ * number of headers read before: the first one decides whether this is a tar
+ * archive at all, and an end there means an archive with nothing in it. */
+static int read_header(struct archive *in, const char *tarball, uint64_t index,
+		       struct archive_entry **entry, struct error *err)
+{
+	int r = archive_read_next_header(in, entry);
+	if (r == ARCHIVE_EOF && index == 0)
+		/* (an ISO image starts with 32 KiB of zeros, which is also how an
+		 * empty tar looks) */
+		return error_setmsg(err, EINVAL, "%s holds no tar entries: an empty rootfs, or "
+				    "not a tar archive (" TAR_ONLY ")", tarball);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r < ARCHIVE_WARN && index == 0)
+		return not_tar(in, tarball, err);
+	int errnum = archive_errno(in);
+	const char *msg = archive_error_string(in);
+	if (r < ARCHIVE_WARN)
+		return error_setmsg(err, errnum > 0 ? errnum : EIO, "read %s: %s", tarball,
+				    msg ? msg : "unknown libarchive error");
+	return 1;
+}
+
+int rootfs_check_tarball(const char *tarball, struct error *err)
+{
+	cleanup_archive_read struct archive *in = NULL;
+	int ret = open_tarball(tarball, &in, err);
+	struct archive_entry *entry;
+	if (ret == 0)
+		ret = read_header(in, tarball, 0, &entry, err);
+	return ret < 0 ? ret : 0;
+}
+
+/* ---- extraction ------------------------------------------------------------ */
+
+/* One extraction's running state. */
+struct extraction {
+	struct archive *in, *out;
+	const char *root;            /* dest's realpath */
+	const struct rootfs_limits *limits;
+	uint64_t bytes, entries;     /* written and read so far */
+	struct name_list skipped;
+};
+
+static int too_many_bytes(const struct extraction *x, const char *entry, struct error *err)
+{
+	const char *knob = x->limits->bytes_knob;
+	return error_setmsg(err, EFBIG,
+			    "entry '%s': extraction stopped: the archive expands to more than "
+			    "%llu bytes%s%s%s", entry, (unsigned long long)x->limits->max_bytes,
+			    knob ? " (raise the limit with " : "", knob ? knob : "", knob ? ")" : "");
+}
+
+static int copy_entry_data(struct extraction *x, const char *entry, struct error *err)
 {
 	for (;;) {
 		const void *block;
 		size_t size;
 		la_int64_t offset;
-		int r = archive_read_data_block(in, &block, &size, &offset);
+		int r = archive_read_data_block(x->in, &block, &size, &offset);
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r < ARCHIVE_WARN)
-			return archive_failure(err, in, entry, "read");
-		la_ssize_t w = archive_write_data_block(out, block, size, offset);
+			return archive_failure(err, x->in, entry, "read");
+		/* Counted as decompressed, before it is written: a bomb stops within
+		 * one block of the limit. */
+		x->bytes += size;
+		if (x->bytes > x->limits->max_bytes)
+			return too_many_bytes(x, entry, err);
+		la_ssize_t w = archive_write_data_block(x->out, block, size, offset);
 		if (w < ARCHIVE_WARN)
-			return archive_failure(err, out, entry, "write");
+			return archive_failure(err, x->out, entry, "write");
 	}
 }
 
-/* Extract one entry whose header has been read; `root` is dest's realpath. */
-static int extract_entry(struct archive *in, struct archive *out, struct archive_entry *entry,
-			 const char *root, struct name_list *skipped, struct error *err)
+/* Extract one entry whose header has been read. */
+static int extract_entry(struct extraction *x, struct archive_entry *entry, struct error *err)
 {
 	const char *raw_name = archive_entry_pathname(entry);
 	cleanup_free char *name = strdup(raw_name ? raw_name : "");
@@ -273,14 +393,21 @@ static int extract_entry(struct archive *in, struct archive *out, struct archive
 	mode_t type = archive_entry_filetype(entry);
 	const char *hardlink = archive_entry_hardlink(entry);
 
-	/* "." may set the root's mode and owner, but must never turn it into a symlink
-	 * (which would make every later entry, and the cache entry, point elsewhere). */
+	/* "." may set the root's mode and owner (normalised again at the end), but
+	 * must never turn it into a symlink (which would make every later entry, and
+	 * the cache entry, point elsewhere). */
 	if (relative[0] == '\0' && (type != AE_IFDIR || hardlink))
 		return error_setmsg(err, EPERM, "entry '%s': refused: replaces the root with a non-directory",
 				    name);
 
 	if (is_special_file(type) && !hardlink)
-		return name_list_add(skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
+		return name_list_add(&x->skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
+
+	/* The header's size is checked before anything is written, so one huge
+	 * entry fails at once; copy_entry_data counts what really arrives. */
+	la_int64_t size = archive_entry_size(entry);
+	if (size > 0 && (uint64_t)size > x->limits->max_bytes - x->bytes)
+		return too_many_bytes(x, name, err);
 
 	cleanup_free char *target_path = NULL;
 	if (hardlink) {
@@ -294,9 +421,9 @@ static int extract_entry(struct archive *in, struct archive *out, struct archive
 		if (target[0] == '\0')
 			return error_setmsg(err, EPERM, "entry '%s': refused hard link to the root",
 					    name);
-		if (name_list_contains(skipped, target))
-			return name_list_add(skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
-		if (asprintf(&target_path, "%s/%s", root, target) < 0) {
+		if (name_list_contains(&x->skipped, target))
+			return name_list_add(&x->skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
+		if (asprintf(&target_path, "%s/%s", x->root, target) < 0) {
 			target_path = NULL;
 			return error_set(err, ENOMEM, "entry '%s'", name);
 		}
@@ -304,66 +431,94 @@ static int extract_entry(struct archive *in, struct archive *out, struct archive
 	}
 
 	cleanup_free char *path = NULL;
-	if (asprintf(&path, "%s%s%s", root, relative[0] ? "/" : "", relative) < 0) {
+	if (asprintf(&path, "%s%s%s", x->root, relative[0] ? "/" : "", relative) < 0) {
 		path = NULL;
 		return error_set(err, ENOMEM, "entry '%s'", name);
 	}
 	archive_entry_copy_pathname(entry, path);
 
-	int r = archive_write_header(out, entry);
+	int r = archive_write_header(x->out, entry);
 	if (r < ARCHIVE_WARN)
-		return archive_failure(err, out, name, "refused");
-	if (archive_entry_size(entry) > 0) {
-		int ret = copy_entry_data(in, out, name, err);
+		return archive_failure(err, x->out, name, "refused");
+	if (size > 0) {
+		int ret = copy_entry_data(x, name, err);
 		if (ret < 0)
 			return ret;
 	}
 	/* ARCHIVE_WARN here is metadata that could not be restored (xattrs on a
 	 * filesystem without them, a timestamp): the file itself is complete. */
-	r = archive_write_finish_entry(out);
+	r = archive_write_finish_entry(x->out);
 	if (r < ARCHIVE_WARN)
-		return archive_failure(err, out, name, "finish");
+		return archive_failure(err, x->out, name, "finish");
 	return 0;
 }
 
-static int extract_into(const char *tarball, const char *dest, struct error *err)
+static int extract_entries(struct extraction *x, const char *tarball, struct error *err)
+{
+	for (;;) {
+		struct archive_entry *entry;
+		int r = read_header(x->in, tarball, x->entries, &entry, err);
+		if (r <= 0)
+			return r;
+		if (++x->entries > x->limits->max_entries) {
+			const char *knob = x->limits->entries_knob;
+			const char *name = archive_entry_pathname(entry);
+			return error_setmsg(err, EFBIG,
+					    "entry '%s': extraction stopped: the archive has more "
+					    "than %llu entries%s%s%s", name ? name : "",
+					    (unsigned long long)x->limits->max_entries,
+					    knob ? " (raise the limit with " : "", knob ? knob : "",
+					    knob ? ")" : "");
+		}
+		r = extract_entry(x, entry, err);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* The root of an extracted tree is root:root 0755 whatever the archive said:
+ * a "." entry owned by a user or mode 0777 would otherwise become the node's "/"
+ * and the cache entry's top (host users reach neither: the cache is 0700). */
+static int normalize_root(const char *root, struct error *err)
+{
+	cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, errno, "open %s", root);
+	/* Without root (unit tests, a user namespace) the tree is ours anyway. */
+	if (geteuid() == 0 && fchown(fd, 0, 0) < 0)
+		return error_set(err, errno, "chown %s", root);
+	if (fchmod(fd, 0755) < 0)
+		return error_set(err, errno, "chmod %s", root);
+	return 0;
+}
+
+static const struct rootfs_limits default_limits = {
+	.max_bytes = ROOTFS_MAX_BYTES_DEFAULT,
+	.max_entries = ROOTFS_MAX_ENTRIES_DEFAULT,
+};
+
+static int extract_into(const char *tarball, const char *dest, const struct rootfs_limits *limits,
+			struct error *err)
 {
 	cleanup_free char *root = realpath(dest, NULL);
 	if (!root)
 		return error_set(err, errno, "realpath %s", dest);
 
-	cleanup_archive_read struct archive *in = archive_read_new();
+	cleanup_archive_read struct archive *in = NULL;
+	int ret = open_tarball(tarball, &in, err);
+	if (ret < 0)
+		return ret;
 	cleanup_archive_write struct archive *out = archive_write_disk_new();
-	if (!in || !out)
+	if (!out)
 		return error_set(err, ENOMEM, "libarchive");
-	archive_read_support_filter_all(in);
-	archive_read_support_format_all(in);
 	if (archive_write_disk_set_options(out, extract_flags) != ARCHIVE_OK)
 		return error_setmsg(err, EINVAL, "libarchive options: %s", archive_error_string(out));
-	if (archive_read_open_filename(in, tarball, 1 << 16) != ARCHIVE_OK) {
-		int errnum = archive_errno(in);
-		return error_setmsg(err, errnum > 0 ? errnum : EINVAL, "open %s: %s", tarball,
-				    archive_error_string(in));
-	}
 
-	struct name_list skipped = { 0 };
-	int ret = 0;
-	for (;;) {
-		struct archive_entry *entry;
-		int r = archive_read_next_header(in, &entry);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			int errnum = archive_errno(in);
-			ret = error_setmsg(err, errnum > 0 ? errnum : EIO, "read %s: %s", tarball,
-					   archive_error_string(in));
-			break;
-		}
-		ret = extract_entry(in, out, entry, root, &skipped, err);
-		if (ret < 0)
-			break;
-	}
-	name_list_free(&skipped);
+	struct extraction x = {
+		.in = in, .out = out, .root = root, .limits = limits ? limits : &default_limits,
+	};
+	ret = extract_entries(&x, tarball, err);
+	name_list_free(&x.skipped);
 	if (ret < 0)
 		return ret;
 
@@ -373,16 +528,15 @@ static int extract_into(const char *tarball, const char *dest, struct error *err
 	struct stat st;
 	if (lstat(root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return error_setmsg(err, EPERM, "%s is no longer a directory", dest);
-	return 0;
+	return normalize_root(root, err);
 }
 
-int rootfs_extract(const char *tarball, const char *dest, struct error *err)
+int rootfs_extract(const char *tarball, const char *dest, const struct rootfs_limits *limits,
+		   struct error *err)
 {
-	if (mkdir(dest, 0755) < 0)
+	if (mkdir(dest, 0700) < 0)
 		return error_set(err, errno, "create %s", dest);
-	int ret = chmod(dest, 0755) < 0 ? error_set(err, errno, "chmod %s", dest) : 0;
-	if (ret == 0)
-		ret = extract_into(tarball, dest, err);
+	int ret = extract_into(tarball, dest, limits, err);
 	if (ret < 0) {
 		struct error ignored;
 		rootfs_remove_tree(dest, &ignored);
@@ -416,8 +570,70 @@ static int make_directories(const char *path, mode_t mode, struct error *err)
 	return 0;
 }
 
-/* Remove ".tmp-<hex>-<pid>" siblings left by extractions that were killed: their
- * pid no longer exists.  (A live extractor's directory is never touched.) */
+#define CACHE_FIX "chown root:root %s && chmod 0700 %s, or point NETSIM_CACHE_DIR elsewhere"
+
+/* A directory above the cache: whoever may rename entries in it could swap the
+ * cache (or a directory on the way) for one of their own. */
+static int check_cache_ancestor(const char *cache, const char *dir, struct error *err)
+{
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return error_set(err, errno, "rootfs cache %s: stat %s", cache, dir);
+	bool owner_ok = st.st_uid == 0 || st.st_uid == geteuid();
+	bool writable = (st.st_mode & 022) && !(st.st_mode & S_ISVTX);
+	if (owner_ok && !writable)
+		return 0;
+	return error_setmsg(err, EPERM,
+			    "rootfs cache %s: %s above it is %s (mode %04o, owner uid %u), so "
+			    "another user could replace the cache; fix: make it root's and not "
+			    "writable by others, or point NETSIM_CACHE_DIR elsewhere", cache, dir,
+			    owner_ok ? "writable by other users" : "owned by another user",
+			    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+}
+
+int rootfs_cache_check(const char *cache_dir, struct error *err)
+{
+	cleanup_free char *real = realpath(cache_dir, NULL);
+	if (!real)
+		return error_set(err, errno, "rootfs cache %s", cache_dir);
+	struct stat st;
+	if (stat(real, &st) < 0)
+		return error_set(err, errno, "rootfs cache %s", cache_dir);
+	if (!S_ISDIR(st.st_mode))
+		return error_setmsg(err, ENOTDIR, "rootfs cache %s is not a directory", cache_dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 07777) != 0700)
+		return error_setmsg(err, EPERM,
+				    "rootfs cache %s has mode %04o and owner uid %u; it must be "
+				    "0700 and owned by uid %u, because the cached root filesystems "
+				    "keep their setuid programs and world-writable directories "
+				    "(fix: " CACHE_FIX ")", cache_dir, (unsigned)(st.st_mode & 07777),
+				    (unsigned)st.st_uid, (unsigned)geteuid(), real, real);
+	for (char *slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
+		*slash = '\0';
+		int ret = check_cache_ancestor(cache_dir, real[0] ? real : "/", err);
+		if (ret < 0)
+			return ret;
+		if (slash == real)
+			break;
+	}
+	return 0;
+}
+
+/* Open (creating) CACHE/.lock: extractors hold it shared, sweeps exclusively. */
+static int cache_lock_open(const char *cache_real, struct error *err)
+{
+	cleanup_free char *path = NULL;
+	if (asprintf(&path, "%s/.lock", cache_real) < 0)
+		return error_set(err, ENOMEM, "rootfs cache %s", cache_real);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(err, errno, "rootfs cache: open %s", path);
+	return fd;
+}
+
+/* Remove ".tmp-<hex>-<pid>" entries; the caller holds the cache lock exclusively,
+ * so no live netsim of this version is extracting.  The pid check keeps a live
+ * older netsim's (which took no lock) temporary too. */
 static void remove_stale_temporaries(const char *cache_dir)
 {
 	DIR *dir = opendir(cache_dir);
@@ -430,9 +646,8 @@ static void remove_stale_temporaries(const char *cache_dir)
 		const char *dash = strrchr(de->d_name, '-');
 		char *end;
 		long pid = strtol(dash + 1, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == getpid())
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if (*end == '\0' && pid > 0 && pid != getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
 		cleanup_free char *path = NULL;
 		if (asprintf(&path, "%s/%s", cache_dir, de->d_name) < 0) {
@@ -445,7 +660,76 @@ static void remove_stale_temporaries(const char *cache_dir)
 	closedir(dir);
 }
 
-int rootfs_resolve(const char *source, const char *cache_dir, char **out, struct error *err)
+/* Sweep if no extraction is live; with `keep` >= 0, then hold the lock shared
+ * in *keep (the caller is about to extract).  Returns 0 or an error. */
+static int cache_sweep_and_lock(const char *cache_real, int *keep, struct error *err)
+{
+	cleanup_close int fd = cache_lock_open(cache_real, err);
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		remove_stale_temporaries(cache_real);
+	else if (errno != EWOULDBLOCK)
+		return error_set(err, errno, "rootfs cache %s: lock", cache_real);
+	if (!keep)
+		return 0;
+	/* Converting is not atomic: a sweep may slip in, but finds nothing of ours
+	 * yet (the temporary is created only once we hold the lock shared). */
+	while (flock(fd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			return error_set(err, errno, "rootfs cache %s: lock", cache_real);
+	*keep = steal_fd(&fd);
+	return 0;
+}
+
+int rootfs_cache_sweep(const char *cache_dir, struct error *err)
+{
+	struct stat st;
+	if (stat(cache_dir, &st) < 0 && errno == ENOENT)
+		return 0;
+	int ret = rootfs_cache_check(cache_dir, err);
+	if (ret < 0)
+		return ret;
+	cleanup_free char *real = realpath(cache_dir, NULL);
+	if (!real)
+		return error_set(err, errno, "rootfs cache %s", cache_dir);
+	return cache_sweep_and_lock(real, NULL, err);
+}
+
+/* CACHE/<hex> does not exist yet: extract into CACHE/.tmp-<hex>-<pid> under the
+ * shared cache lock and rename it into place. */
+static int cache_fill(const char *source, const char *cache_real, const char *hex,
+		      const char *final_path, const struct rootfs_limits *limits,
+		      struct error *err)
+{
+	cleanup_close int lock_fd = -1;
+	int ret = cache_sweep_and_lock(cache_real, &lock_fd, err);
+	if (ret < 0)
+		return ret;
+	cleanup_free char *temp_path = NULL;
+	if (asprintf(&temp_path, "%s/.tmp-%s-%ld", cache_real, hex, (long)getpid()) < 0) {
+		temp_path = NULL;
+		return error_set(err, ENOMEM, "rootfs %s", source);
+	}
+	/* Left over from an earlier failure in this process (or a reused pid). */
+	ret = rootfs_remove_tree(temp_path, err);
+	if (ret == 0)
+		ret = rootfs_extract(source, temp_path, limits, err);
+	if (ret < 0)
+		return ret;
+	if (rename(temp_path, final_path) < 0) {
+		int saved = errno;
+		struct error ignored;
+		rootfs_remove_tree(temp_path, &ignored);
+		/* Another process finished the same tarball first: use theirs. */
+		if (saved != EEXIST && saved != ENOTEMPTY)
+			return error_set(err, saved, "rename into cache %s", final_path);
+	}
+	return 0;
+}
+
+int rootfs_resolve(const char *source, const char *cache_dir, const struct rootfs_limits *limits,
+		   char **out, struct error *err)
 {
 	struct stat st;
 	if (stat(source, &st) < 0)
@@ -461,19 +745,24 @@ int rootfs_resolve(const char *source, const char *cache_dir, char **out, struct
 		return error_setmsg(err, EINVAL, "rootfs %s: neither a directory nor a tarball",
 				    source);
 
+	/* Before hashing or creating anything: is it a tar archive at all? */
+	int ret = rootfs_check_tarball(source, err);
+	if (ret < 0)
+		return error_prefix(err, "rootfs");
 	char hex[65];
-	int ret = sha256_file(source, hex, err);
+	ret = sha256_file(source, hex, err);
 	if (ret < 0)
 		return error_prefix(err, "rootfs %s", source);
 	ret = make_directories(cache_dir, 0700, err);
+	if (ret == 0)
+		ret = rootfs_cache_check(cache_dir, err);
 	if (ret < 0)
-		return error_prefix(err, "rootfs %s: cache", source);
+		return error_prefix(err, "rootfs %s", source);
 	cleanup_free char *cache_real = realpath(cache_dir, NULL);
 	if (!cache_real)
 		return error_set(err, errno, "rootfs %s: cache %s", source, cache_dir);
 
 	cleanup_free char *final_path = NULL;
-	cleanup_free char *temp_path = NULL;
 	if (asprintf(&final_path, "%s/%s", cache_real, hex) < 0) {
 		final_path = NULL;
 		return error_set(err, ENOMEM, "rootfs %s", source);
@@ -482,33 +771,87 @@ int rootfs_resolve(const char *source, const char *cache_dir, char **out, struct
 		if (!S_ISDIR(st.st_mode))
 			return error_setmsg(err, ENOTDIR, "rootfs %s: cache entry %s is not a directory",
 					    source, final_path);
-		*out = steal_pointer(&final_path);
-		return 0;
+		/* Entries made before roots were normalised get it now; and what a
+		 * killed extraction left is swept on every `up`, not only on a miss. */
+		ret = normalize_root(final_path, err);
+		if (ret == 0)
+			ret = cache_sweep_and_lock(cache_real, NULL, err);
+	} else {
+		ret = cache_fill(source, cache_real, hex, final_path, limits, err);
 	}
-
-	remove_stale_temporaries(cache_real);
-	if (asprintf(&temp_path, "%s/.tmp-%s-%ld", cache_real, hex, (long)getpid()) < 0) {
-		temp_path = NULL;
-		return error_set(err, ENOMEM, "rootfs %s", source);
-	}
-	/* Left over from an earlier failure in this process (or a reused pid). */
-	ret = rootfs_remove_tree(temp_path, err);
 	if (ret < 0)
 		return error_prefix(err, "rootfs %s", source);
-
-	ret = rootfs_extract(source, temp_path, err);
-	if (ret < 0)
-		return error_prefix(err, "rootfs %s", source);
-
-	if (rename(temp_path, final_path) < 0) {
-		int saved = errno;
-		struct error ignored;
-		rootfs_remove_tree(temp_path, &ignored);
-		/* Another process finished the same tarball first: use theirs. */
-		if (saved != EEXIST && saved != ENOTEMPTY)
-			return error_set(err, saved, "rootfs %s: rename into cache %s", source,
-					 final_path);
-	}
 	*out = steal_pointer(&final_path);
+	return 0;
+}
+
+/* ---- host paths a node must never see ------------------------------------------ */
+
+/* Refused as rootfs=/files= themselves and as anything above them. */
+static const char *const host_system_dirs[] = {
+	"/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+	"/boot", "/dev", "/proc", "/sys", "/run", "/var", "/root", "/home", "/tmp",
+	"/opt", "/srv", "/mnt", "/media", "/usr/local", "/var/lib", "/var/cache", "/var/log",
+	"/var/tmp", NULL,
+};
+
+/* Refused below too: kernel interfaces and live namespace handles. */
+static const char *const host_never_inside[] = {
+	"/proc", "/sys", "/dev", "/run/netns", NULL,
+};
+
+/* `a` is `b` or a directory above it. */
+static bool at_or_above(const char *a, const char *b)
+{
+	size_t len = strlen(a);
+	if (strcmp(a, "/") == 0)
+		return true;
+	return strncmp(a, b, len) == 0 && (b[len] == '\0' || b[len] == '/');
+}
+
+/* A refused directory by its realpath (/lib is /usr/lib on merged-/usr hosts);
+ * one that does not exist is compared as written. */
+static int refused_match(const char *real, const char *dir, bool inside_too, const char *owner,
+			 const char *path, struct error *err)
+{
+	char resolved[PATH_MAX];
+	const char *d = realpath(dir, resolved) ? resolved : dir;
+	const char *why = NULL;
+	if (strcmp(real, d) == 0)
+		why = "is";
+	else if (at_or_above(real, d))
+		why = "contains";
+	else if (inside_too && at_or_above(d, real))
+		why = "is inside";
+	if (!why)
+		return 0;
+	char shown[PATH_MAX + 32] = "";
+	if (strcmp(path, real) != 0)
+		snprintf(shown, sizeof(shown), " (resolves to %s)", real);
+	return error_setmsg(err, EPERM,
+			    "%s%s %s %s %s: a node must not see the host's own files "
+			    "(give it a directory of its own)", path, shown, why, owner, d);
+}
+
+int rootfs_check_host_path(const char *path, const char *const *extra, struct error *err)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return 0;
+	for (const char *const *d = host_system_dirs; *d; d++) {
+		int ret = refused_match(real, *d, false, "the host's", path, err);
+		if (ret < 0)
+			return ret;
+	}
+	for (const char *const *d = host_never_inside; *d; d++) {
+		int ret = refused_match(real, *d, true, "the host's", path, err);
+		if (ret < 0)
+			return ret;
+	}
+	for (const char *const *d = extra; d && *d; d++) {
+		int ret = refused_match(real, *d, true, "netsim's own", path, err);
+		if (ret < 0)
+			return ret;
+	}
 	return 0;
 }

@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char *rootfs_dir = NULL;
-	if (rootfs_resolve(rootfs, state_cache_dir(), &rootfs_dir, &err) < 0) {
+	if (rootfs_resolve(rootfs, state_cache_dir(), NULL, &rootfs_dir, &err) < 0) {
 		fprintf(stderr, "qemu-node: rootfs %s: %s\n", rootfs, err.msg);
 		return 1;
 	}
