@@ -18,7 +18,7 @@ out=$("$NETSIM" reach -s $SIM --timeout 60 2>&1)
 ok $? "reach: every node reaches every node within 60 s"
 like "$out" "6/6 pairs" "reach reports 6/6 pairs"
 
-route=$(ip -n $SIM-n1 route show 10.13.0.3 2>&1)
+route=$(ip -n ${SIM}_n1 route show 10.13.0.3 2>&1)
 like "$route" "proto babel" "n1's route to n3 was learnt from babel"
 like "$route" "dev eth0" "n1 reaches n3 through its only link (to n2)"
 direct=$("$NETSIM" exec -s $SIM n1 -- ip -o link 2>&1 | grep -c 'eth[0-9]')
