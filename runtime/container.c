@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -117,15 +118,39 @@ static void child_reset_process_state(int keep_a, int keep_b)
 	umask(0);
 }
 
+/* /etc of the node's root, opened without following a symlink anywhere or leaving
+ * the root's own mount.  This runs after pivot_root but with every capability:
+ * a rootfs whose /etc (or /etc/hostname) points at /proc/sysrq-trigger or a
+ * /proc/sys knob would otherwise have us write the node's name there. */
+static int open_etc_dir(struct error *err)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir /etc");
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/etc", &how, sizeof(how));
+	if (fd < 0)
+		return error_set(err, errno, "open /etc of the rootfs (a symlink is refused)");
+	return fd;
+}
+
 static int child_set_hostname(const char *hostname, struct error *err)
 {
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		return error_set(err, errno, "sethostname %s", hostname);
-	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
-		return error_set(err, errno, "mkdir /etc");
-	cleanup_close int fd = open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cleanup_close int etc_fd = open_etc_dir(err);
+	if (etc_fd < 0)
+		return etc_fd;
+	/* A symlink (or anything else) named hostname is replaced, not followed:
+	 * the unlink lands in the node's upper dir, the rootfs stays as it is. */
+	if (unlinkat(etc_fd, "hostname", 0) < 0 && errno != ENOENT)
+		return error_set(err, errno, "replace /etc/hostname");
+	cleanup_close int fd = openat(etc_fd, "hostname",
+				      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return error_set(err, errno, "open /etc/hostname");
+		return error_set(err, errno, "create /etc/hostname");
 	char line[80];
 	int len = snprintf(line, sizeof(line), "%s\n", hostname);
 	if (write(fd, line, (size_t)len) != len)
