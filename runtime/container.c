@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -118,19 +117,20 @@ static void child_reset_process_state(int keep_a, int keep_b)
 	umask(0);
 }
 
-/* /etc of the node's root, opened without following a symlink anywhere or leaving
- * the root's own mount.  This runs after pivot_root but with every capability:
- * a rootfs whose /etc (or /etc/hostname) points at /proc/sysrq-trigger or a
- * /proc/sys knob would otherwise have us write the node's name there. */
+/* /etc of the node's root, opened without following a symlink.  This runs after
+ * pivot_root but with every capability: a rootfs whose /etc (or /etc/hostname)
+ * points at /proc/sysrq-trigger, a /proc/sys knob or /dev/console (the host's
+ * console log) would otherwise have us write the node's name there.  One path
+ * component below "/" with O_NOFOLLOW is all it takes, and unlike openat2 it
+ * works under valgrind and on any kernel. */
 static int open_etc_dir(struct error *err)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
 	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
 		return error_set(err, errno, "mkdir /etc");
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/etc", &how, sizeof(how));
+	cleanup_close int root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return error_set(err, errno, "open /");
+	int fd = openat(root_fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(err, errno, "open /etc of the rootfs (a symlink is refused)");
 	return fd;

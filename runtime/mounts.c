@@ -186,6 +186,14 @@ static const struct {
 	{ "/proc/mtrr", VIEW_READ_ONLY },      { "/proc/pressure", VIEW_READ_ONLY },
 };
 
+bool mounts_is_kernel_view(const char *path)
+{
+	for (size_t i = 0; i < sizeof(kernel_views) / sizeof(kernel_views[0]); i++)
+		if (strcmp(path, kernel_views[i].path) == 0)
+			return true;
+	return false;
+}
+
 /* Flags that proc and sysfs were mounted with: a remount must repeat them (in a
  * user namespace dropping a locked flag is refused). */
 #define KERNEL_VIEW_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)

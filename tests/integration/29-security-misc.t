@@ -54,6 +54,21 @@ done
 first=$(head -1 /run/netsim/$SIM/nodes/b/console.log)
 ok $([ "$first" != b ]; echo $?) "node b's console log was not truncated and overwritten ($first)"
 
+# /etc itself a symlink: refused, and nothing of the sim is left.
+mkdir -p "$T_TMP/files-etc"
+ln -s /proc/sys/net/ipv4/conf/all "$T_TMP/files-etc/etc"
+cleanup_sim smh
+topo_etc=$(write_topo smh.conf <<EOF
+sim smh
+defaults rootfs=meshlite
+node x files=$T_TMP/files-etc
+EOF
+)
+out=$("$NETSIM" up "$topo_etc" 2>&1)
+ok $([ $? -ne 0 ]; echo $?) "up refuses a rootfs whose /etc is a symlink"
+like "$out" "open /etc of the rootfs \(a symlink is refused\)" "...saying so"
+is "$(settled_leftovers smh)" "" "...and leaves nothing behind"
+
 # ---- /proc and /sys: attacks from inside a node -------------------------------------
 # Each line of output names an attack that worked.
 attack='
