@@ -70,14 +70,19 @@ like "$out" "open /etc of the rootfs \(a symlink is refused\)" "...saying so"
 is "$(settled_leftovers smh)" "" "...and leaves nothing behind"
 
 # ---- /proc and /sys: attacks from inside a node -------------------------------------
-# Each line of output names an attack that worked.
+# Each line of output names an attack that worked.  Writes open the file for
+# appending and write nothing (`: >>f`), or write back what the file holds: run
+# against a netsim without the guards, the test must fail without changing the
+# host (a real "1" in default_smp_affinity would move the host's IRQs).
 attack='
 for f in /proc/irq/default_smp_affinity /proc/irq/*/smp_affinity /proc/irq/*/smp_affinity_list \
 	/proc/sysrq-trigger /proc/pressure/cpu /proc/sys/kernel/hostname /proc/sys/vm/drop_caches \
 	/sys/kernel/mm/ksm/run /sys/kernel/uevent_helper /sys/class/net/lo/uevent \
 	/sys/devices/system/cpu/cpu0/online /sys/module/printk/parameters/time; do
-	[ -e "$f" ] || continue
-	(printf 1 >"$f") 2>/dev/null && echo "wrote $f"
+	(: >>"$f") 2>/dev/null && echo "opened $f for writing" # also where this kernel lacks f
+done
+for f in /proc/irq/default_smp_affinity /proc/irq/*/smp_affinity; do
+	[ -r "$f" ] && v=$(cat "$f") && (echo "$v" >"$f") 2>/dev/null && echo "wrote $f"
 done
 (touch /sys/netsim-probe) 2>/dev/null && echo "created /sys/netsim-probe"
 (mkdir /proc/irq/netsim-probe) 2>/dev/null && echo "created /proc/irq/netsim-probe"
