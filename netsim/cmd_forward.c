@@ -164,7 +164,9 @@ static int cmd_forward(int argc, char **argv)
 	const char *given = NULL;
 	bool background = false, json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	/* No '+': options may follow NODE and the port spec, as the usage line puts
+	 * --background (forward has no command of its own to pass options to). */
+	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_BACKGROUND: background = true; break;

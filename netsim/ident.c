@@ -10,19 +10,31 @@
 
 #include "sha256.h"
 
-void ident_mac(const char *sim, const char *node, const char *ifname, uint8_t mac[6])
+static void mac_from_key(const char *key, uint8_t mac[6])
 {
-	char key[256];
 	uint8_t digest[32];
-	int n = snprintf(key, sizeof(key), "%s/%s/%s", sim, node, ifname);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof(key))
-		n = sizeof(key) - 1;
-	sha256_buffer(key, (size_t)n, digest);
+	sha256_buffer(key, strlen(key), digest);
 	memcpy(mac, digest, 6);
 	mac[0] &= (uint8_t)~0x01; /* unicast */
 	mac[0] |= 0x02;           /* locally administered: never clashes with a vendor's */
+}
+
+/* The keys are injective: no sim, node or interface name contains '/' (topo.c
+ * validates all three), so "SIM/NODE/IFNAME" splits one way only, and a port key
+ * starts "SIM//", which no node key does (node names are not empty).  Names are
+ * at most 16 + 12 + 15 characters: the buffers cannot truncate. */
+void ident_mac(const char *sim, const char *node, const char *ifname, uint8_t mac[6])
+{
+	char key[256];
+	snprintf(key, sizeof(key), "%s/%s/%s", sim, node, ifname);
+	mac_from_key(key, mac);
+}
+
+void ident_port_mac(const char *sim, const char *segment, const char *port, uint8_t mac[6])
+{
+	char key[256];
+	snprintf(key, sizeof(key), "%s//%s/%s", sim, segment, port);
+	mac_from_key(key, mac);
 }
 
 void ident_addr4(unsigned index, char *buf, size_t len)

@@ -2,7 +2,7 @@
  * (used by `up` for every node and by `netsim node start`), and stopping and
  * restarting it while the rest of the sim keeps running.
  *
- * A stopped node keeps its network namespace (bound at /run/netns/SIM-NODE), so
+ * A stopped node keeps its network namespace (bound at /run/netns/SIM_NODE), so
  * its interfaces, addresses and the veth pairs to its neighbours survive; it
  * keeps its overlay upper dir, so files it changed survive too.  Starting it
  * again runs the same init, hostname and environment on the same lower layers,

@@ -39,7 +39,7 @@ struct qemu_nic {
 
 struct qemu_node_config {
 	const char *name;          /* node name: the guest's hostname, and messages */
-	const char *netns_path;    /* the node's netns (/run/netns/SIM-NODE); must exist */
+	const char *netns_path;    /* the node's netns (/run/netns/SIM_NODE); must exist */
 	const char *run_dir;       /* per-node directory for the files above; must exist */
 	const char *rootfs_dir;    /* the resolved rootfs (a directory, e.g. from rootfs_resolve) */
 	const char *files_dir;     /* optional directory laid over the rootfs, or NULL */

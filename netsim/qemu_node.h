@@ -2,7 +2,7 @@
  * `exec`, `status` and `reach` and the VM mechanism of qemu.h.
  *
  * A qemu node's network namespace is an empty one that netsim creates at
- * /run/netns/SIM-NODE (no container); links are wired into it exactly as into a
+ * /run/netns/SIM_NODE (no container); links are wired into it exactly as into a
  * container's, and then the node's VM runs inside it, one virtio-net NIC per
  * interface (same names, same order, the guest MAC = the link end's ident_mac).
  * The node directory /run/netsim/SIM/nodes/NODE/ is qemu.h's run dir

@@ -209,6 +209,7 @@ struct node_run {
 	bool qemu;               /* backend=qemu: a VM in an empty netns, no container */
 	char kernel_dir[PATH_MAX]; /* qemu: the resolved kernel directory */
 	struct qemu_vm vm;       /* qemu: the booted VM */
+	bool netns_made;         /* this run bound /run/netns/SIM_NODE: a rollback may remove it */
 };
 
 void sim_segment_port(unsigned segment, unsigned member, char *buf, size_t len)
@@ -230,7 +231,7 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 		uint8_t mac_node[6], mac_port[6];
 		sim_segment_port(s, m, port, sizeof(port));
 		ident_mac(t->sim, node, ep->ifname, mac_node);
-		ident_mac(t->sim, seg->name, port, mac_port);
+		ident_port_mac(t->sim, seg->name, port, mac_port);
 		r = net_veth_create(net, runs[ep->node].netns_fd, ep->ifname, mac_node, sw_fd,
 				    port, mac_port, err);
 		if (r == 0)
@@ -246,7 +247,8 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 	return 0;
 }
 
-static int wire(const struct topo *t, struct node_run *runs, struct error *err)
+static int wire(const struct topo *t, struct node_run *runs, bool *switch_made,
+		struct error *err)
 {
 	struct net *net = NULL;
 	int r = net_open(&net, err);
@@ -278,6 +280,7 @@ static int wire(const struct topo *t, struct node_run *runs, struct error *err)
 		char path[PATH_MAX];
 		state_netns_path(path, sizeof(path), t->sim, NULL);
 		r = netns_create(path, err);
+		*switch_made = r == 0;
 		cleanup_close int sw_fd = r < 0 ? -1 : netns_open(path, err);
 		if (r == 0 && sw_fd < 0)
 			r = sw_fd;
@@ -397,7 +400,27 @@ static int sim_exists(const char *sim)
 	return stat(path, &st) == 0;
 }
 
-static int teardown_locked(const char *sim, struct error *err);
+/* What a failed `up` created and so may remove.  Names cannot clash between sims
+ * (state_node_id), but a namespace file of that name may still exist (a leftover,
+ * someone's own): `up` then fails on it, and must not take it away. */
+struct up_made {
+	const struct topo *t;
+	const struct node_run *runs;
+	bool switch_netns;
+};
+
+/* NULL `made`: `down`, which removes everything of the sim. */
+static bool made_netns(const struct up_made *made, const char *node)
+{
+	if (!made)
+		return true;
+	if (!node)
+		return made->switch_netns;
+	int i = topo_find_node(made->t, node);
+	return i >= 0 && made->runs[i].netns_made;
+}
+
+static int teardown_locked(const char *sim, const struct up_made *made, struct error *err);
 
 int sim_up(const struct topo *t, const struct up_options *opt, struct error *err)
 {
@@ -416,6 +439,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	}
 	cleanup_close int lock_fd = -1;
 	bool created = false;
+	struct up_made made = { .t = t, .runs = runs };
 	r = resolve_rootfs(t, runs, err);
 	if (r < 0)
 		goto out;
@@ -465,6 +489,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			snprintf(setup.files, sizeof(setup.files), "%s", runs[i].files);
 			snprintf(setup.kernel_dir, sizeof(setup.kernel_dir), "%s", runs[i].kernel_dir);
 			r = qemu_node_create(t->sim, t->nodes[i].name, &setup, err);
+			runs[i].netns_made = r == 0; /* its last step */
 			continue;
 		}
 		struct node_launch launch = {
@@ -482,6 +507,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			r = container_wait_ready(&runs[i].c, err);
 			if (r == 0)
 				r = netns_bind_pid(runs[i].c.pid, path, err);
+			runs[i].netns_made = r == 0;
 		}
 		if (r == 0) {
 			runs[i].netns_fd = netns_open(path, err);
@@ -496,7 +522,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			up_progress_step(UP_NODES, i + 1);
 	}
 	if (r == 0)
-		r = wire(t, runs, err);
+		r = wire(t, runs, &made.switch_netns, err);
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
 		if (runs[i].qemu)
 			continue;
@@ -578,7 +604,7 @@ out:
 		}
 		if (created) {
 			struct error ignored;
-			teardown_locked(t->sim, &ignored);
+			teardown_locked(t->sim, &made, &ignored);
 		}
 	}
 	for (unsigned i = 0; i < t->nnodes; i++)
@@ -616,7 +642,7 @@ int sim_node_dirs(const char *sim, char ***names, unsigned *count, struct error 
 	return r;
 }
 
-static int teardown_locked(const char *sim, struct error *err)
+static int teardown_locked(const char *sim, const struct up_made *made, struct error *err)
 {
 	char **nodes = NULL;
 	unsigned n = 0;
@@ -648,7 +674,9 @@ static int teardown_locked(const char *sim, struct error *err)
 	char path[PATH_MAX];
 	for (unsigned i = 0; i < n; i++) {
 		struct error e;
-		state_netns_path(path, sizeof(path), sim, nodes[i]);
+		if (!made_netns(made, nodes[i]) ||
+		    state_netns_path(path, sizeof(path), sim, nodes[i]) < 0)
+			continue;
 		if (netns_remove(path, &e) < 0 && r == 0) {
 			*err = e;
 			r = -e.errnum;
@@ -661,7 +689,7 @@ static int teardown_locked(const char *sim, struct error *err)
 		r = error_set(err, errno, "unmount %s", path);
 	state_netns_path(path, sizeof(path), sim, NULL);
 	struct error e;
-	if (netns_remove(path, &e) < 0 && r == 0) {
+	if (made_netns(made, NULL) && netns_remove(path, &e) < 0 && r == 0) {
 		*err = e;
 		r = -e.errnum;
 	}
@@ -699,7 +727,7 @@ int sim_down(const char *sim, struct error *err)
 	int r = state_lock(sim, &lock_fd, err);
 	if (r < 0)
 		return r;
-	r = teardown_locked(sim, err);
+	r = teardown_locked(sim, NULL, err);
 	if (r < 0)
 		return error_prefix(err, "down %s", sim);
 	return 0;

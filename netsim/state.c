@@ -100,12 +100,33 @@ int state_node_path(char *buf, size_t len, const char *sim, const char *node, co
 	return path_printf(buf, len, "%s/%s/nodes/%s", state_run_dir(), sim, node);
 }
 
+/* Sim and node names are [a-z0-9-] (topo_valid_name), so '-' cannot separate
+ * them: sim q node a-b and sim q-a node b would both be "q-a-b".  '_' and '.' are
+ * in neither kind of name: in "SIM_NODE" the '_' marks where the sim name ends,
+ * and "SIM.sw" (no '_') is never a node's.  So no two (sim, node) pairs and no
+ * switch share a name, and a name that is not valid is refused rather than
+ * spelled (an empty buffer, so a caller that ignores the error names nothing). */
+int state_node_id(char *buf, size_t len, const char *sim, const char *node)
+{
+	if (len)
+		buf[0] = '\0';
+	if (!topo_valid_name(sim, TOPO_SIM_MAX) || (node && !topo_valid_name(node, TOPO_NAME_MAX)))
+		return -EINVAL;
+	if (node)
+		return path_printf(buf, len, "%s_%s", sim, node);
+	return path_printf(buf, len, "%s.sw", sim);
+}
+
 int state_netns_path(char *buf, size_t len, const char *sim, const char *node)
 {
-	/* '.' is in neither sim nor node names, so SIM.sw never clashes with a node. */
-	if (node)
-		return path_printf(buf, len, "%s/%s-%s", state_netns_dir(), sim, node);
-	return path_printf(buf, len, "%s/%s.sw", state_netns_dir(), sim);
+	char id[TOPO_SIM_MAX + TOPO_NAME_MAX + 2];
+	int r = state_node_id(id, sizeof(id), sim, node);
+	if (r < 0) {
+		if (len)
+			buf[0] = '\0';
+		return r;
+	}
+	return path_printf(buf, len, "%s/%s", state_netns_dir(), id);
 }
 
 int state_link_path(char *buf, size_t len, const char *sim, const char *link)

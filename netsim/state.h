@@ -9,8 +9,12 @@
  *   /run/netsim/SIM/forwards/PORT     a background `netsim forward` on 127.0.0.1:PORT
  *   /run/netsim/SIM/vm                a sim run by `up --vm`: the marker (vmsim.h)
  *   /run/netsim/SIM/vm.d/             its VM's QEMU run dir (qemu.h lists the files)
- *   /run/netns/SIM-NODE               the node's network namespace (ip netns exec)
+ *   /run/netns/SIM_NODE               the node's network namespace (ip netns exec)
  *   /run/netns/SIM.sw                 the sim's switch namespace (segment bridges)
+ *
+ * Host-wide names built from a sim and a node (the netns names above; anything
+ * else that must be unique across sims) come from state_node_id(): '_' and '.'
+ * are in no sim or node name, so two sims never share one.
  *
  * NETSIM_RUN_DIR and NETSIM_NETNS_DIR override the two roots (tests). */
 #ifndef NETSIM_STATE_H
@@ -33,7 +37,11 @@ int state_extract_limits(struct rootfs_limits *limits, struct error *err);
 /* Build a path; each returns 0 or -ENAMETOOLONG. */
 int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf);
 int state_node_path(char *buf, size_t len, const char *sim, const char *node, const char *leaf);
-int state_netns_path(char *buf, size_t len, const char *sim, const char *node); /* NULL node = switch */
+/* "SIM_NODE", or "SIM.sw" for a NULL node (the switch); -EINVAL for a name that
+ * is not a valid sim or node name (buf then empty), -ENAMETOOLONG. */
+int state_node_id(char *buf, size_t len, const char *sim, const char *node);
+/* NETNS_DIR/state_node_id(); the same errors. */
+int state_netns_path(char *buf, size_t len, const char *sim, const char *node);
 /* links/LINK, LINK a link's or segment's name from shape_link_name(); NULL = the dir. */
 int state_link_path(char *buf, size_t len, const char *sim, const char *link);
 /* forwards/PORT (PORT the host port, decimal); NULL = the dir. */

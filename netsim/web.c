@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +63,19 @@ static const struct asset assets[] = {
 	 netsim_web_style_css_end},
 };
 
+/* Anyone on the machine can connect to 127.0.0.1, and a client that opens
+ * connections and sends nothing must not lock the operator out (64 such once
+ * did).  Idle connections are closed after WEB_IDLE_TIMEOUT_S; above
+ * WEB_MAX_CONNECTIONS a request is answered 503 at once; MHD itself accepts a
+ * few more than that so the refusal can be said, and closes anything beyond at
+ * once.  A per-address limit would not help: every client is 127.0.0.1. */
+#define WEB_MAX_CONNECTIONS 256u
+#define WEB_REFUSAL_SLOTS 32u
+#define WEB_IDLE_TIMEOUT_S 10u
+
 struct web_server {
 	struct MHD_Daemon *daemon;
+	atomic_uint connections;  /* open now (MHD's notify callback) */
 	char sim[TOPO_SIM_MAX + 1];
 	uint16_t port;
 	char ip_path[32];         /* iproute2's ip, found once at start */
@@ -306,15 +318,30 @@ static enum MHD_Result serve_node(const struct web_server *ws, struct MHD_Connec
 		       MHD_RESPMEM_MUST_FREE);
 }
 
+static void count_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			     enum MHD_ConnectionNotificationCode code)
+{
+	struct web_server *ws = cls;
+	(void)conn;
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&ws->connections, 1);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&ws->connections, 1);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
-	const struct web_server *ws = cls;
+	struct web_server *ws = cls;
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)con_cls;
+	if (atomic_load(&ws->connections) > WEB_MAX_CONNECTIONS)
+		return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     "too many connections; try again in a few seconds");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET");
 	/* A page on some other site could point its own name at 127.0.0.1 (DNS
@@ -373,11 +400,15 @@ int web_start(const char *sim, uint16_t port, struct web_server **out, struct er
 	snprintf(ws->host_ip, sizeof(ws->host_ip), "127.0.0.1:%u", ws->port);
 	snprintf(ws->host_name, sizeof(ws->host_name), "localhost:%u", ws->port);
 	/* One internal thread answers every request in turn: the handlers setns
-	 * on it, and one browser tab polling once a second is all the load. */
-	ws->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
+	 * on it, and one browser tab polling once a second is all the load.  It
+	 * polls with epoll (MHD_USE_AUTO), which has no FD_SETSIZE ceiling. */
+	ws->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0,
 				      NULL, NULL, handle, ws, MHD_OPTION_LISTEN_SOCKET, fd,
-				      MHD_OPTION_CONNECTION_LIMIT, 64u,
-				      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+				      MHD_OPTION_CONNECTION_LIMIT,
+				      WEB_MAX_CONNECTIONS + WEB_REFUSAL_SLOTS,
+				      MHD_OPTION_CONNECTION_TIMEOUT, WEB_IDLE_TIMEOUT_S,
+				      MHD_OPTION_NOTIFY_CONNECTION, count_connection, ws,
+				      MHD_OPTION_END);
 	if (!ws->daemon) {
 		close(fd);
 		return error_setmsg(err, EIO, "web: libmicrohttpd failed to start");

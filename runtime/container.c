@@ -117,15 +117,40 @@ static void child_reset_process_state(int keep_a, int keep_b)
 	umask(0);
 }
 
+/* /etc of the node's root, opened without following a symlink.  This runs after
+ * pivot_root but with every capability: a rootfs whose /etc (or /etc/hostname)
+ * points at /proc/sysrq-trigger, a /proc/sys knob or /dev/console (the host's
+ * console log) would otherwise have us write the node's name there.  One path
+ * component below "/" with O_NOFOLLOW is all it takes, and unlike openat2 it
+ * works under valgrind and on any kernel. */
+static int open_etc_dir(struct error *err)
+{
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir /etc");
+	cleanup_close int root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return error_set(err, errno, "open /");
+	int fd = openat(root_fd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, errno, "open /etc of the rootfs (a symlink is refused)");
+	return fd;
+}
+
 static int child_set_hostname(const char *hostname, struct error *err)
 {
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		return error_set(err, errno, "sethostname %s", hostname);
-	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
-		return error_set(err, errno, "mkdir /etc");
-	cleanup_close int fd = open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cleanup_close int etc_fd = open_etc_dir(err);
+	if (etc_fd < 0)
+		return etc_fd;
+	/* A symlink (or anything else) named hostname is replaced, not followed:
+	 * the unlink lands in the node's upper dir, the rootfs stays as it is. */
+	if (unlinkat(etc_fd, "hostname", 0) < 0 && errno != ENOENT)
+		return error_set(err, errno, "replace /etc/hostname");
+	cleanup_close int fd = openat(etc_fd, "hostname",
+				      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return error_set(err, errno, "open /etc/hostname");
+		return error_set(err, errno, "create /etc/hostname");
 	char line[80];
 	int len = snprintf(line, sizeof(line), "%s\n", hostname);
 	if (write(fd, line, (size_t)len) != len)

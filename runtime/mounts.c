@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,15 +153,88 @@ static int mount_proc(struct error *err)
 	return 0;
 }
 
-/* Needs /dev/null, so runs after the /dev setup. */
-static int mask_proc_files(struct error *err)
+/* What of /proc and /sys is the host's rather than the node's, and how each is
+ * kept from the node.  A node's root may write files and read anything root can:
+ * without this, it could move host IRQs between CPUs, read host page flags and
+ * kernel memory, or trigger SysRq.  Hidden paths show nothing (a file becomes
+ * /dev/null, a directory an empty read-only tmpfs, as runc and crun do); read-only
+ * paths stay readable but every write fails with EROFS.  A path this kernel does
+ * not have is skipped.  A table, so that adding a path is one line. */
+enum kernel_view_guard {
+	VIEW_HIDDEN,
+	VIEW_READ_ONLY,
+};
+
+static const struct {
+	const char *path;
+	enum kernel_view_guard guard;
+} kernel_views[] = {
+	/* host memory, kernel state, other processes' keys and timers */
+	{ "/proc/kcore", VIEW_HIDDEN },        { "/proc/kpagecgroup", VIEW_HIDDEN },
+	{ "/proc/kpagecount", VIEW_HIDDEN },   { "/proc/kpageflags", VIEW_HIDDEN },
+	{ "/proc/keys", VIEW_HIDDEN },         { "/proc/key-users", VIEW_HIDDEN },
+	{ "/proc/timer_list", VIEW_HIDDEN },   { "/proc/timer_stats", VIEW_HIDDEN },
+	{ "/proc/sched_debug", VIEW_HIDDEN },  { "/proc/latency_stats", VIEW_HIDDEN },
+	{ "/proc/acpi", VIEW_HIDDEN },         { "/proc/asound", VIEW_HIDDEN },
+	{ "/proc/scsi", VIEW_HIDDEN },
+	/* host hardware: firmware tables, DMI serials, energy counters (a side channel) */
+	{ "/sys/firmware", VIEW_HIDDEN },      { "/sys/devices/virtual/powercap", VIEW_HIDDEN },
+	/* host-global knobs that are also read for information: keep them readable */
+	{ "/proc/sysrq-trigger", VIEW_READ_ONLY }, /* read-only, not /dev/null: writes must fail */
+	{ "/proc/irq", VIEW_READ_ONLY },       { "/proc/bus", VIEW_READ_ONLY },
+	{ "/proc/fs", VIEW_READ_ONLY },        { "/proc/sysvipc", VIEW_READ_ONLY },
+	{ "/proc/mtrr", VIEW_READ_ONLY },      { "/proc/pressure", VIEW_READ_ONLY },
+};
+
+bool mounts_is_kernel_view(const char *path)
 {
-	static const char *const hidden[] = {
-		"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sysrq-trigger",
-	};
-	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
-		if (mount("/dev/null", hidden[i], NO_FSTYPE, MS_BIND, NULL) < 0 && errno != ENOENT)
-			return error_set(err, errno, "hide %s", hidden[i]);
+	for (size_t i = 0; i < sizeof(kernel_views) / sizeof(kernel_views[0]); i++)
+		if (strcmp(path, kernel_views[i].path) == 0)
+			return true;
+	return false;
+}
+
+/* Flags that proc and sysfs were mounted with: a remount must repeat them (in a
+ * user namespace dropping a locked flag is refused). */
+#define KERNEL_VIEW_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+static int hide_path(const char *path, bool is_dir, struct error *err)
+{
+	if (is_dir)
+		return mount_or_fail("tmpfs", path, "tmpfs", MS_RDONLY | KERNEL_VIEW_FLAGS,
+				     "mode=0555,size=4k,nr_inodes=16", err);
+	return mount_or_fail("/dev/null", path, NULL, MS_BIND, NULL, err);
+}
+
+static int make_path_read_only(const char *path, struct error *err)
+{
+	int rc = mount_or_fail(path, path, NULL, MS_BIND | MS_REC, NULL, err);
+	if (rc == 0)
+		rc = mount_or_fail(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | KERNEL_VIEW_FLAGS,
+				   NULL, err);
+	return rc;
+}
+
+/* Needs /dev/null and /sys, so runs after the /dev setup. */
+static int guard_kernel_views(struct error *err)
+{
+	for (size_t i = 0; i < sizeof(kernel_views) / sizeof(kernel_views[0]); i++) {
+		const char *path = kernel_views[i].path;
+		struct stat st;
+		/* lstat: proc and sysfs are the kernel's, but a symlink would still be
+		 * followed by mount; none of these paths is one */
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return error_set(err, errno, "guard %s", path);
+		}
+		if (S_ISLNK(st.st_mode))
+			return error_setmsg(err, ELOOP, "guard %s: is a symlink", path);
+		int rc = kernel_views[i].guard == VIEW_HIDDEN
+				 ? hide_path(path, S_ISDIR(st.st_mode), err)
+				 : make_path_read_only(path, err);
+		if (rc < 0)
+			return error_prefix(err, "guard %s", path);
 	}
 	return 0;
 }
@@ -229,7 +303,7 @@ int mounts_populate_root(struct error *err)
 	    (rc = mount_or_fail("sysfs", "/sys", "sysfs",
 				MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) < 0)
 		return rc;
-	if ((rc = populate_dev(err)) < 0 || (rc = mask_proc_files(err)) < 0)
+	if ((rc = populate_dev(err)) < 0 || (rc = guard_kernel_views(err)) < 0)
 		return rc;
 	if ((rc = make_dir("/tmp", 01777, err)) < 0 ||
 	    (rc = mount_or_fail("tmpfs", "/tmp", "tmpfs", data_flags, "mode=1777", err)) < 0 ||

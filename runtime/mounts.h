@@ -6,6 +6,8 @@
 #ifndef NETSIM_MOUNTS_H
 #define NETSIM_MOUNTS_H
 
+#include <stdbool.h>
+
 #include "error.h"
 
 /* Paths and mount options of a node's overlay, computed (and validated) by the
@@ -31,9 +33,13 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd,
 			      struct error *err);
 
 /* In the child, after mounts_enter_overlay_root: /proc (with /proc/sys read-only
- * except /proc/sys/net, and kcore/keys/timer_list/sysrq-trigger hidden), /sys
- * read-only, a small tmpfs /dev with null zero full random urandom tty, devpts,
+ * except /proc/sys/net), /sys read-only, the host-global parts of both hidden or
+ * read-only (the kernel_views table in mounts.c), a small tmpfs /dev with null zero full random urandom tty, devpts,
  * ptmx, shm, /dev/console (the staged console log), tmpfs /tmp and /run. */
 int mounts_populate_root(struct error *err);
+
+/* Whether `path` is one of the /proc and /sys paths mounts_populate_root hides
+ * or makes read-only (each is a mount point in the node; for tests). */
+bool mounts_is_kernel_view(const char *path);
 
 #endif

@@ -61,7 +61,7 @@ for hops in $HOPS; do
 	} >"$TMP/line.conf"
 	"$NETSIM" up -q "$TMP/line.conf" >/dev/null || { echo "links.sh: up failed" >&2; exit 1; }
 	"$NETSIM" converge -s $SIM --timeout 120 >/dev/null || echo "links.sh: $hops hops did not converge" >&2
-	got=$(measure $SIM-n1 $SIM-n$n 10.13.0.1)
+	got=$(measure ${SIM}_n1 ${SIM}_n$n 10.13.0.1)
 	pct=$(awk -v a="$got" -v b="$raw" 'BEGIN{printf "%.0f%%", (b > 0 ? 100 * a / b : 0)}')
 	printf '%-24s %12s %10s\n' "netsim $hops hop(s)" "$got" "$pct"
 	"$NETSIM" down $SIM >/dev/null

@@ -73,7 +73,7 @@ baseline() { # N -> sets B_UP B_DOWN
 sim_pss_kib() {
 	local total=0 ino pid pss
 	local inodes
-	inodes=$(for f in /run/netns/$SIM-*; do stat -L -c %i "$f" 2>/dev/null; done | sort -u)
+	inodes=$(for f in /run/netns/${SIM}_*; do stat -L -c %i "$f" 2>/dev/null; done | sort -u)
 	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
 		ino=$(stat -L -c %i /proc/$pid/ns/net 2>/dev/null) || continue
 		echo "$inodes" | grep -qx "$ino" || continue

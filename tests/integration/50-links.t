@@ -29,11 +29,11 @@ TOPO
 out=$("$NETSIM" up "$f" 2>&1)
 ok $? "up a topology with rate=4mbit"
 pids=$(node_pids $SIM)
-qa=$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)
-qb=$(ip netns exec $SIM-b tc qdisc show dev eth0 2>&1)
+qa=$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)
+qb=$(ip netns exec ${SIM}_b tc qdisc show dev eth0 2>&1)
 like "$qa" "tbf 1: root .*rate 4Mbit" "tbf on a's end of the link"
 like "$qb" "tbf 1: root .*rate 4Mbit" "tbf on b's end too (both directions)"
-like "$(ip netns exec $SIM-b tc qdisc show dev eth1 2>&1)" "noqueue" "the unshaped link has no qdisc"
+like "$(ip netns exec ${SIM}_b tc qdisc show dev eth1 2>&1)" "noqueue" "the unshaped link has no qdisc"
 like "$("$NETSIM" status $SIM 2>&1)" "a:eth0 -- b:eth0 +up +rate=4mbit" "status shows the link's state and quality"
 like "$("$NETSIM" status --json $SIM 2>&1)" '"a":"a:eth0","b":"b:eth0","state":"up","quality":\{"rate":"4mbit"\}' \
 	"status --json shows the quality"
@@ -44,15 +44,15 @@ ok $? "all nodes reach each other"
 # transfer BYTES: iperf3 from a to b (10.13.0.2), one server per run, killed by pid.
 # Prints "BITS_PER_SECOND WALL_SECONDS" as measured at the receiver / by us.
 transfer() {
-	ip netns exec $SIM-b timeout 30 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	ip netns exec ${SIM}_b timeout 30 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 	local server=$!
 	for _ in $(seq 1 50); do
-		ip netns exec $SIM-b ss -ltn 2>/dev/null | grep -q ':5201 ' && break
+		ip netns exec ${SIM}_b ss -ltn 2>/dev/null | grep -q ':5201 ' && break
 		sleep 0.1
 	done
 	local start end json
 	start=$(date +%s.%N)
-	json=$(ip netns exec $SIM-a timeout 30 iperf3 -c 10.13.0.2 -p 5201 -n "$1" -J 2>/dev/null)
+	json=$(ip netns exec ${SIM}_a timeout 30 iperf3 -c 10.13.0.2 -p 5201 -n "$1" -J 2>/dev/null)
 	end=$(date +%s.%N)
 	kill "$server" 2>/dev/null
 	wait "$server" 2>/dev/null
@@ -86,15 +86,15 @@ fi
 
 out=$("$NETSIM" link -s $SIM a b clear 2>&1)
 like "$out" "a:eth0 -- b:eth0: no shaping" "clear removes the shaping"
-like "$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)" "noqueue" "...from the kernel too"
+like "$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)" "noqueue" "...from the kernel too"
 out=$("$NETSIM" link -s $SIM b a set rate=4mbit 2>&1)
 like "$out" "rate=4mbit" "the link can be named in either order"
-like "$(ip netns exec $SIM-b tc qdisc show dev eth0 2>&1)" "rate 4Mbit" "...and both ends are shaped again"
+like "$(ip netns exec ${SIM}_b tc qdisc show dev eth0 2>&1)" "rate 4Mbit" "...and both ends are shaped again"
 
 # --- down cuts the link, up heals it and babel learns it again ---------------
 out=$("$NETSIM" link -s $SIM a b down 2>&1)
 ok $? "link a b down"
-like "$(ip netns exec $SIM-b ip link show eth0 2>&1)" "state DOWN" "b's end is down"
+like "$(ip netns exec ${SIM}_b ip link show eth0 2>&1)" "state DOWN" "b's end is down"
 like "$("$NETSIM" status $SIM 2>&1)" "a:eth0 -- b:eth0 +down +rate=4mbit" "status shows the link down"
 "$NETSIM" reach -s $SIM --timeout 4 >/dev/null 2>&1
 ok $([ $? -ne 0 ]; echo $?) "a (whose only link is down) no longer reaches the others"
@@ -103,7 +103,7 @@ ok $? "link a b up"
 start=$(date +%s)
 "$NETSIM" reach -s $SIM --timeout 60 >/dev/null 2>&1
 ok $? "after up, babel learns the link again and all reach all ($(($(date +%s) - start)) s)"
-like "$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)" "rate 4Mbit" "the quality survives down/up"
+like "$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)" "rate 4Mbit" "the quality survives down/up"
 
 # --- parallel links and segments ---------------------------------------------
 out=$("$NETSIM" link -s $SIM b c down 2>&1)
@@ -113,7 +113,7 @@ out=$("$NETSIM" link -s $SIM b:eth2 c:eth1 set rate=2mbit 2>&1)
 like "$out" "b:eth2 -- c:eth1: rate=2mbit" "NODE:IF NODE:IF picks one of them"
 out=$("$NETSIM" link -s $SIM air0 set rate=8mbit 2>&1)
 like "$out" "segment air0: rate=8mbit" "set on a whole segment"
-like "$(ip netns exec $SIM-c tc qdisc show dev eth2 2>&1)" "rate 8Mbit" "...shapes each member's end"
+like "$(ip netns exec ${SIM}_c tc qdisc show dev eth2 2>&1)" "rate 8Mbit" "...shapes each member's end"
 out=$("$NETSIM" link -s $SIM air0 c down 2>&1)
 like "$out" "segment air0 member c:eth2: down" "one member of a segment down"
 like "$("$NETSIM" status $SIM 2>&1)" "segment air0 +rate=8mbit b:eth3\(up\) c:eth2\(down\)" "status shows that member down"
@@ -121,19 +121,19 @@ like "$("$NETSIM" status $SIM 2>&1)" "segment air0 +rate=8mbit b:eth3\(up\) c:et
 like "$("$NETSIM" link -s $SIM air0 2>&1)" "segment air0: up  rate=8mbit" "...and up again"
 
 # --- netem attributes where the kernel has no sch_netem -----------------------
-before_tc=$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)
+before_tc=$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)
 before_show=$("$NETSIM" link -s $SIM a b 2>&1)
 out=$("$NETSIM" link -s $SIM a b set delay=10ms 2>&1)
 status=$?
 if [ $HAVE_NETEM = 1 ]; then
 	ok $status "set delay=10ms (this kernel has netem)"
-	like "$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)" "netem 1: root.*delay 10ms" "netem is the root qdisc"
-	like "$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)" "tbf 2: parent 1:1 .*rate 4Mbit" "tbf below it"
+	like "$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)" "netem 1: root.*delay 10ms" "netem is the root qdisc"
+	like "$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)" "tbf 2: parent 1:1 .*rate 4Mbit" "tbf below it"
 else
 	ok $([ $status -ne 0 ]; echo $?) "set delay=10ms fails: no sch_netem here"
 	like "$out" "delay=10ms needs the kernel module sch_netem" "the error names the missing module"
 	like "$out" "kernel-level mode \(netsim up --vm\)" "...and points at kernel-level mode"
-	is "$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)" "$before_tc" "the link's qdiscs are unchanged"
+	is "$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)" "$before_tc" "the link's qdiscs are unchanged"
 	is "$("$NETSIM" link -s $SIM a b 2>&1)" "$before_show" "the link's recorded quality is unchanged"
 fi
 
@@ -184,7 +184,7 @@ out=$("$NETSIM" link -s $SIM a b sideways 2>&1)
 is "$?" 2 "an unknown action is a usage error (exit 2)"
 out=$("$NETSIM" link -s $SIM air0 c set rate=1mbit 2>&1)
 like "$out" "quality belongs to the whole segment" "quality of one segment member is refused"
-like "$(ip netns exec $SIM-a tc qdisc show dev eth0 2>&1)" "rate 4Mbit" "failed commands changed nothing"
+like "$(ip netns exec ${SIM}_a tc qdisc show dev eth0 2>&1)" "rate 4Mbit" "failed commands changed nothing"
 
 out=$("$NETSIM" down $SIM 2>&1)
 ok $? "down"

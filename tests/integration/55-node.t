@@ -49,7 +49,7 @@ ok $([ ! -e /run/netsim/$SIM/nodes/n2/pid ]; echo $?) "n2's pid file is removed"
 like "$("$NETSIM" status $SIM 2>&1)" "n2 +stopped" "status shows n2 stopped"
 like "$("$NETSIM" status --json $SIM 2>&1)" '"name":"n2","state":"stopped"' "status --json too"
 like "$("$NETSIM" status $SIM 2>&1)" "n1:eth0 -- n2:eth0 +up" "n2's links survive the stop"
-ok $(ip netns list | grep -q "^$SIM-n2\b"; echo $?) "n2's network namespace survives"
+ok $(ip netns list | grep -q "^${SIM}_n2\b"; echo $?) "n2's network namespace survives"
 out=$("$NETSIM" exec -s $SIM n2 -- true 2>&1)
 rc=$?
 ok $([ $rc -ne 0 ]; echo $?) "exec into a stopped node fails"

@@ -117,14 +117,14 @@ ok $? "graph FILE"
 like "$dotfile" '"a" -- "b" \[label="", taillabel="eth0", headlabel="eth0"\]' "DOT has the link a - b with its interfaces"
 ok $(grep -q fillcolor <<<"$dotfile"; [ $? -ne 0 ]; echo $?) "a file has no live state"
 
-ip -n $SIM-b link set eth1 down
+ip -n ${SIM}_b link set eth1 down
 live=$("$NETSIM" graph $SIM 2>&1)
 ok $? "graph SIM (running)"
 like "$live" 'label="sim tvcg \(running\)"' "titled as running"
 like "$live" '"a" \[label="a\\n10.13.0.1/32", style=filled, fillcolor="palegreen"\]' "running node a is green"
 like "$live" '"b" -- "c" \[label="\(down\)".*style=dashed' "the link b - c, down at b, is dashed"
 ok $(grep '"a" -- "b"' <<<"$live" | grep -q dashed; [ $? -ne 0 ]; echo $?) "the link a - b is not"
-ip -n $SIM-b link set eth1 up
+ip -n ${SIM}_b link set eth1 up
 
 if [ $have_dot = 1 ]; then
 	printf '%s\n' "$dotfile" | dot -Tsvg -o "$T_TMP/file.svg"

@@ -64,7 +64,7 @@ out=$("$NETSIM" run -s $SIM "$bad" 2>&1)
 ok $([ $? -eq 1 ]; echo $?) "run: a scenario with a syntax error fails"
 like "$out" "$bad:3: at \`5\`" "...reports FILE:LINE"
 ok $(echo "$out" | grep -q "^run "; [ $? -ne 0 ]; echo $?) "...and prints no timeline"
-state=$(ip -n $SIM-n1 -o link show eth0 2>&1)
+state=$(ip -n ${SIM}_n1 -o link show eth0 2>&1)
 like "$state" "[<,]UP[,>]" "...and its first line (link n1 n2 down) did not run"
 
 names=$(write_topo names.scenario <<'EOF'

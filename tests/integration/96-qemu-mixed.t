@@ -59,7 +59,7 @@ like "$("$NETSIM" status --json $SIM 2>&1)" '"name":"n2","state":"running","pid"
 out=$("$NETSIM" reach -s $SIM --timeout 120 2>&1)
 ok $? "reach: all pairs within 120 s"
 like "$out" '6/6 pairs' "reach reports 6/6 pairs (n2's own probes run in the VM)"
-route=$(ip -n $SIM-n1 route show 10.13.0.3 2>&1)
+route=$(ip -n ${SIM}_n1 route show 10.13.0.3 2>&1)
 like "$route" 'proto babel' "n1's route to n3 was learnt from babel, across the VM"
 
 is "$("$NETSIM" exec -s $SIM n2 -- cat /proc/1/comm 2>&1)" init "exec n2: PID 1 in the VM is meshlite's init"
@@ -68,7 +68,7 @@ is "$("$NETSIM" exec -s $SIM n2 -- hostname 2>&1)" n2 "exec n2 -- hostname is n2
 is $? 7 "exec passes the exit status through"
 is "$(cat "$T_TMP/stderr")" to-stderr "stderr comes back separately"
 is "$(echo piped | "$NETSIM" exec -s $SIM n2 -- cat 2>&1)" piped "stdin is forwarded"
-mac=$(ip -n $SIM-n2 -o link show eth1 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+mac=$(ip -n ${SIM}_n2 -o link show eth1 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 is "$("$NETSIM" exec -s $SIM n2 -- cat /sys/class/net/eth1/address 2>&1)" "$mac" \
 	"the guest's eth1 has the MAC of n2's eth1 link end ($mac)"
 "$NETSIM" exec -s $SIM n2 -- ip -6 route 2>&1 | grep -q 'fd13::1 .*dev eth0' &&

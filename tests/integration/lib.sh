@@ -58,9 +58,9 @@ done_testing() {
 # Everything a sim may leave on the machine; empty output means clean.
 leftovers() {
 	local sim=$1
-	ls /run/netns 2>/dev/null | grep -E "^$sim[-.]" | sed 's/^/netns: /'
+	ls /run/netns 2>/dev/null | grep -E "^$sim[_.]" | sed 's/^/netns: /'
 	[ -e "/run/netsim/$sim" ] && echo "state dir: /run/netsim/$sim"
-	grep -E "/run/(netsim/|netns/)$sim[-./]" /proc/self/mountinfo | sed 's/^/mount: /'
+	grep -E "/run/(netsim/|netns/)$sim[_./]" /proc/self/mountinfo | sed 's/^/mount: /'
 	for pid in "$@"; do
 		[ -n "$pid" ] && [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null &&
 			echo "process: $pid"

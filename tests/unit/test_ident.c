@@ -30,6 +30,15 @@ int main(void)
 	ident_mac("other", "n1", "eth0", c);
 	ok(memcmp(a, c, 6) != 0, "MAC differs per sim");
 
+	/* a segment port named like a node's interface, of a segment named like the
+	 * node, still gets its own MAC (the bridge sees both on one L2) */
+	ident_mac("lab", "air", "s0-1", b);
+	ident_port_mac("lab", "air", "s0-1", c);
+	ok(memcmp(b, c, 6) != 0, "port MAC differs from the same-named node interface's");
+	ident_port_mac("lab", "air", "s0-1", a);
+	ok(memcmp(a, c, 6) == 0, "port MAC is stable");
+	ident_mac("3node", "n1", "eth0", a);
+
 	/* it is the first 6 bytes of sha256("SIM/NODE/IFNAME") with the two flag bits fixed */
 	uint8_t digest[32];
 	sha256_buffer("3node/n1/eth0", strlen("3node/n1/eth0"), digest);

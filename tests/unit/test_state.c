@@ -12,6 +12,7 @@
 #include "rootfs.h"
 #include "state.h"
 #include "tap.h"
+#include "topo.h"
 
 static char dir[64];
 
@@ -35,14 +36,100 @@ static void test_paths(void)
 	snprintf(want, sizeof(want), "%s/lab/nodes/n1/pid", dir);
 	is_str(buf, want, "node path is RUN_DIR/SIM/nodes/NODE/LEAF");
 	state_netns_path(buf, sizeof(buf), "lab", "n1");
-	snprintf(want, sizeof(want), "%s/netns/lab-n1", dir);
-	is_str(buf, want, "node netns is NETNS_DIR/SIM-NODE");
+	snprintf(want, sizeof(want), "%s/netns/lab_n1", dir);
+	is_str(buf, want, "node netns is NETNS_DIR/SIM_NODE");
 	state_netns_path(buf, sizeof(buf), "lab", NULL);
 	snprintf(want, sizeof(want), "%s/netns/lab.sw", dir);
 	is_str(buf, want, "switch netns is NETNS_DIR/SIM.sw (a '.' no name can have)");
+	is_int(state_netns_path(buf, sizeof(buf), "lab", "../x"), -EINVAL,
+	       "a node name that is not valid is refused...");
+	is_str(buf, "", "...and spells nothing");
+	is_int(state_netns_path(buf, sizeof(buf), "Lab", "n1"), -EINVAL, "so is a sim name");
+	is_int(state_node_id(buf, sizeof(buf), "q", "a.b"), -EINVAL, "'.' is in no node name");
+	is_int(state_node_id(buf, sizeof(buf), "q_a", "b"), -EINVAL, "'_' is in no sim name");
 	char tiny[8];
 	is_int(state_sim_path(tiny, sizeof(tiny), "lab", "state"), -ENAMETOOLONG,
 	       "a path that does not fit is refused, not truncated");
+}
+
+/* Every valid sim name over `alphabet` of length 1..max_len, into names[]. */
+static unsigned all_names(const char *alphabet, unsigned max_len, unsigned name_max,
+			  char names[][8], unsigned cap)
+{
+	unsigned n = 0, k = (unsigned)strlen(alphabet);
+	for (unsigned len = 1; len <= max_len; len++) {
+		unsigned total = 1;
+		for (unsigned i = 0; i < len; i++)
+			total *= k;
+		for (unsigned code = 0; code < total && n < cap; code++) {
+			char name[8];
+			for (unsigned i = 0, c = code; i < len; i++, c /= k)
+				name[i] = alphabet[c % k];
+			name[len] = '\0';
+			if (topo_valid_name(name, name_max))
+				memcpy(names[n++], name, sizeof(name));
+		}
+	}
+	return n;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The ids must be injective: sim q node a-b and sim q-a node b once shared
+ * /run/netns/q-a-b, and a failed `up` of the second removed the first's. */
+static void test_node_ids_injective(void)
+{
+	static const char *const pairs[][2] = {
+		{ "q", "a-b" }, { "q-a", "b" }, { "smq", "a-b" }, { "smq-a", "b" },
+		{ "a", "b-c-d" }, { "a-b", "c-d" }, { "a-b-c", "d" }, { "x", "sw" },
+		{ "x", NULL }, { "x-sw", NULL }, { "x", "sw-1" }, { "0", "0" }, { "00", NULL },
+		{ "lab", "n1" }, { "lab-n1", NULL }, { "lab", NULL },
+		{ "abcdefghijklmnop", "abcdefghijkl" }, { "abcdefghijklmnop", NULL },
+	};
+	const unsigned n = sizeof(pairs) / sizeof(pairs[0]);
+	char ids[sizeof(pairs) / sizeof(pairs[0])][64];
+	int built = 1;
+	for (unsigned i = 0; i < n; i++)
+		built &= state_node_id(ids[i], sizeof(ids[i]), pairs[i][0], pairs[i][1]) == 0;
+	ok(built, "ids of %u tricky (sim, node) pairs build", n);
+	unsigned clashes = 0;
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			if (strcmp(ids[i], ids[j]) == 0) {
+				printf("#   %s/%s and %s/%s share %s\n", pairs[i][0],
+				     pairs[i][1] ? pairs[i][1] : "(switch)", pairs[j][0],
+				     pairs[j][1] ? pairs[j][1] : "(switch)", ids[i]);
+				clashes++;
+			}
+	is_int(clashes, 0, "no two tricky pairs share an id");
+
+	/* Exhaustively over a small alphabet that has the separator problem ('-'):
+	 * all sims and nodes of up to 4 characters, plus each sim's switch. */
+	static char names[400][8];
+	unsigned nn = all_names("a-0", 4, TOPO_NAME_MAX, names, 400);
+	size_t count = (size_t)nn * nn + nn;
+	char (*all)[32] = calloc(count, sizeof(*all));
+	if (!all) {
+		ok(0, "exhaustive check: out of memory");
+		return;
+	}
+	size_t k = 0;
+	for (unsigned s = 0; s < nn; s++) {
+		for (unsigned m = 0; m < nn; m++)
+			state_node_id(all[k++], sizeof(all[0]), names[s], names[m]);
+		state_node_id(all[k++], sizeof(all[0]), names[s], NULL);
+	}
+	qsort(all, count, sizeof(*all), compare_ids);
+	size_t dupes = 0;
+	for (size_t i = 1; i < count; i++)
+		if (strcmp(all[i - 1], all[i]) == 0)
+			dupes++;
+	is_int((int)dupes, 0, "all %zu ids of %u names over {a,-,0} (<= 4 chars) are distinct",
+	       count, nn);
+	free(all);
 }
 
 static void test_round_trip(void)
@@ -185,6 +272,7 @@ int main(void)
 	setenv("NETSIM_NETNS_DIR", netns, 1);
 
 	test_paths();
+	test_node_ids_injective();
 	test_round_trip();
 	test_malformed();
 	test_pidfiles();
