@@ -75,6 +75,13 @@ int state_extract_limits(struct rootfs_limits *limits, struct error *err)
 	return r;
 }
 
+int state_check_host_path(const char *path, struct error *err)
+{
+	const char *const netsim_dirs[] = { state_run_dir(), state_netns_dir(), state_cache_dir(),
+					    NULL };
+	return rootfs_check_host_path(path, netsim_dirs, err);
+}
+
 static int path_printf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int path_printf(char *buf, size_t len, const char *fmt, ...)

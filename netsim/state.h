@@ -29,6 +29,8 @@ const char *state_cache_dir(void);  /* rootfs cache: NETSIM_CACHE_DIR or /var/li
 /* Tarball extraction limits: NETSIM_EXTRACT_MAX_BYTES (K/M/G/T suffixes allowed)
  * and NETSIM_EXTRACT_MAX_FILES, else the defaults in rootfs.h (2 GiB, 200000). */
 int state_extract_limits(struct rootfs_limits *limits, struct error *err);
+/* rootfs_check_host_path() with netsim's own state and cache dirs refused too. */
+int state_check_host_path(const char *path, struct error *err);
 
 /* Build a path; each returns 0 or -ENAMETOOLONG. */
 int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf);
