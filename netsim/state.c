@@ -1,5 +1,6 @@
 #include "state.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -48,8 +49,11 @@ static int env_count(const char *name, uint64_t fallback, bool suffixes, uint64_
 	const char *suffix = v + ndigits;
 	unsigned shift = 0;
 	if (suffixes && suffix[0] && !suffix[1]) {
-		const char *at = strchr("KMGT", suffix[0] & ~0x20);
-		shift = at ? 10 * (unsigned)(at - "KMGT" + 1) : 0;
+		/* (memchr over the 4 letters: strchr would also find the '\0' that
+		 * `' ' & ~0x20` once was, taking "1 " for 2^50) */
+		static const char units[4] = {'K', 'M', 'G', 'T'};
+		const char *at = memchr(units, toupper((unsigned char)suffix[0]), sizeof(units));
+		shift = at ? 10 * (unsigned)(at - units + 1) : 0;
 		suffix += at ? 1 : 0;
 	}
 	errno = 0;
