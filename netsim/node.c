@@ -103,39 +103,12 @@ static int lower_record_read(const char *sim, const char *node, char *rootfs, ch
 	return 0;
 }
 
-/* A lower layer about to be mounted (by `up`, or by `node start` from the
- * record): still the real path it was resolved to, and still not a host
- * directory.  Its owner could have swapped a directory on the way for a symlink
- * since `up` checked it; the child then opens it without following symlinks
- * (mounts.c), so the directory checked here is the one mounted.  A rootfs may
- * be an entry of netsim's own cache (which the host-path check refuses). */
-static int check_lower(const char *what, const char *path, bool rootfs, struct error *err)
-{
-	char real[PATH_MAX];
-	if (!realpath(path, real))
-		return error_set(err, errno, "%s %s", what, path);
-	if (strcmp(real, path) != 0)
-		return error_setmsg(err, EPERM, "%s %s now resolves to %s: a directory on its way "
-				    "was replaced by a symlink since it was checked", what, path, real);
-	if (rootfs) {
-		char cache[PATH_MAX];
-		const char *slash = strrchr(real, '/');
-		if (realpath(state_cache_dir(), cache) && slash &&
-		    (size_t)(slash - real) == strlen(cache) && strncmp(real, cache, strlen(cache)) == 0 &&
-		    strlen(slash + 1) == 64 && strspn(slash + 1, "0123456789abcdef") == 64)
-			return 0;
-	}
-	if (state_check_host_path(real, err) < 0)
-		return error_prefix(err, "%s", what);
-	return 0;
-}
-
 int node_spawn(const struct node_launch *l, struct container *c, struct error *err)
 {
 	const struct topo_node *node = l->node;
 	char dir[PATH_MAX], console[PATH_MAX];
-	if (check_lower("rootfs", l->rootfs, true, err) < 0 ||
-	    (l->files && check_lower("files", l->files, false, err) < 0))
+	if (state_check_lower("rootfs", l->rootfs, true, err) < 0 ||
+	    (l->files && state_check_lower("files", l->files, false, err) < 0))
 		return error_prefix(err, "node %s", node->name);
 	if (state_node_path(dir, sizeof(dir), l->sim, node->name, NULL) < 0 ||
 	    state_node_path(console, sizeof(console), l->sim, node->name, "console.log") < 0)

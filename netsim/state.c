@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -84,6 +85,29 @@ int state_check_host_path(const char *path, struct error *err)
 	const char *const netsim_dirs[] = { state_run_dir(), state_netns_dir(), state_cache_dir(),
 					    NULL };
 	return rootfs_check_host_path(path, netsim_dirs, err);
+}
+
+/* (state.h) The child then opens a container's lower layers without following
+ * symlinks (mounts.c), so the directory checked here is the one mounted. */
+int state_check_lower(const char *what, const char *path, bool rootfs, struct error *err)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return error_set(err, errno, "%s %s", what, path);
+	if (strcmp(real, path) != 0)
+		return error_setmsg(err, EPERM, "%s %s now resolves to %s: a directory on its way "
+				    "was replaced by a symlink since it was checked", what, path, real);
+	if (rootfs) {
+		char cache[PATH_MAX];
+		const char *slash = strrchr(real, '/');
+		if (realpath(state_cache_dir(), cache) && slash &&
+		    (size_t)(slash - real) == strlen(cache) && strncmp(real, cache, strlen(cache)) == 0 &&
+		    strlen(slash + 1) == 64 && strspn(slash + 1, "0123456789abcdef") == 64)
+			return 0;
+	}
+	if (state_check_host_path(real, err) < 0)
+		return error_prefix(err, "%s", what);
+	return 0;
 }
 
 static int path_printf(char *buf, size_t len, const char *fmt, ...)
