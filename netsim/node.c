@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,9 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 {
 	const struct topo_node *node = l->node;
 	char dir[PATH_MAX], console[PATH_MAX];
+	if (state_check_lower("rootfs", l->rootfs, true, err) < 0 ||
+	    (l->files && state_check_lower("files", l->files, false, err) < 0))
+		return error_prefix(err, "node %s", node->name);
 	if (state_node_path(dir, sizeof(dir), l->sim, node->name, NULL) < 0 ||
 	    state_node_path(console, sizeof(console), l->sim, node->name, "console.log") < 0)
 		return error_set(err, ENAMETOOLONG, "node %s", node->name);

@@ -204,6 +204,10 @@ static int boot_one(const char *sim, const struct topo *t, unsigned idx, struct 
 	int r = qemu_node_setup_read(sim, node->name, &setup, err);
 	if (r < 0)
 		return error_prefix(err, "node %s", node->name);
+	/* (its cpio is then read by path: this narrows the window, see node.c) */
+	if ((r = state_check_lower("rootfs", setup.rootfs, true, err)) < 0 ||
+	    (setup.files[0] && (r = state_check_lower("files", setup.files, false, err)) < 0))
+		return error_prefix(err, "node %s", node->name);
 	state_node_path(run_dir, sizeof(run_dir), sim, node->name, NULL);
 	state_netns_path(netns, sizeof(netns), sim, node->name);
 	cleanup_free struct qemu_nic *nics = NULL;

@@ -324,8 +324,6 @@ static void files_path(const struct topo *t, const char *value, char *out, size_
 
 int sim_check_host_paths(const struct topo *t, struct error *err)
 {
-	const char *const netsim_dirs[] = { state_run_dir(), state_netns_dir(), state_cache_dir(),
-					    NULL };
 	char path[PATH_MAX * 2];
 	struct error ignored;
 	for (unsigned i = 0; i < t->nnodes; i++) {
@@ -333,13 +331,13 @@ int sim_check_host_paths(const struct topo *t, struct error *err)
 		const char *rootfs = node->rootfs ? node->rootfs : "meshlite";
 		/* (a rootfs that cannot be found is reported by resolve_rootfs) */
 		if (sim_rootfs_source(t, rootfs, path, sizeof(path), &ignored) == 0 &&
-		    rootfs_check_host_path(path, netsim_dirs, err) < 0)
+		    state_check_host_path(path, err) < 0)
 			return error_prefix(err, "%s:%d: node %s: rootfs=%s", t->path, node->line,
 					    node->name, rootfs);
 		if (!node->files)
 			continue;
 		files_path(t, node->files, path, sizeof(path));
-		if (rootfs_check_host_path(path, netsim_dirs, err) < 0)
+		if (state_check_host_path(path, err) < 0)
 			return error_prefix(err, "%s:%d: node %s: files=%s", t->path, node->line,
 					    node->name, node->files);
 	}

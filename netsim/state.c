@@ -1,7 +1,9 @@
 #include "state.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,8 +50,11 @@ static int env_count(const char *name, uint64_t fallback, bool suffixes, uint64_
 	const char *suffix = v + ndigits;
 	unsigned shift = 0;
 	if (suffixes && suffix[0] && !suffix[1]) {
-		const char *at = strchr("KMGT", suffix[0] & ~0x20);
-		shift = at ? 10 * (unsigned)(at - "KMGT" + 1) : 0;
+		/* (memchr over the 4 letters: strchr would also find the '\0' that
+		 * `' ' & ~0x20` once was, taking "1 " for 2^50) */
+		static const char units[4] = {'K', 'M', 'G', 'T'};
+		const char *at = memchr(units, toupper((unsigned char)suffix[0]), sizeof(units));
+		shift = at ? 10 * (unsigned)(at - units + 1) : 0;
 		suffix += at ? 1 : 0;
 	}
 	errno = 0;
@@ -73,6 +78,36 @@ int state_extract_limits(struct rootfs_limits *limits, struct error *err)
 		r = env_count("NETSIM_EXTRACT_MAX_FILES", ROOTFS_MAX_ENTRIES_DEFAULT, false,
 			      &limits->max_entries, err);
 	return r;
+}
+
+int state_check_host_path(const char *path, struct error *err)
+{
+	const char *const netsim_dirs[] = { state_run_dir(), state_netns_dir(), state_cache_dir(),
+					    NULL };
+	return rootfs_check_host_path(path, netsim_dirs, err);
+}
+
+/* (state.h) The child then opens a container's lower layers without following
+ * symlinks (mounts.c), so the directory checked here is the one mounted. */
+int state_check_lower(const char *what, const char *path, bool rootfs, struct error *err)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return error_set(err, errno, "%s %s", what, path);
+	if (strcmp(real, path) != 0)
+		return error_setmsg(err, EPERM, "%s %s now resolves to %s: a directory on its way "
+				    "was replaced by a symlink since it was checked", what, path, real);
+	if (rootfs) {
+		char cache[PATH_MAX];
+		const char *slash = strrchr(real, '/');
+		if (realpath(state_cache_dir(), cache) && slash &&
+		    (size_t)(slash - real) == strlen(cache) && strncmp(real, cache, strlen(cache)) == 0 &&
+		    strlen(slash + 1) == 64 && strspn(slash + 1, "0123456789abcdef") == 64)
+			return 0;
+	}
+	if (state_check_host_path(real, err) < 0)
+		return error_prefix(err, "%s", what);
+	return 0;
 }
 
 static int path_printf(char *buf, size_t len, const char *fmt, ...)

@@ -21,6 +21,7 @@
 #define NETSIM_STATE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -33,6 +34,14 @@ const char *state_cache_dir(void);  /* rootfs cache: NETSIM_CACHE_DIR or /var/li
 /* Tarball extraction limits: NETSIM_EXTRACT_MAX_BYTES (K/M/G/T suffixes allowed)
  * and NETSIM_EXTRACT_MAX_FILES, else the defaults in rootfs.h (2 GiB, 200000). */
 int state_extract_limits(struct rootfs_limits *limits, struct error *err);
+/* rootfs_check_host_path() with netsim's own state and cache dirs refused too. */
+int state_check_host_path(const char *path, struct error *err);
+/* A node's lower layer (`what`: "rootfs" or "files") about to be used, by `up` or
+ * by `node start` from its record: still the real path it was resolved to, and
+ * still not a host directory.  Whoever owns a directory on the way could have
+ * swapped it for a symlink since `up` checked it.  With `rootfs`, an entry of
+ * netsim's own cache (CACHE/<sha256>) is accepted. */
+int state_check_lower(const char *what, const char *path, bool rootfs, struct error *err);
 
 /* Build a path; each returns 0 or -ENAMETOOLONG. */
 int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf);

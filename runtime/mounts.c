@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +42,16 @@ int overlay_plan_init(struct overlay_plan *plan, const char *rootfs,
 		plan->work_dir = NULL;
 	if (asprintf(&plan->root_dir, "%s/root", node_dir) < 0)
 		plan->root_dir = NULL;
-	if (asprintf(&plan->options, "lowerdir=%s%s%s,upperdir=%s,workdir=%s",
-		     extra_lower ? extra_lower : "", extra_lower ? ":" : "", rootfs,
+	if (asprintf(&plan->options, ",upperdir=%s,workdir=%s",
 		     plan->upper_dir ? plan->upper_dir : "", plan->work_dir ? plan->work_dir : "") < 0)
 		plan->options = NULL;
-	if (!plan->upper_dir || !plan->work_dir || !plan->root_dir || !plan->options) {
+	size_t n = 0;
+	bool lower_ok = true;
+	if (extra_lower)
+		lower_ok = (plan->lower[n++] = strdup(extra_lower)) != NULL;
+	if (lower_ok)
+		lower_ok = (plan->lower[n++] = strdup(rootfs)) != NULL;
+	if (!plan->upper_dir || !plan->work_dir || !plan->root_dir || !plan->options || !lower_ok) {
 		overlay_plan_free(plan);
 		return error_set(err, ENOMEM, "overlay options");
 	}
@@ -58,6 +64,8 @@ void overlay_plan_free(struct overlay_plan *plan)
 	free(plan->work_dir);
 	free(plan->root_dir);
 	free(plan->options);
+	free(plan->lower[0]);
+	free(plan->lower[1]);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -66,6 +74,54 @@ static int make_dir(const char *path, mode_t mode, struct error *err)
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return error_set(err, errno, "mkdir %s", path);
 	return 0;
+}
+
+static void close_fds(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Open the directory at absolute `path` as O_PATH, one component at a time and
+ * never following a symlink ("." and ".." are refused too).  Returns the fd or
+ * -errno (ELOOP: a component is a symlink). */
+static int open_dir_no_symlinks(const char *path)
+{
+	if (path[0] != '/')
+		return -EINVAL;
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char name[NAME_MAX + 1];
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if (len == 0)
+			break;
+		if (len > NAME_MAX || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.')) {
+			close(fd);
+			return len > NAME_MAX ? -ENAMETOOLONG : -EINVAL;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len;
+		int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+		close(fd);
+		if (next < 0)
+			return -saved;
+		struct stat st = { 0 };
+		if (fstat(next, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			saved = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+			close(next);
+			return -saved;
+		}
+		fd = next;
+	}
+	return fd;
 }
 
 static int mount_or_fail(const char *source, const char *target, const char *fstype,
@@ -115,8 +171,36 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd, s
 	    (rc = make_dir(plan->root_dir, 0755, err)) < 0)
 		return rc;
 
-	if (mount("overlay", plan->root_dir, "overlay", 0, plan->options) < 0)
-		return error_set(err, errno, "mount overlay on %s (%s)", plan->root_dir, plan->options);
+	/* Each lower layer by a descriptor opened without following symlinks: the
+	 * parent checked these (real) paths, and whoever owns a directory on the
+	 * way (a topology's author) must not be able to swap one for a symlink to
+	 * the host's /etc between that check and this mount. */
+	int lower_fds[2] = { -1, -1 };
+	char options[4096];
+	int used = snprintf(options, sizeof(options), "lowerdir=");
+	for (size_t i = 0; i < 2 && plan->lower[i]; i++) {
+		lower_fds[i] = open_dir_no_symlinks(plan->lower[i]);
+		if (lower_fds[i] < 0) {
+			rc = error_set(err, -lower_fds[i], "overlay lower layer %s%s", plan->lower[i],
+				       lower_fds[i] == -ELOOP ? ": a symlink on its way (lower "
+				       "layers are opened without following symlinks)" : "");
+			close_fds(lower_fds);
+			return rc;
+		}
+		used += snprintf(options + used, sizeof(options) - (size_t)used, "%s/proc/self/fd/%d",
+				 i ? ":" : "", lower_fds[i]);
+	}
+	if ((size_t)used + strlen(plan->options) >= sizeof(options)) {
+		close_fds(lower_fds);
+		return error_setmsg(err, ENAMETOOLONG, "overlay options too long");
+	}
+	strcat(options, plan->options);
+	rc = mount("overlay", plan->root_dir, "overlay", 0, options) < 0 ? -errno : 0;
+	close_fds(lower_fds);
+	if (rc < 0)
+		return error_set(err, -rc, "mount overlay on %s (lowerdir=%s%s%s%s)", plan->root_dir,
+				 plan->lower[0], plan->lower[1] ? ":" : "",
+				 plan->lower[1] ? plan->lower[1] : "", plan->options);
 
 	if (chdir(plan->root_dir) < 0)
 		return error_set(err, errno, "chdir %s", plan->root_dir);

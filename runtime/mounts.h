@@ -16,7 +16,8 @@ struct overlay_plan {
 	char *upper_dir;  /* NODE_DIR/upper */
 	char *work_dir;   /* NODE_DIR/work */
 	char *root_dir;   /* NODE_DIR/root: the overlay mount point, later / */
-	char *options;    /* "lowerdir=[EXTRA:]ROOTFS,upperdir=...,workdir=..." */
+	char *lower[2];   /* the lower layers, top first: [EXTRA,] ROOTFS (NULL-ended) */
+	char *options;    /* ",upperdir=...,workdir=..." (after the child's lowerdir=) */
 };
 
 /* Fails with EINVAL when a path cannot be expressed in overlayfs options (',' ':'
@@ -26,7 +27,10 @@ int overlay_plan_init(struct overlay_plan *plan, const char *rootfs,
 void overlay_plan_free(struct overlay_plan *plan);
 
 /* In the child, in its new mount namespace: make every mount private, create
- * upper/work/root, mount the overlay, stage the console log (open at `console_fd`,
+ * upper/work/root, mount the overlay (each lower layer opened component by
+ * component without following any symlink, and given to overlayfs as
+ * /proc/self/fd/N: a path the parent checked cannot be swapped for a symlink to
+ * somewhere else between the check and the mount), stage the console log (open at `console_fd`,
  * a host file) for /dev/console, and pivot_root into the overlay (old root
  * detached, cwd /). */
 int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd,

@@ -279,10 +279,89 @@ static int not_tar(struct archive *in, const char *tarball, struct error *err)
 			    msg ? msg : "unreadable");
 }
 
-static int open_tarball(const char *tarball, struct archive **out, struct error *err)
+/* The tarball as libarchive reads it: every byte it is given is hashed, so an
+ * extraction can prove it unpacked the very bytes whose sha256 names the cache
+ * entry (the file may be replaced or rewritten between hashing and extracting
+ * by whoever owns it). */
+struct tarball_reader {
+	int fd;
+	off_t offset;
+	struct sha256 sha;
+	uint8_t buf[1 << 16];
+};
+
+static la_ssize_t tarball_read(struct archive *a, void *data, const void **block)
 {
+	struct tarball_reader *r = data;
+	ssize_t n;
+	do
+		n = pread(r->fd, r->buf, sizeof(r->buf), r->offset);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "read: %s", strerror(errno));
+		return -1;
+	}
+	sha256_update(&r->sha, r->buf, (size_t)n);
+	r->offset += n;
+	*block = r->buf;
+	return n;
+}
+
+static void tarball_reader_free(struct tarball_reader **r)
+{
+	if (*r && (*r)->fd >= 0)
+		close((*r)->fd);
+	free(*r);
+}
+
+#define cleanup_tarball_reader __attribute__((cleanup(tarball_reader_free)))
+
+/* Hash the rest of the file (what follows the end of the archive) and compare
+ * the whole with `expect_hex`. */
+static int tarball_verify(struct tarball_reader *r, const char *tarball, const char *expect_hex,
+			  struct error *err)
+{
+	static const char hex_digits[] = "0123456789abcdef";
+	for (;;) {
+		ssize_t n = pread(r->fd, r->buf, sizeof(r->buf), r->offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_set(err, errno, "read %s", tarball);
+		if (n == 0)
+			break;
+		sha256_update(&r->sha, r->buf, (size_t)n);
+		r->offset += n;
+	}
+	uint8_t digest[32];
+	char hex[65];
+	sha256_final(&r->sha, digest);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = hex_digits[digest[i] >> 4];
+		hex[2 * i + 1] = hex_digits[digest[i] & 0xf];
+	}
+	hex[64] = '\0';
+	if (strcmp(hex, expect_hex) != 0)
+		return error_setmsg(err, EIO, "%s changed while it was read (sha256 %.12s... when "
+				    "hashed, %.12s... when extracted): not cached", tarball,
+				    expect_hex, hex);
+	return 0;
+}
+
+static int open_tarball(const char *tarball, struct archive **out, struct tarball_reader **reader,
+			struct error *err)
+{
+	cleanup_tarball_reader struct tarball_reader *r = malloc(sizeof(*r));
+	if (!r)
+		return error_set(err, ENOMEM, "open %s", tarball);
+	r->offset = 0;
+	sha256_init(&r->sha);
+	/* Opened once and checked by its descriptor: what is read is what was checked. */
+	r->fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (r->fd < 0)
+		return error_set(err, errno, "open %s", tarball);
 	struct stat st;
-	if (stat(tarball, &st) < 0)
+	if (fstat(r->fd, &st) < 0)
 		return error_set(err, errno, "open %s", tarball);
 	if (!S_ISREG(st.st_mode))
 		return error_setmsg(err, EINVAL, "%s is not a regular file", tarball);
@@ -294,9 +373,10 @@ static int open_tarball(const char *tarball, struct archive **out, struct error 
 		return error_set(err, ENOMEM, "libarchive");
 	if (rootfs_archive_support_tar(in) < 0)
 		return error_setmsg(err, EINVAL, "libarchive: %s", archive_error_string(in));
-	if (archive_read_open_filename(in, tarball, 1 << 16) != ARCHIVE_OK)
+	if (archive_read_open(in, r, NULL, tarball_read, NULL) != ARCHIVE_OK)
 		return not_tar(in, tarball, err);
 	*out = steal_pointer(&in);
+	*reader = steal_pointer(&r);
 	return 0;
 }
 
@@ -326,8 +406,9 @@ static int read_header(struct archive *in, const char *tarball, uint64_t index,
 
 int rootfs_check_tarball(const char *tarball, struct error *err)
 {
+	cleanup_tarball_reader struct tarball_reader *reader = NULL;
 	cleanup_archive_read struct archive *in = NULL;
-	int ret = open_tarball(tarball, &in, err);
+	int ret = open_tarball(tarball, &in, &reader, err);
 	struct archive_entry *entry;
 	if (ret == 0)
 		ret = read_header(in, tarball, 0, &entry, err);
@@ -498,14 +579,16 @@ static const struct rootfs_limits default_limits = {
 };
 
 static int extract_into(const char *tarball, const char *dest, const struct rootfs_limits *limits,
-			struct error *err)
+			const char *expect_hex, struct error *err)
 {
 	cleanup_free char *root = realpath(dest, NULL);
 	if (!root)
 		return error_set(err, errno, "realpath %s", dest);
 
+	/* (freed after `in`, whose reads it serves: cleanups run in reverse) */
+	cleanup_tarball_reader struct tarball_reader *reader = NULL;
 	cleanup_archive_read struct archive *in = NULL;
-	int ret = open_tarball(tarball, &in, err);
+	int ret = open_tarball(tarball, &in, &reader, err);
 	if (ret < 0)
 		return ret;
 	cleanup_archive_write struct archive *out = archive_write_disk_new();
@@ -528,20 +611,30 @@ static int extract_into(const char *tarball, const char *dest, const struct root
 	struct stat st;
 	if (lstat(root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return error_setmsg(err, EPERM, "%s is no longer a directory", dest);
+	if (expect_hex && (ret = tarball_verify(reader, tarball, expect_hex, err)) < 0)
+		return ret;
 	return normalize_root(root, err);
 }
 
-int rootfs_extract(const char *tarball, const char *dest, const struct rootfs_limits *limits,
-		   struct error *err)
+/* rootfs_extract; with `expect_hex`, the bytes extracted must have that sha256. */
+static int extract_checked(const char *tarball, const char *dest,
+			   const struct rootfs_limits *limits, const char *expect_hex,
+			   struct error *err)
 {
 	if (mkdir(dest, 0700) < 0)
 		return error_set(err, errno, "create %s", dest);
-	int ret = extract_into(tarball, dest, limits, err);
+	int ret = extract_into(tarball, dest, limits, expect_hex, err);
 	if (ret < 0) {
 		struct error ignored;
 		rootfs_remove_tree(dest, &ignored);
 	}
 	return ret;
+}
+
+int rootfs_extract(const char *tarball, const char *dest, const struct rootfs_limits *limits,
+		   struct error *err)
+{
+	return extract_checked(tarball, dest, limits, NULL, err);
 }
 
 /* ---- the cache ------------------------------------------------------------- */
@@ -714,7 +807,8 @@ static int cache_fill(const char *source, const char *cache_real, const char *he
 	/* Left over from an earlier failure in this process (or a reused pid). */
 	ret = rootfs_remove_tree(temp_path, err);
 	if (ret == 0)
-		ret = rootfs_extract(source, temp_path, limits, err);
+		/* the cache entry is named by `hex`: it must hold exactly those bytes */
+		ret = extract_checked(source, temp_path, limits, hex, err);
 	if (ret < 0)
 		return ret;
 	if (rename(temp_path, final_path) < 0) {

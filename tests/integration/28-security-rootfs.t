@@ -159,4 +159,21 @@ is "$(ls -A "$NETSIM_CACHE_DIR" | grep -c '^\.tmp-')" 0 "up swept the stale .tmp
 "$NETSIM" down $SIM >/dev/null 2>&1
 is "$(leftovers $SIM)" "" "nothing left at the end"
 
+# --- a lower layer swapped for a symlink after `up` checked it ------------------------
+# Whoever owns a directory on files='s way (the topology's author) can replace it
+# with a symlink to a host directory after `up`; `node start` must not mount that.
+mkdir -p "$T_TMP/ov" && echo mine > "$T_TMP/ov/from-files"
+out=$("$NETSIM" up -q "$(topo swap rootfs=meshlite files=$T_TMP/ov)" 2>&1)
+ok $? "up with files= a directory of its own ($out)"
+is "$("$NETSIM" exec -s $SIM a -- cat /from-files 2>&1)" "mine" "...which the node sees"
+mv "$T_TMP/ov" "$T_TMP/ov.real" && ln -s /etc "$T_TMP/ov"
+out=$("$NETSIM" node -s $SIM a restart 2>&1)
+ok $([ $? -ne 0 ]; echo $?) "node restart after files= became a symlink to /etc fails"
+like "$out" "files $T_TMP/ov now resolves to /etc" "...clearly ($out)"
+out=$("$NETSIM" exec -s $SIM a -- ls /shadow /passwd 2>&1)
+ok $([ $? -ne 0 ]; echo $?) "...and the node does not see the host's /etc ($out)"
+rm "$T_TMP/ov" && mv "$T_TMP/ov.real" "$T_TMP/ov"
+"$NETSIM" down $SIM >/dev/null 2>&1
+is "$(leftovers $SIM)" "" "nothing left after the swapped files="
+
 done_testing

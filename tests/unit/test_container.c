@@ -431,6 +431,61 @@ static void test_bad_rootfs(void)
 	ok(rc == -EINVAL && c.pid == -1, "a rootfs path with ',' is refused up front: %s", err.msg);
 }
 
+/* A lower layer is opened without following symlinks: netsim checks the real
+ * paths it hands over (no host directory), and whoever owns a directory on the
+ * way must not be able to swap it for a symlink (to the host's /etc, say)
+ * between that check and the mount. */
+static void test_symlinked_lower(void)
+{
+	struct node_paths paths;
+	struct container_config cfg;
+	struct container c = CONTAINER_INIT;
+	struct error err = { 0 };
+	char link[PATH_MAX], files[PATH_MAX], via_link[PATH_MAX];
+
+	/* the real test directory: rootfs_dir without its "/rootfs" */
+	char base[PATH_MAX];
+	snprintf(base, sizeof(base), "%s", rootfs_dir);
+	*strrchr(base, '/') = '\0';
+	snprintf(files, sizeof(files), "%s/files", base);
+	snprintf(link, sizeof(link), "%s/link", base);
+	snprintf(via_link, sizeof(via_link), "%s/link/files", base);
+	mkdir(files, 0755);
+
+	node_config("reallower", &paths, NULL, &cfg);
+	cfg.extra_lower = files;
+	int rc = container_create(&cfg, &c, &err);
+	if (rc == 0)
+		rc = container_wait_ready(&c, &err);
+	ok(rc == 0, "real rootfs and files= paths mount: %s", rc < 0 ? err.msg : "ok");
+	container_destroy(&c);
+
+	ok(symlink(rootfs_dir, link) == 0, "symlink %s -> %s", link, rootfs_dir);
+	node_config("linkroot", &paths, NULL, &cfg);
+	cfg.rootfs = link;
+	rc = container_create(&cfg, &c, &err);
+	if (rc == 0)
+		rc = container_wait_ready(&c, &err);
+	ok(rc == -ELOOP && strstr(err.msg, "a symlink on its way") && strstr(err.msg, link),
+	   "a rootfs that is a symlink is refused at the mount: %s", err.msg);
+	ok(c.pid == -1 && no_children_left(), "and the child is reaped");
+	container_destroy(&c);
+	unlink(link);
+
+	ok(symlink(base, link) == 0, "symlink %s -> %s", link, base);
+	node_config("linkfiles", &paths, NULL, &cfg);
+	cfg.extra_lower = via_link;
+	rc = container_create(&cfg, &c, &err);
+	if (rc == 0)
+		rc = container_wait_ready(&c, &err);
+	ok(rc == -ELOOP && strstr(err.msg, via_link),
+	   "a files= layer with a symlink on its way is refused at the mount: %s", err.msg);
+	ok(c.pid == -1 && no_children_left(), "and the child is reaped");
+	container_destroy(&c);
+	unlink(link);
+	rmdir(files);
+}
+
 /* The parent is a sub-process that dies between wait_ready and start; we are the
  * subreaper, so the orphaned node becomes our child and we can see it exit. */
 static void test_parent_death(void)
@@ -585,7 +640,11 @@ int main(void)
 	}
 	test_dir_created = 1;
 	char path[PATH_MAX];
-	snprintf(rootfs_dir, sizeof(rootfs_dir), "%s/rootfs", test_dir);
+	/* (lower layers must be real paths: mkdtemp's, in case /tmp is a symlink) */
+	char real_dir[PATH_MAX];
+	if (!realpath(test_dir, real_dir))
+		snprintf(real_dir, sizeof(real_dir), "%s", test_dir);
+	snprintf(rootfs_dir, sizeof(rootfs_dir), "%s/rootfs", real_dir);
 	snprintf(path, sizeof(path), "%s/sbin", rootfs_dir);
 	mkdir(rootfs_dir, 0755);
 	mkdir(path, 0755);
@@ -599,6 +658,7 @@ int main(void)
 		test_running_node();
 		test_missing_init();
 		test_bad_rootfs();
+		test_symlinked_lower();
 		test_parent_death();
 		const char *bench = getenv("TEST_CONTAINER_BENCH");
 		int count = bench ? atoi(bench) : 100;

@@ -928,6 +928,77 @@ static void test_fixtures(void)
 	}
 }
 
+/* Whoever owns a tarball can replace it between the hash that names the cache
+ * entry and the extraction: CACHE/<sha256 of a known good tarball> must never
+ * hold another tarball's files (every later user of the good one would get
+ * them).  A child holds the cache lock, so rootfs_resolve waits between hashing
+ * and extracting; the child swaps the file exactly then. */
+static bool lock_has_waiter(ino_t ino)
+{
+	FILE *f = fopen("/proc/locks", "r");
+	if (!f)
+		return false;
+	char line[256], want[64];
+	snprintf(want, sizeof(want), ":%lu ", (unsigned long)ino);
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "->") && strstr(line, want);
+	fclose(f);
+	return found;
+}
+
+static void test_swapped_tarball(void)
+{
+	static const struct spec good[] = { { "marker", AE_IFREG, 0644, "good", NULL } };
+	static const struct spec evil[] = { { "marker", AE_IFREG, 0644, "evil", NULL } };
+	struct error err = { 0 };
+	const char *tarball = tmp_path("swap-good.tar.gz");
+	char evil_path[PATH_MAX], cache[PATH_MAX], lock[PATH_MAX + 8], hex[65];
+	snprintf(evil_path, sizeof(evil_path), "%s", tmp_path("swap-evil.tar.gz"));
+	snprintf(cache, sizeof(cache), "%s", tmp_path("swapcache"));
+	snprintf(lock, sizeof(lock), "%s/.lock", cache);
+	write_tarball(tarball, good, 1);
+	write_tarball(evil_path, evil, 1);
+	sha256_file(tarball, hex, &err);
+	mkdir(cache, 0700);
+	int lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+	int ready[2];
+	if (!ok(lock_fd >= 0 && fstat(lock_fd, &st) == 0 && pipe(ready) == 0, "cache lock %s", lock))
+		return;
+	pid_t child = fork();
+	if (child == 0) {
+		close(ready[0]);
+		if (flock(lock_fd, LOCK_EX) < 0)
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		for (int i = 0; i < 2000 && !lock_has_waiter(st.st_ino); i++)
+			usleep(5000);
+		_exit(rename(evil_path, tarball) == 0 ? 0 : 1);  /* and the lock goes */
+	}
+	close(ready[1]);
+	char c;
+	ok(read(ready[0], &c, 1) == 1, "a child holds the cache lock");
+	close(ready[0]);
+	close(lock_fd);
+	char *dir = NULL;
+	int ret = rootfs_resolve(tarball, cache, NULL, &dir, &err);
+	int status = -1;
+	waitpid(child, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "it swapped the tarball mid-resolve");
+	ok(ret < 0 && strstr(err.msg, "changed while it was read"),
+	   "the swapped tarball is not cached (%s)", ret < 0 ? err.msg : dir);
+	char entry[PATH_MAX + 80];
+	snprintf(entry, sizeof(entry), "%s/%s", cache, hex);
+	ok(!exists(entry) && !has_temporaries(cache),
+	   "no entry under the good tarball's sha256, no .tmp-* left");
+	free(dir);
+	ret = rootfs_resolve(tarball, cache, NULL, &dir, &err);
+	ok(ret == 0, "the (now evil) tarball resolves once it holds still (%s)",
+	   ret < 0 ? err.msg : "ok");
+	free(dir);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/netsim-test-rootfs-XXXXXX");
@@ -943,6 +1014,7 @@ int main(void)
 	test_host_paths();
 	test_cache_permissions();
 	test_sweep();
+	test_swapped_tarball();
 	test_openwrt();
 	test_fixtures();
 

@@ -261,6 +261,46 @@ static void test_lock(void)
 	close(fd);
 }
 
+/* NETSIM_EXTRACT_MAX_BYTES / _FILES: digits and an optional K/M/G/T, nothing else. */
+static void test_extract_limits(void)
+{
+	static const struct {
+		const char *value;
+		unsigned long long bytes;  /* 0: refused */
+	} cases[] = {
+		{"8", 8}, {"1K", 1024}, {"1k", 1024}, {"3M", 3ULL << 20}, {"2G", 2ULL << 30},
+		{"1T", 1ULL << 40}, {"16777215T", 16777215ULL << 40}, {"16777216T", 0},
+		{"18446744073709551615G", 0}, {"0", 0}, {"", 2ULL << 30}, {"lots", 0},
+		{"-1", 0}, {"0x10", 0}, {" 5", 0}, {"1 G", 0}, {"1KB", 0},
+		/* a space once passed for a suffix of 2^50 (' ' & ~0x20 is '\0') */
+		{"1 ", 0}, {"7\t", 0}, {"1@", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rootfs_limits limits;
+		struct error err = {0};
+		setenv("NETSIM_EXTRACT_MAX_BYTES", cases[i].value, 1);
+		int r = state_extract_limits(&limits, &err);
+		if (cases[i].bytes)
+			ok(r == 0 && limits.max_bytes == cases[i].bytes,
+			   "NETSIM_EXTRACT_MAX_BYTES='%s' is %llu bytes (got %d, %llu)", cases[i].value,
+			   cases[i].bytes, r, (unsigned long long)limits.max_bytes);
+		else
+			ok(r == -EINVAL && strstr(err.msg, "give a number above 0"),
+			   "NETSIM_EXTRACT_MAX_BYTES='%s' is refused (got %d, %llu)", cases[i].value, r,
+			   (unsigned long long)limits.max_bytes);
+	}
+	unsetenv("NETSIM_EXTRACT_MAX_BYTES");
+	struct rootfs_limits limits;
+	struct error err = {0};
+	setenv("NETSIM_EXTRACT_MAX_FILES", "5K", 1);
+	ok(state_extract_limits(&limits, &err) == -EINVAL, "NETSIM_EXTRACT_MAX_FILES takes no suffix");
+	setenv("NETSIM_EXTRACT_MAX_FILES", "5", 1);
+	ok(state_extract_limits(&limits, &err) == 0 && limits.max_entries == 5 &&
+		   limits.max_bytes == ROOTFS_MAX_BYTES_DEFAULT,
+	   "NETSIM_EXTRACT_MAX_FILES=5");
+	unsetenv("NETSIM_EXTRACT_MAX_FILES");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/netsim-test-state.XXXXXX");
@@ -277,6 +317,7 @@ int main(void)
 	test_malformed();
 	test_pidfiles();
 	test_lock();
+	test_extract_limits();
 
 	struct error err = {0};
 	rootfs_remove_tree(dir, &err);
