@@ -110,8 +110,8 @@ void node_limits(const struct topo_node *node, struct cgroup_limits *limits)
 	memset(limits, 0, sizeof(*limits));
 	limits->memory_max = (node->limit_mem_mib ? node->limit_mem_mib : NODE_DEFAULT_MEM_MIB) << 20;
 	limits->pids_max = node->limit_pids ? node->limit_pids : NODE_DEFAULT_PIDS;
-	/* always written: a restarted node must not keep an older cpu= */
-	limits->cpu_weight = node->limit_cpu_weight ? node->limit_cpu_weight : 100;
+	/* a new cgroup has the default weight (100) already: no write for it */
+	limits->cpu_weight = node->limit_cpu_weight;
 }
 
 static int node_cgroup_create(const char *sim, const struct topo_node *node, struct error *err)

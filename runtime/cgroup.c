@@ -150,7 +150,8 @@ static unsigned hierarchy_roots(const struct cgroup_system *sys,
 	if (sys->unified[0])
 		roots[n++] = sys->unified;
 	for (int c = 0; c < CGROUP_NCONTROLLERS; c++) {
-		if (!sys->v1[c][0])
+		/* CPU time: the unified hierarchy's cpu.stat has it without cpuacct */
+		if (!sys->v1[c][0] || (c == CGROUP_CPUACCT && sys->unified[0]))
 			continue;
 		bool seen = false;
 		for (unsigned i = 0; i < n; i++)
@@ -512,15 +513,16 @@ int cgroup_usage_read(const struct cgroup_system *sys, const char *path,
 	    read_value(dir, "pids.max", &u->pids_max) == 0)
 		u->have |= CGROUP_HAVE_PIDS;
 	uint64_t value;
-	if (sys->v1[CGROUP_CPUACCT][0]) {
-		if (join_path(dir, sizeof(dir), sys->v1[CGROUP_CPUACCT], path) == 0 &&
-		    read_value(dir, "cpuacct.usage", &value) == 0) {
-			u->cpu_usec = value / 1000; /* nanoseconds */
+	if (sys->unified[0]) {
+		if (join_path(dir, sizeof(dir), sys->unified, path) == 0 &&
+		    read_keyed(dir, "cpu.stat", "usage_usec", &value) == 0) {
+			u->cpu_usec = value;
 			u->have |= CGROUP_HAVE_CPU;
 		}
-	} else if (sys->unified[0] && join_path(dir, sizeof(dir), sys->unified, path) == 0 &&
-		   read_keyed(dir, "cpu.stat", "usage_usec", &value) == 0) {
-		u->cpu_usec = value;
+	} else if (sys->v1[CGROUP_CPUACCT][0] &&
+		   join_path(dir, sizeof(dir), sys->v1[CGROUP_CPUACCT], path) == 0 &&
+		   read_value(dir, "cpuacct.usage", &value) == 0) {
+		u->cpu_usec = value / 1000; /* nanoseconds */
 		u->have |= CGROUP_HAVE_CPU;
 	}
 	return 0;

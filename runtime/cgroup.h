@@ -11,8 +11,9 @@
  * there ends every process of a node in one write.
  *
  * Controllers used:  memory (limit, usage, OOM kills), pids (limit, count),
- * cpu (weight; bandwidth cap on a parent), cpuacct on v1 / cpu.stat on v2 (CPU
- * time).  A controller the host does not have is skipped (its limits are not
+ * cpu (weight; bandwidth cap on a parent), and for CPU time the unified
+ * hierarchy's cpu.stat (present without any controller), or v1 cpuacct on a host
+ * without the unified hierarchy.  A controller the host does not have is skipped (its limits are not
  * applied, its usage reads as unknown).
  *
  * Cost per node: one mkdir and a few small writes per hierarchy, no fork. */
