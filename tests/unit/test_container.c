@@ -222,7 +222,7 @@ static int mount_point_allowed(const char *mount_point)
 	static const char *const allowed[] = {
 		"/", "/proc", "/proc/sys", "/proc/sys/net", "/proc/kcore", "/proc/keys",
 		"/proc/timer_list", "/proc/sysrq-trigger", "/sys", "/dev", "/dev/pts",
-		"/dev/console", "/tmp", "/run",
+		"/dev/console", "/dev/shm", "/tmp", "/run",
 	};
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		if (strcmp(mount_point, allowed[i]) == 0)

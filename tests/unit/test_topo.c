@@ -584,7 +584,7 @@ static void test_every_error(void)
 			   "link n1 n2 delay=5\n"   /* 6 */
 			   "node n2\n";
 	fails(text,
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel)\n"
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu)\n"
 	      FILE_NAME ":2: node n1 already declared at line 1\n"
 	      FILE_NAME ":3: node n9 is not declared\n"
 	      FILE_NAME ":4: sim must come before the first node (line 1)\n"
@@ -593,7 +593,7 @@ static void test_every_error(void)
 	      "every error is reported, one per line, by line");
 
 	fails("node n1 bad=1 init=\n",
-	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel)\n"
+	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu)\n"
 	      FILE_NAME ":1: init= has an empty value",
 	      "several errors on one line, in order");
 
