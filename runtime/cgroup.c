@@ -362,6 +362,25 @@ static int limit_write(const struct cgroup_system *sys, enum cgroup_controller c
 	return 0;
 }
 
+/* Whether the host swaps at all (checked once): without swap, the memory limit
+ * alone already is memory + swap, and one write per node is saved. */
+static bool host_has_swap(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		char line[128];
+		unsigned long long kib = 1; /* unreadable: assume swap */
+		FILE *f = fopen("/proc/meminfo", "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "SwapTotal: %llu kB", &kib) == 1)
+				break;
+		if (f)
+			fclose(f);
+		known = kib > 0;
+	}
+	return known;
+}
+
 static int limits_write(const struct cgroup_system *sys, const char *path,
 			const struct cgroup_limits *l, struct error *err)
 {
@@ -376,7 +395,7 @@ static int limits_write(const struct cgroup_system *sys, const char *path,
 				value, false, err);
 		/* no swap beyond the limit: v2 has its own swap limit, v1 limits
 		 * memory+swap together (files exist only with swap accounting) */
-		if (r == 0)
+		if (r == 0 && host_has_swap())
 			r = limit_write(sys, CGROUP_MEMORY, path,
 					mem_v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
 					mem_v2 ? "0" : value, true, err);
@@ -581,9 +600,40 @@ static int kill_listed(const char *dir)
 	return count;
 }
 
-static int remove_dir(const char *dir)
+/* rmdir DIR, and when it still has child cgroups (EBUSY), those first: a leaf
+ * (every node) costs one rmdir and no directory listing. */
+static int remove_tree(char *dir, size_t cap)
 {
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY && errno != ENOTEMPTY) /* cgroupfs says EBUSY, a plain dir ENOTEMPTY */
+		return -errno;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	size_t len = strlen(dir);
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d)) && r == 0) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (len + 1 + strlen(de->d_name) + 1 > cap)
+			continue;
+		snprintf(dir + len, cap - len, "/%s", de->d_name);
+		r = remove_tree(dir, cap);
+		dir[len] = '\0';
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
 	return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* v2 "populated" covers a whole subtree. */
+static bool v2_populated(const char *dir)
+{
+	uint64_t value = 1;
+	return read_keyed(dir, "cgroup.events", "populated", &value) != 0 || value != 0;
 }
 
 static void sleep_ms(unsigned ms)
@@ -599,9 +649,15 @@ static int kill_all(const char *const *roots, unsigned n, const struct cgroup_sy
 		    const char *path)
 {
 	char dir[PATH_MAX];
-	if (sys->unified[0] && join_path(dir, sizeof(dir), sys->unified, path) == 0)
-		write_text(dir, "cgroup.kill", "1");
+	/* every process of ours is in the unified hierarchy too (cgroup_attach):
+	 * when it says the subtree is empty, so are the v1 ones */
+	bool unified = sys->unified[0] && join_path(dir, sizeof(dir), sys->unified, path) == 0;
+	if (unified && write_text(dir, "cgroup.kill", "1") == -ENOENT && access(dir, F_OK) < 0)
+		return 0; /* no such cgroup */
 	for (unsigned waited = 0;; waited += 10) {
+		if (unified && join_path(dir, sizeof(dir), sys->unified, path) == 0 &&
+		    !v2_populated(dir))
+			return 0;
 		int listed = 0;
 		for (unsigned i = 0; i < n; i++) {
 			if (join_path(dir, sizeof(dir), roots[i], path) < 0)
@@ -634,7 +690,7 @@ int cgroup_remove(const struct cgroup_system *sys, const char *path, bool prune_
 			continue;
 		/* an exiting process can keep its cgroup busy for a moment */
 		for (unsigned waited = 0;; waited += 10) {
-			r = walk_post_order(dir, sizeof(dir), remove_dir);
+			r = remove_tree(dir, sizeof(dir));
 			if (r != -EBUSY || waited >= RMDIR_WAIT_MS)
 				break;
 			sleep_ms(10);
