@@ -730,9 +730,10 @@ int sim_down(const char *sim, struct error *err)
 	struct stat st;
 	state_sim_path(path, sizeof(path), sim, NULL);
 	if (stat(path, &st) < 0 && errno == ENOENT) {
-		/* Nothing recorded; a switch namespace can still be left over. */
+		/* Nothing recorded; a switch namespace or cgroups can still be left over. */
+		int r = topo_valid_name(sim, TOPO_SIM_MAX) ? sim_cgroup_remove(sim, err) : 0;
 		state_netns_path(path, sizeof(path), sim, NULL);
-		return netns_remove(path, err);
+		return r < 0 ? r : netns_remove(path, err);
 	}
 	cleanup_close int lock_fd = -1;
 	int r = state_lock(sim, &lock_fd, err);
