@@ -1,7 +1,8 @@
 /* runtime/cgroup: what works without root — finding the hierarchies from a fake
  * mountinfo (v1, v2, hybrid), path rules, limit formatting, reading usage from a
- * fake cgroup directory in v1 and v2 formats, and create/remove on a plain
- * directory tree standing in for a v1 hierarchy. */
+ * fake cgroup directory in v1 and v2 formats, create/remove on a plain
+ * directory tree standing in for a v1 hierarchy, and the limit files written
+ * (v1 and v2 names and scales) into pre-created stand-in control files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -232,6 +233,106 @@ static void test_create_remove(void)
 	ok(stat(path, &st) == 0, "the hierarchy root stays");
 }
 
+static void read_back(const char *dir, const char *file, char *buf, size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	buf[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+}
+
+/* Pre-created control files stand in for the kernel's: cgroup_create reuses the
+ * existing directories and writes into them, so what it writes can be read back. */
+static void fake_files(const char *dir, const char *const *files)
+{
+	char path[512];
+	mkdirs(dir);
+	for (; *files; files++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *files);
+		put(path, "");
+	}
+}
+
+static void test_write_limits_v2(void)
+{
+	struct cgroup_system sys;
+	memset(&sys, 0, sizeof(sys));
+	snprintf(sys.unified, sizeof(sys.unified), "%s/w2", tmp);
+	sys.v2[CGROUP_MEMORY] = sys.v2[CGROUP_PIDS] = sys.v2[CGROUP_CPU] = true;
+	char sim[300], node[300], buf[128];
+	snprintf(sim, sizeof(sim), "%s/netsim/s", sys.unified);
+	snprintf(node, sizeof(node), "%s/netsim/s/n", sys.unified);
+	static const char *const sim_files[] = {
+		"cgroup.subtree_control", "memory.max", "memory.swap.max", "pids.max", "cpu.max", NULL,
+	};
+	static const char *const node_files[] = {
+		"memory.max", "memory.swap.max", "pids.max", "cpu.weight", "cgroup.procs", NULL,
+	};
+	fake_files(sim, sim_files);
+	fake_files(node, node_files);
+	struct error err = { 0 };
+	struct cgroup_limits sim_limits = { .memory_max = 1 << 30, .pids_max = 2048, .cpu_quota_us = 180000 };
+	is_int(cgroup_create(&sys, "netsim/s", true, &sim_limits, &err), 0, "v2: create a parent with limits");
+	read_back(sim, "cgroup.subtree_control", buf, sizeof(buf));
+	is_str(buf, "+memory +pids +cpu", "v2: a parent delegates memory, pids and cpu");
+	read_back(sim, "memory.max", buf, sizeof(buf));
+	is_str(buf, "1073741824", "v2: memory.max");
+	read_back(sim, "pids.max", buf, sizeof(buf));
+	is_str(buf, "2048", "v2: pids.max");
+	read_back(sim, "cpu.max", buf, sizeof(buf));
+	is_str(buf, "180000 100000", "v2: cpu.max is quota and period");
+	struct cgroup_limits node_limits = { .memory_max = 256 << 20, .pids_max = 512, .cpu_weight = 200 };
+	is_int(cgroup_create(&sys, "netsim/s/n", false, &node_limits, &err), 0, "v2: create a node");
+	read_back(node, "memory.max", buf, sizeof(buf));
+	is_str(buf, "268435456", "v2: node memory.max");
+	read_back(node, "cpu.weight", buf, sizeof(buf));
+	is_str(buf, "200", "v2: cpu.weight keeps the v2 scale");
+	is_int(cgroup_attach(&sys, "netsim/s/n", getpid(), &err), 0, "v2: attach");
+	read_back(node, "cgroup.procs", buf, sizeof(buf));
+	is_int(atoi(buf), getpid(), "v2: the pid is written to cgroup.procs");
+}
+
+static void test_write_limits_v1(void)
+{
+	struct cgroup_system sys;
+	memset(&sys, 0, sizeof(sys));
+	const char *const names[] = { "memory", "pids", "cpu" };
+	const int ctl[] = { CGROUP_MEMORY, CGROUP_PIDS, CGROUP_CPU };
+	static const char *const files[3][4] = {
+		{ "memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "cgroup.procs", NULL },
+		{ "pids.max", "cgroup.procs", NULL },
+		{ "cpu.shares", "cpu.cfs_quota_us", "cgroup.procs", NULL },
+	};
+	char dir[3][300], buf[128];
+	for (int i = 0; i < 3; i++) {
+		snprintf(sys.v1[ctl[i]], sizeof(sys.v1[ctl[i]]), "%s/w1-%s", tmp, names[i]);
+		snprintf(dir[i], sizeof(dir[i]), "%s/netsim/s/n", sys.v1[ctl[i]]);
+		fake_files(dir[i], files[i]);
+	}
+	struct error err = { 0 };
+	struct cgroup_limits limits = { .memory_max = 64 << 20, .pids_max = 32, .cpu_weight = 200,
+					.cpu_quota_us = 90000 };
+	is_int(cgroup_create(&sys, "netsim/s/n", false, &limits, &err), 0, "v1: create with limits");
+	read_back(dir[0], "memory.limit_in_bytes", buf, sizeof(buf));
+	is_str(buf, "67108864", "v1: memory.limit_in_bytes");
+	read_back(dir[1], "pids.max", buf, sizeof(buf));
+	is_str(buf, "32", "v1: pids.max");
+	read_back(dir[2], "cpu.shares", buf, sizeof(buf));
+	is_str(buf, "2048", "v1: weight 200 is written as 2048 shares");
+	read_back(dir[2], "cpu.cfs_quota_us", buf, sizeof(buf));
+	is_str(buf, "90000", "v1: cpu.cfs_quota_us");
+	is_int(cgroup_attach(&sys, "netsim/s/n", getpid(), &err), 0, "v1: attach");
+	for (int i = 0; i < 3; i++) {
+		read_back(dir[i], "cgroup.procs", buf, sizeof(buf));
+		is_int(atoi(buf), getpid(), "v1: the pid is in the %s hierarchy", names[i]);
+	}
+}
+
 static void remove_tmp(void)
 {
 	char cmd[128];
@@ -252,6 +353,8 @@ int main(void)
 	test_paths_and_values();
 	test_usage();
 	test_create_remove();
+	test_write_limits_v2();
+	test_write_limits_v1();
 	remove_tmp();
 	return tap_done();
 }
