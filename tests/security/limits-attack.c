@@ -5,6 +5,7 @@
  *   limits-attack mlock MIB   try to mlock MIB MiB
  *   limits-attack forkbomb    fork until refused; print how many, then all exit
  *   limits-attack hog         allocate and touch memory until killed
+ *   limits-attack spin N S    N processes busy on CPU 0 for S seconds
  *
  * Each prints one line per attempt, "NAME ok" or "NAME refused: REASON". */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void report(const char *name, int rc)
@@ -78,6 +80,26 @@ static int forkbomb(void)
 	return 0;
 }
 
+static int spin(int n, int seconds)
+{
+	cpu_set_t cpu0;
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	for (int i = 0; i < n; i++) {
+		if (fork() == 0) {
+			sched_setaffinity(0, sizeof(cpu0), &cpu0);
+			time_t end = time(NULL) + seconds;
+			while (time(NULL) < end)
+				;
+			_exit(0);
+		}
+	}
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	printf("spun %d for %d s\n", n, seconds);
+	return 0;
+}
+
 static int hog(void)
 {
 	size_t total = 0;
@@ -103,6 +125,8 @@ int main(int argc, char **argv)
 		return forkbomb();
 	if (argc >= 2 && strcmp(argv[1], "hog") == 0)
 		return hog();
-	fprintf(stderr, "usage: limits-attack sched|mlock MIB|forkbomb|hog\n");
+	if (argc >= 4 && strcmp(argv[1], "spin") == 0)
+		return spin(atoi(argv[2]), atoi(argv[3]));
+	fprintf(stderr, "usage: limits-attack sched|mlock MIB|forkbomb|hog|spin N S\n");
 	return 2;
 }
