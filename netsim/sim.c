@@ -387,20 +387,24 @@ void sim_limits(unsigned nnodes, struct cgroup_limits *limits)
 	limits->pids_max = pids;
 }
 
-/* The sim's tmpfs of node dirs: every overlay upper dir and console log.  A
- * node's share of it is SIM_TMPFS_PER_NODE_MIB (a node's writes are charged to
- * its memory cgroup too), the whole at most half the host's memory. */
+/* The sim's tmpfs of node dirs: every overlay upper dir and console log.  Its
+ * size is the sum of the nodes' disk= (SIM_TMPFS_PER_NODE_MIB when not given)
+ * plus some slack, at most half the host's memory.  The space is shared, but a
+ * node's writes are charged to its memory cgroup too. */
 #define SIM_TMPFS_PER_NODE_MIB 64
+#define SIM_TMPFS_SLACK_MIB 64
 #define SIM_TMPFS_INODES_PER_NODE 8192
 
-static void sim_tmpfs_options(unsigned nnodes, char *buf, size_t len)
+static void sim_tmpfs_options(const struct topo *t, char *buf, size_t len)
 {
-	uint64_t size = ((uint64_t)nnodes * SIM_TMPFS_PER_NODE_MIB + 64) << 20;
-	uint64_t half = host_memory_bytes() / 2;
+	uint64_t mib = SIM_TMPFS_SLACK_MIB;
+	for (unsigned i = 0; i < t->nnodes; i++)
+		mib += t->nodes[i].limit_disk_mib ? t->nodes[i].limit_disk_mib : SIM_TMPFS_PER_NODE_MIB;
+	uint64_t size = mib << 20, half = host_memory_bytes() / 2;
 	if (half && size > half)
 		size = half;
 	snprintf(buf, len, "mode=0755,size=%llu,nr_inodes=%llu", (unsigned long long)size,
-		 (unsigned long long)nnodes * SIM_TMPFS_INODES_PER_NODE + 1024);
+		 (unsigned long long)t->nnodes * SIM_TMPFS_INODES_PER_NODE + 1024);
 }
 
 static int sim_cgroup_create(const struct topo *t, struct error *err)
@@ -474,7 +478,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	/* The nodes' dirs (overlay upper/work, consoles) live on a tmpfs of the
 	 * sim's own: `down` unmounts it instead of unlinking thousands of files. */
 	char options[128];
-	sim_tmpfs_options(t->nnodes, options, sizeof(options));
+	sim_tmpfs_options(t, options, sizeof(options));
 	if (mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) {
 		r = error_set(err, errno, "mount tmpfs on %s", path);
 		goto out;

@@ -38,17 +38,18 @@ enum node_attr {
 	NODE_KERNEL,
 	NODE_PIDS,
 	NODE_CPU,
+	NODE_DISK,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
-	"pids", "cpu",
+	"pids", "cpu", "disk",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu"
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk"
 #define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
 /* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
-#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU))
+#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
 #define NODE_PIDS_MIN 8
 #define NODE_PIDS_MAX 4194304
 #define NODE_CPU_WEIGHT_MAX 10000
@@ -71,6 +72,7 @@ struct node_settings {
 	unsigned cpus;
 	uint64_t pids;
 	unsigned cpu_weight;
+	uint64_t disk_mib;
 };
 
 struct token {
@@ -495,6 +497,13 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 		s->cpu_weight = (unsigned)weight;
 		break;
 	}
+	case NODE_DISK:
+		if (!topo_parse_mem_mib(value, &s->disk_mib)) {
+			report(p, line, "disk=%.*s: give MiB or GiB, e.g. disk=512M or disk=2G",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
 	case NODE_NATTRS:
 		return;
 	}
@@ -683,6 +692,7 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 		s->mem_mib = 0;
 		node->limit_pids = s->pids;
 		node->limit_cpu_weight = s->cpu_weight;
+		node->limit_disk_mib = s->disk_mib;
 	} else {
 		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
 			if ((s->own & NODE_CONTAINER_ONLY) & (1u << attr))
