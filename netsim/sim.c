@@ -420,6 +420,17 @@ static int sim_cgroup_create(const struct topo *t, struct error *err)
 	return cgroup_create(sys, path, true, &limits, err);
 }
 
+static bool sim_cgroup_exists(const char *sim)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	struct error ignored;
+	if (cgroup_system_get(&sys, &ignored) < 0)
+		return false;
+	state_cgroup_path(path, sizeof(path), sim, NULL);
+	return cgroup_exists(sys, path);
+}
+
 static int sim_cgroup_remove(const char *sim, struct error *err)
 {
 	const struct cgroup_system *sys;
@@ -466,6 +477,13 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	if (sim_exists(t->sim)) {
 		r = error_setmsg(err, EEXIST, "sim %s is already up (stop it with `netsim down %s`)",
 				 t->sim, t->sim);
+		goto out;
+	}
+	/* A cgroup of that name is not ours to reuse, nor (when `up` fails) to
+	 * remove: it may hold processes of an earlier run. */
+	if (sim_cgroup_exists(t->sim)) {
+		r = error_setmsg(err, EEXIST, "sim %s: its cgroup netsim/%s is left over from an "
+				 "earlier run (`netsim down %s` removes it)", t->sim, t->sim, t->sim);
 		goto out;
 	}
 	created = true;

@@ -462,6 +462,19 @@ int cgroup_create(const struct cgroup_system *sys, const char *path, bool parent
 	return r;
 }
 
+bool cgroup_exists(const struct cgroup_system *sys, const char *path)
+{
+	const char *roots[CGROUP_NCONTROLLERS + 1];
+	unsigned n = hierarchy_roots(sys, roots);
+	for (unsigned i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		struct stat st;
+		if (join_path(dir, sizeof(dir), roots[i], path) == 0 && stat(dir, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Without CAP_SYS_NICE and CAP_IPC_LOCK these are what the kernel checks:
  * no realtime priority, no nice value below the starting one, and a small
  * amount of locked memory (which the memory cgroup charges anyway). */

@@ -91,6 +91,9 @@ bool cgroup_path_valid(const char *path);
 int cgroup_create(const struct cgroup_system *sys, const char *path, bool parent,
 		  const struct cgroup_limits *limits, struct error *err);
 
+/* Whether `path` exists in any hierarchy. */
+bool cgroup_exists(const struct cgroup_system *sys, const char *path);
+
 /* Move process `pid` (all its threads) into `path` in every hierarchy. */
 int cgroup_attach(const struct cgroup_system *sys, const char *path, pid_t pid,
 		  struct error *err);

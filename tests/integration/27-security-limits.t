@@ -196,4 +196,21 @@ ok $([ $? -ne 0 ]; echo $?) "up with a missing init fails"
 is "$(sim_cgroups $SIM2)" "" "no cgroup of $SIM2 remains after the failed up"
 is "$(settled_leftovers $SIM2)" "" "nothing else of $SIM2 remains"
 
+# ---- a left-over cgroup of the name is neither reused nor removed ----------------
+SIM3=sl5
+cleanup_sim $SIM3
+mkdir -p "$PIDS/netsim/$SIM3"
+topo=$(write_topo sl5.conf <<EOF
+sim $SIM3
+node n1
+EOF
+)
+out=$("$NETSIM" up -q "$topo" 2>&1)
+ok $([ $? -ne 0 ]; echo $?) "up refuses a sim whose cgroup is left over"
+like "$out" "cgroup netsim/$SIM3 is left over" "and says so ($out)"
+ok $([ -d "$PIDS/netsim/$SIM3" ]; echo $?) "the failed up did not remove that cgroup"
+"$NETSIM" down $SIM3 >/dev/null 2>&1
+ok $? "down $SIM3"
+is "$(sim_cgroups $SIM3)$(leftovers $SIM3)" "" "down removed the left-over cgroup"
+
 done_testing

@@ -220,6 +220,8 @@ static void test_create_remove(void)
 	snprintf(path, sizeof(path), "%s/netsim/s3", sys.v1[CGROUP_MEMORY]);
 	ok(stat(path, &st) < 0 && errno == ENOENT, "...and removes what it created");
 
+	ok(cgroup_exists(&sys, "netsim/s1/n2"), "cgroup_exists: an existing cgroup");
+	ok(!cgroup_exists(&sys, "netsim/s9"), "cgroup_exists: a missing one");
 	is_int(cgroup_remove(&sys, "netsim/s1", true, &err), 0, "remove a sim's tree");
 	snprintf(path, sizeof(path), "%s/netsim/s1", sys.v1[CGROUP_MEMORY]);
 	ok(stat(path, &st) < 0 && errno == ENOENT, "its cgroups are gone");
