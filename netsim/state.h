@@ -11,8 +11,6 @@
  *   /run/netsim/SIM/vm.d/             its VM's QEMU run dir (qemu.h lists the files)
  *   /run/netns/SIM-NODE               the node's network namespace (ip netns exec)
  *   /run/netns/SIM.sw                 the sim's switch namespace (segment bridges)
- *   CGROUP/netsim/SIM/NODE            the node's cgroup in every hierarchy netsim uses
- *                                     (runtime/cgroup.h); netsim/SIM holds the sim's caps
  *
  * NETSIM_RUN_DIR and NETSIM_NETNS_DIR override the two roots (tests). */
 #ifndef NETSIM_STATE_H
@@ -32,13 +30,13 @@ const char *state_cache_dir(void);  /* rootfs cache: NETSIM_CACHE_DIR or /var/li
 int state_sim_path(char *buf, size_t len, const char *sim, const char *leaf);
 int state_node_path(char *buf, size_t len, const char *sim, const char *node, const char *leaf);
 int state_netns_path(char *buf, size_t len, const char *sim, const char *node); /* NULL node = switch */
-/* netsim/SIM/NODE, relative to each cgroup hierarchy's
- * root; NULL node = the sim's cgroup. */
-int state_cgroup_path(char *buf, size_t len, const char *sim, const char *node);
 /* links/LINK, LINK a link's or segment's name from shape_link_name(); NULL = the dir. */
 int state_link_path(char *buf, size_t len, const char *sim, const char *link);
 /* forwards/PORT (PORT the host port, decimal); NULL = the dir. */
 int state_forward_path(char *buf, size_t len, const char *sim, const char *port);
+/* "netsim/SIM/NODE", relative to each cgroup hierarchy's root (nested, so it
+ * cannot collide across sims); NULL node = the sim's cgroup. */
+int state_cgroup_path(char *buf, size_t len, const char *sim, const char *node);
 
 /* Take the sim's lock (creating its directory); *fd keeps it until closed.
  * Refuses with EBUSY when another netsim holds it. */

@@ -33,8 +33,7 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd,
 /* In the child, after mounts_enter_overlay_root: /proc (with /proc/sys read-only
  * except /proc/sys/net, and kcore/keys/timer_list/sysrq-trigger hidden), /sys
  * read-only, a small tmpfs /dev with null zero full random urandom tty, devpts,
- * ptmx, a tmpfs /dev/shm, /dev/console (the staged console log), tmpfs /tmp and
- * /run; every tmpfs with a size= (mounts.c). */
+ * ptmx, shm, /dev/console (the staged console log), tmpfs /tmp and /run. */
 int mounts_populate_root(struct error *err);
 
 #endif

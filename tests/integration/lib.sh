@@ -58,10 +58,10 @@ done_testing() {
 # Everything a sim may leave on the machine; empty output means clean.
 leftovers() {
 	local sim=$1
+	find /sys/fs/cgroup -maxdepth 4 -path "*/netsim/$sim" 2>/dev/null | sed 's/^/cgroup: /'
 	ls /run/netns 2>/dev/null | grep -E "^$sim[-.]" | sed 's/^/netns: /'
 	[ -e "/run/netsim/$sim" ] && echo "state dir: /run/netsim/$sim"
 	grep -E "/run/(netsim/|netns/)$sim[-./]" /proc/self/mountinfo | sed 's/^/mount: /'
-	find /sys/fs/cgroup -maxdepth 4 -path "*/netsim/$sim" 2>/dev/null | sed 's/^/cgroup: /'
 	for pid in "$@"; do
 		[ -n "$pid" ] && [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null &&
 			echo "process: $pid"
