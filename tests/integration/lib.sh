@@ -58,7 +58,6 @@ done_testing() {
 # Everything a sim may leave on the machine; empty output means clean.
 leftovers() {
 	local sim=$1
-	find /sys/fs/cgroup -maxdepth 4 -path "*/netsim/$sim" 2>/dev/null | sed 's/^/cgroup: /'
 	ls /run/netns 2>/dev/null | grep -E "^$sim[-.]" | sed 's/^/netns: /'
 	[ -e "/run/netsim/$sim" ] && echo "state dir: /run/netsim/$sim"
 	grep -E "/run/(netsim/|netns/)$sim[-./]" /proc/self/mountinfo | sed 's/^/mount: /'
@@ -66,6 +65,7 @@ leftovers() {
 		[ -n "$pid" ] && [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null &&
 			echo "process: $pid"
 	done
+	find /sys/fs/cgroup -maxdepth 4 -path "*/netsim/$sim" 2>/dev/null | sed 's/^/cgroup: /'
 	true
 }
 
