@@ -222,7 +222,8 @@ static int mount_point_allowed(const char *mount_point)
 	static const char *const allowed[] = {
 		"/", "/proc", "/proc/sys", "/proc/sys/net", "/proc/kcore", "/proc/keys",
 		"/proc/timer_list", "/proc/sysrq-trigger", "/sys", "/dev", "/dev/pts",
-		"/dev/console", "/dev/shm", "/tmp", "/run",
+		"/dev/console", "/tmp", "/run",
+		"/dev/shm", /* a tmpfs with a size of its own */
 	};
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		if (strcmp(mount_point, allowed[i]) == 0)
