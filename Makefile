@@ -74,6 +74,14 @@ $(BUILD)/tests/static_init: tests/unit/static_init.c
 $(BUILD)/tests/test_container: $(BUILD)/tests/static_init
 # --- end of test_container's helper -------------------------------------------
 
+# --- attack helpers run inside nodes by tests/integration/2x-security-*.t ------
+# Static like static_init (they run in any rootfs); built without $(CFLAGS).
+SECURITY_HELPERS := $(patsubst tests/security/%.c,$(BUILD)/tests/%,$(wildcard tests/security/limits-*.c))
+all: $(SECURITY_HELPERS)
+$(BUILD)/tests/limits-%: tests/security/limits-%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+
 # The default rootfs, from Debian packages (apt-get download), unpacked with libarchive.
 rootfs: $(ROOTFS_TAR)
 $(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh $(wildcard rootfs/meshlite/*)

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
+#include "node.h"
 #include "qemu_node.h"
 #include "sim.h"
 #include "topo.h"
@@ -53,6 +54,11 @@ static int run_in_node(const char *given, const char *node, char *const cmd[], b
 	snprintf(termvar, sizeof(termvar), "TERM=%s", term ? term : "dumb");
 	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", termvar, NULL};
 	int status = 0;
+	/* the command and all it forks count against the node's limits */
+	if (node_join_cgroup(sim, node, &err) < 0) {
+		print_error(&err);
+		return 127;
+	}
 	if (container_enter(pid, cmd, envp, &status, &err) < 0) {
 		error_prefix(&err, "%s %s", current_verb->name, node);
 		print_error(&err);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "netlink.h"
 #include "qemu_node.h"
@@ -103,6 +104,78 @@ static int lower_record_read(const char *sim, const char *node, char *rootfs, ch
 	return 0;
 }
 
+/* ---- the node's cgroup ---------------------------------------------------- */
+
+void node_limits(const struct topo_node *node, struct cgroup_limits *limits)
+{
+	memset(limits, 0, sizeof(*limits));
+	limits->memory_max = (node->limit_mem_mib ? node->limit_mem_mib : NODE_DEFAULT_MEM_MIB) << 20;
+	limits->pids_max = node->limit_pids ? node->limit_pids : NODE_DEFAULT_PIDS;
+	/* a new cgroup has the default weight (100) already: no write for it */
+	limits->cpu_weight = node->limit_cpu_weight;
+}
+
+static int node_cgroup_create(const char *sim, const struct topo_node *node, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	struct cgroup_limits limits;
+	int r = cgroup_system_get(&sys, err);
+	if (r < 0 || cgroup_system_empty(sys))
+		return r;
+	if (state_cgroup_path(path, sizeof(path), sim, node->name) < 0)
+		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node->name);
+	node_limits(node, &limits);
+	return cgroup_create(sys, path, false, &limits, err);
+}
+
+static int node_cgroup_attach(const char *sim, const char *node, pid_t pid, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	int r = cgroup_system_get(&sys, err);
+	if (r < 0 || cgroup_system_empty(sys))
+		return r;
+	if (state_cgroup_path(path, sizeof(path), sim, node) < 0)
+		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
+	return cgroup_attach(sys, path, pid, err);
+}
+
+int node_cgroup_remove(const char *sim, const char *node, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	int r = cgroup_system_get(&sys, err);
+	if (r < 0 || cgroup_system_empty(sys))
+		return r;
+	if (state_cgroup_path(path, sizeof(path), sim, node) < 0)
+		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
+	return cgroup_remove(sys, path, false, err);
+}
+
+int node_join_cgroup(const char *sim, const char *node, struct error *err)
+{
+	int r = node_cgroup_attach(sim, node, getpid(), err);
+	/* a node without a cgroup (started by a netsim before cgroups) is not
+	 * confined itself: nothing to join */
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? error_prefix(err, "node %s", node) : 0;
+}
+
+int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	memset(u, 0, sizeof(*u));
+	int r = cgroup_system_get(&sys, err);
+	if (r < 0)
+		return r;
+	if (state_cgroup_path(path, sizeof(path), sim, node) < 0)
+		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
+	return cgroup_usage_read(sys, path, u, err);
+}
+
 int node_spawn(const struct node_launch *l, struct container *c, struct error *err)
 {
 	const struct topo_node *node = l->node;
@@ -135,6 +208,11 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		free_words(argv);
 		return error_setmsg(err, EINVAL, "node %s: empty init command", node->name);
 	}
+	int r = node_cgroup_create(l->sim, node, err);
+	if (r < 0) {
+		free_words(argv);
+		return error_prefix(err, "node %s", node->name);
+	}
 	struct container_config cfg = {
 		.hostname = node->name,
 		.rootfs = l->rootfs,
@@ -145,11 +223,15 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		.envp = envp,
 		.netns_path = l->netns_path,
 	};
-	int r = container_create(&cfg, c, err);
+	r = container_create(&cfg, c, err);
 	free_words(argv);
 	if (r < 0)
 		return error_prefix(err, "node %s", node->name);
-	r = state_pidfile_write(l->sim, node->name, c->pid, err);
+	/* The child waits for SYNC_GO before it execs init, so init and all it
+	 * starts begin inside the node's cgroup. */
+	r = node_cgroup_attach(l->sim, node->name, c->pid, err);
+	if (r == 0)
+		r = state_pidfile_write(l->sim, node->name, c->pid, err);
 	if (r < 0)
 		return error_prefix(err, "node %s", node->name);
 	return 0;
@@ -383,6 +465,10 @@ static int stop_locked(const char *sim, const char *node, const struct node_opti
 		}
 		res->old_pid = pid;
 	}
+	/* what is left (a `netsim exec` still running) goes with the cgroup */
+	int r = node_cgroup_remove(sim, node, err);
+	if (r < 0)
+		return error_prefix(err, "node %s", node);
 	pidfile_remove(sim, node);
 	return state_set_pid(sim, node, 0, err);
 }
@@ -471,7 +557,10 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 	}
 out:
 	if (r < 0) {
+		struct error ignored;
 		container_destroy(&c);
+		if (!qemu_node_is(sim, node))
+			node_cgroup_remove(sim, node, &ignored);
 		pidfile_remove(sim, node);
 	}
 	topo_free(&t);

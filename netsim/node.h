@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "error.h"
 #include "topo.h"
@@ -30,6 +31,25 @@ struct node_launch {
  * and the resolved lower dirs are recorded in it for later starts.  The caller
  * goes on with container_wait_ready()/container_start(). */
 int node_spawn(const struct node_launch *l, struct container *c, struct error *err);
+
+/* Default cgroup limits of a container node (docs/security.md, "Resource limits"):
+ * enough for an OpenWrt userland, small enough that 1000 nodes on a 24 GiB host
+ * cannot take it down (the sim's own cgroup caps their sum, see sim.c). */
+#define NODE_DEFAULT_MEM_MIB 256
+#define NODE_DEFAULT_PIDS 512
+
+/* The limits node_spawn() gives NODE's cgroup: its mem=/pids=/cpu= or the defaults. */
+void node_limits(const struct topo_node *node, struct cgroup_limits *limits);
+
+/* Put the calling process into NODE's cgroup (for `netsim exec`: the command
+ * and all it forks then count against the node's limits). */
+int node_join_cgroup(const char *sim, const char *node, struct error *err);
+
+/* Kill what is left in NODE's cgroup and remove it (nothing to do when absent). */
+int node_cgroup_remove(const char *sim, const char *node, struct error *err);
+
+/* What NODE's cgroup uses now (u->have = 0 when it has none: stopped, or a VM). */
+int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct error *err);
 
 /* Wait until the process `pid` that had start time `starttime` is gone (or a
  * zombie: its namespaces are released by then).  Returns true when gone within

@@ -11,10 +11,12 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
 #include "forward.h"
@@ -390,6 +392,92 @@ static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct er
 	return 0;
 }
 
+/* ---- the sim's resource caps (docs/security.md, "Resource limits") ------- */
+
+static uint64_t host_memory_bytes(void)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return 0;
+	return (uint64_t)si.totalram * si.mem_unit;
+}
+
+/* Caps on all nodes of a sim together: whatever its nodes do, the host keeps a
+ * quarter of its memory, a tenth of its CPU time and most of its pids. */
+void sim_limits(unsigned nnodes, struct cgroup_limits *limits)
+{
+	memset(limits, 0, sizeof(*limits));
+	limits->memory_max = host_memory_bytes() / 4 * 3;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	limits->cpu_quota_us = (uint64_t)(cpus > 0 ? cpus : 1) * 100000 * 9 / 10;
+	uint64_t pids = 64 * (uint64_t)nnodes + 1024, threads = 0;
+	FILE *f = fopen("/proc/sys/kernel/threads-max", "re");
+	if (f) {
+		unsigned long long v;
+		if (fscanf(f, "%llu", &v) == 1)
+			threads = v;
+		fclose(f);
+	}
+	if (threads && pids > threads / 2)
+		pids = threads / 2;
+	limits->pids_max = pids;
+}
+
+/* The sim's tmpfs of node dirs: every overlay upper dir and console log.  Its
+ * size is the sum of the nodes' disk= (SIM_TMPFS_PER_NODE_MIB when not given)
+ * plus some slack, at most half the host's memory.  The space is shared, but a
+ * node's writes are charged to its memory cgroup too. */
+#define SIM_TMPFS_PER_NODE_MIB 64
+#define SIM_TMPFS_SLACK_MIB 64
+#define SIM_TMPFS_INODES_PER_NODE 8192
+
+static void sim_tmpfs_options(const struct topo *t, char *buf, size_t len)
+{
+	uint64_t mib = SIM_TMPFS_SLACK_MIB;
+	for (unsigned i = 0; i < t->nnodes; i++)
+		mib += t->nodes[i].limit_disk_mib ? t->nodes[i].limit_disk_mib : SIM_TMPFS_PER_NODE_MIB;
+	uint64_t size = mib << 20, half = host_memory_bytes() / 2;
+	if (half && size > half)
+		size = half;
+	snprintf(buf, len, "mode=0755,size=%llu,nr_inodes=%llu", (unsigned long long)size,
+		 (unsigned long long)t->nnodes * SIM_TMPFS_INODES_PER_NODE + 1024);
+}
+
+static int sim_cgroup_create(const struct topo *t, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	struct cgroup_limits limits;
+	int r = cgroup_system_get(&sys, err);
+	if (r < 0 || cgroup_system_empty(sys))
+		return r;
+	state_cgroup_path(path, sizeof(path), t->sim, NULL);
+	sim_limits(t->nnodes, &limits);
+	return cgroup_create(sys, path, true, &limits, err);
+}
+
+static bool sim_cgroup_exists(const char *sim)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	struct error ignored;
+	if (cgroup_system_get(&sys, &ignored) < 0)
+		return false;
+	state_cgroup_path(path, sizeof(path), sim, NULL);
+	return cgroup_exists(sys, path);
+}
+
+static int sim_cgroup_remove(const char *sim, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	int r = cgroup_system_get(&sys, err);
+	if (r < 0 || cgroup_system_empty(sys))
+		return r;
+	state_cgroup_path(path, sizeof(path), sim, NULL);
+	return cgroup_remove(sys, path, true, err);
+}
+
 static int sim_exists(const char *sim)
 {
 	char path[PATH_MAX];
@@ -450,6 +538,13 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 				 t->sim, t->sim);
 		goto out;
 	}
+	/* A cgroup of that name is not ours to reuse, nor (when `up` fails) to
+	 * remove: it may hold processes of an earlier run. */
+	if (sim_cgroup_exists(t->sim)) {
+		r = error_setmsg(err, EEXIST, "sim %s: its cgroup netsim/%s is left over from an "
+				 "earlier run (`netsim down %s` removes it)", t->sim, t->sim, t->sim);
+		goto out;
+	}
 	created = true;
 	char path[PATH_MAX];
 	state_sim_path(path, sizeof(path), t->sim, "nodes");
@@ -459,10 +554,15 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	}
 	/* The nodes' dirs (overlay upper/work, consoles) live on a tmpfs of the
 	 * sim's own: `down` unmounts it instead of unlinking thousands of files. */
-	if (mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+	char options[128];
+	sim_tmpfs_options(t, options, sizeof(options));
+	if (mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) {
 		r = error_set(err, errno, "mount tmpfs on %s", path);
 		goto out;
 	}
+	r = sim_cgroup_create(t, err);
+	if (r < 0)
+		goto out;
 	r = copy_topology(t, err);
 	if (r < 0)
 		goto out;
@@ -669,6 +769,8 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 	 * and its sockets and initrd. */
 	for (unsigned i = 0; i < n; i++)
 		qemu_node_teardown(sim, nodes[i]);
+	/* also ends what no pid file knew of (a `netsim exec` still running) */
+	r = sim_cgroup_remove(sim, err);
 	char path[PATH_MAX];
 	for (unsigned i = 0; i < n; i++) {
 		struct error e;
@@ -717,9 +819,10 @@ int sim_down(const char *sim, struct error *err)
 	rootfs_cache_sweep(state_cache_dir(), &ignored);
 	state_sim_path(path, sizeof(path), sim, NULL);
 	if (stat(path, &st) < 0 && errno == ENOENT) {
-		/* Nothing recorded; a switch namespace can still be left over. */
+		/* Nothing recorded; a switch namespace or cgroups can still be left over. */
+		int r = topo_valid_name(sim, TOPO_SIM_MAX) ? sim_cgroup_remove(sim, err) : 0;
 		state_netns_path(path, sizeof(path), sim, NULL);
-		return netns_remove(path, err);
+		return r < 0 ? r : netns_remove(path, err);
 	}
 	cleanup_close int lock_fd = -1;
 	int r = state_lock(sim, &lock_fd, err);

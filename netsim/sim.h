@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup.h"
 #include "error.h"
 #include "topo.h"
 
@@ -18,6 +19,9 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 /* Remove everything of SIM.  Idempotent; works from whatever `up` left behind,
  * even when it was killed half-way.  A sim that does not exist is not an error. */
 int sim_down(const char *sim, struct error *err);
+
+/* Caps on a whole sim of `nnodes` nodes (its cgroup, parent of the nodes'). */
+void sim_limits(unsigned nnodes, struct cgroup_limits *limits);
 
 /* Names of the sims that have a state directory (sorted); free with sim_names_free. */
 int sim_names(char ***names, unsigned *count, struct error *err);

@@ -164,6 +164,14 @@ int state_netns_path(char *buf, size_t len, const char *sim, const char *node)
 	return path_printf(buf, len, "%s/%s", state_netns_dir(), id);
 }
 
+int state_cgroup_path(char *buf, size_t len, const char *sim, const char *node)
+{
+	/* nested, so sim and node names cannot collide (unlike SIM-NODE) */
+	if (node)
+		return path_printf(buf, len, "netsim/%s/%s", sim, node);
+	return path_printf(buf, len, "netsim/%s", sim);
+}
+
 int state_link_path(char *buf, size_t len, const char *sim, const char *link)
 {
 	if (link)

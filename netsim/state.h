@@ -55,6 +55,9 @@ int state_netns_path(char *buf, size_t len, const char *sim, const char *node);
 int state_link_path(char *buf, size_t len, const char *sim, const char *link);
 /* forwards/PORT (PORT the host port, decimal); NULL = the dir. */
 int state_forward_path(char *buf, size_t len, const char *sim, const char *port);
+/* "netsim/SIM/NODE", relative to each cgroup hierarchy's root (nested, so it
+ * cannot collide across sims); NULL node = the sim's cgroup. */
+int state_cgroup_path(char *buf, size_t len, const char *sim, const char *node);
 
 /* Take the sim's lock (creating its directory); *fd keeps it until closed.
  * Refuses with EBUSY when another netsim holds it. */

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "netlink.h"
+#include "node.h"
 #include "qemu_node.h"
 #include "shape.h"
 #include "sim.h"
@@ -39,6 +40,79 @@ const char *status_node_backend(const char *sim, const char *node, char *accel, 
 	if (qemu_node_setup_read(sim, node, &setup, &err) == 0)
 		snprintf(accel, len, "%s", setup.accel);
 	return "qemu";
+}
+
+static void format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	if (bytes == CGROUP_UNLIMITED) {
+		snprintf(buf, len, "max");
+		return;
+	}
+	if (bytes < 1024) {
+		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
+		return;
+	}
+	double v = (double)bytes / 1024;
+	unsigned u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) - 1) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, v < 10 && v != (double)(uint64_t)v ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+void status_usage_text(const struct cgroup_usage *u, struct status_usage_text *out)
+{
+	snprintf(out->memory, sizeof(out->memory), "-");
+	snprintf(out->pids, sizeof(out->pids), "-");
+	snprintf(out->cpu, sizeof(out->cpu), "-");
+	snprintf(out->oom, sizeof(out->oom), "-");
+	if (u->have & CGROUP_HAVE_MEMORY) {
+		char cur[16], max[16];
+		format_bytes(u->memory_current, cur, sizeof(cur));
+		format_bytes(u->memory_max, max, sizeof(max));
+		snprintf(out->memory, sizeof(out->memory), "%s/%s", cur, max);
+		snprintf(out->oom, sizeof(out->oom), "%llu", (unsigned long long)u->oom_kills);
+	}
+	if (u->have & CGROUP_HAVE_PIDS) {
+		char max[24];
+		cgroup_format_limit(u->pids_max, max, sizeof(max));
+		snprintf(out->pids, sizeof(out->pids), "%llu/%s", (unsigned long long)u->pids_current,
+			 max);
+	}
+	if (u->have & CGROUP_HAVE_CPU)
+		snprintf(out->cpu, sizeof(out->cpu), "%.2fs", (double)u->cpu_usec / 1e6);
+}
+
+static void json_limit(FILE *f, uint64_t value)
+{
+	if (value == CGROUP_UNLIMITED)
+		fputs("null", f);
+	else
+		fprintf(f, "%llu", (unsigned long long)value);
+}
+
+/* ,"memory":{"current":..,"max":..,"oom_kills":..},"pids":{..},"cpu_usec":.. —
+ * what the node's cgroup uses; absent fields are unknown (stopped, VM). */
+static void write_usage(FILE *f, const char *sim, const char *node)
+{
+	struct cgroup_usage u;
+	struct error err;
+	if (node_usage(sim, node, &u, &err) < 0)
+		return;
+	if (u.have & CGROUP_HAVE_MEMORY) {
+		fprintf(f, ",\"memory\":{\"current\":%llu,\"max\":", (unsigned long long)u.memory_current);
+		json_limit(f, u.memory_max);
+		fprintf(f, ",\"oom_kills\":%llu}", (unsigned long long)u.oom_kills);
+	}
+	if (u.have & CGROUP_HAVE_PIDS) {
+		fprintf(f, ",\"pids\":{\"current\":%llu,\"max\":", (unsigned long long)u.pids_current);
+		json_limit(f, u.pids_max);
+		fputc('}', f);
+	}
+	if (u.have & CGROUP_HAVE_CPU)
+		fprintf(f, ",\"cpu_usec\":%llu", (unsigned long long)u.cpu_usec);
 }
 
 /* ,"quality":{"rate":"4mbit","delay":"10ms"} — values in topology units; {} unshaped. */
@@ -97,6 +171,7 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 			fprintf(f, ",\"accel\":");
 			json_string(f, accel);
 		}
+		write_usage(f, sim, n->name);
 		fprintf(f, "}");
 	}
 	fprintf(f, "],\"links\":[");

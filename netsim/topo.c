@@ -36,14 +36,23 @@ enum node_attr {
 	NODE_MEM,
 	NODE_CPUS,
 	NODE_KERNEL,
+	NODE_PIDS,
+	NODE_CPU,
+	NODE_DISK,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
+	"pids", "cpu", "disk",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel"
-#define NODE_QEMU_ONLY ((1u << NODE_MEM) | (1u << NODE_CPUS) | (1u << NODE_KERNEL))
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk"
+#define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
+/* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
+#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
+#define NODE_PIDS_MIN 8
+#define NODE_PIDS_MAX 4194304
+#define NODE_CPU_WEIGHT_MAX 10000
 
 /* Indexed by bit position: quality_attr_names[i] sets 1 << i (TOPO_Q_*). */
 static const char *const quality_attr_names[] = {
@@ -61,6 +70,9 @@ struct node_settings {
 	enum topo_backend backend;
 	uint64_t mem_mib;
 	unsigned cpus;
+	uint64_t pids;
+	unsigned cpu_weight;
+	uint64_t disk_mib;
 };
 
 struct token {
@@ -235,6 +247,19 @@ bool topo_parse_mem_mib(const char *text, uint64_t *mib)
 	if (value == 0)
 		return false;
 	*mib = value;
+	return true;
+}
+
+/* A decimal number in [min, max], digits only. */
+static bool parse_bounded(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t ndigits = strspn(text, "0123456789");
+	if (ndigits == 0 || ndigits > 9 || text[ndigits] != '\0')
+		return false;
+	uint64_t value = strtoull(text, NULL, 10);
+	if (value < min || value > max)
+		return false;
+	*out = value;
 	return true;
 }
 
@@ -455,6 +480,30 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 			return;
 		}
 		break;
+	case NODE_PIDS:
+		if (!parse_bounded(value, NODE_PIDS_MIN, NODE_PIDS_MAX, &s->pids)) {
+			report(p, line, "pids=%.*s: give a number of processes from %d to %d",
+			       QUOTE_MAX, value, NODE_PIDS_MIN, NODE_PIDS_MAX);
+			return;
+		}
+		break;
+	case NODE_CPU: {
+		uint64_t weight;
+		if (!parse_bounded(value, 1, NODE_CPU_WEIGHT_MAX, &weight)) {
+			report(p, line, "cpu=%.*s: give a CPU weight from 1 to %d (100 = a default node's share)",
+			       QUOTE_MAX, value, NODE_CPU_WEIGHT_MAX);
+			return;
+		}
+		s->cpu_weight = (unsigned)weight;
+		break;
+	}
+	case NODE_DISK:
+		if (!topo_parse_mem_mib(value, &s->disk_mib)) {
+			report(p, line, "disk=%.*s: give MiB or GiB, e.g. disk=512M or disk=2G",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
 	case NODE_NATTRS:
 		return;
 	}
@@ -636,10 +685,19 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 				report(p, line, "%s= is only for backend=qemu nodes",
 				       node_attr_names[attr]);
 		/* inherited from `defaults` meant for qemu nodes: not this node's concern */
-		s->mem_mib = 0;
 		s->cpus = 0;
 		free(s->kernel);
 		s->kernel = NULL;
+		node->limit_mem_mib = s->mem_mib;
+		s->mem_mib = 0;
+		node->limit_pids = s->pids;
+		node->limit_cpu_weight = s->cpu_weight;
+		node->limit_disk_mib = s->disk_mib;
+	} else {
+		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
+			if ((s->own & NODE_CONTAINER_ONLY) & (1u << attr))
+				report(p, line, "%s= is only for container nodes (a VM is limited by "
+				       "mem= and cpus=)", node_attr_names[attr]);
 	}
 	node->rootfs = s->rootfs ? steal_pointer(&s->rootfs) : strdup("meshlite");
 	if (!node->rootfs)

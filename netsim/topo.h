@@ -54,6 +54,11 @@ struct topo_node {
 	uint64_t qemu_mem_mib;   /* mem= ("512M", "2G"; a bare number is MiB) */
 	unsigned qemu_cpus;      /* cpus= (1..1024) */
 	char *qemu_kernel;       /* kernel= (path) */
+	/* backend=container cgroup limits; 0 = netsim's default (docs/security.md) */
+	uint64_t limit_mem_mib;  /* mem= (same syntax as a VM's): memory limit */
+	uint64_t limit_pids;     /* pids= (8..4194304): processes and threads */
+	unsigned limit_cpu_weight; /* cpu= (1..10000): CPU weight, 100 = the default */
+	uint64_t limit_disk_mib; /* disk= (mem= syntax): its share of the sim's upper-dir tmpfs */
 };
 
 struct topo_endpoint {

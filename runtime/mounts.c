@@ -323,6 +323,14 @@ static int guard_kernel_views(struct error *err)
 	return 0;
 }
 
+/* Sizes of a node's own tmpfs mounts (docs/security.md, "Resource limits").
+ * A node's tmpfs pages are charged to its memory cgroup as well, so these only
+ * keep one directory from taking the node's whole memory limit. */
+#define TMPFS_DEV_OPTIONS "mode=0755,size=1m,nr_inodes=4096"
+#define TMPFS_SHM_OPTIONS "mode=1777,size=16m,nr_inodes=4096"
+#define TMPFS_TMP_OPTIONS "mode=1777,size=64m,nr_inodes=16384"
+#define TMPFS_RUN_OPTIONS "mode=0755,size=16m,nr_inodes=16384"
+
 static int populate_dev(struct error *err)
 {
 	static const struct {
@@ -344,7 +352,7 @@ static int populate_dev(struct error *err)
 	/* never devtmpfs: it would expose every host device */
 	if ((rc = make_dir("/dev", 0755, err)) < 0 ||
 	    (rc = mount_or_fail("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
-				"mode=0755,size=1m,nr_inodes=4096", err)) < 0)
+				TMPFS_DEV_OPTIONS, err)) < 0)
 		return rc;
 
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
@@ -356,7 +364,9 @@ static int populate_dev(struct error *err)
 	if ((rc = make_dir("/dev/pts", 0755, err)) < 0 ||
 	    (rc = mount_or_fail("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 				"newinstance,ptmxmode=0666,mode=0620", err)) < 0 ||
-	    (rc = make_dir("/dev/shm", 01777, err)) < 0)
+	    (rc = make_dir("/dev/shm", 01777, err)) < 0 ||
+	    (rc = mount_or_fail("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				TMPFS_SHM_OPTIONS, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		if (symlink(links[i].target, links[i].path) < 0)
@@ -390,9 +400,9 @@ int mounts_populate_root(struct error *err)
 	if ((rc = populate_dev(err)) < 0 || (rc = guard_kernel_views(err)) < 0)
 		return rc;
 	if ((rc = make_dir("/tmp", 01777, err)) < 0 ||
-	    (rc = mount_or_fail("tmpfs", "/tmp", "tmpfs", data_flags, "mode=1777", err)) < 0 ||
+	    (rc = mount_or_fail("tmpfs", "/tmp", "tmpfs", data_flags, TMPFS_TMP_OPTIONS, err)) < 0 ||
 	    (rc = make_dir("/run", 0755, err)) < 0 ||
-	    (rc = mount_or_fail("tmpfs", "/run", "tmpfs", data_flags, "mode=0755", err)) < 0)
+	    (rc = mount_or_fail("tmpfs", "/run", "tmpfs", data_flags, TMPFS_RUN_OPTIONS, err)) < 0)
 		return rc;
 	return 0;
 }

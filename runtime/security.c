@@ -5,15 +5,18 @@
  *
  *   CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID CAP_KILL CAP_SETGID
  *   CAP_SETUID CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_ADMIN
- *   CAP_NET_RAW CAP_SYS_CHROOT CAP_SETFCAP CAP_AUDIT_WRITE CAP_SYS_NICE
- *   CAP_SYS_RESOURCE CAP_IPC_LOCK
+ *   CAP_NET_RAW CAP_SYS_CHROOT CAP_SETFCAP CAP_AUDIT_WRITE
  *
  * That is what routing daemons and an OpenWrt userland need (NET_ADMIN for
  * addresses/routes/sysctls of the node's own netns, NET_RAW for ping and raw
  * sockets, SETUID/SETGID for daemons dropping to their users).  Dropped on purpose,
  * among others: SYS_ADMIN (procd would otherwise mount a tmpfs over our /dev, and it
  * is the key to most escapes), SYS_MODULE, SYS_BOOT, SYS_TIME, SYS_RAWIO, MKNOD,
- * DAC_READ_SEARCH (open_by_handle_at escape), SYS_PTRACE, BPF, PERFMON.
+ * DAC_READ_SEARCH (open_by_handle_at escape), SYS_PTRACE, BPF, PERFMON, and the
+ * three that reach past the node's cgroup (docs/security.md, "Resource limits"):
+ * SYS_NICE (nice -20 and realtime priorities starve the host's own processes),
+ * IPC_LOCK (mlock beyond RLIMIT_MEMLOCK) and SYS_RESOURCE (raising the hard
+ * RLIMIT_NICE/RTPRIO/MEMLOCK netsim sets gives the first two back).
  *
  * Seccomp: default allow; the syscalls in blocked_syscalls[] fail with EPERM;
  * clone/unshare with CLONE_NEWUSER fail with EPERM (a user namespace would hand back
@@ -38,8 +41,7 @@ static const cap_value_t kept_capabilities[] = {
 	CAP_CHOWN,        CAP_DAC_OVERRIDE, CAP_FOWNER,           CAP_FSETID,
 	CAP_KILL,         CAP_SETGID,       CAP_SETUID,           CAP_SETPCAP,
 	CAP_NET_BIND_SERVICE, CAP_NET_BROADCAST, CAP_NET_ADMIN,   CAP_NET_RAW,
-	CAP_SYS_CHROOT,   CAP_SETFCAP,      CAP_AUDIT_WRITE,      CAP_SYS_NICE,
-	CAP_SYS_RESOURCE, CAP_IPC_LOCK,
+	CAP_SYS_CHROOT,   CAP_SETFCAP,      CAP_AUDIT_WRITE,
 };
 #define KEPT_COUNT (sizeof(kept_capabilities) / sizeof(kept_capabilities[0]))
 
@@ -47,8 +49,7 @@ static const char *const kept_capability_names[] = {
 	"CAP_CHOWN",        "CAP_DAC_OVERRIDE", "CAP_FOWNER",        "CAP_FSETID",
 	"CAP_KILL",         "CAP_SETGID",       "CAP_SETUID",        "CAP_SETPCAP",
 	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_SYS_CHROOT",   "CAP_SETFCAP",      "CAP_AUDIT_WRITE",   "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_IPC_LOCK",     NULL,
+	"CAP_SYS_CHROOT",   "CAP_SETFCAP",      "CAP_AUDIT_WRITE",   NULL,
 };
 
 /* Names, not numbers, so syscalls that only exist on the 32-bit x86 ABI (umount,
@@ -188,7 +189,7 @@ int security_apply(struct error *err)
 		return error_set(err, errno, "clear ambient capabilities");
 
 	/* Only what we hold can be kept: a host that already lacks one of the kept
-	 * capabilities (a sandbox without CAP_SYS_RESOURCE) passes on the rest. */
+	 * capabilities (a sandbox without CAP_NET_ADMIN) passes on the rest. */
 	cap_t current = cap_get_proc();
 	if (!current)
 		return error_set(err, errno, "cap_get_proc");

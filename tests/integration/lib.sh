@@ -65,6 +65,7 @@ leftovers() {
 		[ -n "$pid" ] && [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null &&
 			echo "process: $pid"
 	done
+	find /sys/fs/cgroup -maxdepth 4 -path "*/netsim/$sim" 2>/dev/null | sed 's/^/cgroup: /'
 	true
 }
 

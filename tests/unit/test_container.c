@@ -223,6 +223,7 @@ static int mount_point_allowed(const char *mount_point)
 	static const char *const allowed[] = {
 		"/", "/proc", "/proc/sys", "/proc/sys/net", "/sys", "/dev", "/dev/pts",
 		"/dev/console", "/tmp", "/run",
+		"/dev/shm", /* a tmpfs with a size of its own */
 	};
 	if (mounts_is_kernel_view(mount_point))
 		return 1;

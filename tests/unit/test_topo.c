@@ -216,7 +216,11 @@ static void test_node_attrs(void)
 		"node n4 backend=qemu mem=512M cpus=2 kernel=/boot/vmlinuz\n"
 		"node n5 backend=qemu mem=2G\n"
 		"node n6 backend=qemu mem=256\n"
-		"node n7 backend=container addr=0.0.0.0/0\n";
+		"node n7 backend=container addr=0.0.0.0/0\n"
+		"defaults mem=1G pids=100\n"
+		"node n8 mem=64M pids=32 cpu=200 disk=1G\n"
+		"node n9 backend=qemu\n"
+		"node n10\n";
 	if (!parse_ok(FILE_NAME, text, &t, "node attributes"))
 		return;
 	is_str(t.nodes[0].rootfs, "/srv/openwrt.tar.gz", "rootfs=");
@@ -234,20 +238,50 @@ static void test_node_attrs(void)
 	is_int(t.nodes[5].qemu_mem_mib, 256, "mem= bare number is MiB");
 	is_int(t.nodes[6].backend, TOPO_BACKEND_CONTAINER, "backend=container");
 	is_str(t.nodes[6].addr4, "0.0.0.0/0", "prefix 0 is allowed");
+	is_int(t.nodes[6].limit_mem_mib + t.nodes[6].limit_pids + t.nodes[6].limit_cpu_weight, 0,
+	       "container node without limits: 0 (the defaults)");
+	is_int(t.nodes[7].limit_mem_mib, 64, "container mem=64M");
+	is_int(t.nodes[7].limit_pids, 32, "container pids=32");
+	is_int(t.nodes[7].limit_cpu_weight, 200, "container cpu=200");
+	is_int(t.nodes[7].limit_disk_mib, 1024, "container disk=1G");
+	is_int(t.nodes[7].qemu_mem_mib, 0, "container mem= is not a VM size");
+	is_int(t.nodes[8].qemu_mem_mib, 1024, "defaults mem= sizes a VM");
+	is_int(t.nodes[8].limit_pids, 0, "defaults pids= does not apply to a VM");
+	is_int(t.nodes[9].limit_mem_mib, 1024, "defaults mem= limits a container");
+	is_int(t.nodes[9].limit_pids, 100, "defaults pids= limits a container");
 	topo_free(&t);
 
 	fails("node n1 colour=red\n",
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel)",
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk)",
 	      "unknown node attribute");
 	fails("node n1 rate=1mbit\n",
-	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel)",
+	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk)",
 	      "link attribute on a node");
 	fails("node n1 init=/a init=/b\n", FILE_NAME ":1: init= given twice",
 	      "duplicate attribute on one line");
 	fails("node n1 backend=vm\n", FILE_NAME ":1: backend=vm: the backends are container and qemu",
 	      "unknown backend");
-	fails("node n1 mem=512M\n", FILE_NAME ":1: mem= is only for backend=qemu nodes",
-	      "mem= on a container node");
+	fails("node n1 backend=qemu pids=64 cpu=50\n",
+	      FILE_NAME ":1: pids= is only for container nodes (a VM is limited by mem= and cpus=)\n"
+	      FILE_NAME ":1: cpu= is only for container nodes (a VM is limited by mem= and cpus=)",
+	      "pids= and cpu= on a qemu node");
+	fails("node n1 pids=4\n", FILE_NAME ":1: pids=4: give a number of processes from 8 to 4194304",
+	      "pids= below the minimum");
+	fails("node n1 pids=lots\n",
+	      FILE_NAME ":1: pids=lots: give a number of processes from 8 to 4194304", "pids= not a number");
+	fails("node n1 disk=5T\n",
+	      FILE_NAME ":1: disk=5T: give MiB or GiB, e.g. disk=512M or disk=2G", "disk= in TiB");
+	fails("node n1 backend=qemu disk=1G\n",
+	      FILE_NAME ":1: disk= is only for container nodes (a VM is limited by mem= and cpus=)",
+	      "disk= on a qemu node");
+	fails("node n1 cpu=0\n",
+	      FILE_NAME ":1: cpu=0: give a CPU weight from 1 to 10000 (100 = a default node's share)",
+	      "cpu=0");
+	fails("node n1 cpu=10001\n",
+	      FILE_NAME ":1: cpu=10001: give a CPU weight from 1 to 10000 (100 = a default node's share)",
+	      "cpu= above the maximum");
+	fails("node n1 mem=64K\n", FILE_NAME ":1: mem=64K: give MiB or GiB, e.g. mem=512M or mem=2G",
+	      "mem= on a container node in KiB");
 	fails("node n1 cpus=2 kernel=/k\n",
 	      FILE_NAME ":1: cpus= is only for backend=qemu nodes\n" FILE_NAME
 			":1: kernel= is only for backend=qemu nodes",
@@ -326,7 +360,7 @@ static void test_defaults(void)
 	      FILE_NAME ":1: addr6= cannot be a default: every node needs its own address",
 	      "addr6= in defaults");
 	fails("defaults size=3\nnode n1\n",
-	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel)",
+	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk)",
 	      "unknown attribute in defaults");
 	fails("defaults backend=qemu backend=qemu\nnode n1\n", FILE_NAME ":1: backend= given twice",
 	      "duplicate attribute in defaults");
@@ -556,7 +590,7 @@ static void test_every_error(void)
 			   "link n1 n2 delay=5\n"   /* 6 */
 			   "node n2\n";
 	fails(text,
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel)\n"
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk)\n"
 	      FILE_NAME ":2: node n1 already declared at line 1\n"
 	      FILE_NAME ":3: node n9 is not declared\n"
 	      FILE_NAME ":4: sim must come before the first node (line 1)\n"
@@ -565,7 +599,7 @@ static void test_every_error(void)
 	      "every error is reported, one per line, by line");
 
 	fails("node n1 bad=1 init=\n",
-	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel)\n"
+	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk)\n"
 	      FILE_NAME ":1: init= has an empty value",
 	      "several errors on one line, in order");
 
