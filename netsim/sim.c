@@ -606,8 +606,10 @@ static int teardown_locked(const char *sim, struct error *err)
 			node_wait_gone(pids[i], starts[i], 5000);
 	/* A VM whose pid file `up` had not written yet (killed during the boot),
 	 * and its sockets and initrd. */
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		qemu_node_teardown(sim, nodes[i]);
+		node_ids_release(sim, nodes[i]);
+	}
 	char path[PATH_MAX];
 	for (unsigned i = 0; i < n; i++) {
 		struct error e;
