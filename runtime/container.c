@@ -379,12 +379,14 @@ int container_create(const struct container_config *cfg, struct container *c,
 	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
 				    mapped, err)) < 0)
 		return error_prefix(err, "container %s", cfg->hostname);
+	/* First, so that a caller retrying without ids (EOPNOTSUPP) finds nothing
+	 * chowned yet. */
+	if (mapped && (rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree, &files_tree, err)) < 0)
+		goto out;
 	/* node root (a mapped id) may not create files in the node dir: the log
 	 * and the overlay dirs are made here, with our credentials */
-	if ((rc = prepare_console(cfg->console_path, mapped ? cfg->id_base : 0, err)) < 0)
-		goto out;
-	if ((rc = overlay_prepare_dirs(&overlay, mapped ? cfg->id_base : 0, err)) < 0 ||
-	    (mapped && (rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree, &files_tree, err)) < 0))
+	if ((rc = prepare_console(cfg->console_path, mapped ? cfg->id_base : 0, err)) < 0 ||
+	    (rc = overlay_prepare_dirs(&overlay, mapped ? cfg->id_base : 0, err)) < 0)
 		goto out;
 
 	int sync_pair[2];
