@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -146,11 +147,23 @@ static int detached_fs(const char *type, unsigned int attrs, int *fd, struct err
 static const char *const host_devices[ROOT_DEVICES] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 };
+/* their numbers, for mknod where there is no new mount API (and no userns) */
+static const unsigned int device_numbers[ROOT_DEVICES][2] = {
+	{ 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 }, { 1, 9 }, { 5, 0 },
+};
 
 static int prepare_root_mounts(struct root_mounts *pre, struct error *err)
 {
 	int rc;
 	const unsigned int hardened = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	/* Without the new mount API (Linux before 5.2, and valgrind, which knows
+	 * none of its calls) everything is mounted after pivot_root by path, as
+	 * before user namespaces: that works only outside one, where no idmapped
+	 * lower layer (open_tree too) could have been made anyway. */
+	int probe = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	if (probe < 0 && errno == ENOSYS)
+		return 0;
+	cleanup_closep(&probe);
 	if ((rc = detached_fs("proc", hardened, &pre->proc_fd, err)) < 0 ||
 	    (rc = detached_fs("sysfs", hardened | MOUNT_ATTR_RDONLY, &pre->sys_fd, err)) < 0)
 		return rc;
@@ -252,8 +265,13 @@ static int mount_proc(struct root_mounts *pre, struct error *err)
 	int rc;
 	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-	if ((rc = make_dir("/proc", 0555, err)) < 0 ||
-	    (rc = attach_mount(&pre->proc_fd, "/proc", err)) < 0)
+	if ((rc = make_dir("/proc", 0555, err)) < 0)
+		return rc;
+	if (pre->proc_fd < 0)
+		rc = mount_or_fail("proc", "/proc", "proc", flags, NULL, err);
+	else
+		rc = attach_mount(&pre->proc_fd, "/proc", err);
+	if (rc < 0)
 		return rc;
 
 	/* /proc/sys read-only, but /proc/sys/net stays writable: routing daemons set
@@ -298,12 +316,19 @@ static int populate_dev(struct root_mounts *pre, struct error *err)
 		return rc;
 
 	for (size_t i = 0; i < ROOT_DEVICES; i++) {
+		const char *path = host_devices[i];
+		if (pre->dev_fds[i] < 0) { /* no new mount API: no user namespace either */
+			if (mknod(path, S_IFCHR | 0666,
+				  makedev(device_numbers[i][0], device_numbers[i][1])) < 0)
+				return error_set(err, errno, "mknod %s", path);
+			continue;
+		}
 		/* same path inside the node: the bind target must exist */
-		int fd = open(host_devices[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd < 0)
-			return error_set(err, errno, "create %s", host_devices[i]);
+			return error_set(err, errno, "create %s", path);
 		close(fd);
-		if ((rc = attach_mount(&pre->dev_fds[i], host_devices[i], err)) < 0)
+		if ((rc = attach_mount(&pre->dev_fds[i], path, err)) < 0)
 			return rc;
 	}
 
@@ -337,8 +362,14 @@ int mounts_populate_root(struct root_mounts *pre, struct error *err)
 	if ((rc = mount_proc(pre, err)) < 0)
 		return rc;
 	/* sysfs shows the net devices of the netns it was created in: ours */
-	if ((rc = make_dir("/sys", 0555, err)) < 0 ||
-	    (rc = attach_mount(&pre->sys_fd, "/sys", err)) < 0)
+	if ((rc = make_dir("/sys", 0555, err)) < 0)
+		return rc;
+	if (pre->sys_fd < 0)
+		rc = mount_or_fail("sysfs", "/sys", "sysfs",
+				   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	else
+		rc = attach_mount(&pre->sys_fd, "/sys", err);
+	if (rc < 0)
 		return rc;
 	if ((rc = populate_dev(pre, err)) < 0 || (rc = mask_proc_files(err)) < 0)
 		return rc;
