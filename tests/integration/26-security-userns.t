@@ -95,9 +95,12 @@ like "$out" "proc-ns-net: 0 foreign netns visible, 0 joined" "n1: no other netns
 out=$(attack n3)
 ok $? "n3 (two peers): none allowed either"
 
+netns_of() { # a node's netns name: SIM-NODE, or SIM_NODE where netsim names them so
+	if [ -e "/run/netns/${SIM}_$1" ]; then echo "${SIM}_$1"; else echo "$SIM-$1"; fi
+}
 for n in n1 n2 n3 n4; do
-	ok $(ip -n $SIM-$n -o link show eth0 2>/dev/null | grep -q 'state UP'; echo $?) "$n: eth0 still there and up"
-	ok $(ip -n $SIM-$n -o link 2>/dev/null | grep -q suatk; [ $? -ne 0 ]; echo $?) "$n: no interface planted"
+	ok $(ip -n "$(netns_of $n)" -o link show eth0 2>/dev/null | grep -q 'state UP'; echo $?) "$n: eth0 still there and up"
+	ok $(ip -n "$(netns_of $n)" -o link 2>/dev/null | grep -q suatk; [ $? -ne 0 ]; echo $?) "$n: no interface planted"
 done
 out=$("$NETSIM" reach -s $SIM --timeout 60 2>&1)
 like "$out" "12/12 pairs" "after the attacks every node still reaches every node"
