@@ -76,9 +76,9 @@ $(BUILD)/tests/test_container: $(BUILD)/tests/static_init
 
 # --- attack helpers run inside nodes by tests/integration/2x-security-*.t ------
 # Static like static_init (they run in any rootfs); built without $(CFLAGS).
-SECURITY_HELPERS := $(patsubst tests/security/%.c,$(BUILD)/tests/%,$(wildcard tests/security/limits-*.c))
+SECURITY_HELPERS := $(patsubst tests/security/%.c,$(BUILD)/tests/%,$(wildcard tests/security/*.c))
 all: $(SECURITY_HELPERS)
-$(BUILD)/tests/limits-%: tests/security/limits-%.c
+$(SECURITY_HELPERS): $(BUILD)/tests/%: tests/security/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 

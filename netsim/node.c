@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -21,6 +22,171 @@
 #include "rootfs.h"
 #include "sim.h"
 #include "state.h"
+
+/* ---- node root's host ids ------------------------------------------------- */
+
+/* Every node gets its own range of 65536 host uids/gids (node root = the first),
+ * so nodes are strangers to each other as well as to the host: a node's
+ * processes cannot signal or ptrace another node's, nor open its files, even by
+ * an fd path.  Ranges start at 0x70000000, far above the ids /etc/subuid hands
+ * out (100000 + 65536*n) and below 2^31, where tools that keep ids in a signed
+ * int still work: room for 4096 nodes running at once on a host, over all sims.
+ * A range is claimed by creating .ids/SLOT (O_EXCL, under a lock on .ids) and
+ * recorded in nodes/NODE/ids, which restarts reuse; `down` drops the claim.  A
+ * claim whose node does not record it (the sim is gone, or was brought up again
+ * and got another slot) is stale and taken over. */
+#define NODE_IDS_BASE 0x70000000u
+#define NODE_IDS_COUNT 65536u
+#define NODE_IDS_SLOTS 4096
+
+static int ids_record_read(const char *sim, const char *node, uint32_t *base)
+{
+	char path[PATH_MAX];
+	unsigned long long b = 0, count = 0;
+	if (state_node_path(path, sizeof(path), sim, node, "ids") < 0)
+		return -ENAMETOOLONG;
+	cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%llu %llu", &b, &count) != 2 || count != NODE_IDS_COUNT ||
+	    b < NODE_IDS_BASE || (b - NODE_IDS_BASE) % NODE_IDS_COUNT != 0 ||
+	    (b - NODE_IDS_BASE) / NODE_IDS_COUNT >= NODE_IDS_SLOTS)
+		return -EINVAL;
+	*base = (uint32_t)b;
+	return 0;
+}
+
+static int ids_slot_of(uint32_t base)
+{
+	return (int)((base - NODE_IDS_BASE) / NODE_IDS_COUNT);
+}
+
+/* "SIM NODE" of a claim, or false when unreadable. */
+static bool ids_claim_owner(int dir_fd, const char *name, char *sim, char *node)
+{
+	cleanup_close int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	char buf[TOPO_SIM_MAX + TOPO_NAME_MAX + 4];
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char fmt[32];
+	snprintf(fmt, sizeof(fmt), "%%%ds %%%ds", TOPO_SIM_MAX, TOPO_NAME_MAX);
+	return sscanf(buf, fmt, sim, node) == 2;
+}
+
+static bool ids_claim_stale(int dir_fd, int slot)
+{
+	char name[16], sim[TOPO_SIM_MAX + 1], node[TOPO_NAME_MAX + 1];
+	uint32_t base;
+	snprintf(name, sizeof(name), "%d", slot);
+	if (!ids_claim_owner(dir_fd, name, sim, node))
+		return true; /* torn write: the claim is written under the lock, so dead */
+	return ids_record_read(sim, node, &base) < 0 || ids_slot_of(base) != slot;
+}
+
+static int ids_write_record(const char *sim, const char *node, uint32_t base, struct error *err)
+{
+	char path[PATH_MAX];
+	if (state_node_path(path, sizeof(path), sim, node, "ids") < 0)
+		return error_set(err, ENAMETOOLONG, "node %s", node);
+	cleanup_fclose FILE *f = fopen(path, "we");
+	if (!f)
+		return error_set(err, errno, "write %s", path);
+	fprintf(f, "%u %u\n", base, NODE_IDS_COUNT);
+	int failed = ferror(f);
+	FILE *done = steal_pointer(&f);
+	if (fclose(done) != 0 || failed)
+		return error_set(err, errno ? errno : EIO, "write %s", path);
+	return 0;
+}
+
+static unsigned ids_first_slot(const char *sim, const char *node)
+{
+	/* FNV-1a of SIM/NODE: nodes of one sim probe different slots first */
+	uint32_t h = 2166136261u;
+	for (const char *p = sim; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *p = node; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h % NODE_IDS_SLOTS;
+}
+
+static int ids_allocate(const char *sim, const char *node, uint32_t *base, struct error *err)
+{
+	char dir[PATH_MAX];
+	state_ids_path(dir, sizeof(dir), -1);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create %s", dir);
+	cleanup_close int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0 || flock(dir_fd, LOCK_EX) < 0)
+		return error_set(err, errno, "lock %s", dir);
+	unsigned first = ids_first_slot(sim, node);
+	for (unsigned i = 0; i < NODE_IDS_SLOTS; i++) {
+		int slot = (int)((first + i) % NODE_IDS_SLOTS);
+		char name[16];
+		snprintf(name, sizeof(name), "%d", slot);
+		cleanup_close int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST && ids_claim_stale(dir_fd, slot)) {
+			unlinkat(dir_fd, name, 0);
+			fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		}
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return error_set(err, errno, "claim %s/%s", dir, name);
+		char owner[TOPO_SIM_MAX + TOPO_NAME_MAX + 4];
+		int len = snprintf(owner, sizeof(owner), "%s %s\n", sim, node);
+		*base = NODE_IDS_BASE + (uint32_t)slot * NODE_IDS_COUNT;
+		if (write(fd, owner, (size_t)len) != len) {
+			int e = errno ? errno : EIO;
+			unlinkat(dir_fd, name, 0);
+			return error_set(err, e, "write %s/%s", dir, name);
+		}
+		/* still under the lock: a claim is never seen without its record */
+		int r = ids_write_record(sim, node, *base, err);
+		if (r < 0)
+			unlinkat(dir_fd, name, 0);
+		return r;
+	}
+	return error_setmsg(err, ENOSPC, "all %d host id ranges for nodes are in use (%s)",
+			    NODE_IDS_SLOTS, dir);
+}
+
+void node_ids_release(const char *sim, const char *node)
+{
+	uint32_t base;
+	char dir[PATH_MAX], owner_sim[TOPO_SIM_MAX + 1], owner_node[TOPO_NAME_MAX + 1], name[16];
+	if (ids_record_read(sim, node, &base) < 0)
+		return;
+	state_ids_path(dir, sizeof(dir), -1);
+	cleanup_close int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0 || flock(dir_fd, LOCK_EX) < 0)
+		return;
+	snprintf(name, sizeof(name), "%d", ids_slot_of(base));
+	if (ids_claim_owner(dir_fd, name, owner_sim, owner_node) &&
+	    strcmp(owner_sim, sim) == 0 && strcmp(owner_node, node) == 0)
+		unlinkat(dir_fd, name, 0);
+}
+
+/* container_create(), and without a user namespace when the lower dirs cannot
+ * be idmapped (tmpfs before Linux 6.3: an initramfs root, as in `up --vm`). */
+static int create_container(struct container_config *cfg, struct container *c,
+			    struct error *err)
+{
+	static bool told;
+	int r = container_create(cfg, c, err);
+	if (r != -EOPNOTSUPP || cfg->id_count == 0)
+		return r;
+	if (!told)
+		fprintf(stderr, "netsim: notice: %s; nodes run without a user namespace "
+			"(see docs/security.md)\n", err->msg);
+	told = true;
+	cfg->id_count = 0;
+	error_clear(err);
+	return container_create(cfg, c, err);
+}
 
 /* ---- the one way to start a node's PID 1 --------------------------------- */
 
@@ -183,6 +349,7 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	if (state_check_lower("rootfs", l->rootfs, true, err) < 0 ||
 	    (l->files && state_check_lower("files", l->files, false, err) < 0))
 		return error_prefix(err, "node %s", node->name);
+	uint32_t ids_base = 0;
 	if (state_node_path(dir, sizeof(dir), l->sim, node->name, NULL) < 0 ||
 	    state_node_path(console, sizeof(console), l->sim, node->name, "console.log") < 0)
 		return error_set(err, ENAMETOOLONG, "node %s", node->name);
@@ -192,8 +359,12 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		if (mkdir(dir, 0755) < 0)
 			return error_set(err, errno, "node %s: create %s", node->name, dir);
 		int r = lower_record_write(l, err);
+		if (r == 0)
+			r = ids_allocate(l->sim, node->name, &ids_base, err);
 		if (r < 0)
 			return error_prefix(err, "node %s", node->name);
+	} else if (ids_record_read(l->sim, node->name, &ids_base) < 0) {
+		ids_base = 0; /* started by a netsim without user namespaces */
 	}
 
 	char env_sim[64], env_node[64], env_addr[96], env_addr6[96];
@@ -222,8 +393,10 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		.argv = argv,
 		.envp = envp,
 		.netns_path = l->netns_path,
+		.id_base = ids_base,
+		.id_count = ids_base ? NODE_IDS_COUNT : 0,
 	};
-	r = container_create(&cfg, c, err);
+	r = create_container(&cfg, c, err);
 	free_words(argv);
 	if (r < 0)
 		return error_prefix(err, "node %s", node->name);

@@ -27,8 +27,9 @@ struct node_launch {
 };
 
 /* container_create() for one node, then its pid file.  Without netns_path this
- * is the node's first start: its directory is created (it must not exist yet)
- * and the resolved lower dirs are recorded in it for later starts.  The caller
+ * is the node's first start: its directory is created (it must not exist yet),
+ * the resolved lower dirs are recorded in it for later starts and the node gets
+ * its own range of host ids for its user namespace (recorded too).  The caller
  * goes on with container_wait_ready()/container_start(). */
 int node_spawn(const struct node_launch *l, struct container *c, struct error *err);
 
@@ -50,6 +51,11 @@ int node_cgroup_remove(const char *sim, const char *node, struct error *err);
 
 /* What NODE's cgroup uses now (u->have = 0 when it has none: stopped, or a VM). */
 int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct error *err);
+
+/* Give back the node's host id range (its claim in .ids/); for `down`, while
+ * nodes/NODE/ids is still there.  Quiet: a claim left behind is taken over as
+ * stale later anyway. */
+void node_ids_release(const char *sim, const char *node);
 
 /* Wait until the process `pid` that had start time `starttime` is gone (or a
  * zombie: its namespaces are released by then).  Returns true when gone within

@@ -767,8 +767,10 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 			node_wait_gone(pids[i], starts[i], 5000);
 	/* A VM whose pid file `up` had not written yet (killed during the boot),
 	 * and its sockets and initrd. */
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		qemu_node_teardown(sim, nodes[i]);
+		node_ids_release(sim, nodes[i]);
+	}
 	/* also ends what no pid file knew of (a `netsim exec` still running) */
 	r = sim_cgroup_remove(sim, err);
 	char path[PATH_MAX];

@@ -179,6 +179,14 @@ int state_link_path(char *buf, size_t len, const char *sim, const char *link)
 	return path_printf(buf, len, "%s/%s/links", state_run_dir(), sim);
 }
 
+int state_ids_path(char *buf, size_t len, int slot)
+{
+	/* sim names never start with '.', so this is not taken for a sim */
+	if (slot >= 0)
+		return path_printf(buf, len, "%s/.ids/%d", state_run_dir(), slot);
+	return path_printf(buf, len, "%s/.ids", state_run_dir());
+}
+
 int state_forward_path(char *buf, size_t len, const char *sim, const char *port)
 {
 	if (port)

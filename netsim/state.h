@@ -4,7 +4,10 @@
  *   /run/netsim/SIM/state             node pids and addresses (written atomically)
  *   /run/netsim/SIM/topology.conf     copy of the topology the sim was started from
  *   /run/netsim/SIM/nodes/NODE/       per node: pid, console.log, upper/ work/ root/,
- *                                     lower (the resolved lower dirs, for restarts)
+ *                                     lower (the resolved lower dirs, for restarts),
+ *                                     ids (node root's host id range: "BASE COUNT")
+ *   /run/netsim/.ids/SLOT             claim on host id range SLOT ("SIM NODE"), so
+ *                                     no two nodes of any sims share one (node.c)
  *   /run/netsim/SIM/links/LINK        quality set at run time (`netsim link ... set`)
  *   /run/netsim/SIM/forwards/PORT     a background `netsim forward` on 127.0.0.1:PORT
  *   /run/netsim/SIM/vm                a sim run by `up --vm`: the marker (vmsim.h)
@@ -53,6 +56,8 @@ int state_node_id(char *buf, size_t len, const char *sim, const char *node);
 int state_netns_path(char *buf, size_t len, const char *sim, const char *node);
 /* links/LINK, LINK a link's or segment's name from shape_link_name(); NULL = the dir. */
 int state_link_path(char *buf, size_t len, const char *sim, const char *link);
+/* .ids/SLOT, the claim on id range SLOT; slot < 0 = the dir. */
+int state_ids_path(char *buf, size_t len, int slot);
 /* forwards/PORT (PORT the host port, decimal); NULL = the dir. */
 int state_forward_path(char *buf, size_t len, const char *sim, const char *port);
 /* "netsim/SIM/NODE", relative to each cgroup hierarchy's root (nested, so it

@@ -7,7 +7,15 @@
  *   child  -> parent   SYNC_ERROR     any step failed: errno + message, then _exit
  *
  * The child's end is close-on-exec, so a successful execve shows up in the parent
- * as EOF.  EOF in the child (the parent died or gave up) makes it exit quietly. */
+ * as EOF.  EOF in the child (the parent died or gave up) makes it exit quietly.
+ *
+ * The child is not forked by us directly but by a short-lived intermediate
+ * process that first joins the node's user namespace, so that every namespace
+ * the clone creates (net, mnt, pid, uts, ipc) is owned by it, also when a stopped
+ * node starts again in the user namespace its kept netns belongs to (a new user
+ * namespace could not own that netns).  The intermediate clones with
+ * CLONE_PARENT, so the node's PID 1 is still our child, reports its pid through a
+ * shared page and exits. */
 #include "container.h"
 
 #include <errno.h>
@@ -17,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,6 +35,7 @@
 #include "cleanup.h"
 #include "mounts.h"
 #include "security.h"
+#include "userns.h"
 
 enum sync_type {
 	SYNC_READY = 1,
@@ -47,7 +57,10 @@ struct child_args {
 	char *const *argv;
 	char *const *envp;
 	int sync_fd;
-	int netns_fd; /* -1 for a new netns */
+	int netns_fd;     /* -1 for a new netns */
+	int rootfs_tree;  /* idmapped clone of the rootfs dir, or -1 (no user namespace) */
+	int files_tree;   /* idmapped clone of the files= dir, or -1 */
+	int userns_fd;    /* the node's user namespace (joined by the intermediate), or -1 */
 };
 
 static int sync_send(int fd, enum sync_type type, const struct error *err)
@@ -87,20 +100,23 @@ static ssize_t sync_receive(int fd, struct sync_message *msg)
 /* The child starts as a copy of the parent: it must not keep the parent's other
  * descriptors (another node's sync socket held here would hide that node's EOF,
  * a lock file would stay locked) nor run the parent's signal handlers. */
-static void child_reset_process_state(int keep_a, int keep_b)
+static void child_reset_process_state(const struct child_args *a)
 {
-	int low = keep_a < keep_b ? keep_a : keep_b;
-	int high = keep_a < keep_b ? keep_b : keep_a;
+	int keep[] = { a->sync_fd, a->netns_fd, a->rootfs_tree, a->files_tree };
+	const size_t n = sizeof(keep) / sizeof(keep[0]);
+	for (size_t i = 1; i < n; i++) /* sort ascending: insertion sort of four */
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
 	unsigned int next = 3;
-	if (low >= 3) {
-		if ((unsigned int)low > next)
-			close_range(next, (unsigned int)low - 1, 0);
-		next = (unsigned int)low + 1;
-	}
-	if (high >= 3 && high != low) {
-		if ((unsigned int)high > next)
-			close_range(next, (unsigned int)high - 1, 0);
-		next = (unsigned int)high + 1;
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)next)
+			continue; /* -1, stdio, or a duplicate */
+		if ((unsigned int)keep[i] > next)
+			close_range(next, (unsigned int)keep[i] - 1, 0);
+		next = (unsigned int)keep[i] + 1;
 	}
 	close_range(next, ~0U, 0);
 
@@ -180,16 +196,24 @@ static int child_build_root(const struct child_args *a, struct error *err)
 	if (a->netns_fd >= 0)
 		close(a->netns_fd);
 
+	/* opened here, not inherited: a file opened in the parent's mount
+	 * namespace cannot be the source of a bind mount in ours */
 	cleanup_close int console_fd = open(cfg->console_path,
 					    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (console_fd < 0)
 		return error_set(err, errno, "open console log %s", cfg->console_path);
 
-	if ((rc = mounts_enter_overlay_root(a->overlay, console_fd, err)) < 0 ||
-	    (rc = mounts_populate_root(err)) < 0 ||
+	int rootfs_tree = a->rootfs_tree, files_tree = a->files_tree;
+	struct root_mounts pre;
+	root_mounts_init(&pre);
+	if ((rc = mounts_enter_overlay_root(a->overlay, &rootfs_tree, &files_tree, console_fd,
+					    &pre, err)) < 0 ||
+	    (rc = mounts_populate_root(&pre, err)) < 0 ||
 	    (rc = child_set_hostname(cfg->hostname, err)) < 0 ||
-	    (rc = child_redirect_stdio(console_fd, err)) < 0)
+	    (rc = child_redirect_stdio(console_fd, err)) < 0) {
+		root_mounts_release(&pre);
 		return rc;
+	}
 	return 0;
 }
 
@@ -198,7 +222,7 @@ __attribute__((noreturn)) static void child_main(const struct child_args *a)
 	struct error err = { 0 };
 	int fd = a->sync_fd;
 
-	child_reset_process_state(fd, a->netns_fd);
+	child_reset_process_state(a);
 
 	if (child_build_root(a, &err) < 0) {
 		error_prefix(&err, "node %s", a->cfg->hostname);
@@ -252,6 +276,103 @@ static int validate_config(const struct container_config *cfg, struct error *err
 	return 0;
 }
 
+/* What the intermediate process tells the parent, in a shared anonymous page. */
+struct spawn_report {
+	pid_t pid;        /* the node's PID 1, > 0 on success */
+	struct error err; /* otherwise */
+};
+
+__attribute__((noreturn)) static void spawn_intermediate(const struct child_args *a,
+							 unsigned long flags,
+							 struct spawn_report *report)
+{
+	if (a->userns_fd >= 0 && userns_join(a->userns_fd, &report->err) < 0)
+		_exit(1);
+	/* A fork-style clone (no new stack): the child is PID 1 of the new pid
+	 * namespace and continues right here on its copy of our stack. */
+	pid_t pid = (pid_t)syscall(SYS_clone, flags | CLONE_PARENT, NULL, NULL, NULL, NULL);
+	if (pid == 0)
+		child_main(a);
+	if (pid < 0) {
+		error_set(&report->err, errno, "clone");
+		_exit(1);
+	}
+	report->pid = pid;
+	_exit(0);
+}
+
+static int spawn_child(const struct child_args *a, unsigned long flags, pid_t *child,
+		       struct error *err)
+{
+	struct spawn_report *report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (report == MAP_FAILED)
+		return error_set(err, errno, "mmap");
+	memset(report, 0, sizeof(*report));
+	int rc = 0;
+	pid_t mid = fork();
+	if (mid == 0)
+		spawn_intermediate(a, flags, report);
+	if (mid < 0) {
+		rc = error_set(err, errno, "fork");
+	} else {
+		while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (report->pid > 0)
+			*child = report->pid;
+		else if (report->err.errnum)
+			rc = error_setmsg(err, report->err.errnum, "%s", report->err.msg);
+		else
+			rc = error_setmsg(err, ECHILD, "the process starting the node died");
+	}
+	munmap(report, sizeof(*report));
+	return rc;
+}
+
+/* The user namespace a node runs in: a new one on its first start, the one that
+ * owns its kept netns when it starts again (-1 in *userns_fd: the node runs in
+ * ours, because no ids were given or its netns was made without one). */
+static int node_userns(const struct container_config *cfg, int netns_fd, int *userns_fd,
+		       struct error *err)
+{
+	*userns_fd = -1;
+	if (netns_fd >= 0) {
+		int rc = userns_owner_of(netns_fd, userns_fd, err);
+		if (rc < 0)
+			return rc;
+		if (*userns_fd >= 0 && cfg->id_count == 0) {
+			close(*userns_fd);
+			*userns_fd = -1;
+			return error_setmsg(err, EINVAL, "its netns belongs to a user namespace, "
+					    "but no id range was given");
+		}
+		return 0;
+	}
+	if (cfg->id_count == 0)
+		return 0;
+	return userns_create(cfg->id_base, cfg->id_count, userns_fd, err);
+}
+
+/* The child opens the log itself (see child_build_root); node root needs to own it. */
+static int prepare_console(const char *path, uid_t owner, struct error *err)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(err, errno, "open console log %s", path);
+	if (owner != 0 && fchown(fd, owner, owner) < 0)
+		return error_set(err, errno, "chown %s", path);
+	return 0;
+}
+
+static int open_idmapped_lowers(const struct container_config *cfg, int userns_fd,
+				int *rootfs_tree, int *files_tree, struct error *err)
+{
+	int rc = userns_idmapped_tree(cfg->rootfs, userns_fd, rootfs_tree, err);
+	if (rc == 0 && cfg->extra_lower)
+		rc = userns_idmapped_tree(cfg->extra_lower, userns_fd, files_tree, err);
+	return rc;
+}
+
 int container_create(const struct container_config *cfg, struct container *c,
 		     struct error *err)
 {
@@ -267,23 +388,35 @@ int container_create(const struct container_config *cfg, struct container *c,
 	if ((rc = security_prepare(err)) < 0)
 		return rc;
 
-	struct overlay_plan overlay;
-	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir, err)) < 0)
-		return error_prefix(err, "container %s", cfg->hostname);
-
-	cleanup_close int netns_fd = -1;
+	cleanup_close int netns_fd = -1, userns_fd = -1;
+	cleanup_close int rootfs_tree = -1, files_tree = -1;
 	if (cfg->netns_path) {
 		netns_fd = open(cfg->netns_path, O_RDONLY | O_CLOEXEC);
-		if (netns_fd < 0) {
-			rc = error_set(err, errno, "container %s: open netns %s", cfg->hostname,
-				       cfg->netns_path);
-			goto out;
-		}
+		if (netns_fd < 0)
+			return error_set(err, errno, "container %s: open netns %s", cfg->hostname,
+					 cfg->netns_path);
 	}
+	if ((rc = node_userns(cfg, netns_fd, &userns_fd, err)) < 0)
+		return error_prefix(err, "container %s", cfg->hostname);
+	bool mapped = userns_fd >= 0;
+
+	struct overlay_plan overlay;
+	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
+				    mapped, err)) < 0)
+		return error_prefix(err, "container %s", cfg->hostname);
+	/* First, so that a caller retrying without ids (EOPNOTSUPP) finds nothing
+	 * chowned yet. */
+	if (mapped && (rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree, &files_tree, err)) < 0)
+		goto out;
+	/* node root (a mapped id) may not create files in the node dir: the log
+	 * and the overlay dirs are made here, with our credentials */
+	if ((rc = prepare_console(cfg->console_path, mapped ? cfg->id_base : 0, err)) < 0 ||
+	    (rc = overlay_prepare_dirs(&overlay, mapped ? cfg->id_base : 0, err)) < 0)
+		goto out;
 
 	int sync_pair[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) {
-		rc = error_set(err, errno, "container %s: socketpair", cfg->hostname);
+		rc = error_set(err, errno, "socketpair");
 		goto out;
 	}
 
@@ -294,28 +427,26 @@ int container_create(const struct container_config *cfg, struct container *c,
 		.envp = cfg->envp ? cfg->envp : empty_envp,
 		.sync_fd = sync_pair[1],
 		.netns_fd = netns_fd,
+		.rootfs_tree = rootfs_tree,
+		.files_tree = files_tree,
+		.userns_fd = userns_fd,
 	};
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 	if (netns_fd < 0)
 		flags |= CLONE_NEWNET;
-
-	/* A fork-style clone (no new stack): the child is PID 1 of the new pid
-	 * namespace and continues right here on its copy of our stack. */
-	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-	if (pid == 0)
-		child_main(&args);
-	int clone_errno = errno;
+	pid_t pid = -1;
+	rc = spawn_child(&args, flags, &pid, err);
 	close(sync_pair[1]);
-	if (pid < 0) {
+	if (rc < 0) {
 		close(sync_pair[0]);
-		rc = error_set(err, clone_errno, "container %s: clone", cfg->hostname);
 		goto out;
 	}
 	c->pid = pid;
 	c->sync_fd = sync_pair[0];
-	rc = 0;
 out:
 	overlay_plan_free(&overlay);
+	if (rc < 0)
+		error_prefix(err, "container %s", cfg->hostname);
 	return rc;
 }
 
@@ -417,8 +548,10 @@ static const struct {
 	const char *name;
 	int nstype;
 } entered_namespaces[] = {
-	/* mnt last: after it, /proc/PID paths would resolve inside the node */
-	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+	/* user first: the others are owned by it, so joining them takes its
+	 * capabilities; mnt last: after it, /proc/PID paths would resolve inside
+	 * the node */
+	{ "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
 	{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
 };
 #define ENTERED_COUNT (sizeof(entered_namespaces) / sizeof(entered_namespaces[0]))
@@ -461,6 +594,14 @@ __attribute__((noreturn)) static void enter_join_and_run(pid_t init_pid, const i
 {
 	struct error err = { 0 };
 	for (size_t i = 0; i < ENTERED_COUNT; i++) {
+		if (entered_namespaces[i].nstype == CLONE_NEWUSER) {
+			/* a node without one shares ours, and setns to it is EINVAL */
+			if (!userns_is_own(ns_fds[i]) && userns_join(ns_fds[i], &err) < 0) {
+				sync_send(report_fd, SYNC_ERROR, &err);
+				_exit(127);
+			}
+			continue;
+		}
 		if (setns(ns_fds[i], entered_namespaces[i].nstype) < 0) {
 			error_set(&err, errno, "join %s namespace of process %d",
 				  entered_namespaces[i].name, (int)init_pid);

@@ -1,5 +1,5 @@
-/* The container runtime: one node = one process tree in its own mount, pid, uts,
- * ipc and net namespaces, on an overlay of a read-only rootfs, with a reduced
+/* The container runtime: one node = one process tree in its own user, mount, pid,
+ * uts, ipc and net namespaces, on an overlay of a read-only rootfs, with a reduced
  * capability bounding set and a seccomp filter, running the rootfs's own init as
  * PID 1.  Knows nothing about topologies or links.
  *
@@ -44,6 +44,16 @@ struct container_config {
 	char *const *argv;        /* init command line; NULL means {"/sbin/init", NULL} */
 	char *const *envp;        /* init environment; NULL means empty */
 	const char *netns_path;   /* join this existing netns instead of a new one, or NULL */
+	/* Node root's host ids: uids and gids 0..id_count-1 inside are
+	 * id_base..id_base+id_count-1 on the host (userns.h).  id_count 0: no user
+	 * namespace, node root is host root with a reduced capability set.  With
+	 * netns_path the user namespace owning that netns is joined (id_base is
+	 * still needed to chown a fresh upper dir); a netns owned by ours means
+	 * none, whatever id_count says.  container_create() fails with EOPNOTSUPP
+	 * when a lower dir's filesystem cannot be idmapped; the caller may retry
+	 * with id_count 0. */
+	uint32_t id_base;
+	uint32_t id_count;
 };
 
 struct container {
@@ -60,8 +70,8 @@ int container_start(struct container *c, struct error *err);
 void container_release(struct container *c);
 void container_destroy(struct container *c);
 
-/* Run argv inside the namespaces of the node whose PID 1 is `init_pid` (mnt, pid,
- * uts, ipc, net; cwd /), with the same capability set and seccomp filter as the
+/* Run argv inside the namespaces of the node whose PID 1 is `init_pid` (user
+ * first, as its root, then ipc, uts, net, pid, mnt; cwd /), with the same capability set and seccomp filter as the
  * node's init.  stdio is inherited.  Waits for it; *exit_status gets the exit code
  * (128+signal when killed).  envp NULL means a minimal PATH/HOME/TERM environment;
  * argv[0] without '/' is searched in envp's PATH.  The caller's own namespaces are

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,7 +26,8 @@ static int path_fits_overlay_options(const char *path)
 }
 
 int overlay_plan_init(struct overlay_plan *plan, const char *rootfs,
-		      const char *extra_lower, const char *node_dir, struct error *err)
+		      const char *extra_lower, const char *node_dir, bool idmapped,
+		      struct error *err)
 {
 	memset(plan, 0, sizeof(*plan));
 	const char *paths[] = { rootfs, node_dir, extra_lower };
@@ -42,16 +44,29 @@ int overlay_plan_init(struct overlay_plan *plan, const char *rootfs,
 		plan->work_dir = NULL;
 	if (asprintf(&plan->root_dir, "%s/root", node_dir) < 0)
 		plan->root_dir = NULL;
+	bool lowers_ok = true;
+	if (idmapped) {
+		/* the overlay stacks the idmapped clones attached here, not the
+		 * host dirs (node root could not even traverse the 0700 cache) */
+		if (asprintf(&plan->rootfs_at, "%s/lower.rootfs", node_dir) < 0)
+			plan->rootfs_at = NULL;
+		if (extra_lower && asprintf(&plan->files_at, "%s/lower.files", node_dir) < 0)
+			plan->files_at = NULL;
+		lowers_ok = plan->rootfs_at && (!extra_lower || plan->files_at);
+		if (lowers_ok) {
+			rootfs = plan->rootfs_at;
+			extra_lower = plan->files_at;
+		}
+	}
 	if (asprintf(&plan->options, ",upperdir=%s,workdir=%s",
 		     plan->upper_dir ? plan->upper_dir : "", plan->work_dir ? plan->work_dir : "") < 0)
 		plan->options = NULL;
 	size_t n = 0;
-	bool lower_ok = true;
-	if (extra_lower)
-		lower_ok = (plan->lower[n++] = strdup(extra_lower)) != NULL;
-	if (lower_ok)
-		lower_ok = (plan->lower[n++] = strdup(rootfs)) != NULL;
-	if (!plan->upper_dir || !plan->work_dir || !plan->root_dir || !plan->options || !lower_ok) {
+	if (lowers_ok && extra_lower)
+		lowers_ok = (plan->lower[n++] = strdup(extra_lower)) != NULL;
+	if (lowers_ok)
+		lowers_ok = (plan->lower[n++] = strdup(rootfs)) != NULL;
+	if (!plan->upper_dir || !plan->work_dir || !plan->root_dir || !plan->options || !lowers_ok) {
 		overlay_plan_free(plan);
 		return error_set(err, ENOMEM, "overlay options");
 	}
@@ -66,6 +81,8 @@ void overlay_plan_free(struct overlay_plan *plan)
 	free(plan->options);
 	free(plan->lower[0]);
 	free(plan->lower[1]);
+	free(plan->rootfs_at);
+	free(plan->files_at);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -83,10 +100,7 @@ static void close_fds(int fds[2])
 			close(fds[i]);
 }
 
-/* Open the directory at absolute `path` as O_PATH, one component at a time and
- * never following a symlink ("." and ".." are refused too).  Returns the fd or
- * -errno (ELOOP: a component is a symlink). */
-static int open_dir_no_symlinks(const char *path)
+int mounts_open_dir_no_symlinks(const char *path)
 {
 	if (path[0] != '/')
 		return -EINVAL;
@@ -124,6 +138,27 @@ static int open_dir_no_symlinks(const char *path)
 	return fd;
 }
 
+static int make_owned_dir(const char *path, uid_t uid, struct error *err)
+{
+	int rc = make_dir(path, 0755, err);
+	if (rc == 0 && uid != 0 && chown(path, uid, uid) < 0)
+		rc = error_set(err, errno, "chown %s to %u", path, (unsigned)uid);
+	return rc;
+}
+
+int overlay_prepare_dirs(const struct overlay_plan *plan, uid_t root_uid, struct error *err)
+{
+	int rc;
+	/* upper and work are written by the overlay with node root's credentials */
+	if ((rc = make_owned_dir(plan->upper_dir, root_uid, err)) < 0 ||
+	    (rc = make_owned_dir(plan->work_dir, root_uid, err)) < 0 ||
+	    (rc = make_dir(plan->root_dir, 0755, err)) < 0 ||
+	    (plan->rootfs_at && (rc = make_dir(plan->rootfs_at, 0755, err)) < 0) ||
+	    (plan->files_at && (rc = make_dir(plan->files_at, 0755, err)) < 0))
+		return rc;
+	return 0;
+}
+
 static int mount_or_fail(const char *source, const char *target, const char *fstype,
 			 unsigned long flags, const char *data, struct error *err)
 {
@@ -131,6 +166,79 @@ static int mount_or_fail(const char *source, const char *target, const char *fst
 		const char *what = fstype ? fstype : (flags & MS_REMOUNT) ? "remount" : source;
 		return error_set(err, errno, "mount %s on %s", what ? what : "?", target);
 	}
+	return 0;
+}
+
+/* Attach a detached mount (open_tree, fsmount) at `target`; consumes the fd. */
+static int attach_mount(int *fd, const char *target, struct error *err)
+{
+	int rc = 0;
+	if (syscall(SYS_move_mount, *fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		rc = error_set(err, errno, "attach mount on %s", target);
+	close(*fd);
+	*fd = -1;
+	return rc;
+}
+
+/* A new proc or sysfs instance, not yet attached.  Made while the host's /proc
+ * and /sys are still in our mount namespace: inside a user namespace the kernel
+ * only allows it when an unobstructed instance is already visible there
+ * (mount_too_revealing), and after pivot_root none is. */
+static int detached_fs(const char *type, unsigned int attrs, int *fd, struct error *err)
+{
+	cleanup_close int fs = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return error_set(err, errno, "fsopen %s", type);
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return error_set(err, errno, "create a %s instance", type);
+	*fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
+	if (*fd < 0)
+		return error_set(err, errno, "fsmount %s", type);
+	return 0;
+}
+
+static const char *const host_devices[ROOT_DEVICES] = {
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+};
+/* their numbers, for mknod where there is no new mount API (and no userns) */
+static const unsigned int device_numbers[ROOT_DEVICES][2] = {
+	{ 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 }, { 1, 9 }, { 5, 0 },
+};
+
+static int prepare_root_mounts(struct root_mounts *pre, struct error *err)
+{
+	int rc;
+	const unsigned int hardened = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	/* Without the new mount API (Linux before 5.2, and valgrind, which knows
+	 * none of its calls) everything is mounted after pivot_root by path, as
+	 * before user namespaces: that works only outside one, where no idmapped
+	 * lower layer (open_tree too) could have been made anyway. */
+	int probe = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	if (probe < 0 && errno == ENOSYS)
+		return 0;
+	cleanup_closep(&probe);
+	if ((rc = detached_fs("proc", hardened, &pre->proc_fd, err)) < 0 ||
+	    (rc = detached_fs("sysfs", hardened | MOUNT_ATTR_RDONLY, &pre->sys_fd, err)) < 0)
+		return rc;
+	/* mknod is refused in a user namespace: node root gets binds of the host's
+	 * own device files (these few are harmless to share) */
+	for (size_t i = 0; i < ROOT_DEVICES; i++) {
+		pre->dev_fds[i] = (int)syscall(SYS_open_tree, AT_FDCWD, host_devices[i],
+					       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (pre->dev_fds[i] < 0)
+			return error_set(err, errno, "bind of the host's %s", host_devices[i]);
+	}
+	return 0;
+}
+
+static int attach_lowers(const struct overlay_plan *plan, int *rootfs_tree, int *files_tree,
+			 struct error *err)
+{
+	int rc;
+	if (plan->rootfs_at && (rc = attach_mount(rootfs_tree, plan->rootfs_at, err)) < 0)
+		return rc;
+	if (plan->files_at && (rc = attach_mount(files_tree, plan->files_at, err)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -157,7 +265,24 @@ static int stage_console(int console_fd, struct error *err)
 	return 0;
 }
 
-int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd, struct error *err)
+void root_mounts_init(struct root_mounts *pre)
+{
+	pre->proc_fd = pre->sys_fd = -1;
+	for (size_t i = 0; i < ROOT_DEVICES; i++)
+		pre->dev_fds[i] = -1;
+}
+
+void root_mounts_release(struct root_mounts *pre)
+{
+	cleanup_closep(&pre->proc_fd);
+	cleanup_closep(&pre->sys_fd);
+	for (size_t i = 0; i < ROOT_DEVICES; i++)
+		cleanup_closep(&pre->dev_fds[i]);
+	root_mounts_init(pre);
+}
+
+int mounts_enter_overlay_root(const struct overlay_plan *plan, int *rootfs_tree, int *files_tree,
+			      int console_fd, struct root_mounts *pre, struct error *err)
 {
 	int rc;
 
@@ -166,9 +291,7 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd, s
 	if (mount("none", "/", NO_FSTYPE, MS_REC | MS_PRIVATE, NULL) < 0)
 		return error_set(err, errno, "make / private");
 
-	if ((rc = make_dir(plan->upper_dir, 0755, err)) < 0 ||
-	    (rc = make_dir(plan->work_dir, 0755, err)) < 0 ||
-	    (rc = make_dir(plan->root_dir, 0755, err)) < 0)
+	if ((rc = attach_lowers(plan, rootfs_tree, files_tree, err)) < 0)
 		return rc;
 
 	/* Each lower layer by a descriptor opened without following symlinks: the
@@ -179,7 +302,7 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd, s
 	char options[4096];
 	int used = snprintf(options, sizeof(options), "lowerdir=");
 	for (size_t i = 0; i < 2 && plan->lower[i]; i++) {
-		lower_fds[i] = open_dir_no_symlinks(plan->lower[i]);
+		lower_fds[i] = mounts_open_dir_no_symlinks(plan->lower[i]);
 		if (lower_fds[i] < 0) {
 			rc = error_set(err, -lower_fds[i], "overlay lower layer %s%s", plan->lower[i],
 				       lower_fds[i] == -ELOOP ? ": a symlink on its way (lower "
@@ -201,6 +324,8 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd, s
 		return error_set(err, -rc, "mount overlay on %s (lowerdir=%s%s%s%s)", plan->root_dir,
 				 plan->lower[0], plan->lower[1] ? ":" : "",
 				 plan->lower[1] ? plan->lower[1] : "", plan->options);
+	if ((rc = prepare_root_mounts(pre, err)) < 0)
+		return rc;
 
 	if (chdir(plan->root_dir) < 0)
 		return error_set(err, errno, "chdir %s", plan->root_dir);
@@ -217,13 +342,18 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int console_fd, s
 	return 0;
 }
 
-static int mount_proc(struct error *err)
+static int mount_proc(struct root_mounts *pre, struct error *err)
 {
 	int rc;
 	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-	if ((rc = make_dir("/proc", 0555, err)) < 0 ||
-	    (rc = mount_or_fail("proc", "/proc", "proc", flags, NULL, err)) < 0)
+	if ((rc = make_dir("/proc", 0555, err)) < 0)
+		return rc;
+	if (pre->proc_fd < 0)
+		rc = mount_or_fail("proc", "/proc", "proc", flags, NULL, err);
+	else
+		rc = attach_mount(&pre->proc_fd, "/proc", err);
+	if (rc < 0)
 		return rc;
 
 	/* /proc/sys read-only, but /proc/sys/net stays writable: routing daemons set
@@ -331,15 +461,8 @@ static int guard_kernel_views(struct error *err)
 #define TMPFS_TMP_OPTIONS "mode=1777,size=64m,nr_inodes=16384"
 #define TMPFS_RUN_OPTIONS "mode=0755,size=16m,nr_inodes=16384"
 
-static int populate_dev(struct error *err)
+static int populate_dev(struct root_mounts *pre, struct error *err)
 {
-	static const struct {
-		const char *path;
-		unsigned int major, minor;
-	} devices[] = {
-		{ "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
-		{ "/dev/random", 1, 8 },  { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
-	};
 	static const struct {
 		const char *path, *target;
 	} links[] = {
@@ -355,10 +478,21 @@ static int populate_dev(struct error *err)
 				TMPFS_DEV_OPTIONS, err)) < 0)
 		return rc;
 
-	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		if (mknod(devices[i].path, S_IFCHR | 0666,
-			  makedev(devices[i].major, devices[i].minor)) < 0)
-			return error_set(err, errno, "mknod %s", devices[i].path);
+	for (size_t i = 0; i < ROOT_DEVICES; i++) {
+		const char *path = host_devices[i];
+		if (pre->dev_fds[i] < 0) { /* no new mount API: no user namespace either */
+			if (mknod(path, S_IFCHR | 0666,
+				  makedev(device_numbers[i][0], device_numbers[i][1])) < 0)
+				return error_set(err, errno, "mknod %s", path);
+			continue;
+		}
+		/* same path inside the node: the bind target must exist */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return error_set(err, errno, "create %s", path);
+		close(fd);
+		if ((rc = attach_mount(&pre->dev_fds[i], path, err)) < 0)
+			return rc;
 	}
 
 	if ((rc = make_dir("/dev/pts", 0755, err)) < 0 ||
@@ -385,19 +519,24 @@ static int populate_dev(struct error *err)
 	return 0;
 }
 
-int mounts_populate_root(struct error *err)
+int mounts_populate_root(struct root_mounts *pre, struct error *err)
 {
 	int rc;
 	const unsigned long data_flags = MS_NOSUID | MS_NODEV;
 
-	if ((rc = mount_proc(err)) < 0)
+	if ((rc = mount_proc(pre, err)) < 0)
 		return rc;
-	/* sysfs shows the net devices of the mounting process's netns: ours */
-	if ((rc = make_dir("/sys", 0555, err)) < 0 ||
-	    (rc = mount_or_fail("sysfs", "/sys", "sysfs",
-				MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)) < 0)
+	/* sysfs shows the net devices of the netns it was created in: ours */
+	if ((rc = make_dir("/sys", 0555, err)) < 0)
 		return rc;
-	if ((rc = populate_dev(err)) < 0 || (rc = guard_kernel_views(err)) < 0)
+	if (pre->sys_fd < 0)
+		rc = mount_or_fail("sysfs", "/sys", "sysfs",
+				   MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+	else
+		rc = attach_mount(&pre->sys_fd, "/sys", err);
+	if (rc < 0)
+		return rc;
+	if ((rc = populate_dev(pre, err)) < 0 || (rc = guard_kernel_views(err)) < 0)
 		return rc;
 	if ((rc = make_dir("/tmp", 01777, err)) < 0 ||
 	    (rc = mount_or_fail("tmpfs", "/tmp", "tmpfs", data_flags, TMPFS_TMP_OPTIONS, err)) < 0 ||

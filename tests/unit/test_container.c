@@ -224,6 +224,8 @@ static int mount_point_allowed(const char *mount_point)
 		"/", "/proc", "/proc/sys", "/proc/sys/net", "/sys", "/dev", "/dev/pts",
 		"/dev/console", "/tmp", "/run",
 		"/dev/shm", /* a tmpfs with a size of its own */
+		/* binds of the host's device files (no mknod in a user namespace) */
+		"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 	};
 	if (mounts_is_kernel_view(mount_point))
 		return 1;
@@ -297,6 +299,68 @@ static void test_joined_netns(pid_t other_init)
 	ok(!same_namespace(c.pid, other_init, "mnt") && !same_namespace(c.pid, other_init, "pid") &&
 		   !same_namespace(c.pid, getpid(), "uts"),
 	   "but has its own mnt, pid and uts namespaces");
+	container_destroy(&c);
+}
+
+/* With ids: node root is the mapped range, and a node started again on that
+ * node's netns joins the user namespace owning it instead of making one. */
+static void test_user_namespace(void)
+{
+	static char *const argv[] = { "/sbin/init", "sleep", NULL };
+	const uint32_t base = 0x6fff0000u; /* below netsim's own ranges */
+	struct node_paths paths, again_paths;
+	struct container_config cfg, again;
+	struct container c = CONTAINER_INIT, c2 = CONTAINER_INIT;
+	struct error err = { 0 };
+	char path[64], want[64];
+
+	node_config("mapped", &paths, argv, &cfg);
+	cfg.id_base = base;
+	cfg.id_count = 65536;
+	int rc = start_node(&cfg, &c, &err);
+	if (rc == -EOPNOTSUPP) { /* /tmp on tmpfs before 6.3, or valgrind (no open_tree) */
+		/* TAP: a passing test marked SKIP */
+		ok(1, "# SKIP no idmapped mounts here: %s", err.msg);
+		return;
+	}
+	if (!ok(rc == 0, "a node with an id range starts")) {
+		printf("# %s\n", err.msg);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)c.pid);
+	char *map = read_text_file(path);
+	unsigned long inside = 1, outside = 0, count = 0;
+	ok(map && sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+		   outside == base && count == 65536,
+	   "its uid_map is 0 %u 65536", base);
+	free(map);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)c.pid);
+	char *status = read_text_file(path);
+	snprintf(want, sizeof(want), "\nUid:\t%u\t", base);
+	ok(status && strstr(status, want), "its PID 1 runs as host uid %u", base);
+	free(status);
+	ok(!same_namespace(c.pid, getpid(), "user"), "in a user namespace of its own");
+	struct stat st;
+	char upper[PATH_MAX + 8];
+	snprintf(upper, sizeof(upper), "%s/upper", paths.node_dir);
+	ok(stat(upper, &st) == 0 && st.st_uid == base, "its upper dir belongs to node root");
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c.pid);
+	node_config("mapped-again", &again_paths, argv, &again);
+	again.netns_path = path;
+	again.id_count = 0;
+	rc = container_create(&again, &c2, &err);
+	ok(rc == -EINVAL, "joining its netns without an id range is refused: %s", err.msg);
+	again.id_base = base;
+	again.id_count = 65536;
+	rc = start_node(&again, &c2, &err);
+	if (ok(rc == 0, "a node on its netns with the id range starts"))
+		ok(same_namespace(c.pid, c2.pid, "user") && same_namespace(c.pid, c2.pid, "net") &&
+			   !same_namespace(c.pid, c2.pid, "pid"),
+		   "and joins the user namespace that owns that netns");
+	else
+		printf("# %s\n", err.msg);
+	container_destroy(&c2);
 	container_destroy(&c);
 }
 
@@ -640,6 +704,8 @@ int main(void)
 		return tap_done();
 	}
 	test_dir_created = 1;
+	/* a mapped node root must be able to reach its upper dir in here */
+	chmod(test_dir, 0755);
 	char path[PATH_MAX];
 	/* (lower layers must be real paths: mkdtemp's, in case /tmp is a symlink) */
 	char real_dir[PATH_MAX];
@@ -657,6 +723,7 @@ int main(void)
 	ready = ready && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
 	if (ok(ready, "test rootfs in %s", test_dir)) {
 		test_running_node();
+		test_user_namespace();
 		test_missing_init();
 		test_bad_rootfs();
 		test_symlinked_lower();
