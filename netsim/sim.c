@@ -19,6 +19,7 @@
 #include "container.h"
 #include "forward.h"
 #include "ident.h"
+#include "neigh_limits.h"
 #include "netlink.h"
 #include "node.h"
 #include "qemu_node.h"
@@ -392,6 +393,12 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		goto out;
 	}
 	created = true;
+	/* before any node: the host's neighbour tables must hold the sim */
+	struct neigh_need need;
+	neigh_need_of_topo(t, &need);
+	r = neigh_limits_claim(t->sim, &need, stderr, err);
+	if (r < 0)
+		goto out;
 	char path[PATH_MAX];
 	state_sim_path(path, sizeof(path), t->sim, "nodes");
 	if (mkdir(path, 0755) < 0) {
@@ -542,6 +549,7 @@ out:
 		if (created) {
 			struct error ignored;
 			teardown_locked(t->sim, &ignored);
+			neigh_limits_release(&ignored);
 		}
 	}
 	for (unsigned i = 0; i < t->nnodes; i++)
@@ -652,7 +660,8 @@ int sim_down(const char *sim, struct error *err)
 	if (stat(path, &st) < 0 && errno == ENOENT) {
 		/* Nothing recorded; a switch namespace can still be left over. */
 		state_netns_path(path, sizeof(path), sim, NULL);
-		return netns_remove(path, err);
+		int r = netns_remove(path, err);
+		return r < 0 ? r : neigh_limits_release(err);
 	}
 	cleanup_close int lock_fd = -1;
 	int r = state_lock(sim, &lock_fd, err);
@@ -661,7 +670,8 @@ int sim_down(const char *sim, struct error *err)
 	r = teardown_locked(sim, err);
 	if (r < 0)
 		return error_prefix(err, "down %s", sim);
-	return 0;
+	/* the sim's need went with its directory */
+	return neigh_limits_release(err);
 }
 
 static int cmp_names(const void *a, const void *b)
