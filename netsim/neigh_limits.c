@@ -311,10 +311,10 @@ static int lock_limits(int *fd, struct error *err)
 
 /* ---- fitting the limits ------------------------------------------------- */
 
-/* Set one family's limits for `need` entries.  *raised tells the caller to
- * say so; a failed write is an error only when the limits had to grow. */
-static int fit_family(int family, unsigned long need, struct record *rec, FILE *notice,
-		      struct error *err)
+/* Set one family's limits for `need` entries, and add what changed to
+ * `notice`; a failed write is an error only when the limits had to grow. */
+static int fit_family(int family, unsigned long need, struct record *rec, char *notice,
+		      size_t notice_len, bool *raised, bool *restored, struct error *err)
 {
 	struct limits cur;
 	if (read_limits(family, &cur) < 0)
@@ -343,24 +343,24 @@ static int fit_family(int family, unsigned long need, struct record *rec, FILE *
 				    need, families[family].name, n3, cur.thresh3, strerror(-r), n3,
 				    to.thresh3, n2, to.thresh2);
 	}
+	size_t used = strlen(notice);
 	if (to.thresh2 == base.thresh2 && to.thresh3 == base.thresh3) {
 		rec->have[family] = false;
-		if (notice)
-			fprintf(notice, "netsim: restored the host's %s neighbour-table limits "
-					"(gc_thresh2=%lu gc_thresh3=%lu)\n",
-				families[family].name, to.thresh2, to.thresh3);
+		snprintf(notice + used, notice_len - used, "%s%s %lu/%lu", used ? ", " : "",
+			 families[family].name, to.thresh2, to.thresh3);
+		*restored = true;
 		return 0;
 	}
 	if (!rec->have[family])
 		rec->orig[family] = base;
 	rec->have[family] = true;
 	rec->set[family] = to;
-	if (notice && to.thresh3 > cur.thresh3)
-		fprintf(notice, "netsim: raised the host's %s neighbour-table limits to "
-				"gc_thresh2=%lu gc_thresh3=%lu for about %lu entries (were %lu/%lu; "
-				"restored when the last sim is down)\n",
-			families[family].name, to.thresh2, to.thresh3, need, base.thresh2,
-			base.thresh3);
+	if (to.thresh3 > cur.thresh3) {
+		snprintf(notice + used, notice_len - used, "%s%s %lu/%lu -> %lu/%lu (~%lu entries)",
+			 used ? ", " : "", families[family].name, cur.thresh2, cur.thresh3,
+			 to.thresh2, to.thresh3, need);
+		*raised = true;
+	}
 	return 0;
 }
 
@@ -371,8 +371,20 @@ static int fit_all(const struct neigh_need *total, FILE *notice, struct error *e
 	struct record rec;
 	read_record(&rec);
 	int r = 0;
+	char text[512] = "";
+	bool raised = false, restored = false;
 	for (int i = 0; i < NEIGH_FAMILIES && r == 0; i++)
-		r = fit_family(i, total->entries[i], &rec, notice, err);
+		r = fit_family(i, total->entries[i], &rec, text, sizeof(text), &raised, &restored,
+			       err);
+	/* one line, whatever changed */
+	if (notice && raised)
+		fprintf(notice, "netsim: raised the host's neighbour-table limits (gc_thresh2/3, "
+				"shared by all namespaces): %s; restored when the last sim is down\n",
+			text);
+	else if (notice && restored)
+		fprintf(notice, "netsim: restored the host's neighbour-table limits "
+				"(gc_thresh2/3): %s\n",
+			text);
 	struct error werr;
 	int w = write_record(&rec, &werr);
 	if (w < 0 && r == 0) {
