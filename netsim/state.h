@@ -9,6 +9,8 @@
  *   /run/netsim/SIM/forwards/PORT     a background `netsim forward` on 127.0.0.1:PORT
  *   /run/netsim/SIM/vm                a sim run by `up --vm`: the marker (vmsim.h)
  *   /run/netsim/SIM/vm.d/             its VM's QEMU run dir (qemu.h lists the files)
+ *   /run/netsim/SIM/neigh             its neighbour-table need; the host-wide
+ *   /run/netsim/neigh-limits[.lock]   record of the limits (neigh_limits.h)
  *   /run/netns/SIM-NODE               the node's network namespace (ip netns exec)
  *   /run/netns/SIM.sw                 the sim's switch namespace (segment bridges)
  *
