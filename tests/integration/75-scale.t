@@ -43,6 +43,27 @@ json_check() { # json_check PYTHON-EXPR < JSON
 "$NETSIM" gen grid 16x16 --sim $BIG >"$T_TMP/big.conf"
 "$NETSIM" gen line 3 --sim $SMALL >"$T_TMP/small.conf"
 
+# --- two `up`s at once: the limits hold both (the lock) -----------------------------
+# an 8x8 grid: 112 links, 224 interfaces, 4 IPv6 entries each: 896
+"$NETSIM" gen grid 8x8 --sim sca >"$T_TMP/a.conf"
+"$NETSIM" gen grid 8x8 --sim scb >"$T_TMP/b.conf"
+cleanup_sim sca
+cleanup_sim scb
+"$NETSIM" up -q "$T_TMP/a.conf" >"$T_TMP/a.out" 2>&1 & pa=$!
+"$NETSIM" up -q "$T_TMP/b.conf" >"$T_TMP/b.out" 2>&1 & pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+ok $((ra + rb)) "two 8x8 sims up at the same time"
+set -- $orig6
+is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$(($1 + 2 * 896)) $(($2 + 4 * 896))" \
+	"IPv6 limits fit both needs (host's + need, host's + 2 x need)"
+"$NETSIM" down sca >/dev/null 2>&1 & pa=$!
+"$NETSIM" down scb >/dev/null 2>&1 & pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+ok $((ra + rb)) "both down at the same time"
+is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$orig6" "...and the host's values are back"
+
 # --- up raises the host's limits ---------------------------------------------------
 up_started=$(date +%s)
 out=$("$NETSIM" up -q "$T_TMP/big.conf" 2>&1)
