@@ -148,7 +148,7 @@ static int write_limits(int family, struct limits from, struct limits to)
 	return r;
 }
 
-/* /run/netsim/neigh-limits: per family the host's values and the ones we set. */
+/* /run/netsim/neigh-limits.saved: per family the host's values and the ones we set. */
 struct record {
 	bool have[NEIGH_FAMILIES];
 	struct limits orig[NEIGH_FAMILIES], set[NEIGH_FAMILIES];
@@ -158,7 +158,7 @@ static void read_record(struct record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	char path[PATH_MAX], key[16];
-	record_path(path, sizeof(path), "neigh-limits");
+	record_path(path, sizeof(path), "neigh-limits.saved");
 	cleanup_fclose FILE *f = fopen(path, "re");
 	struct limits o, s;
 	char line[256];
@@ -177,7 +177,7 @@ static void read_record(struct record *rec)
 static int write_record(const struct record *rec, struct error *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	record_path(path, sizeof(path), "neigh-limits");
+	record_path(path, sizeof(path), "neigh-limits.saved");
 	bool any = false;
 	for (int i = 0; i < NEIGH_FAMILIES; i++)
 		any |= rec->have[i];

@@ -11,7 +11,8 @@
  *
  * `up` records what its sim needs (/run/netsim/SIM/neigh) and, under one
  * host-wide lock, sets the limits to what all sims on the host need together,
- * writing the values it found first to /run/netsim/neigh-limits.  `down`, and
+ * writing the values it found first to /run/netsim/neigh-limits.saved (a dot:
+ * `list` takes every other valid name there for a sim).  `down`, and
  * the rollback of a failed `up`, recompute without the sim; when no sim needs
  * more than the host had, the original values come back and the record goes.
  * Because the originals live in one place, the last sim to go restores them

@@ -47,7 +47,7 @@ cleanup() {
 		if [ $# = 4 ] && [ "$(cat $NEIGH4/gc_thresh3)" != "$4" ]; then
 			echo "$4" >$NEIGH4/gc_thresh3; echo "$3" >$NEIGH4/gc_thresh2
 		fi
-		rm -f /run/netsim/neigh-limits
+		rm -f /run/netsim/neigh-limits.saved
 	fi
 	rm -rf "$TMP"
 }

@@ -32,7 +32,7 @@ restore_limits() {
 	[ "$(cat $NEIGH/gc_thresh3)" = "$2" ] || { echo $2 >$NEIGH/gc_thresh3; echo $1 >$NEIGH/gc_thresh2; }
 	set -- $orig4
 	[ "$(cat $NEIGH4/gc_thresh3)" = "$2" ] || { echo $2 >$NEIGH4/gc_thresh3; echo $1 >$NEIGH4/gc_thresh2; }
-	rm -f /run/netsim/neigh-limits
+	rm -f /run/netsim/neigh-limits.saved
 }
 trap restore_limits EXIT
 
@@ -71,14 +71,20 @@ ok $? "up a 16x16 grid ($(echo "$out" | tail -1))"
 like "$out" "^netsim: raised the host's neighbour-table limits .*IPv6 [0-9]+/[0-9]+ -> [0-9]+/[0-9]+" \
 	"up says, in one line, that it raised the limits"
 raised=$(cat $NEIGH/gc_thresh3)
+out=$("$NETSIM" list 2>&1)
+ok $(echo "$out" | grep -q '^neigh'; [ $? -ne 0 ]; echo $?) \
+	"list does not take the limits' record under /run/netsim for a sim"
 set -- $orig6
 ok $([ "$raised" -ge $(($2 + 2 * 3000)) ]; echo $?) \
 	"IPv6 gc_thresh3 raised from $2 to $raised for ~3840 entries"
-ok $([ -f /run/netsim/neigh-limits ]; echo $?) "the host's values are recorded under /run/netsim"
+ok $([ -f /run/netsim/neigh-limits.saved ]; echo $?) "the host's values are recorded under /run/netsim"
 
 out=$("$NETSIM" up -q "$T_TMP/small.conf" 2>&1)
 ok $? "a second, small sim next to it"
 raised=$(cat $NEIGH/gc_thresh3)
+out=$("$NETSIM" list 2>&1)
+ok $(echo "$out" | grep -q '^neigh'; [ $? -ne 0 ]; echo $?) \
+	"list does not take the limits' record under /run/netsim for a sim"
 
 # --- the tools see every pair -------------------------------------------------------
 json=$("$NETSIM" converge -s $BIG --timeout 240 --json 2>&1)
@@ -128,7 +134,7 @@ out=$("$NETSIM" down $SMALL 2>&1)
 ok $? "down $SMALL"
 is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$orig6" "IPv6 gc_thresh2/3 restored"
 is "$(cat $NEIGH4/gc_thresh2) $(cat $NEIGH4/gc_thresh3)" "$orig4" "IPv4 gc_thresh2/3 restored"
-ok $([ ! -e /run/netsim/neigh-limits ]; echo $?) "the record is gone"
+ok $([ ! -e /run/netsim/neigh-limits.saved ]; echo $?) "the record is gone"
 is "$(settled_leftovers $BIG)$(settled_leftovers $SMALL)" "" "nothing of either sim is left"
 
 done_testing

@@ -101,7 +101,7 @@ static void sim_dir(const char *sim, bool create)
 static bool record_exists(void)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/neigh-limits", run_dir);
+	snprintf(path, sizeof(path), "%s/neigh-limits.saved", run_dir);
 	return access(path, F_OK) == 0;
 }
 
