@@ -294,7 +294,12 @@ int reach_engine_run(const struct reach_io *io, const bool *probing, double time
 			break;
 		size_t count = round_order(probing, res, order);
 		double last_send = round_start;
-		int r = send_round(io, probing, order, count, round_start, interval / 2,
+		/* spread over half the interval, but no slower than one probe per
+		 * REACH_SEND_GAP: a small sim's few probes go out at once */
+		double window = (double)count * REACH_SEND_GAP;
+		if (window > interval / 2)
+			window = interval / 2;
+		int r = send_round(io, probing, order, count, round_start, window,
 				   round == 0 ? NAN : deadline, res, &last_send, err);
 		if (r < 0)
 			return r;

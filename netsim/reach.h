@@ -39,7 +39,7 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
  * behind a seam so tests/unit/test_reach.c runs it at any size without root.
  *
  * Rounds: every `interval` each unanswered pair gets one echo.  The sends of a
- * round are spread over the first half of the interval and read replies
+ * round are spread over up to the first half of the interval and read replies
  * between batches, so a round with tens of thousands of probes never leaves
  * the replies unread in the sockets (and the receive buffers never overflow);
  * when sending takes longer than that, the round simply lasts longer.  The
@@ -59,6 +59,10 @@ struct reach_io {
 
 /* Most probes sent back to back before the engine reads replies again. */
 #define REACH_SEND_BATCH 128
+/* A round's sends are spread at most this far apart (20000 a second): the
+ * spreading is for the kernel's queues under big rounds, not a cost to
+ * small ones. */
+#define REACH_SEND_GAP 50e-6
 
 /* res->n, res->reached, res->rtt_ms allocated, res->pairs counted by the caller. */
 int reach_engine_run(const struct reach_io *io, const bool *probing, double timeout,

@@ -207,16 +207,25 @@ static void test_unreachable_and_pacing(void)
 	fake_free(&f);
 }
 
-/* Sends are spread over the first half of the interval, not sent at once. */
+/* A big round's sends are spread over the first half of the interval, not
+ * sent at once; a small round's go out at once. */
 static void test_sends_spread(void)
 {
 	struct fake_net f;
-	fake_init(&f, 40, 0);
-	f.unreachable_dst = 0; /* keep the run going for a second round */
+	fake_init(&f, 120, 0);
+	f.unreachable_dst = 0; /* keep the run going until the timeout */
 	struct reach_result res;
 	run(&f, 1.0, 1.0, &res, NULL);
 	ok(f.last_send > 0.4 && f.last_send <= 0.5 + 1e-9,
-	   "1560 free sends: the last one near half the interval (%.3f s)", f.last_send);
+	   "14280 free sends: the last one near half the interval (%.3f s)", f.last_send);
+	reach_result_free(&res);
+	fake_free(&f);
+
+	fake_init(&f, 3, 0);
+	run(&f, 10, 1.0, &res, NULL);
+	is_int(res.pairs_ok, 6, "3 nodes: all 6 pairs");
+	ok(res.seconds < 0.01, "...answered at once, not spread over the interval (%.4f s)",
+	   res.seconds);
 	reach_result_free(&res);
 	fake_free(&f);
 }
