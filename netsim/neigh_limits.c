@@ -311,14 +311,37 @@ static int lock_limits(int *fd, struct error *err)
 
 /* ---- fitting the limits ------------------------------------------------- */
 
+/* The kernel shows gc_thresh* only in the host's first network namespace: a
+ * netsim run from inside another one (a container) cannot see or set them.
+ * Say so once the sim is large enough to matter, with the sysctl for the host
+ * (from the kernel's default of 512/1024). */
+static void warn_unseen(int family, unsigned long need)
+{
+	char dir[PATH_MAX], n2[64], n3[64];
+	snprintf(dir, sizeof(dir), "%s/net/%s/conf", env_or("NETSIM_SYSCTL_DIR", "/proc/sys"),
+		 families[family].key);
+	struct limits dflt = {512, 1024}, to = target_limits(dflt, need);
+	if (access(dir, F_OK) < 0 || to.thresh3 == dflt.thresh3)
+		return; /* no such table at all, or a small sim */
+	sysctl_name(n2, sizeof(n2), family, "gc_thresh2");
+	sysctl_name(n3, sizeof(n3), family, "gc_thresh3");
+	fprintf(stderr,
+		"netsim: warning: the sims need about %lu %s neighbour entries, and the host's "
+		"limit is not visible from this network namespace; if routing breaks "
+		"(dmesg: neighbor table overflow), run on the host `sysctl -w %s=%lu %s=%lu`\n",
+		need, families[family].name, n3, to.thresh3, n2, to.thresh2);
+}
+
 /* Set one family's limits for `need` entries, and add what changed to
  * `notice`; a failed write is an error only when the limits had to grow. */
 static int fit_family(int family, unsigned long need, struct record *rec, char *notice,
 		      size_t notice_len, bool *raised, bool *restored, struct error *err)
 {
 	struct limits cur;
-	if (read_limits(family, &cur) < 0)
-		return 0; /* no such table here: nothing to fit */
+	if (read_limits(family, &cur) < 0) {
+		warn_unseen(family, need);
+		return 0;
+	}
 	if (rec->have[family] && (cur.thresh2 != rec->set[family].thresh2 ||
 				  cur.thresh3 != rec->set[family].thresh3))
 		rec->have[family] = false; /* someone else set them since: theirs now */

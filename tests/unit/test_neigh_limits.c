@@ -232,6 +232,26 @@ static void test_refuses_when_unwritable(void)
 	neigh_limits_release(&err);
 }
 
+/* From inside a container's network namespace the gc_thresh files do not
+ * exist: no error, no change (a warning on stderr). */
+static void test_limits_not_visible(void)
+{
+	char path[512], saved[512];
+	snprintf(path, sizeof(path), "%s/net/ipv6/neigh/default", sysctl_dir);
+	snprintf(saved, sizeof(saved), "%s/saved-default", root);
+	rename(path, saved);
+	char conf[512];
+	snprintf(conf, sizeof(conf), "%s/net/ipv6/conf", sysctl_dir);
+	mkdir(conf, 0755);
+	struct error err = {0};
+	is_int(claim("hidden", 0, 4000, &err), 0, "limits not visible: up goes on");
+	ok(!record_exists(), "...records nothing");
+	sim_dir("hidden", false);
+	is_int(neigh_limits_release(&err), 0, "...and down too");
+	rename(saved, path);
+	rmdir(conf);
+}
+
 int main(void)
 {
 	setup();
@@ -241,6 +261,7 @@ int main(void)
 	test_operator_value_kept();
 	test_status_overflow();
 	test_refuses_when_unwritable();
+	test_limits_not_visible();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	if (system(cmd) != 0)
