@@ -15,12 +15,12 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "neigh_limits.h"
 #include "shape.h"
 #include "sim.h"
 #include "status.h"
 #include "topo.h"
 #include "vmsim.h"
+#include "neigh_limits.h"
 
 /* ---- list / status ----------------------------------------------------- */
 

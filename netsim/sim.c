@@ -549,12 +549,16 @@ out:
 		if (created) {
 			struct error ignored;
 			teardown_locked(t->sim, &ignored);
-			neigh_limits_release(&ignored);
 		}
 	}
 	for (unsigned i = 0; i < t->nnodes; i++)
 		if (runs[i].netns_fd >= 0)
 			close(runs[i].netns_fd);
+	if (r < 0 && created) {
+		/* the sim's need went with its directory */
+		struct error ignored;
+		neigh_limits_release(&ignored);
+	}
 	free(runs);
 	return r;
 }
@@ -660,8 +664,7 @@ int sim_down(const char *sim, struct error *err)
 	if (stat(path, &st) < 0 && errno == ENOENT) {
 		/* Nothing recorded; a switch namespace can still be left over. */
 		state_netns_path(path, sizeof(path), sim, NULL);
-		int r = netns_remove(path, err);
-		return r < 0 ? r : neigh_limits_release(err);
+		return netns_remove(path, err);
 	}
 	cleanup_close int lock_fd = -1;
 	int r = state_lock(sim, &lock_fd, err);
@@ -670,8 +673,7 @@ int sim_down(const char *sim, struct error *err)
 	r = teardown_locked(sim, err);
 	if (r < 0)
 		return error_prefix(err, "down %s", sim);
-	/* the sim's need went with its directory */
-	return neigh_limits_release(err);
+	return neigh_limits_release(err); /* the sim's need went with its directory */
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -7,11 +7,11 @@
  *                                     lower (the resolved lower dirs, for restarts)
  *   /run/netsim/SIM/links/LINK        quality set at run time (`netsim link ... set`)
  *   /run/netsim/SIM/forwards/PORT     a background `netsim forward` on 127.0.0.1:PORT
- *   /run/netsim/SIM/vm                a sim run by `up --vm`: the marker (vmsim.h)
- *   /run/netsim/SIM/vm.d/             its VM's QEMU run dir (qemu.h lists the files)
  *   /run/netsim/SIM/neigh             its neighbour-table need (neigh_limits.h)
  *   /run/netsim/neigh-limits.saved    the host's limits before netsim raised them
  *   /run/netsim/neigh-limits.lock     (a dot in the names: never taken for a sim)
+ *   /run/netsim/SIM/vm                a sim run by `up --vm`: the marker (vmsim.h)
+ *   /run/netsim/SIM/vm.d/             its VM's QEMU run dir (qemu.h lists the files)
  *   /run/netns/SIM-NODE               the node's network namespace (ip netns exec)
  *   /run/netns/SIM.sw                 the sim's switch namespace (segment bridges)
  *
