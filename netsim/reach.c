@@ -309,10 +309,15 @@ int reach_engine_run(const struct reach_io *io, const bool *probing, double time
 		double end = round_start + interval;
 		if (end < last_send + interval / 2)
 			end = last_send + interval / 2;
-		double last_chance = deadline > last_send + interval / 2 ? deadline
-									  : last_send + interval / 2;
-		if (end > last_chance)
-			end = last_chance;
+		/* a first sweep that ran past the deadline is measuring a busy
+		 * machine: its last replies get REACH_LATE_GRACE, not a fraction
+		 * of a short interval */
+		double grace = interval / 2;
+		if (last_send >= deadline && grace < REACH_LATE_GRACE)
+			grace = REACH_LATE_GRACE;
+		double last_chance = deadline > last_send + grace ? deadline : last_send + grace;
+		if (end >= deadline)
+			end = last_chance; /* no round follows: this one's last chance */
 		r = listen_until(io, probing, end, res, err);
 		if (r < 0)
 			return r;

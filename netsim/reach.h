@@ -44,8 +44,9 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
  * the replies unread in the sockets (and the receive buffers never overflow);
  * when sending takes longer than that, the round simply lasts longer.  The
  * first round always sends every probe, even past the timeout, and the run
- * listens for at least half an interval after its last send: a slow sender
- * never turns into pairs reported as unreachable. */
+ * listens for at least half an interval after its last send (REACH_LATE_GRACE
+ * when that sweep ran past the timeout): a slow sender never turns into pairs
+ * reported as unreachable. */
 struct reach_io {
 	void *ctx;
 	double (*now)(void *ctx);
@@ -63,6 +64,8 @@ struct reach_io {
  * spreading is for the kernel's queues under big rounds, not a cost to
  * small ones. */
 #define REACH_SEND_GAP 50e-6
+/* Seconds the replies of a first sweep that outlasted the timeout still get. */
+#define REACH_LATE_GRACE 0.5
 
 /* res->n, res->reached, res->rtt_ms allocated, res->pairs counted by the caller. */
 int reach_engine_run(const struct reach_io *io, const bool *probing, double timeout,

@@ -71,9 +71,6 @@ ok $? "up a 16x16 grid ($(echo "$out" | tail -1))"
 like "$out" "^netsim: raised the host's neighbour-table limits .*IPv6 [0-9]+/[0-9]+ -> [0-9]+/[0-9]+" \
 	"up says, in one line, that it raised the limits"
 raised=$(cat $NEIGH/gc_thresh3)
-out=$("$NETSIM" list 2>&1)
-ok $(echo "$out" | grep -q '^neigh'; [ $? -ne 0 ]; echo $?) \
-	"list does not take the limits' record under /run/netsim for a sim"
 set -- $orig6
 ok $([ "$raised" -ge $(($2 + 2 * 3000)) ]; echo $?) \
 	"IPv6 gc_thresh3 raised from $2 to $raised for ~3840 entries"
@@ -97,9 +94,12 @@ out=$("$NETSIM" reach -s $BIG -q --timeout 60 2>&1)
 ok $? "reach agrees with converge: exit 0"
 like "$out" "^reach $BIG: 65280/65280 pairs in " "reach: 65280/65280 ($out)"
 
+# one round, one echo per pair: a lost packet is a real answer here, so ask
+# for nearly all (before issue 11: none)
 out=$("$NETSIM" reach -s $BIG -q --watch --count 1 --interval 0.2 2>&1)
-like "$out" "^reach $BIG: 65280/65280 pairs" \
-	"reach --watch with a 0.2 s interval, far shorter than a sweep: every pair ($out)"
+got=$(echo "$out" | sed -n 's|^reach '$BIG': \([0-9]*\)/65280 pairs.*|\1|p')
+ok $([ "${got:-0}" -ge 65000 ]; echo $?) \
+	"reach --watch, a 0.2 s round far shorter than a sweep: (nearly) every pair ($out)"
 
 sc=$(write_topo all.scenario <<'EOF'
 expect reach all within 60s

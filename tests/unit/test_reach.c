@@ -162,6 +162,20 @@ static void test_watch_round_longer_than_timeout(void)
 	fake_free(&f);
 }
 
+/* The same on a busy machine: replies take 0.3 s, longer than the interval. */
+static void test_watch_slow_replies(void)
+{
+	struct fake_net f;
+	fake_init(&f, 300, 20e-6);
+	f.rtt = 0.3;
+	f.buffer = 100000;
+	struct reach_result res;
+	run(&f, 0.2, 0.2, &res, NULL);
+	is_int(res.pairs_ok, res.pairs, "a sweep past the timeout, replies after 0.3 s: every pair");
+	reach_result_free(&res);
+	fake_free(&f);
+}
+
 /* Routing comes up at 3 s: the first answers count from then on, as
  * converge needs. */
 static void test_converge_time(void)
@@ -234,6 +248,7 @@ int main(void)
 {
 	test_large_sweep_outlasting_interval();
 	test_watch_round_longer_than_timeout();
+	test_watch_slow_replies();
 	test_converge_time();
 	test_unreachable_and_pacing();
 	test_sends_spread();
