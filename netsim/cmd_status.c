@@ -21,6 +21,7 @@
 #include "status.h"
 #include "topo.h"
 #include "vmsim.h"
+#include "neigh_limits.h"
 
 /* ---- list / status ----------------------------------------------------- */
 
@@ -63,6 +64,34 @@ static int cmd_list(int argc, char **argv)
 	}
 	sim_names_free(names, n);
 	return 0;
+}
+
+/* The host's neighbour tables are shared by every sim: show how full they are,
+ * and say loudly when one overflowed since this sim came up (routing breaks). */
+static void print_neigh_tables(const char *sim)
+{
+	struct neigh_table_status nt[NEIGH_FAMILIES];
+	struct error err = {0};
+	if (neigh_limits_status(sim, nt, &err) < 0)
+		return;
+	printf("\nneighbour tables (host-wide):");
+	for (int i = 0; i < NEIGH_FAMILIES; i++) {
+		if (!nt[i].present)
+			continue;
+		printf("  %s %lu entries, limit %lu", neigh_family_name(i), nt[i].entries,
+		       nt[i].thresh3);
+		if (nt[i].orig3)
+			printf(" (raised from %lu)", nt[i].orig3);
+		if (nt[i].need)
+			printf(", this sim needs ~%lu", nt[i].need);
+	}
+	putchar('\n');
+	for (int i = 0; i < NEIGH_FAMILIES; i++)
+		if (nt[i].present && nt[i].fulls_since_up)
+			printf("OVERFLOW: the %s neighbour table was full %lu times since %s came up "
+			       "(dmesg: neighbor table overflow); routing fails while it is: see "
+			       "docs/performance.md\n",
+			       neigh_family_name(i), nt[i].fulls_since_up, sim);
 }
 
 static int cmd_status(int argc, char **argv)
@@ -156,6 +185,7 @@ static int cmd_status(int argc, char **argv)
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);
+	print_neigh_tables(sim);
 	return 0;
 }
 

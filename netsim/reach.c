@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "netlink.h"
 #include "qemu_node.h"
 
@@ -46,9 +48,27 @@ static uint16_t checksum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1 /* linux/icmp.h, which clashes with netinet/ip_icmp.h */
+#endif
+
+/* A raw ICMP socket sees every ICMP packet of its namespace, the echo
+ * requests of every other node's probes included: let only echo replies in,
+ * and room for a round's worth of them (n - 1) should a batch come back
+ * before the engine reads. */
+static void tune_probe_socket(int fd, unsigned n)
+{
+	uint32_t drop = ~(1u << ICMP_ECHOREPLY);
+	(void)setsockopt(fd, SOL_RAW, ICMP_FILTER, &drop, sizeof(drop));
+	int bytes = (int)(n < 256 ? 256 : n) * 2048;
+	/* FORCE passes net.core.rmem_max (we are root); plain is the fallback */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
 /* A raw ICMP socket that lives in the node's namespace (a socket keeps the
  * namespace it was created in). */
-static int open_probe_socket(int netns_fd, struct error *err)
+static int open_probe_socket(int netns_fd, unsigned n, struct error *err)
 {
 	int saved = -1;
 	int r = netns_enter(netns_fd, &saved, err);
@@ -63,6 +83,7 @@ static int open_probe_socket(int netns_fd, struct error *err)
 		close(fd);
 		return r;
 	}
+	tune_probe_socket(fd, n);
 	return fd;
 }
 
@@ -113,12 +134,7 @@ static void drain_replies(int fd, unsigned src, uint16_t ident, unsigned n,
 		if (h->type != ICMP_ECHOREPLY || ntohs(h->un.echo.id) != ident ||
 		    p.magic != PROBE_MAGIC || p.src != src || p.dst >= n)
 			continue;
-		size_t k = (size_t)src * n + p.dst;
-		if (probing[k] && !res->reached[k]) {
-			res->reached[k] = true;
-			res->rtt_ms[k] = (now_seconds() - p.sent) * 1000.0;
-			res->pairs_ok++;
-		}
+		reach_record(res, probing, src, p.dst, (now_seconds() - p.sent) * 1000.0);
 	}
 }
 
@@ -177,13 +193,181 @@ static void drain_vm_probe(struct pollfd *pfd, unsigned src, unsigned n, struct 
 		double rtt;
 		if (sscanf(vp->line, "%u %lf", &k, &rtt) != 2 || k >= n)
 			continue;
-		size_t idx = (size_t)src * n + vp->dst[k];
-		if (probing[idx] && !res->reached[idx]) {
-			res->reached[idx] = true;
-			res->rtt_ms[idx] = rtt;
-			res->pairs_ok++;
-		}
+		reach_record(res, probing, src, vp->dst[k], rtt);
 	}
+}
+
+void reach_record(struct reach_result *res, const bool *probing, unsigned src, unsigned dst,
+		  double rtt_ms)
+{
+	size_t k = (size_t)src * res->n + dst;
+	if (probing[k] && !res->reached[k]) {
+		res->reached[k] = true;
+		res->rtt_ms[k] = rtt_ms;
+		res->pairs_ok++;
+	}
+}
+
+/* The unanswered pairs in sending order: destination offset outermost, so
+ * consecutive probes come from different sources and go to different
+ * destinations, and no socket gets a whole round's replies at once. */
+static size_t round_order(const bool *probing, const struct reach_result *res, uint32_t *out)
+{
+	unsigned n = res->n;
+	size_t count = 0;
+	for (unsigned o = 1; o < n; o++)
+		for (unsigned s = 0; s < n; s++) {
+			unsigned d = (s + o) % n;
+			size_t k = (size_t)s * n + d;
+			if (probing[k] && !res->reached[k])
+				out[count++] = (uint32_t)k;
+		}
+	return count;
+}
+
+/* One round: send `count` probes spread over `window` seconds from
+ * `round_start`, reading replies between batches.  Stops sending at
+ * `stop_at` (NAN: never).  Returns the time of the last send. */
+static int send_round(const struct reach_io *io, const bool *probing, const uint32_t *order,
+		      size_t count, double round_start, double window, double stop_at,
+		      struct reach_result *res, double *last_send, struct error *err)
+{
+	unsigned n = res->n;
+	size_t i = 0;
+	while (i < count) {
+		double t = io->now(io->ctx);
+		if (!isnan(stop_at) && t >= stop_at)
+			break;
+		/* how many should be out by now; at least one, so a slow clock
+		 * still makes progress */
+		double share = window > 0 ? (t - round_start) / window : 1.0;
+		size_t due = share >= 1.0 ? count : (size_t)((double)count * share) + 1;
+		if (due > count)
+			due = count;
+		size_t batch = due > i ? due - i : 0;
+		if (batch > REACH_SEND_BATCH)
+			batch = REACH_SEND_BATCH;
+		/* ahead of the schedule only by rounding: send rather than spin */
+		if (batch == 0 && round_start + window * (double)i / (double)count <= t)
+			batch = 1;
+		for (size_t b = 0; b < batch; b++, i++) {
+			uint32_t k = order[i];
+			if (!res->reached[k])
+				io->send(io->ctx, k / n, k % n);
+		}
+		*last_send = io->now(io->ctx);
+		double next = round_start + window * (double)i / (double)count;
+		double pause = i < count && next > *last_send ? next - *last_send : 0;
+		int r = io->wait(io->ctx, pause, probing, res, err);
+		if (r < 0)
+			return r;
+		if (res->pairs_ok == res->pairs)
+			break;
+	}
+	return 0;
+}
+
+/* Listen until `until`, or every pair answered. */
+static int listen_until(const struct reach_io *io, const bool *probing, double until,
+			struct reach_result *res, struct error *err)
+{
+	for (;;) {
+		double now = io->now(io->ctx);
+		if (now >= until || res->pairs_ok == res->pairs)
+			return 0;
+		int r = io->wait(io->ctx, until - now, probing, res, err);
+		if (r < 0)
+			return r;
+	}
+}
+
+int reach_engine_run(const struct reach_io *io, const bool *probing, double timeout,
+		     double interval, struct reach_result *res, struct error *err)
+{
+	cleanup_free uint32_t *order = calloc(res->pairs + 1, sizeof(*order));
+	if (!order)
+		return error_set(err, ENOMEM, "reach");
+	double start = io->now(io->ctx), deadline = start + timeout;
+	for (unsigned round = 0; res->pairs_ok < res->pairs; round++) {
+		double round_start = io->now(io->ctx);
+		if (round > 0 && round_start >= deadline)
+			break;
+		size_t count = round_order(probing, res, order);
+		double last_send = round_start;
+		/* spread over half the interval, but no slower than one probe per
+		 * REACH_SEND_GAP: a small sim's few probes go out at once */
+		double window = (double)count * REACH_SEND_GAP;
+		if (window > interval / 2)
+			window = interval / 2;
+		int r = send_round(io, probing, order, count, round_start, window,
+				   round == 0 ? NAN : deadline, res, &last_send, err);
+		if (r < 0)
+			return r;
+		/* the next round no sooner than one interval after this one began,
+		 * and half an interval after its last probe, but not past the
+		 * deadline unless the last probes need that long to come back */
+		double end = round_start + interval;
+		if (end < last_send + interval / 2)
+			end = last_send + interval / 2;
+		/* a first sweep that ran past the deadline is measuring a busy
+		 * machine: its last replies get REACH_LATE_GRACE, not a fraction
+		 * of a short interval */
+		double grace = interval / 2;
+		if (last_send >= deadline && grace < REACH_LATE_GRACE)
+			grace = REACH_LATE_GRACE;
+		double last_chance = deadline > last_send + grace ? deadline : last_send + grace;
+		if (end >= deadline)
+			end = last_chance; /* no round follows: this one's last chance */
+		r = listen_until(io, probing, end, res, err);
+		if (r < 0)
+			return r;
+	}
+	res->seconds = io->now(io->ctx) - start;
+	return 0;
+}
+
+/* The real transport: raw ICMP sockets in the nodes' namespaces, and the
+ * relays of qemu nodes (whose own stacks send their probes). */
+struct socket_io {
+	const struct reach_node *nodes;
+	unsigned n;
+	const struct in_addr *addrs;
+	struct pollfd *pfds;
+	struct vm_probe *vps;
+	uint16_t ident;
+};
+
+static double socket_now(void *ctx)
+{
+	(void)ctx;
+	return now_seconds();
+}
+
+static void socket_send(void *ctx, unsigned src, unsigned dst)
+{
+	struct socket_io *sio = ctx;
+	if (!sio->nodes[src].qemu_sim)
+		send_probe(sio->pfds[src].fd, sio->ident, src, dst, &sio->addrs[dst]);
+}
+
+static int socket_wait(void *ctx, double seconds, const bool *probing, struct reach_result *res,
+		       struct error *err)
+{
+	struct socket_io *sio = ctx;
+	int ms = seconds > 0 ? (int)(seconds * 1000.0) + 1 : 0;
+	int ready = poll(sio->pfds, sio->n, ms);
+	if (ready < 0)
+		return errno == EINTR ? 0 : error_set(err, errno, "poll");
+	for (unsigned s = 0; s < sio->n && ready > 0; s++) {
+		if (!sio->pfds[s].revents)
+			continue;
+		ready--;
+		if (sio->nodes[s].qemu_sim)
+			drain_vm_probe(&sio->pfds[s], s, sio->n, &sio->vps[s], probing, res);
+		else if (sio->pfds[s].revents & POLLIN)
+			drain_replies(sio->pfds[s].fd, s, sio->ident, sio->n, probing, res);
+	}
+	return 0;
 }
 
 int reach_run(const struct reach_node *nodes, unsigned n, double timeout, double interval,
@@ -245,43 +429,18 @@ int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want
 			pfds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
 			continue;
 		}
-		fd = open_probe_socket(nodes[i].netns_fd, err);
+		fd = open_probe_socket(nodes[i].netns_fd, n, err);
 		if (fd < 0) {
 			r = error_prefix(err, "node %s", nodes[i].name);
 			goto out;
 		}
 		pfds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
 	}
-	uint16_t ident = (uint16_t)(getpid() & 0xffff);
-	double start = now_seconds(), deadline = start + timeout;
-	while (res->pairs_ok < res->pairs) {
-		double round_end = now_seconds() + interval;
-		for (unsigned s = 0; s < n; s++)
-			for (unsigned d = 0; d < n; d++) {
-				size_t k = (size_t)s * n + d;
-				if (probing[k] && !res->reached[k] && !nodes[s].qemu_sim)
-					send_probe(pfds[s].fd, ident, s, d, &addrs[d]);
-			}
-		for (;;) {
-			double now = now_seconds();
-			double until = round_end < deadline ? round_end : deadline;
-			if (now >= until || res->pairs_ok == res->pairs)
-				break;
-			int ms = (int)((until - now) * 1000.0) + 1;
-			if (poll(pfds, n, ms) < 0 && errno != EINTR) {
-				r = error_set(err, errno, "poll");
-				goto out;
-			}
-			for (unsigned s = 0; s < n; s++)
-				if (nodes[s].qemu_sim && pfds[s].revents)
-					drain_vm_probe(&pfds[s], s, n, &vps[s], probing, res);
-				else if (pfds[s].revents & POLLIN)
-					drain_replies(pfds[s].fd, s, ident, n, probing, res);
-		}
-		if (now_seconds() >= deadline)
-			break;
-	}
-	res->seconds = now_seconds() - start;
+	struct socket_io sio = {.nodes = nodes, .n = n, .addrs = addrs, .pfds = pfds, .vps = vps,
+				.ident = (uint16_t)(getpid() & 0xffff)};
+	struct reach_io io = {.ctx = &sio, .now = socket_now, .send = socket_send,
+			      .wait = socket_wait};
+	r = reach_engine_run(&io, probing, timeout, interval, res, err);
 out:
 	for (unsigned i = 0; pfds && i < n; i++) {
 		if (vps && nodes[i].qemu_sim) {

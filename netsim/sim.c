@@ -21,6 +21,7 @@
 #include "container.h"
 #include "forward.h"
 #include "ident.h"
+#include "neigh_limits.h"
 #include "netlink.h"
 #include "node.h"
 #include "qemu_node.h"
@@ -546,6 +547,12 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		goto out;
 	}
 	created = true;
+	/* before any node: the host's neighbour tables must hold the sim */
+	struct neigh_need need;
+	neigh_need_of_topo(t, &need);
+	r = neigh_limits_claim(t->sim, &need, stderr, err);
+	if (r < 0)
+		goto out;
 	char path[PATH_MAX];
 	state_sim_path(path, sizeof(path), t->sim, "nodes");
 	if (mkdir(path, 0755) < 0) {
@@ -708,6 +715,11 @@ out:
 	for (unsigned i = 0; i < t->nnodes; i++)
 		if (runs[i].netns_fd >= 0)
 			close(runs[i].netns_fd);
+	if (r < 0 && created) {
+		/* the sim's need went with its directory */
+		struct error ignored;
+		neigh_limits_release(&ignored);
+	}
 	free(runs);
 	return r;
 }
@@ -833,7 +845,7 @@ int sim_down(const char *sim, struct error *err)
 	r = teardown_locked(sim, NULL, err);
 	if (r < 0)
 		return error_prefix(err, "down %s", sim);
-	return 0;
+	return neigh_limits_release(err); /* the sim's need went with its directory */
 }
 
 static int cmp_names(const void *a, const void *b)
