@@ -1,17 +1,17 @@
 /* Attacks run from inside a node by tests/integration/25-security-exec.t.  Static,
  * so it runs in any rootfs.  Each mode prints what it achieved; the test decides.
  *
- *   node_attack tiocsti [-d SECONDS] TEXT
+ *   node_attack tiocsti [-d SECONDS] [-o FILE] TEXT
  *       push TEXT into the input of every terminal it can reach (fds 0-2 and
- *       /dev/tty), after SECONDS; prints "tiocsti fd=N: ok|errno-name" per try,
- *       also with garbage in the upper half of the request number
+ *       /dev/tty), after SECONDS; prints (to FILE, else stdout) "tiocsti fd=N:
+ *       ok|ERRNO" per try, also with garbage in the upper half of the request
  *   node_attack vsock
  *       socket(AF_VSOCK, SOCK_STREAM): prints "vsock: ok" or "vsock: ERRNO"
  *   node_attack proc MARKER DEV:INO SECONDS
  *       for SECONDS, watch every process that appears and try to reach the host
  *       through /proc/PID/{environ,exe,mem,cwd,root,fd/N}: MARKER in an
- *       environment, an exe that is the host binary DEV:INO, or any foreign exe
- *       (not on the node's root) that can be written once its process is gone.
+ *       environment, an exe that is the host binary DEV:INO, or a memfd exe
+ *       (netsim's sealed copy) that can be written once its process is gone.
  *       Ends with one summary line "proc: protected=N foreign=N hostexe=N
  *       leaks=N opened=N overwrote=N". */
 #include <dirent.h>
@@ -50,6 +50,8 @@ static const char *errname(int e)
 	}
 }
 
+static FILE *report;
+
 static void tiocsti_fd(int fd, const char *label, const char *text)
 {
 	int first = 0;
@@ -64,8 +66,8 @@ static void tiocsti_fd(int fd, const char *label, const char *text)
 			else if (!err)
 				err = errno;
 		}
-		printf("tiocsti %s%s: %s\n", label, variant ? " (high bits)" : "",
-		       ok ? "ok" : errname(err));
+		fprintf(report, "tiocsti %s%s: %s\n", label, variant ? " (high bits)" : "",
+			ok ? "ok" : errname(err));
 		first += ok;
 	}
 	(void)first;
@@ -74,12 +76,16 @@ static void tiocsti_fd(int fd, const char *label, const char *text)
 static int mode_tiocsti(int argc, char **argv)
 {
 	int delay = 0, i = 2;
-	if (argc > 3 && strcmp(argv[2], "-d") == 0) {
-		delay = atoi(argv[3]);
-		i = 4;
+	report = stdout;
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "-d") == 0)
+			delay = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "-o") == 0 && !(report = fopen(argv[i + 1], "w")))
+			return 1;
 	}
 	if (i >= argc)
 		return 2;
+	setvbuf(report, NULL, _IOLBF, 0);
 	sleep((unsigned)delay);
 	for (int fd = 0; fd < 3; fd++) {
 		char label[16];
@@ -88,10 +94,10 @@ static int mode_tiocsti(int argc, char **argv)
 	}
 	int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
 	if (tty < 0)
-		printf("tiocsti /dev/tty: open %s\n", errname(errno));
+		fprintf(report, "tiocsti /dev/tty: open %s\n", errname(errno));
 	else
 		tiocsti_fd(tty, "/dev/tty", argv[i]);
-	fflush(stdout);
+	fclose(report);
 	return 0;
 }
 
@@ -115,7 +121,6 @@ static bool done_pid[MAX_PIDS * 16];
 static struct { int fd; int pid; } kept[MAX_KEPT];
 static int nkept;
 static long protected_count, foreign, hostexe, leaks, opened, overwrote;
-static dev_t root_dev;
 static unsigned long long host_dev, host_ino;
 
 static bool pid_slot(int pid)
@@ -231,7 +236,18 @@ static void examine(int pid, void *arg)
 		int again = open(path, O_PATH | O_CLOEXEC);
 		if (again >= 0) {
 			close(again);
-		} else {
+		} else if (got && errno == EACCES) {
+			/* still the same non-dumpable process: a real breach (a process
+			 * that exited meanwhile has no mm and no longer guards these) */
+			char comm[64] = "?";
+			snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+			FILE *f = fopen(path, "r");
+			if (f) {
+				if (fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			printf("BREACH %d (%s): %d entries opened\n", pid, comm, got);
 			opened += got;
 		}
 		return;
@@ -247,7 +263,8 @@ static void examine(int pid, void *arg)
 		opened += try_open_rest(pid);
 		keep(fd, pid);
 		done_pid[pid] = true;
-	} else if (st.st_dev != root_dev) {
+	} else if (st.st_nlink == 0) {
+		/* not a file of any directory: a memfd (netsim's sealed copy) */
 		printf("FOREIGN exe of %d (dev %llu, %lu links)\n", pid, (unsigned long long)st.st_dev,
 		       (unsigned long)st.st_nlink);
 		foreign++;
@@ -294,10 +311,6 @@ static int mode_proc(int argc, char **argv)
 		return 2;
 	const char *marker = argv[2];
 	double seconds = atof(argv[4]);
-	struct stat st;
-	if (stat("/", &st) < 0)
-		return 1;
-	root_dev = st.st_dev;
 	each_pid(mark_old, NULL);
 	old_pid[getppid()] = true;
 
