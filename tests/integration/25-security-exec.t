@@ -144,6 +144,9 @@ out=$("$NETSIM" exec -s $SIM a -- /tmp/na vsock 2>&1)
 like "$out" 'vsock: (EAFNOSUPPORT|EPERM)' "socket(AF_VSOCK) fails in a node"
 like "$out" 'vsock \(high bits\): (EAFNOSUPPORT|EPERM)' "... also with garbage in the family's upper bits"
 
+out=$("$PTY" -- "$NETSIM" exec -s $SIM a -- /tmp/na tioclinux 2>&1)
+like "$out" 'tioclinux: EPERM' "ioctl(TIOCLINUX) fails with EPERM (the filter, not ENOTTY)"
+
 # ---- the node still works ----------------------------------------------------
 is "$("$NETSIM" exec -s $SIM a -- hostname 2>&1)" a "node a still runs commands"
 "$NETSIM" reach -s $SIM --timeout 30 >/dev/null 2>&1

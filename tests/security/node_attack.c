@@ -5,6 +5,8 @@
  *       push TEXT into the input of every terminal it can reach (fds 0-2 and
  *       /dev/tty), after SECONDS; prints (to FILE, else stdout) "tiocsti fd=N:
  *       ok|ERRNO" per try, also with garbage in the upper half of the request
+ *   node_attack tioclinux
+ *       ioctl(0, TIOCLINUX): prints "tioclinux: ok" or "tioclinux: ERRNO"
  *   node_attack vsock
  *       socket(AF_VSOCK, SOCK_STREAM): prints "vsock: ok" or "vsock: ERRNO"
  *   node_attack proc MARKER DEV:INO SECONDS
@@ -98,6 +100,16 @@ static int mode_tiocsti(int argc, char **argv)
 	else
 		tiocsti_fd(tty, "/dev/tty", argv[i]);
 	fclose(report);
+	return 0;
+}
+
+/* Not a virtual console, so without the filter this is ENOTTY/EINVAL, with it
+ * EPERM. */
+static int mode_tioclinux(void)
+{
+	char subcode[2] = { 6, 0 }; /* TIOCL_GETSHIFTSTATE */
+	int rc = ioctl(0, TIOCLINUX, subcode);
+	printf("tioclinux: %s\n", rc == 0 ? "ok" : errname(errno));
 	return 0;
 }
 
@@ -333,10 +345,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 3 && strcmp(argv[1], "tiocsti") == 0)
 		return mode_tiocsti(argc, argv);
+	if (argc == 2 && strcmp(argv[1], "tioclinux") == 0)
+		return mode_tioclinux();
 	if (argc == 2 && strcmp(argv[1], "vsock") == 0)
 		return mode_vsock();
 	if (argc >= 2 && strcmp(argv[1], "proc") == 0)
 		return mode_proc(argc, argv);
-	fprintf(stderr, "usage: node_attack tiocsti [-d S] TEXT | vsock | proc MARKER DEV:INO SECONDS\n");
+	fprintf(stderr, "usage: node_attack tiocsti [-d S] [-o FILE] TEXT | tioclinux | vsock | proc MARKER DEV:INO SECONDS\n");
 	return 2;
 }
