@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "container.h"
 #include "qemu_node.h"
+#include "relay.h"
 #include "sealed_exe.h"
 #include "sim.h"
 #include "topo.h"
@@ -26,14 +27,14 @@
 enum tty_choice { TTY_AUTO, TTY_ALWAYS, TTY_NEVER };
 
 /* A pty when asked (-t), or when both stdin and stdout are terminals (someone
- * types and watches); otherwise the node gets pipes for those of its stdio that
+ * types and watches) and we are not a background job; otherwise the node gets pipes for those of its stdio that
  * are terminals (container_enter).  Either way the operator's terminal itself
  * never reaches the node. */
 static bool want_pty(enum tty_choice tty)
 {
 	if (tty != TTY_AUTO)
 		return tty == TTY_ALWAYS;
-	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && relay_terminal_is_ours(STDIN_FILENO);
 }
 
 static int run_in_node(char **argv, const char *given, const char *node, char *const cmd[],

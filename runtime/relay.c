@@ -106,10 +106,28 @@ int relay_attach_master(struct relay *r, int master, struct error *err)
 	copy_window_size(r->master);
 	/* our end never blocks: one stuck direction must not stop the other */
 	fcntl(r->master, F_SETFL, fcntl(r->master, F_GETFL) | O_NONBLOCK);
-	if (fd_is_open(STDIN_FILENO))
+	if (fd_is_open(STDIN_FILENO) && (!isatty(STDIN_FILENO) || relay_terminal_is_ours(STDIN_FILENO)))
 		add_channel(r, STDIN_FILENO, r->master, true, false, false);
 	add_channel(r, r->master, STDOUT_FILENO, false, false, false);
 	return 0;
+}
+
+bool relay_terminal_is_ours(int fd)
+{
+	pid_t fg = tcgetpgrp(fd);
+	return fg < 0 || fg == getpgrp();
+}
+
+/* stdin for a command started in the background (`netsim exec ... &`): reading
+ * the terminal there would stop us with SIGTTIN, as the shell gives an
+ * asynchronous command /dev/null. */
+static int background_stdin(struct relay *r, struct error *err)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, errno, "open /dev/null");
+	r->node_fds[STDIN_FILENO] = above_stdio(fd, err, "/dev/null");
+	return r->node_fds[STDIN_FILENO] < 0 ? r->node_fds[STDIN_FILENO] : 0;
 }
 
 /* A pipe in place of each of our stdio descriptors that is a terminal. */
@@ -118,6 +136,12 @@ static int open_pipes(struct relay *r, struct error *err)
 	for (int i = 0; i < 3; i++) {
 		if (!isatty(i))
 			continue; /* a file, pipe or socket the operator chose: as is */
+		if (i == STDIN_FILENO && !relay_terminal_is_ours(i)) {
+			int rc = background_stdin(r, err);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) < 0)
 			return error_set(err, errno, "pipe");
@@ -268,7 +292,8 @@ static void restore_terminal(struct relay *r)
  * discipline turns them into signals for the node's foreground job. */
 static void make_terminal_raw(struct relay *r)
 {
-	if (r->mode != RELAY_PTY || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &r->saved) < 0)
+	if (r->mode != RELAY_PTY || !isatty(STDIN_FILENO) || !relay_terminal_is_ours(STDIN_FILENO) ||
+	    tcgetattr(STDIN_FILENO, &r->saved) < 0)
 		return;
 	struct termios raw = r->saved;
 	cfmakeraw(&raw);

@@ -13,7 +13,8 @@
  *                mode while it runs;
  *   RELAY_PIPES  for each of stdin/stdout/stderr that is a terminal, a pipe
  *                netsim copies through; the others (files, pipes, sockets) are
- *                passed as they are.
+ *                passed as they are; a terminal stdin while we run in the
+ *                background becomes /dev/null, as for any `cmd &`.
  *
  * Once the command has exited the relay copies what is left of its output and
  * stops; whatever a background job writes later goes nowhere. */
@@ -51,6 +52,9 @@ struct relay {
 	struct termios saved;
 };
 
+/* Whether the terminal on fd may be read and set by us: we are in its
+ * foreground process group (not started with `&` from a job-control shell). */
+bool relay_terminal_is_ours(int fd);
 /* Prepare the command's stdio.  On failure nothing is left open. */
 int relay_open(struct relay *r, enum relay_mode mode, struct error *err);
 /* RELAY_PTY, in a process already in the node's mount namespace: allocate a pty

@@ -123,6 +123,8 @@ like "$out" 'modes=same' "shell that fails: terminal modes untouched"
 out=$("$PTY" -t 20 -- sh -c "exec 3<&0; '$NETSIM' exec -s $SIM a -- sleep 30 <&3 & p=\$!; sleep 1; kill \$p; wait \$p; echo status=\$?" 2>&1)
 like "$out" 'status=143' "SIGTERM to exec on a pty reaches the command (143)"
 like "$out" 'modes=same' "... and the operator's terminal is restored"
+out=$("$PTY" -t 20 -- bash --norc -ic "set -m; '$NETSIM' exec -s $SIM a -- ls -l /proc/self/fd/0 & wait" 2>&1)
+like "$out" '0 -> /dev/null' "exec as a background job of a job-control shell: stdin /dev/null, not stopped"
 out=$(printf 'hostname\necho piped-$((1+1))\n' | "$NETSIM" shell -t -s $SIM a 2>&1)
 like "$out" 'piped-2' "shell -t with stdin from a pipe: input is relayed, EOF ends the shell"
 
