@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -239,7 +239,12 @@ static void on_terminate(int sig)
 	forward_signal = sig;
 }
 
-static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGPIPE };
+static void on_child(int sig)
+{
+	(void)sig; /* only to interrupt ppoll: child_exited() tells */
+}
+
+static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD };
 #define HANDLED_COUNT (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
 struct saved_signals {
@@ -264,6 +269,7 @@ static void install_signals(struct saved_signals *saved, sigset_t *wait_mask)
 		sigemptyset(&sa.sa_mask);
 		sa.sa_handler = sig == SIGWINCH ? on_window_change :
 				sig == SIGPIPE	? SIG_IGN :
+				sig == SIGCHLD	? on_child :
 						  on_terminate;
 		sigaction(sig, &sa, &saved->actions[i]);
 		if (sig != SIGPIPE)
@@ -403,20 +409,16 @@ static void drain_output(struct relay *r)
 	}
 }
 
-static int open_pidfd(pid_t pid, struct error *err)
+/* Exited, but left for the caller to reap. */
+static bool child_exited(pid_t child)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return error_set(err, errno, "pidfd_open %d", (int)pid);
-	return fd;
+	siginfo_t info = { 0 };
+	return waitid(P_PID, (id_t)child, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       info.si_pid == child;
 }
 
 int relay_run(struct relay *r, pid_t child, struct error *err)
 {
-	cleanup_close int pidfd = open_pidfd(child, err);
-	if (pidfd < 0)
-		return pidfd;
-
 	struct saved_signals saved;
 	sigset_t wait_mask;
 	install_signals(&saved, &wait_mask);
@@ -424,10 +426,13 @@ int relay_run(struct relay *r, pid_t child, struct error *err)
 
 	int rc = 0;
 	for (;;) {
-		struct pollfd fds[4];
-		struct relay_channel *which[4];
+		/* SIGCHLD is blocked outside ppoll: an exit after this check
+		 * interrupts the wait below */
+		if (child_exited(child))
+			break;
+		struct pollfd fds[3];
+		struct relay_channel *which[3];
 		nfds_t n = 0;
-		fds[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 		for (size_t i = 0; i < r->count; i++) {
 			struct relay_channel *ch = &r->channels[i];
 			if (ch->len > 0 && ch->to >= 0)
@@ -452,7 +457,7 @@ int relay_run(struct relay *r, pid_t child, struct error *err)
 			rc = error_set(err, errno, "poll");
 			break;
 		}
-		for (nfds_t i = 1; i < n; i++) {
+		for (nfds_t i = 0; i < n; i++) {
 			if (!fds[i].revents)
 				continue;
 			if (fds[i].events & POLLOUT)
@@ -460,8 +465,6 @@ int relay_run(struct relay *r, pid_t child, struct error *err)
 			else
 				channel_read(r, which[i]);
 		}
-		if (fds[0].revents)
-			break; /* the command's process exited */
 	}
 	drain_output(r);
 	restore_terminal(r);

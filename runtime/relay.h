@@ -71,7 +71,8 @@ int relay_attach_command(const struct relay *r, struct error *err);
 void relay_close_node_side(struct relay *r);
 /* In any other forked process: close the relay's own ends. */
 void relay_close_relay_side(struct relay *r);
-/* Copy until `child` (watched through its pidfd) exits, then drain the output.
+/* Copy until `child` (our child) exits, then drain the output; the child is
+ * left for the caller to reap.
  * SIGTERM and SIGHUP received meanwhile are passed to `child`. */
 int relay_run(struct relay *r, pid_t child, struct error *err);
 /* Restore the operator's terminal and close everything; idempotent. */
