@@ -28,12 +28,11 @@ UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
 NETSIM_OBJ  := $(NETSIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-SECURITY_BIN := $(BUILD)/tests/node_attack $(BUILD)/tests/ptydrive
 
 ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
 
 .PHONY: all rootfs test unit-test asan asan-test memcheck up deps test-deps install uninstall clean check-deps
-all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node $(SECURITY_BIN)
+all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
@@ -75,17 +74,6 @@ $(BUILD)/tests/static_init: tests/unit/static_init.c
 $(BUILD)/tests/test_container: $(BUILD)/tests/static_init
 # --- end of test_container's helper -------------------------------------------
 
-# --- attack helpers of the security tests (tests/security/) -----------------------
-# node_attack runs inside nodes, so it is static like static_init; ptydrive plays
-# the operator's terminal on the host.
-$(BUILD)/tests/node_attack: tests/security/node_attack.c
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
-$(BUILD)/tests/ptydrive: tests/security/ptydrive.c
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
-# --- end of the security tests' helpers ---------------------------------------
-
 # The default rootfs, from Debian packages (apt-get download), unpacked with libarchive.
 rootfs: $(ROOTFS_TAR)
 $(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh $(wildcard rootfs/meshlite/*)
@@ -110,6 +98,19 @@ $(BUILD)/tests/qemu-node: tests/integration/qemu-node.c $(BUILD)/libnetsim.a $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 # --- end of QEMU nodes ----------------------------------------------------------
+
+# --- attack helpers of the security tests (tests/security/) -----------------------
+# node_attack runs inside nodes, so it is static like static_init; ptydrive plays
+# the operator's terminal on the host.
+SECURITY_BIN := $(BUILD)/tests/node_attack $(BUILD)/tests/ptydrive
+all: $(SECURITY_BIN)
+$(BUILD)/tests/node_attack: tests/security/node_attack.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+$(BUILD)/tests/ptydrive: tests/security/ptydrive.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+# --- end of the security tests' helpers ---------------------------------------
 
 unit-test: all
 	prove -e '' $(UNIT_BIN)
