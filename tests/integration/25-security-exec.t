@@ -118,6 +118,8 @@ like "$out" '/dev/pts/[0-9]' "shell: stdin is a pty of the node's own devpts"
 like "$out" '30 100' "shell: the window size is the operator's"
 is "$rc" 5 "shell: the exit status passes through"
 like "$out" 'modes=same' "shell: the operator's terminal modes are restored"
+out=$("$PTY" -t 20 -e '# ' -R 40x120 -i 'stty size\nexit\n' -- "$NETSIM" shell -s $SIM a 2>&1)
+like "$out" '40 120' "shell: a window size change follows (SIGWINCH)"
 out=$("$PTY" -- "$NETSIM" shell -s $SIM nosuchnode 2>&1)
 like "$out" 'modes=same' "shell that fails: terminal modes untouched"
 out=$("$PTY" -t 20 -- sh -c "exec 3<&0; '$NETSIM' exec -s $SIM a -- sleep 30 <&3 & p=\$!; sleep 1; kill \$p; wait \$p; echo status=\$?" 2>&1)
@@ -148,6 +150,34 @@ like "$out" 'vsock \(high bits\): (EAFNOSUPPORT|EPERM)' "... also with garbage i
 
 out=$("$PTY" -- "$NETSIM" exec -s $SIM a -- /tmp/na tioclinux 2>&1)
 like "$out" 'tioclinux: EPERM' "ioctl(TIOCLINUX) fails with EPERM (the filter, not ENOTTY)"
+
+# The same filter holds for a node's init and what it starts: a node whose init
+# runs the attacks and reports to its console.
+mkdir -p "$T_TMP/initfiles"
+cp "$ATTACK" "$T_TMP/initfiles/na"
+printf '#!/bin/sh\n/na tioclinux\n/na vsock\n/na tiocsti X\necho na-init-done\nexec sleep 1000000\n' \
+	>"$T_TMP/initfiles/na-init"
+chmod 755 "$T_TMP/initfiles/na" "$T_TMP/initfiles/na-init"
+ISIM=sx25i
+itopo=$(write_topo sx25i.conf <<EOF
+sim $ISIM
+node c rootfs=meshlite files=$T_TMP/initfiles init=/na-init
+EOF
+)
+cleanup_sim $ISIM
+"$NETSIM" up "$itopo" >/dev/null 2>&1
+ok $? "up $ISIM (a node whose init attacks)"
+for i in $(seq 1 50); do
+	ilog=$("$NETSIM" log -s $ISIM c 2>&1)
+	case $ilog in *na-init-done*) break ;; esac
+	sleep 0.1
+done
+like "$ilog" 'tioclinux: EPERM' "init's children: TIOCLINUX fails with EPERM"
+like "$ilog" 'vsock: EAFNOSUPPORT' "init's children: AF_VSOCK fails"
+like "$ilog" 'tiocsti fd=1: EPERM' "init's children: TIOCSTI fails with EPERM"
+ipids=$(node_pids $ISIM)
+"$NETSIM" down $ISIM >/dev/null 2>&1
+is "$(settled_leftovers $ISIM $ipids)" "" "$ISIM: nothing left behind"
 
 # ---- the node still works ----------------------------------------------------
 is "$("$NETSIM" exec -s $SIM a -- hostname 2>&1)" a "node a still runs commands"

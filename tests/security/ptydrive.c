@@ -3,9 +3,11 @@
  * would), types input into it, copies its output to stdout, and afterwards
  * reports what it finds on that terminal.
  *
- *   ptydrive [-e EXPECT] [-i INPUT] [-l LINGER] [-t TIMEOUT] -- COMMAND [ARG...]
+ *   ptydrive [-e EXPECT] [-R ROWSxCOLS] [-i INPUT] [-l LINGER] [-t TIMEOUT] -- COMMAND...
  *
  *   -e EXPECT   type INPUT only once EXPECT appeared in the output
+ *   -R ROWSxCOLS  resize the terminal (the kernel sends SIGWINCH) just before
+ *               typing, then wait 0.3 s
  *   -i INPUT    what to type; \n \r \t \\ and \NNN (octal) are understood
  *   -l LINGER   after COMMAND exited, keep the terminal open that many seconds
  *               (a background job left behind may try to use it)
@@ -102,9 +104,14 @@ int main(int argc, char **argv)
 	char input[4096];
 	size_t input_len = 0;
 	double linger = 0, timeout = 30;
+	struct winsize resize = { 0 };
 	int c;
-	while ((c = getopt(argc, argv, "+e:i:l:t:")) != -1) {
+	while ((c = getopt(argc, argv, "+e:i:l:t:R:")) != -1) {
 		switch (c) {
+		case 'R':
+			if (sscanf(optarg, "%hux%hu", &resize.ws_row, &resize.ws_col) != 2)
+				return 2;
+			break;
 		case 'e': expect = optarg; break;
 		case 'i': input_len = unescape(optarg, input, sizeof(input)); break;
 		case 'l': linger = atof(optarg); break;
@@ -154,6 +161,11 @@ int main(int argc, char **argv)
 	double start = now(), exit_time = 0;
 	for (;;) {
 		if (!sent && (!expect || memmem(seen, seen_len, expect, strlen(expect)))) {
+			if (resize.ws_row) {
+				ioctl(master, TIOCSWINSZ, &resize);
+				resize.ws_row = 0;
+				poll(NULL, 0, 300);
+			}
 			if (write(master, input, input_len) == (ssize_t)input_len)
 				sent = true;
 		}
