@@ -74,8 +74,9 @@ $(BUILD)/tests/static_init: tests/unit/static_init.c
 $(BUILD)/tests/test_container: $(BUILD)/tests/static_init
 # --- end of test_container's helper -------------------------------------------
 
-# --- attack helpers run inside nodes by tests/integration/2x-security-*.t ------
-# Static like static_init (they run in any rootfs); built without $(CFLAGS).
+# --- attack helpers of tests/integration/2x-security-*.t (tests/security/) ------
+# Static like static_init, since most run inside nodes (any rootfs); ptydrive
+# plays the operator's terminal on the host.  Built without $(CFLAGS).
 SECURITY_HELPERS := $(patsubst tests/security/%.c,$(BUILD)/tests/%,$(wildcard tests/security/*.c))
 all: $(SECURITY_HELPERS)
 $(SECURITY_HELPERS): $(BUILD)/tests/%: tests/security/%.c

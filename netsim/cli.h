@@ -20,9 +20,24 @@ struct verb {
 /* The verb being run (set by main), for messages. */
 extern const struct verb *current_verb;
 
-/* Print every line of err->msg as "netsim: LINE" on stderr. */
+/* Text a node controls (its console log, messages carrying node-written text)
+ * reaches the operator's terminal only through these: printable ASCII, newline,
+ * tab and well-formed UTF-8 pass; every other byte (ESC, CR, BEL, DEL, C1
+ * controls, broken UTF-8) is shown as a backslash and three octal digits, so
+ * ESC reads \033.  An escaper carries an unfinished UTF-8 sequence from one
+ * escape_write() to the next; escape_finish() escapes what is left. */
+struct escaper {
+	unsigned char pending[4];
+	size_t count, need;
+};
+#define ESCAPER_INIT { .count = 0 }
+void escape_write(struct escaper *e, FILE *f, const char *buf, size_t len);
+void escape_finish(struct escaper *e, FILE *f);
+void print_escaped(FILE *f, const char *s);
+
+/* Print every line of err->msg as "netsim: LINE" on stderr, escaped. */
 void print_error(const struct error *err);
-/* "netsim: MESSAGE" on stderr; returns 1 (the exit status for failures). */
+/* "netsim: MESSAGE" on stderr, escaped; returns 1 (the exit status for failures). */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "netsim VERB: MESSAGE" + usage line on stderr; returns 2 (bad usage). */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -52,6 +67,7 @@ enum {
 	OPT_ALL,
 	OPT_VM,
 	OPT_INTERVAL,
+	OPT_RAW,
 	OPT_VERB_BASE = 1100, /* verbs may number their own options from here */
 };
 

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,6 +35,7 @@
 
 #include "cleanup.h"
 #include "mounts.h"
+#include "relay.h"
 #include "security.h"
 #include "userns.h"
 
@@ -41,6 +43,7 @@ enum sync_type {
 	SYNC_READY = 1,
 	SYNC_GO,
 	SYNC_ERROR,
+	SYNC_PTY,  /* container_enter: the pty master, as SCM_RIGHTS */
 };
 
 struct sync_message {
@@ -544,6 +547,8 @@ const char *const *container_capability_names(void)
 
 /* ---- entering a running node ----------------------------------------------- */
 
+/* Joined in this order; a user namespace would go first (it decides what the
+ * capabilities mean for the others). */
 static const struct {
 	const char *name;
 	int nstype;
@@ -556,68 +561,188 @@ static const struct {
 };
 #define ENTERED_COUNT (sizeof(entered_namespaces) / sizeof(entered_namespaces[0]))
 
+/* Everything the two forked processes need, prepared by the caller; they read it
+ * in their copy of its memory. */
+struct enter_plan {
+	pid_t init_pid;
+	int ns_fds[ENTERED_COUNT];
+	int report_fd;      /* the processes' end of the report socket */
+	char *const *argv;
+	char *const *envp;
+	struct relay relay; /* the command's stdio */
+};
+
+static int send_master(int sock, int master)
+{
+	struct sync_message msg = { .type = SYNC_PTY };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &msg, .iov_len = offsetof(struct sync_message, text) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control, .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/* sync_receive that also takes a passed descriptor (*passed, else -1). */
+static ssize_t receive_report(int sock, struct sync_message *msg, int *passed)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control, .msg_controllen = sizeof(control) };
+	ssize_t n;
+	*passed = -1;
+	memset(msg, 0, sizeof(*msg));
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(passed, CMSG_DATA(cm), sizeof(int));
+	}
+	if (n > 0 && (size_t)n < offsetof(struct sync_message, text))
+		return -EPROTO;
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	return n;
+}
+
+__attribute__((noreturn)) static void enter_fail(const struct enter_plan *plan, struct error *err)
+{
+	sync_send(plan->report_fd, SYNC_ERROR, err);
+	_exit(127);
+}
+
+/* Nothing the operator's shell set up (ignored signals: nohup's SIGHUP, a
+ * blocked mask) passes into the node. */
+static void reset_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* The command's process: inside the node's pid namespace.  Never returns. */
-__attribute__((noreturn)) static void enter_exec(int report_fd, char *const argv[],
-						 char *const envp[],
-						 const struct sigaction *caller_sigint,
-						 const struct sigaction *caller_sigquit)
+__attribute__((noreturn)) static void enter_exec(const struct enter_plan *plan)
 {
 	struct error err = { 0 };
 	extern char **environ;
 
-	sigaction(SIGINT, caller_sigint, NULL);
-	sigaction(SIGQUIT, caller_sigquit, NULL);
+	reset_signals();
 	if (chdir("/") < 0) {
 		error_set(&err, errno, "chdir / inside the node");
-		goto fail;
+		enter_fail(plan, &err);
 	}
-	if (security_apply(&err) < 0)
-		goto fail;
+	if (relay_attach_command(&plan->relay, &err) < 0 || security_apply(&err) < 0)
+		enter_fail(plan, &err);
 	/* the caller's other descriptors stay out of the node */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	/* execvp searches the PATH of `environ`, and that must be the node's */
-	environ = (char **)envp;
-	execvp(argv[0], argv);
-	error_set(&err, errno, "execute %s inside the node", argv[0]);
-fail:
-	sync_send(report_fd, SYNC_ERROR, &err);
-	_exit(127);
+	environ = (char **)plan->envp;
+	execvp(plan->argv[0], plan->argv);
+	error_set(&err, errno, "execute %s inside the node", plan->argv[0]);
+	enter_fail(plan, &err);
+}
+
+/* Signals for the intermediate process go on to the command's process group
+ * (its own session), where a terminal would have sent them. */
+static volatile pid_t command_pid;
+
+static void forward_to_command(int sig)
+{
+	pid_t pid = command_pid;
+	if (pid > 0 && kill(-pid, sig) < 0)
+		kill(pid, sig); /* not yet its own group leader */
+}
+
+static const int forwarded_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+#define FORWARDED_COUNT (sizeof(forwarded_signals) / sizeof(forwarded_signals[0]))
+
+static void forward_signals(sigset_t *blocked)
+{
+	sigemptyset(blocked);
+	for (size_t i = 0; i < FORWARDED_COUNT; i++)
+		sigaddset(blocked, forwarded_signals[i]);
+	struct sigaction sa = { .sa_handler = forward_to_command, .sa_mask = *blocked };
+	for (size_t i = 0; i < FORWARDED_COUNT; i++)
+		sigaction(forwarded_signals[i], &sa, NULL);
 }
 
 /* The intermediate process: joins the namespaces (so the caller does not), forks
  * the command into the pid namespace and passes its exit status on. */
-__attribute__((noreturn)) static void enter_join_and_run(pid_t init_pid, const int *ns_fds,
-							 int report_fd, char *const argv[],
-							 char *const envp[],
-							 const struct sigaction *caller_sigint,
-							 const struct sigaction *caller_sigquit)
+__attribute__((noreturn)) static void enter_join_and_run(struct enter_plan *plan)
 {
 	struct error err = { 0 };
+
+	/* Before anything of the node can see us or our children: a non-dumpable
+	 * process's /proc/PID/{exe,environ,mem,cwd,root,fd} need CAP_SYS_PTRACE over
+	 * our (the host's) user namespace, and it cannot be ptraced by node root.
+	 * fork() passes it on; the command's execve resets it for the node's own
+	 * program. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		error_set(&err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+		enter_fail(plan, &err);
+	}
+	relay_close_relay_side(&plan->relay);
 	for (size_t i = 0; i < ENTERED_COUNT; i++) {
 		if (entered_namespaces[i].nstype == CLONE_NEWUSER) {
 			/* a node without one shares ours, and setns to it is EINVAL */
-			if (!userns_is_own(ns_fds[i]) && userns_join(ns_fds[i], &err) < 0) {
-				sync_send(report_fd, SYNC_ERROR, &err);
-				_exit(127);
-			}
+			if (!userns_is_own(plan->ns_fds[i]) && userns_join(plan->ns_fds[i], &err) < 0)
+				enter_fail(plan, &err);
 			continue;
 		}
-		if (setns(ns_fds[i], entered_namespaces[i].nstype) < 0) {
+		if (setns(plan->ns_fds[i], entered_namespaces[i].nstype) < 0) {
 			error_set(&err, errno, "join %s namespace of process %d",
-				  entered_namespaces[i].name, (int)init_pid);
-			sync_send(report_fd, SYNC_ERROR, &err);
-			_exit(127);
+				  entered_namespaces[i].name, (int)plan->init_pid);
+			enter_fail(plan, &err);
 		}
 	}
+	/* Becoming root of the node's user namespace changed our uids, and the
+	 * kernel then resets dumpable to fs.suid_dumpable (1 on some hosts): clear
+	 * it again before the node can see us. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		error_set(&err, errno, "prctl(PR_SET_DUMPABLE, 0)");
+		enter_fail(plan, &err);
+	}
+
+	if (plan->relay.mode == RELAY_PTY) {
+		int master = -1;
+		int rc = relay_open_node_pty(&plan->relay, &master, &err);
+		if (rc == 0 && (rc = send_master(plan->report_fd, master)) < 0)
+			error_set(&err, -rc, "pass the pty to netsim");
+		if (master >= 0)
+			close(master);
+		if (rc < 0)
+			enter_fail(plan, &err);
+	}
+
+	sigset_t forwarded, previous;
+	forward_signals(&forwarded);
+	sigprocmask(SIG_BLOCK, &forwarded, &previous);
 	pid_t pid = fork();
 	if (pid < 0) {
 		error_set(&err, errno, "fork inside the node");
-		sync_send(report_fd, SYNC_ERROR, &err);
-		_exit(127);
+		enter_fail(plan, &err);
 	}
 	if (pid == 0)
-		enter_exec(report_fd, argv, envp, caller_sigint, caller_sigquit);
-	close(report_fd);
+		enter_exec(plan);
+	command_pid = pid;
+	sigprocmask(SIG_SETMASK, &previous, NULL);
+	close(plan->report_fd);
+	relay_close_node_side(&plan->relay);
 
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
@@ -629,43 +754,90 @@ __attribute__((noreturn)) static void enter_join_and_run(pid_t init_pid, const i
 	_exit(WEXITSTATUS(status));
 }
 
-int container_enter(pid_t init_pid, char *const argv[], char *const envp[],
-		    int *exit_status, struct error *err)
+/* TERM passes into a pty session only, and only as a plain terminal name: the
+ * value lands in the node's environment and in its programs' output. */
+static void node_term(char *buf, size_t size, enum relay_mode mode)
 {
-	int ns_fds[ENTERED_COUNT];
-	int rc = 0;
+	const char *term = getenv("TERM");
+	size_t len = term ? strlen(term) : 0;
+	bool plain = len > 0 && len < 64 &&
+		     strspn(term, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == len;
+	snprintf(buf, size, "TERM=%s", mode == RELAY_PTY && plain ? term : "dumb");
+}
+
+static int open_namespaces(struct enter_plan *plan, struct error *err)
+{
+	for (size_t i = 0; i < ENTERED_COUNT; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)plan->init_pid,
+			 entered_namespaces[i].name);
+		plan->ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (plan->ns_fds[i] < 0)
+			return error_set(err, errno, "open %s", path);
+	}
+	return 0;
+}
+
+/* In the caller: wait for the report (EOF once the command's execve closed it),
+ * relay while the command runs, collect its status. */
+static int enter_wait(struct enter_plan *plan, int report_fd, pid_t pid, int *exit_status,
+		      struct error *err)
+{
+	struct sync_message msg;
+	int passed, rc = 0;
+	ssize_t n = receive_report(report_fd, &msg, &passed);
+	if (n > 0 && msg.type == SYNC_PTY && passed >= 0 && plan->relay.mode == RELAY_PTY) {
+		rc = relay_attach_master(&plan->relay, passed, err);
+		n = receive_report(report_fd, &msg, &passed);
+	}
+	if (passed >= 0)
+		close(passed); /* not asked for */
+	if (rc == 0 && n > 0 && msg.type == SYNC_ERROR)
+		rc = error_setmsg(err, msg.errnum > 0 ? msg.errnum : EINVAL, "%s", msg.text);
+	else if (rc == 0 && n != 0)
+		rc = error_setmsg(err, EPROTO, "unexpected report from the node's process");
+	else if (rc == 0)
+		rc = relay_run(&plan->relay, pid, err);
+	if (rc < 0)
+		kill(pid, SIGTERM); /* the intermediate passes it to the command, if any */
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc == 0)
+		*exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	return rc;
+}
+
+static int enter_node(pid_t init_pid, char *const argv[], char *const envp[],
+		      enum relay_mode mode, int *exit_status, struct error *err)
+{
+	struct enter_plan plan = { .init_pid = init_pid, .argv = argv, .envp = envp, .report_fd = -1 };
+	int report_pair[2] = { -1, -1 };
+	int rc;
 
 	if (!argv || !argv[0])
 		return error_setmsg(err, EINVAL, "container_enter: empty command");
 	for (size_t i = 0; i < ENTERED_COUNT; i++)
-		ns_fds[i] = -1;
+		plan.ns_fds[i] = -1;
 
-	char term[128];
-	const char *caller_term = getenv("TERM");
-	snprintf(term, sizeof(term), "TERM=%s", caller_term && *caller_term ? caller_term : "dumb");
+	char term[96];
+	node_term(term, sizeof(term), mode);
 	char *default_envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", term, NULL };
-	if (!envp)
-		envp = default_envp;
+	if (!plan.envp)
+		plan.envp = default_envp;
 
-	for (size_t i = 0; i < ENTERED_COUNT; i++) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init_pid, entered_namespaces[i].name);
-		ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (ns_fds[i] < 0) {
-			rc = error_set(err, errno, "open %s", path);
-			goto out;
-		}
-	}
-	if ((rc = security_prepare(err)) < 0)
-		goto out;
-
-	int report_pair[2];
+	if ((rc = open_namespaces(&plan, err)) < 0 || (rc = security_prepare(err)) < 0)
+		goto out_ns;
+	if ((rc = relay_open(&plan.relay, mode, err)) < 0)
+		goto out_ns;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report_pair) < 0) {
 		rc = error_set(err, errno, "socketpair");
-		goto out;
+		goto out_relay;
 	}
+	plan.report_fd = report_pair[1];
 
-	/* Like system(3): the terminal's Ctrl-C is for the command, not for us. */
+	/* Like system(3): the terminal's Ctrl-C is for the command, not for us (the
+	 * intermediate process passes it on). */
 	struct sigaction ignore = { .sa_handler = SIG_IGN }, caller_sigint, caller_sigquit;
 	sigaction(SIGINT, &ignore, &caller_sigint);
 	sigaction(SIGQUIT, &ignore, &caller_sigquit);
@@ -673,35 +845,38 @@ int container_enter(pid_t init_pid, char *const argv[], char *const envp[],
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(report_pair[0]);
-		enter_join_and_run(init_pid, ns_fds, report_pair[1], argv, envp,
-				   &caller_sigint, &caller_sigquit);
+		enter_join_and_run(&plan);
 	}
 	int fork_errno = errno;
 	close(report_pair[1]);
-	if (pid < 0) {
+	relay_close_node_side(&plan.relay);
+	if (pid < 0)
 		rc = error_set(err, fork_errno, "fork");
-	} else {
-		struct sync_message msg;
-		ssize_t n = sync_receive(report_pair[0], &msg);
-		int status = 0;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		if (n > 0 && msg.type == SYNC_ERROR)
-			rc = error_setmsg(err, msg.errnum > 0 ? msg.errnum : EINVAL, "%s", msg.text);
-		else if (WIFSIGNALED(status))
-			*exit_status = 128 + WTERMSIG(status);
-		else
-			*exit_status = WEXITSTATUS(status);
-	}
+	else
+		rc = enter_wait(&plan, report_pair[0], pid, exit_status, err);
 	close(report_pair[0]);
 	sigaction(SIGINT, &caller_sigint, NULL);
 	sigaction(SIGQUIT, &caller_sigquit, NULL);
-out:
+out_relay:
+	relay_free(&plan.relay);
+out_ns:
 	for (size_t i = 0; i < ENTERED_COUNT; i++) {
-		if (ns_fds[i] >= 0)
-			close(ns_fds[i]);
+		if (plan.ns_fds[i] >= 0)
+			close(plan.ns_fds[i]);
 	}
 	if (rc < 0)
 		error_prefix(err, "enter node of process %d", (int)init_pid);
 	return rc;
+}
+
+int container_enter(pid_t init_pid, char *const argv[], char *const envp[],
+		    int *exit_status, struct error *err)
+{
+	return enter_node(init_pid, argv, envp, RELAY_PIPES, exit_status, err);
+}
+
+int container_enter_tty(pid_t init_pid, char *const argv[], char *const envp[],
+			int *exit_status, struct error *err)
+{
+	return enter_node(init_pid, argv, envp, RELAY_PTY, exit_status, err);
 }

@@ -72,14 +72,34 @@ void container_destroy(struct container *c);
 
 /* Run argv inside the namespaces of the node whose PID 1 is `init_pid` (user
  * first, as its root, then ipc, uts, net, pid, mnt; cwd /), with the same capability set and seccomp filter as the
- * node's init.  stdio is inherited.  Waits for it; *exit_status gets the exit code
- * (128+signal when killed).  envp NULL means a minimal PATH/HOME/TERM environment;
- * argv[0] without '/' is searched in envp's PATH.  The caller's own namespaces are
- * not touched (an intermediate process joins them); SIGINT/SIGQUIT are ignored by
- * the caller while waiting, like system(3).  Returns <0 with a message when the
- * namespaces cannot be joined or the command cannot be executed. */
+ * node's init, in a new session without a controlling terminal.  stdin, stdout
+ * and stderr are inherited, except those that are terminals: the command gets a
+ * pipe instead, which the caller relays while the command runs (relay.h), so no
+ * node process ever holds the operator's terminal.  Waits for it; *exit_status
+ * gets the exit code (128+signal when killed).  envp NULL means a minimal
+ * PATH/HOME/TERM=dumb environment; argv[0] without '/' is searched in envp's PATH.
+ * The caller's own namespaces are not touched: a non-dumpable intermediate
+ * process joins them and forks the command (so node root can neither ptrace it
+ * nor open its /proc/PID/exe, environ, mem, cwd, root or fd); SIGINT/SIGQUIT are
+ * ignored by the caller while waiting, like system(3), and the intermediate
+ * process passes SIGINT, SIGQUIT, SIGTERM and SIGHUP to the command's process
+ * group.  Returns <0 with a message when the namespaces cannot be joined or the
+ * command cannot be executed.
+ *
+ * The caller should run from a sealed copy of its executable (sealed_exe.h):
+ * the intermediate process and the command until its execve run the caller's
+ * binary, and /proc/self/exe must not be a host file then. */
 int container_enter(pid_t init_pid, char *const argv[], char *const envp[],
 		    int *exit_status, struct error *err);
+
+/* container_enter on a pseudo-terminal: the command's stdin, stdout and stderr
+ * are the slave of a pty the caller allocates, and it is the controlling tty of
+ * the command's new session.  The caller copies its stdin to the pty and the
+ * pty to its stdout, follows SIGWINCH and keeps its own terminal (if stdin is
+ * one) in raw mode until the command exits; TERM is the caller's when it is a
+ * plain terminal name, else dumb. */
+int container_enter_tty(pid_t init_pid, char *const argv[], char *const envp[],
+			int *exit_status, struct error *err);
 
 /* The capability bounding set every node runs with, as a CapEff-style bitmask
  * (bit N = capability N), and its names for docs/error messages. */

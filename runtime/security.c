@@ -21,18 +21,24 @@
  * Seccomp: default allow; the syscalls in blocked_syscalls[] fail with EPERM;
  * clone/unshare with CLONE_NEWUSER fail with EPERM (a user namespace would hand back
  * a full capability set over new namespaces); clone3 fails with ENOSYS so libc
- * falls back to clone, whose flags we can inspect. */
+ * falls back to clone, whose flags we can inspect; ioctl(TIOCSTI) and
+ * ioctl(TIOCLINUX) fail with EPERM and socket(AF_VSOCK) with EAFNOSUPPORT
+ * (blocked_by_argument[]).  docs/security.md lists the whole set and why. */
 #include "security.h"
 
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <seccomp.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -89,19 +95,56 @@ static void seccomp_releasep(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
-static int build_filter(scmp_filter_ctx ctx, struct error *err)
+/* Calls refused by one argument.  The argument is compared on its low 32 bits
+ * only: ioctl's request and socket's family are `int`s for the kernel, which
+ * ignores the upper half of the register, so a 64-bit comparison could be passed
+ * by setting high bits (the snapd TIOCSTI bypass, CVE-2019-7303). */
+static const struct {
+	const char *syscall;
+	unsigned int arg;       /* argument index */
+	uint32_t value;
+	int errnum;
+	const char *why;
+} blocked_by_argument[] = {
+	/* push bytes into a terminal's input queue: keystrokes into the shell of
+	 * whoever owns the terminal */
+	{ "ioctl", 1, TIOCSTI, EPERM, "TIOCSTI" },
+	/* console selection paste and friends: the same, on a virtual console */
+	{ "ioctl", 1, TIOCLINUX, EPERM, "TIOCLINUX" },
+	/* virtio-vsock talks to the hypervisor or the host's vsock services, not
+	 * to the node's network namespace */
+	{ "socket", 0, AF_VSOCK, EAFNOSUPPORT, "AF_VSOCK" },
+};
+
+/* `multiplexed`: the architecture reaches socket() through socketcall(2) too
+ * (32-bit x86), whose arguments sit in memory; libseccomp would turn a socket rule
+ * into "every socketcall(SYS_SOCKET)" there, so that architecture gets no socket
+ * rule rather than no sockets. */
+static int add_argument_rules(scmp_filter_ctx ctx, bool multiplexed, struct error *err)
+{
+	for (size_t i = 0; i < sizeof(blocked_by_argument) / sizeof(blocked_by_argument[0]); i++) {
+		if (multiplexed && strcmp(blocked_by_argument[i].syscall, "socket") == 0)
+			continue;
+		int nr = seccomp_syscall_resolve_name(blocked_by_argument[i].syscall);
+		struct scmp_arg_cmp cmp = {
+			.arg = blocked_by_argument[i].arg,
+			.op = SCMP_CMP_MASKED_EQ,
+			.datum_a = UINT32_MAX,
+			.datum_b = blocked_by_argument[i].value,
+		};
+		int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(blocked_by_argument[i].errnum),
+						nr, 1, &cmp);
+		if (rc < 0)
+			return error_set(err, -rc, "seccomp: rule for %s(%s)",
+					 blocked_by_argument[i].syscall, blocked_by_argument[i].why);
+	}
+	return 0;
+}
+
+/* Every rule, for the architectures ctx holds. */
+static int add_rules(scmp_filter_ctx ctx, bool multiplexed, struct error *err)
 {
 	int rc;
-
-	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-		/* 32-bit and x32 processes must not bypass the filter */
-		rc = seccomp_arch_add(ctx, SCMP_ARCH_X86);
-		if (rc < 0 && rc != -EEXIST)
-			return error_set(err, -rc, "seccomp: add x86 architecture");
-		rc = seccomp_arch_add(ctx, SCMP_ARCH_X32);
-		if (rc < 0 && rc != -EEXIST)
-			return error_set(err, -rc, "seccomp: add x32 architecture");
-	}
 
 	for (size_t i = 0; i < sizeof(blocked_syscalls) / sizeof(blocked_syscalls[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(blocked_syscalls[i]);
@@ -121,6 +164,9 @@ static int build_filter(scmp_filter_ctx ctx, struct error *err)
 			return error_set(err, -rc, "seccomp: rule for %s", namespace_creators[i]);
 	}
 
+	if ((rc = add_argument_rules(ctx, multiplexed, err)) < 0)
+		return rc;
+
 	/* clone3 passes its flags in memory, which seccomp cannot read */
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), seccomp_syscall_resolve_name("clone3"), 0);
 	if (rc < 0)
@@ -131,6 +177,41 @@ static int build_filter(scmp_filter_ctx ctx, struct error *err)
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (rc < 0)
 		return error_set(err, -rc, "seccomp: clear no_new_privs attribute");
+	return 0;
+}
+
+/* 32-bit x86 in a context of its own, merged into ctx: see add_argument_rules. */
+static int add_x86_filter(scmp_filter_ctx ctx, struct error *err)
+{
+	__attribute__((cleanup(seccomp_releasep))) scmp_filter_ctx x86 = seccomp_init(SCMP_ACT_ALLOW);
+	if (!x86)
+		return error_setmsg(err, ENOMEM, "seccomp: cannot initialise the x86 filter");
+	int rc = seccomp_arch_add(x86, SCMP_ARCH_X86);
+	if (rc < 0 && rc != -EEXIST)
+		return error_set(err, -rc, "seccomp: add x86 architecture");
+	if ((rc = seccomp_arch_remove(x86, SCMP_ARCH_NATIVE)) < 0)
+		return error_set(err, -rc, "seccomp: x86 filter without the native architecture");
+	if ((rc = add_rules(x86, true, err)) < 0)
+		return rc;
+	if ((rc = seccomp_merge(ctx, x86)) < 0)
+		return error_set(err, -rc, "seccomp: merge the x86 filter");
+	x86 = NULL; /* merged: owned by ctx now */
+	return 0;
+}
+
+static int build_filter(scmp_filter_ctx ctx, struct error *err)
+{
+	int rc;
+	if ((rc = add_rules(ctx, false, err)) < 0)
+		return rc;
+	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+		/* 32-bit and x32 processes must not bypass the filter */
+		rc = seccomp_arch_add(ctx, SCMP_ARCH_X32);
+		if (rc < 0 && rc != -EEXIST)
+			return error_set(err, -rc, "seccomp: add x32 architecture");
+		if ((rc = add_x86_filter(ctx, err)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
