@@ -889,10 +889,34 @@ static const char *const host_system_dirs[] = {
 	"/var/tmp", NULL,
 };
 
-/* Refused below too: kernel interfaces and live namespace handles. */
+/* Refused below too: kernel interfaces, live namespace handles, and the host's
+ * configuration and boot files (its keys live there: /etc/ssh, /etc/ssl/private,
+ * /boot's initramfs); no router overlay has a reason to live there. */
 static const char *const host_never_inside[] = {
-	"/proc", "/sys", "/dev", "/run/netns", NULL,
+	"/proc", "/sys", "/dev", "/run/netns", "/etc", "/boot", NULL,
 };
+
+/* Refused wherever they are: directories of credentials in a home (a lab kept
+ * under /root or /home is fine, its owner's keys are not). */
+static const char *const credential_dirs[] = { ".ssh", ".gnupg", NULL };
+
+static int refused_component(const char *real, const char *path, struct error *err)
+{
+	for (const char *p = real; *p;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		for (const char *const *c = credential_dirs; *c; c++) {
+			if (len == strlen(*c) && strncmp(p, *c, len) == 0)
+				return error_setmsg(err, EPERM,
+						    "%s is inside a %s directory: a node must not see "
+						    "the host's credentials (give it a directory of its own)",
+						    path, *c);
+		}
+		p += len;
+	}
+	return 0;
+}
 
 /* `a` is `b` or a directory above it. */
 static bool at_or_above(const char *a, const char *b)
@@ -947,5 +971,5 @@ int rootfs_check_host_path(const char *path, const char *const *extra, struct er
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	return refused_component(real, path, err);
 }

@@ -59,8 +59,12 @@ ok $([ ! -e "$NETSIM_CACHE_DIR" ]; echo $?) "...and the first node's rootfs was 
 
 # --- only tar is read ---------------------------------------------------------------
 refused "$(topo shadow rootfs=/etc/shadow)" \
-	"shadow.conf:2: node a: rootfs: /etc/shadow is not a tar archive .*netsim reads only tar" \
+	"shadow.conf:2: node a: rootfs=/etc/shadow: /etc/shadow is inside the host's /etc" \
 	"rootfs=/etc/shadow (was read as mtree)"
+cp /etc/hostname "$T_TMP/plain-text"
+refused "$(topo text rootfs=$T_TMP/plain-text)" \
+	"text.conf:2: node a: rootfs: .*plain-text is not a tar archive .*netsim reads only tar" \
+	"a text file as rootfs= is not read as mtree"
 printf '#mtree\n./etc type=dir\n' > "$T_TMP/fake.tar.gz"
 refused "$(topo mtree rootfs=$T_TMP/fake.tar.gz)" "is not a tar archive" "an mtree file named .tar.gz"
 python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("sbin/init", "x")' \

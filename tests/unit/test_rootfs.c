@@ -694,7 +694,8 @@ static void test_host_paths(void)
 	const char *refused[] = {
 		"/", "//", "/etc", "/etc/", "/etc/../etc", "/usr/lib/..", "/tmp", "/tmp/",
 		"/home", "/var", "/var/lib", "/run", "/proc", "/proc/self", "/proc/self/root",
-		"/sys/kernel", "/dev", "/dev/shm",
+		"/sys/kernel", "/dev", "/dev/shm", "/etc/apt", "/etc/passwd", "/boot/.",
+		tmp_path("hp/to-etc/apt"),
 		tmp_path("hp/to-root"), tmp_path("hp/to-root/"), tmp_path("hp/to-etc"),
 		tmp_path("hp/mine/../../../.."), cache, tmp_path("hp/cache/"),
 		tmp_path("hp"), tmp_path("hp/cache/../cache"),
@@ -718,9 +719,22 @@ static void test_host_paths(void)
 		ok(1, "# SKIP no /run/netns");
 		ok(1, "# SKIP no /run/netns");
 	}
+	/* a home's credentials, wherever the home is */
+	mkdir(tmp_path("hp/mine/.ssh"), 0700);
+	mkdir(tmp_path("hp/mine/.gnupg"), 0700);
+	mkdir(tmp_path("hp/mine/.ssh/sub"), 0700);
+	const char *credentials[] = { tmp_path("hp/mine/.ssh"), tmp_path("hp/mine/.gnupg"),
+				      tmp_path("hp/mine/.ssh/sub/") };
+	for (size_t i = 0; i < sizeof(credentials) / sizeof(credentials[0]); i++) {
+		int ret = rootfs_check_host_path(credentials[i], extra, &err);
+		ok(ret == -EPERM && strstr(err.msg, "credentials"), "%s refused: %s", credentials[i],
+		   ret ? err.msg : "accepted");
+	}
+	mkdir(tmp_path("hp/mine/.sshx"), 0755);
+	mkdir(tmp_path("hp/mine/x.ssh"), 0755);
 	const char *accepted[] = {
 		tmp_path("hp/mine"), tmp_path("hp/mine/"), tmp_path("normal.tar.gz"),
-		tmp_path("hp/missing"), "/etc/passwd",
+		tmp_path("hp/missing"), tmp_path("hp/mine/.sshx"), tmp_path("hp/mine/x.ssh"),
 	};
 	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
 		int ret = rootfs_check_host_path(accepted[i], extra, &err);
