@@ -142,8 +142,8 @@ deps:
 
 # Tools the integration tests use (iperf3, tcpdump, graphviz, headless Chromium,
 # QEMU, valgrind, curl); `make test` installs the missing ones when run as root.
-TEST_DEB_DEPS := iperf3 tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind curl
-TEST_TOOLS    := iperf3 tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind curl
+TEST_DEB_DEPS := iperf3 iputils-ping tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind curl
+TEST_TOOLS    := iperf3 ping tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind curl
 test-deps:
 	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
