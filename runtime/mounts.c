@@ -460,6 +460,7 @@ static int guard_kernel_views(struct error *err)
 #define TMPFS_SHM_OPTIONS "mode=1777,size=16m,nr_inodes=4096"
 #define TMPFS_TMP_OPTIONS "mode=1777,size=64m,nr_inodes=16384"
 #define TMPFS_RUN_OPTIONS "mode=0755,size=16m,nr_inodes=16384"
+#define NODE_PTY_MAX "64" /* ptys open at once in a node: shells, ssh sessions */
 
 static int populate_dev(struct root_mounts *pre, struct error *err)
 {
@@ -495,9 +496,13 @@ static int populate_dev(struct root_mounts *pre, struct error *err)
 			return rc;
 	}
 
+	/* max=: the kernel counts ptys host-wide (kernel.pty.max, of which only
+	 * the host's own /dev/pts may use the last pty.reserve), so without a cap
+	 * one node could open them all and leave none for other nodes' shells
+	 * and the host's other containers. */
 	if ((rc = make_dir("/dev/pts", 0755, err)) < 0 ||
 	    (rc = mount_or_fail("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-				"newinstance,ptmxmode=0666,mode=0620", err)) < 0 ||
+				"newinstance,ptmxmode=0666,mode=0620,max=" NODE_PTY_MAX, err)) < 0 ||
 	    (rc = make_dir("/dev/shm", 01777, err)) < 0 ||
 	    (rc = mount_or_fail("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 				TMPFS_SHM_OPTIONS, err)) < 0)

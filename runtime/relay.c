@@ -13,6 +13,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -369,17 +370,52 @@ static void channel_write(struct relay_channel *ch)
 		ch->len = ch->off = 0;
 }
 
-static void handle_signals(struct relay *r, pid_t child)
+/* SIGTERM or SIGHUP passed on, and the command still runs this long after the
+ * first: `child` is killed.  The command is the node's program, and node root
+ * can make it ignore every signal (or stop it): without this, netsim would wait
+ * for it forever, with the operator's terminal in raw mode. */
+#define KILL_GRACE_NS 2000000000LL
+
+static long long monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Returns true when a terminating signal was passed on. */
+static bool handle_signals(struct relay *r, pid_t child)
 {
 	if (window_changed) {
 		window_changed = 0;
 		if (r->master >= 0)
 			copy_window_size(r->master);
 	}
-	if (forward_signal) {
-		kill(child, forward_signal);
-		forward_signal = 0;
+	if (!forward_signal)
+		return false;
+	kill(child, forward_signal);
+	forward_signal = 0;
+	return true;
+}
+
+/* How long ppoll may wait: NULL for ever, else the earlier of the ^D pause and
+ * the kill deadline (0: none). */
+static struct timespec *poll_timeout(struct timespec *ts, bool eof_due, long long kill_at)
+{
+	long long wait = -1;
+	if (eof_due)
+		wait = EOF_QUIET_NS;
+	if (kill_at) {
+		long long left = kill_at - monotonic_ns();
+		if (left < 0)
+			left = 0;
+		if (wait < 0 || left < wait)
+			wait = left;
 	}
+	if (wait < 0)
+		return NULL;
+	*ts = (struct timespec){ .tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL };
+	return ts;
 }
 
 /* After the command's exit: what it wrote before exiting is in the pipe or pty
@@ -425,6 +461,7 @@ int relay_run(struct relay *r, pid_t child, struct error *err)
 	make_terminal_raw(r);
 
 	int rc = 0;
+	long long kill_at = 0; /* monotonic ns; 0: no terminating signal yet */
 	for (;;) {
 		/* SIGCHLD is blocked outside ppoll: an exit after this check
 		 * interrupts the wait below */
@@ -444,11 +481,18 @@ int relay_run(struct relay *r, pid_t child, struct error *err)
 			which[n++] = ch;
 		}
 		bool eof_due = r->input_ended && r->eof_sent < EOF_REPEATS;
-		struct timespec quiet = { .tv_nsec = EOF_QUIET_NS };
-		int ready = ppoll(fds, n, eof_due ? &quiet : NULL, &wait_mask);
-		handle_signals(r, child);
+		struct timespec timeout;
+		int ready = ppoll(fds, n, poll_timeout(&timeout, eof_due, kill_at), &wait_mask);
+		if (handle_signals(r, child) && !kill_at)
+			kill_at = monotonic_ns() + KILL_GRACE_NS;
+		if (kill_at && monotonic_ns() >= kill_at) {
+			kill(child, SIGKILL); /* its exit ends the loop above */
+			kill_at = 0;
+			continue;
+		}
 		if (ready == 0) {
-			send_end_of_file(r);
+			if (eof_due)
+				send_end_of_file(r);
 			continue;
 		}
 		if (ready < 0) {

@@ -73,7 +73,8 @@ void relay_close_node_side(struct relay *r);
 void relay_close_relay_side(struct relay *r);
 /* Copy until `child` (our child) exits, then drain the output; the child is
  * left for the caller to reap.
- * SIGTERM and SIGHUP received meanwhile are passed to `child`. */
+ * SIGTERM and SIGHUP received meanwhile are passed to `child`; if it has not
+ * exited 2 s after the first, it is killed (SIGKILL). */
 int relay_run(struct relay *r, pid_t child, struct error *err);
 /* Restore the operator's terminal and close everything; idempotent. */
 void relay_free(struct relay *r);

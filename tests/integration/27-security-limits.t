@@ -88,6 +88,11 @@ is "$("$NETSIM" exec -s $SIM n2 -- echo alive 2>&1)" alive "n2 runs commands aft
 out=$("$NETSIM" reach -s $SIM --timeout 60 2>&1)
 ok $? "the mesh still converges: every node reaches every node ($(echo "$out" | tail -1))"
 
+# ---- ptys (counted host-wide by the kernel) ------------------------------------
+like "$("$NETSIM" exec -s $SIM n1 -- /tmp/la ptys 100 2>&1)" "^ptys 64 \(stopped by: No space left on device\)" \
+	"a node opens at most 64 ptys (devpts max=64), not the host's pool"
+like "$("$NETSIM" exec -t -s $SIM n1 -- tty </dev/null 2>&1)" "/dev/pts/[0-9]" "exec -t still gets a pty afterwards"
+
 # ---- priorities and locked memory --------------------------------------------
 out=$("$NETSIM" exec -s $SIM n1 -- /tmp/la sched 2>&1)
 like "$out" "nice-20 refused" "nice -20 is refused in a node"

@@ -6,9 +6,11 @@
  *   limits-attack forkbomb    fork until refused; print how many, then all exit
  *   limits-attack hog         allocate and touch memory until killed
  *   limits-attack spin N S    N processes busy on CPU 0 for S seconds
+ *   limits-attack ptys N      open up to N ptys from /dev/pts/ptmx; print how many
  *
  * Each prints one line per attempt, "NAME ok" or "NAME refused: REASON". */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +116,24 @@ static int hog(void)
 	return 1;
 }
 
+/* The kernel's pty count is host-wide (kernel.pty.max): a node that could open
+ * as many as it likes would leave none for other nodes' shells.  The
+ * descriptors stay open until we exit, so each open is a new pty. */
+static int ptys(int wanted)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	int opened = 0;
+	errno = 0;
+	while (opened < wanted && open("/dev/pts/ptmx", O_RDWR | O_NOCTTY) >= 0)
+		opened++;
+	printf("ptys %d (stopped by: %s)\n", opened, opened < wanted ? strerror(errno) : "enough");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -127,6 +147,8 @@ int main(int argc, char **argv)
 		return hog();
 	if (argc >= 4 && strcmp(argv[1], "spin") == 0)
 		return spin(atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: limits-attack sched|mlock MIB|forkbomb|hog|spin N S\n");
+	if (argc >= 3 && strcmp(argv[1], "ptys") == 0)
+		return ptys(atoi(argv[2]));
+	fprintf(stderr, "usage: limits-attack sched|mlock MIB|forkbomb|hog|spin N S|ptys N\n");
 	return 2;
 }
