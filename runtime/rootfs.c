@@ -927,13 +927,44 @@ static bool at_or_above(const char *a, const char *b)
 	return strncmp(a, b, len) == 0 && (b[len] == '\0' || b[len] == '/');
 }
 
+/* The realpath of a refused directory (itself when it does not exist).  The
+ * host's own directories are resolved once per process: `up` checks every
+ * node's layers against all of them, and realpath costs a readlink per
+ * component. */
+static const char *resolved_dir(const char *dir, char buf[PATH_MAX])
+{
+	static struct {
+		const char *dir;
+		char *real;
+	} known[64];
+	static size_t count;
+	for (size_t i = 0; i < count; i++)
+		if (known[i].dir == dir)
+			return known[i].real;
+	const char *d = realpath(dir, buf) ? buf : dir;
+	bool host_table = false;
+	for (const char *const *t = host_system_dirs; *t && !host_table; t++)
+		host_table = *t == dir;
+	for (const char *const *t = host_never_inside; *t && !host_table; t++)
+		host_table = *t == dir;
+	if (host_table && count < sizeof(known) / sizeof(known[0])) {
+		char *copy = strdup(d);
+		if (copy) {
+			known[count].dir = dir;
+			known[count++].real = copy;
+			return copy;
+		}
+	}
+	return d;
+}
+
 /* A refused directory by its realpath (/lib is /usr/lib on merged-/usr hosts);
  * one that does not exist is compared as written. */
 static int refused_match(const char *real, const char *dir, bool inside_too, const char *owner,
 			 const char *path, struct error *err)
 {
 	char resolved[PATH_MAX];
-	const char *d = realpath(dir, resolved) ? resolved : dir;
+	const char *d = resolved_dir(dir, resolved);
 	const char *why = NULL;
 	if (strcmp(real, d) == 0)
 		why = "is";
