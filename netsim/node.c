@@ -117,11 +117,19 @@ static int ids_allocate(const char *sim, const char *node, uint32_t *base, struc
 {
 	char dir[PATH_MAX];
 	state_ids_path(dir, sizeof(dir), -1);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return error_set(err, errno, "create %s", dir);
-	cleanup_close int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir_fd < 0 || flock(dir_fd, LOCK_EX) < 0)
-		return error_set(err, errno, "lock %s", dir);
+	cleanup_close int dir_fd = -1;
+	for (;;) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return error_set(err, errno, "create %s", dir);
+		dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+		if (dir_fd < 0 || flock(dir_fd, LOCK_EX) < 0 || fstat(dir_fd, &st) < 0)
+			return error_set(err, errno, "lock %s", dir);
+		if (st.st_nlink > 0)
+			break;
+		/* the last release removed it between our open and our lock */
+		close(steal_fd(&dir_fd));
+	}
 	unsigned first = ids_first_slot(sim, node);
 	for (unsigned i = 0; i < NODE_IDS_SLOTS; i++) {
 		int slot = (int)((first + i) % NODE_IDS_SLOTS);
@@ -168,6 +176,9 @@ void node_ids_release(const char *sim, const char *node)
 	if (ids_claim_owner(dir_fd, name, owner_sim, owner_node) &&
 	    strcmp(owner_sim, sim) == 0 && strcmp(owner_node, node) == 0)
 		unlinkat(dir_fd, name, 0);
+	/* the last claim gone: nothing of netsim stays under /run (ENOTEMPTY
+	 * otherwise; an allocator waiting for our lock sees the dir unlinked) */
+	rmdir(dir);
 }
 
 /* container_create(), and without a user namespace when the lower dirs cannot
@@ -281,16 +292,27 @@ void node_limits(const struct topo_node *node, struct cgroup_limits *limits)
 	limits->cpu_weight = node->limit_cpu_weight;
 }
 
+/* The host's cgroup hierarchies and NODE's path in them: 1 when there is a
+ * cgroup system to use, 0 when the host has none (nothing to do), or -errno. */
+static int node_cgroup_locate(const char *sim, const char *node, const struct cgroup_system **sys,
+			      char *path, size_t len, struct error *err)
+{
+	int r = cgroup_system_get(sys, err);
+	if (r < 0 || cgroup_system_empty(*sys))
+		return r;
+	if (state_cgroup_path(path, len, sim, node) < 0)
+		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
+	return 1;
+}
+
 static int node_cgroup_create(const char *sim, const struct topo_node *node, struct error *err)
 {
 	const struct cgroup_system *sys;
 	char path[256];
 	struct cgroup_limits limits;
-	int r = cgroup_system_get(&sys, err);
-	if (r < 0 || cgroup_system_empty(sys))
+	int r = node_cgroup_locate(sim, node->name, &sys, path, sizeof(path), err);
+	if (r <= 0)
 		return r;
-	if (state_cgroup_path(path, sizeof(path), sim, node->name) < 0)
-		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node->name);
 	node_limits(node, &limits);
 	return cgroup_create(sys, path, false, &limits, err);
 }
@@ -299,24 +321,16 @@ static int node_cgroup_attach(const char *sim, const char *node, pid_t pid, stru
 {
 	const struct cgroup_system *sys;
 	char path[256];
-	int r = cgroup_system_get(&sys, err);
-	if (r < 0 || cgroup_system_empty(sys))
-		return r;
-	if (state_cgroup_path(path, sizeof(path), sim, node) < 0)
-		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
-	return cgroup_attach(sys, path, pid, err);
+	int r = node_cgroup_locate(sim, node, &sys, path, sizeof(path), err);
+	return r <= 0 ? r : cgroup_attach(sys, path, pid, err);
 }
 
 int node_cgroup_remove(const char *sim, const char *node, struct error *err)
 {
 	const struct cgroup_system *sys;
 	char path[256];
-	int r = cgroup_system_get(&sys, err);
-	if (r < 0 || cgroup_system_empty(sys))
-		return r;
-	if (state_cgroup_path(path, sizeof(path), sim, node) < 0)
-		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
-	return cgroup_remove(sys, path, false, err);
+	int r = node_cgroup_locate(sim, node, &sys, path, sizeof(path), err);
+	return r <= 0 ? r : cgroup_remove(sys, path, false, err);
 }
 
 int node_join_cgroup(const char *sim, const char *node, struct error *err)
