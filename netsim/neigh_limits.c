@@ -293,19 +293,20 @@ static void sum_needs(const char *except, struct neigh_need *total)
 	closedir(d);
 }
 
+/* The run dir itself is the lock (a flock on its directory fd): a lock file
+ * would stay behind after the last sim is gone. */
 static int lock_limits(int *fd, struct error *err)
 {
-	char path[PATH_MAX];
-	record_path(path, sizeof(path), "neigh-limits.lock");
-	if (mkdir(state_run_dir(), 0755) < 0 && errno != EEXIST)
-		return error_set(err, errno, "create %s", state_run_dir());
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	const char *dir = state_run_dir();
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create %s", dir);
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*fd < 0)
-		return error_set(err, errno, "open %s", path);
+		return error_set(err, errno, "open %s", dir);
 	/* held for milliseconds: wait rather than fail a concurrent `up` */
 	while (flock(*fd, LOCK_EX) < 0)
 		if (errno != EINTR)
-			return error_set(err, errno, "lock %s", path);
+			return error_set(err, errno, "lock %s", dir);
 	return 0;
 }
 

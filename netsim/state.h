@@ -12,7 +12,6 @@
  *   /run/netsim/SIM/forwards/PORT     a background `netsim forward` on 127.0.0.1:PORT
  *   /run/netsim/SIM/neigh             its neighbour-table need (neigh_limits.h)
  *   /run/netsim/neigh-limits.saved    the host's limits before netsim raised them
- *   /run/netsim/neigh-limits.lock     (a dot in the names: never taken for a sim)
  *   /run/netsim/SIM/vm                a sim run by `up --vm`: the marker (vmsim.h)
  *   /run/netsim/SIM/vm.d/             its VM's QEMU run dir (qemu.h lists the files)
  *   /run/netns/SIM_NODE               the node's network namespace (ip netns exec)
