@@ -75,8 +75,8 @@ sim_pss_kib() {
 	# those in the sim's (a fork per process took minutes at N=1000).  Netns
 	# names: SIM_NODE (older builds: SIM-NODE).
 	local inodes
-	inodes=$(for f in /run/netns/${SIM}_* /run/netns/${SIM}-*; do
-		[ -e "$f" ] && stat -L -c %i "$f"; done 2>/dev/null | sort -u | tr '\n' ' ')
+	inodes=$(find /run/netns -maxdepth 1 \( -name "${SIM}_*" -o -name "${SIM}-*" \) \
+		-exec stat -L -c %i {} + 2>/dev/null | sort -u | tr '\n' ' ')
 	find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -printf '%h %l\n' 2>/dev/null |
 		awk -v inodes="$inodes" '
 		BEGIN { n = split(inodes, a, " "); for (i = 1; i <= n; i++) want["net:[" a[i] "]"] = 1 }
