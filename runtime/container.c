@@ -9,13 +9,14 @@
  * The child's end is close-on-exec, so a successful execve shows up in the parent
  * as EOF.  EOF in the child (the parent died or gave up) makes it exit quietly.
  *
- * The child is not forked by us directly but by a short-lived intermediate
- * process that first joins the node's user namespace, so that every namespace
- * the clone creates (net, mnt, pid, uts, ipc) is owned by it, also when a stopped
- * node starts again in the user namespace its kept netns belongs to (a new user
- * namespace could not own that netns).  The intermediate clones with
- * CLONE_PARENT, so the node's PID 1 is still our child, reports its pid through a
- * shared page and exits. */
+ * A node's first start clones the child with CLONE_NEWUSER along with its other
+ * namespaces, so all of them are owned by the new user namespace; the child waits
+ * (SYNC_MAPPED) while the parent writes its id maps and makes the idmapped lower
+ * layers, which need the mapped namespace, and passes them as SCM_RIGHTS.  A
+ * stopped node that starts again must run in the user namespace its kept netns
+ * belongs to (a new one could not own that netns): a short-lived intermediate
+ * joins it and clones with CLONE_PARENT, so the node's PID 1 is still our child,
+ * reports its pid through a shared page and exits. */
 #include "container.h"
 
 #include <errno.h>
@@ -44,6 +45,7 @@ enum sync_type {
 	SYNC_GO,
 	SYNC_ERROR,
 	SYNC_PTY,  /* container_enter: the pty master, as SCM_RIGHTS */
+	SYNC_MAPPED, /* parent -> a fresh node: ids mapped; the idmapped lowers as SCM_RIGHTS */
 };
 
 struct sync_message {
@@ -64,6 +66,7 @@ struct child_args {
 	int rootfs_tree;  /* idmapped clone of the rootfs dir, or -1 (no user namespace) */
 	int files_tree;   /* idmapped clone of the files= dir, or -1 */
 	int userns_fd;    /* the node's user namespace (joined by the intermediate), or -1 */
+	bool fresh_userns; /* cloned with CLONE_NEWUSER: wait for SYNC_MAPPED first */
 };
 
 static int sync_send(int fd, enum sync_type type, const struct error *err)
@@ -92,6 +95,70 @@ static ssize_t sync_receive(int fd, struct sync_message *msg)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
+	if (n > 0 && (size_t)n < offsetof(struct sync_message, text))
+		return -EPROTO;
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	return n;
+}
+
+/* Up to two descriptors ride along with a message (SCM_RIGHTS). */
+#define SYNC_MAX_FDS 2
+
+static int sync_send_fds(int sock, enum sync_type type, const int *fds, size_t nfds)
+{
+	struct sync_message msg = { .type = type };
+	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &msg, .iov_len = offsetof(struct sync_message, text) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > SYNC_MAX_FDS)
+		return -EINVAL;
+	if (nfds > 0) {
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/* sync_receive that also takes up to `nfds` passed descriptors, in order; the
+ * rest of fds[] is -1.  Descriptors beyond nfds are closed, not leaked. */
+static ssize_t sync_receive_fds(int sock, struct sync_message *msg, int *fds, size_t nfds)
+{
+	char control[CMSG_SPACE(SYNC_MAX_FDS * sizeof(int))];
+	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control, .msg_controllen = sizeof(control) };
+	ssize_t n;
+	for (size_t i = 0; i < nfds; i++)
+		fds[i] = -1;
+	memset(msg, 0, sizeof(*msg));
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < got; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (i < nfds && fds[i] < 0)
+				fds[i] = fd;
+			else
+				close(fd);
+		}
+	}
 	if (n > 0 && (size_t)n < offsetof(struct sync_message, text))
 		return -EPROTO;
 	msg->text[sizeof(msg->text) - 1] = '\0';
@@ -220,13 +287,45 @@ static int child_build_root(const struct child_args *a, struct error *err)
 	return 0;
 }
 
-__attribute__((noreturn)) static void child_main(const struct child_args *a)
+/* A node cloned with CLONE_NEWUSER starts as the overflow id of an unmapped user
+ * namespace: the parent writes its maps and sends the idmapped lower layers it
+ * could only make after that (they need the mapped namespace). */
+static int child_wait_mapped(struct child_args *a, struct error *err)
+{
+	struct sync_message msg;
+	int fds[SYNC_MAX_FDS];
+	ssize_t n = sync_receive_fds(a->sync_fd, &msg, fds, SYNC_MAX_FDS);
+	if (n <= 0 || msg.type != SYNC_MAPPED || fds[0] < 0 ||
+	    (a->cfg->extra_lower != NULL) != (fds[1] >= 0)) {
+		for (size_t i = 0; i < SYNC_MAX_FDS; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return n <= 0 ? -ECANCELED : error_setmsg(err, EPROTO, "unexpected id-map message");
+	}
+	a->rootfs_tree = fds[0];
+	a->files_tree = fds[1];
+	return userns_become_root(err);
+}
+
+__attribute__((noreturn)) static void child_main(const struct child_args *args)
 {
 	struct error err = { 0 };
+	struct child_args local = *args;
+	struct child_args *a = &local;
 	int fd = a->sync_fd;
 
 	child_reset_process_state(a);
 
+	if (a->fresh_userns) {
+		int rc = child_wait_mapped(a, &err);
+		if (rc == -ECANCELED)
+			_exit(0); /* parent gone or gave up: leave quietly */
+		if (rc < 0) {
+			error_prefix(&err, "node %s", a->cfg->hostname);
+			sync_send(fd, SYNC_ERROR, &err);
+			_exit(1);
+		}
+	}
 	if (child_build_root(a, &err) < 0) {
 		error_prefix(&err, "node %s", a->cfg->hostname);
 		sync_send(fd, SYNC_ERROR, &err);
@@ -289,7 +388,7 @@ __attribute__((noreturn)) static void spawn_intermediate(const struct child_args
 							 unsigned long flags,
 							 struct spawn_report *report)
 {
-	if (a->userns_fd >= 0 && userns_join(a->userns_fd, &report->err) < 0)
+	if (userns_join(a->userns_fd, &report->err) < 0)
 		_exit(1);
 	/* A fork-style clone (no new stack): the child is PID 1 of the new pid
 	 * namespace and continues right here on its copy of our stack. */
@@ -304,9 +403,26 @@ __attribute__((noreturn)) static void spawn_intermediate(const struct child_args
 	_exit(0);
 }
 
+/* The node's first process, a direct child of ours.  With a user namespace to
+ * join (a node starting again in the one its kept netns belongs to), a short-lived
+ * intermediate joins it first and clones with CLONE_PARENT, so that the
+ * namespaces the clone creates are owned by it; otherwise we clone it ourselves
+ * (with CLONE_NEWUSER for a fresh one): one process creation per node. */
 static int spawn_child(const struct child_args *a, unsigned long flags, pid_t *child,
 		       struct error *err)
 {
+	if (a->userns_fd < 0) {
+		/* fork-style clone (no new stack): PID 1 of its new pid namespace,
+		 * continuing here on its copy of our stack */
+		pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+		if (pid == 0)
+			child_main(a);
+		if (pid < 0)
+			return error_set(err, errno, "clone");
+		*child = pid;
+		return 0;
+	}
+
 	struct spawn_report *report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
 					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (report == MAP_FAILED)
@@ -332,28 +448,23 @@ static int spawn_child(const struct child_args *a, unsigned long flags, pid_t *c
 	return rc;
 }
 
-/* The user namespace a node runs in: a new one on its first start, the one that
- * owns its kept netns when it starts again (-1 in *userns_fd: the node runs in
- * ours, because no ids were given or its netns was made without one). */
-static int node_userns(const struct container_config *cfg, int netns_fd, int *userns_fd,
-		       struct error *err)
+/* The user namespace a node starting again in its kept netns runs in: the one
+ * that owns that netns (-1 in *userns_fd: the node runs in ours, because its
+ * netns was made without one).  A node's first start makes a fresh one in its
+ * clone (container_create). */
+static int kept_netns_userns(const struct container_config *cfg, int netns_fd,
+			     int *userns_fd, struct error *err)
 {
-	*userns_fd = -1;
-	if (netns_fd >= 0) {
-		int rc = userns_owner_of(netns_fd, userns_fd, err);
-		if (rc < 0)
-			return rc;
-		if (*userns_fd >= 0 && cfg->id_count == 0) {
-			close(*userns_fd);
-			*userns_fd = -1;
-			return error_setmsg(err, EINVAL, "its netns belongs to a user namespace, "
-					    "but no id range was given");
-		}
-		return 0;
+	int rc = userns_owner_of(netns_fd, userns_fd, err);
+	if (rc < 0)
+		return rc;
+	if (*userns_fd >= 0 && cfg->id_count == 0) {
+		close(*userns_fd);
+		*userns_fd = -1;
+		return error_setmsg(err, EINVAL, "its netns belongs to a user namespace, "
+				    "but no id range was given");
 	}
-	if (cfg->id_count == 0)
-		return 0;
-	return userns_create(cfg->id_base, cfg->id_count, userns_fd, err);
+	return 0;
 }
 
 /* The child opens the log itself (see child_build_root); node root needs to own it. */
@@ -374,6 +485,34 @@ static int open_idmapped_lowers(const struct container_config *cfg, int userns_f
 	if (rc == 0 && cfg->extra_lower)
 		rc = userns_idmapped_tree(cfg->extra_lower, userns_fd, files_tree, err);
 	return rc;
+}
+
+/* A fresh node waits in its unmapped user namespace (child_wait_mapped): map its
+ * ids, make the idmapped lower layers through its namespace, give node root the
+ * log and the overlay dirs, and send it the layers. */
+static int map_fresh_node(const struct container_config *cfg, const struct container *c,
+			  const struct overlay_plan *overlay, struct error *err)
+{
+	int rc = userns_write_maps(c->pid, cfg->id_base, cfg->id_count, err);
+	if (rc < 0)
+		return rc;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c->pid);
+	cleanup_close int userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (userns_fd < 0)
+		return error_set(err, errno, "open %s", path);
+	cleanup_close int rootfs_tree = -1, files_tree = -1;
+	/* the trees first: a caller retrying without ids (EOPNOTSUPP) must find
+	 * nothing chowned yet */
+	if ((rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree, &files_tree, err)) < 0 ||
+	    (rc = prepare_console(cfg->console_path, cfg->id_base, err)) < 0 ||
+	    (rc = overlay_prepare_dirs(overlay, cfg->id_base, err)) < 0)
+		return rc;
+	int fds[SYNC_MAX_FDS] = { rootfs_tree, files_tree };
+	rc = sync_send_fds(c->sync_fd, SYNC_MAPPED, fds, files_tree >= 0 ? 2 : 1);
+	if (rc < 0)
+		return error_set(err, -rc, "container process %d: send the id map", (int)c->pid);
+	return 0;
 }
 
 int container_create(const struct container_config *cfg, struct container *c,
@@ -398,24 +537,28 @@ int container_create(const struct container_config *cfg, struct container *c,
 		if (netns_fd < 0)
 			return error_set(err, errno, "container %s: open netns %s", cfg->hostname,
 					 cfg->netns_path);
+		if ((rc = kept_netns_userns(cfg, netns_fd, &userns_fd, err)) < 0)
+			return error_prefix(err, "container %s", cfg->hostname);
 	}
-	if ((rc = node_userns(cfg, netns_fd, &userns_fd, err)) < 0)
-		return error_prefix(err, "container %s", cfg->hostname);
-	bool mapped = userns_fd >= 0;
+	/* a first start with ids: the clone makes the user namespace */
+	bool fresh = netns_fd < 0 && cfg->id_count > 0;
+	bool mapped = fresh || userns_fd >= 0;
 
 	struct overlay_plan overlay;
 	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
 				    mapped, err)) < 0)
 		return error_prefix(err, "container %s", cfg->hostname);
-	/* First, so that a caller retrying without ids (EOPNOTSUPP) finds nothing
-	 * chowned yet. */
-	if (mapped && (rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree, &files_tree, err)) < 0)
-		goto out;
-	/* node root (a mapped id) may not create files in the node dir: the log
-	 * and the overlay dirs are made here, with our credentials */
-	if ((rc = prepare_console(cfg->console_path, mapped ? cfg->id_base : 0, err)) < 0 ||
-	    (rc = overlay_prepare_dirs(&overlay, mapped ? cfg->id_base : 0, err)) < 0)
-		goto out;
+	if (!fresh) {
+		/* the trees first, as in map_fresh_node */
+		if (mapped && (rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree,
+							 &files_tree, err)) < 0)
+			goto out;
+		/* node root (a mapped id) may not create files in the node dir: the
+		 * log and the overlay dirs are made here, with our credentials */
+		if ((rc = prepare_console(cfg->console_path, mapped ? cfg->id_base : 0, err)) < 0 ||
+		    (rc = overlay_prepare_dirs(&overlay, mapped ? cfg->id_base : 0, err)) < 0)
+			goto out;
+	}
 
 	int sync_pair[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) {
@@ -433,10 +576,13 @@ int container_create(const struct container_config *cfg, struct container *c,
 		.rootfs_tree = rootfs_tree,
 		.files_tree = files_tree,
 		.userns_fd = userns_fd,
+		.fresh_userns = fresh,
 	};
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 	if (netns_fd < 0)
 		flags |= CLONE_NEWNET;
+	if (fresh)
+		flags |= CLONE_NEWUSER; /* made first: it owns the others */
 	pid_t pid = -1;
 	rc = spawn_child(&args, flags, &pid, err);
 	close(sync_pair[1]);
@@ -446,6 +592,8 @@ int container_create(const struct container_config *cfg, struct container *c,
 	}
 	c->pid = pid;
 	c->sync_fd = sync_pair[0];
+	if (fresh && (rc = map_fresh_node(cfg, c, &overlay, err)) < 0)
+		container_destroy(c);
 out:
 	overlay_plan_free(&overlay);
 	if (rc < 0)
@@ -572,51 +720,6 @@ struct enter_plan {
 	struct relay relay; /* the command's stdio */
 };
 
-static int send_master(int sock, int master)
-{
-	struct sync_message msg = { .type = SYNC_PTY };
-	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &msg, .iov_len = offsetof(struct sync_message, text) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control, .msg_controllen = sizeof(control) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : 0;
-}
-
-/* sync_receive that also takes a passed descriptor (*passed, else -1). */
-static ssize_t receive_report(int sock, struct sync_message *msg, int *passed)
-{
-	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control, .msg_controllen = sizeof(control) };
-	ssize_t n;
-	*passed = -1;
-	memset(msg, 0, sizeof(*msg));
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(passed, CMSG_DATA(cm), sizeof(int));
-	}
-	if (n > 0 && (size_t)n < offsetof(struct sync_message, text))
-		return -EPROTO;
-	msg->text[sizeof(msg->text) - 1] = '\0';
-	return n;
-}
-
 __attribute__((noreturn)) static void enter_fail(const struct enter_plan *plan, struct error *err)
 {
 	sync_send(plan->report_fd, SYNC_ERROR, err);
@@ -721,7 +824,7 @@ __attribute__((noreturn)) static void enter_join_and_run(struct enter_plan *plan
 	if (plan->relay.mode == RELAY_PTY) {
 		int master = -1;
 		int rc = relay_open_node_pty(&plan->relay, &master, &err);
-		if (rc == 0 && (rc = send_master(plan->report_fd, master)) < 0)
+		if (rc == 0 && (rc = sync_send_fds(plan->report_fd, SYNC_PTY, &master, 1)) < 0)
 			error_set(&err, -rc, "pass the pty to netsim");
 		if (master >= 0)
 			close(master);
@@ -785,10 +888,10 @@ static int enter_wait(struct enter_plan *plan, int report_fd, pid_t pid, int *ex
 {
 	struct sync_message msg;
 	int passed, rc = 0;
-	ssize_t n = receive_report(report_fd, &msg, &passed);
+	ssize_t n = sync_receive_fds(report_fd, &msg, &passed, 1);
 	if (n > 0 && msg.type == SYNC_PTY && passed >= 0 && plan->relay.mode == RELAY_PTY) {
 		rc = relay_attach_master(&plan->relay, passed, err);
-		n = receive_report(report_fd, &msg, &passed);
+		n = sync_receive_fds(report_fd, &msg, &passed, 1);
 	}
 	if (passed >= 0)
 		close(passed); /* not asked for */

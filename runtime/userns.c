@@ -6,13 +6,11 @@
 #include <linux/mount.h>
 #include <linux/nsfs.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -32,41 +30,13 @@ static int write_map(pid_t pid, const char *file, uint32_t base, uint32_t count,
 	return 0;
 }
 
-int userns_create(uint32_t base, uint32_t count, int *userns_fd, struct error *err)
+int userns_write_maps(pid_t pid, uint32_t base, uint32_t count, struct error *err)
 {
-	*userns_fd = -1;
-	int hold[2];
-	if (pipe2(hold, O_CLOEXEC) < 0)
-		return error_set(err, errno, "user namespace: pipe");
-	/* The namespace needs a process while its maps are written; this one only
-	 * waits for the pipe to close.  setgroups stays "allow": we write the gid
-	 * map as real root, and node init may need setgroups() for its daemons. */
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
-	if (pid == 0) {
-		char c;
-		close(hold[1]);
-		while (read(hold[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	int clone_errno = errno;
-	close(hold[0]);
-	int rc = 0;
-	if (pid < 0) {
-		close(hold[1]);
-		return error_set(err, clone_errno, "user namespace: clone");
-	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	if ((rc = write_map(pid, "uid_map", base, count, err)) == 0 &&
-	    (rc = write_map(pid, "gid_map", base, count, err)) == 0) {
-		*userns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (*userns_fd < 0)
-			rc = error_set(err, errno, "open %s", path);
-	}
-	close(hold[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	/* setgroups stays "allow": we write the gid map as real root, and node
+	 * init may need setgroups() for its daemons */
+	int rc = write_map(pid, "uid_map", base, count, err);
+	if (rc == 0)
+		rc = write_map(pid, "gid_map", base, count, err);
 	return rc < 0 ? error_prefix(err, "user namespace for ids %u..%u", base,
 				     base + count - 1) : 0;
 }
@@ -123,6 +93,11 @@ int userns_join(int userns_fd, struct error *err)
 {
 	if (setns(userns_fd, CLONE_NEWUSER) < 0)
 		return error_set(err, errno, "join the node's user namespace");
+	return userns_become_root(err);
+}
+
+int userns_become_root(struct error *err)
+{
 	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
 		return error_set(err, errno, "become root of the node's user namespace");
 	return 0;

@@ -12,13 +12,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 
-/* A new user namespace mapping 0..count-1 to base..base+count-1 (uids and gids),
- * owned by ours; *userns_fd is an O_CLOEXEC fd on it (the throwaway process that
- * created it is reaped before returning). */
-int userns_create(uint32_t base, uint32_t count, int *userns_fd, struct error *err);
+/* Map uids and gids 0..count-1 of the (new, still unmapped) user namespace of
+ * process `pid` to base..base+count-1.  The node's first process is cloned with
+ * CLONE_NEWUSER and waits until this is done. */
+int userns_write_maps(pid_t pid, uint32_t base, uint32_t count, struct error *err);
 
 /* The user namespace that owns the network namespace open at `netns_fd`, or -1 in
  * *userns_fd when that is our own (the netns predates user namespaces for nodes,
@@ -37,5 +38,9 @@ int userns_idmapped_tree(const char *path, int userns_fd, int *tree_fd, struct e
 /* setns() into `userns_fd`, then become uid/gid 0 there with no supplementary
  * groups (setns keeps our host ids, which the namespace does not map). */
 int userns_join(int userns_fd, struct error *err);
+
+/* Become uid/gid 0 of the user namespace we are in, with no supplementary groups
+ * (the first process of a fresh one starts as the overflow id). */
+int userns_become_root(struct error *err);
 
 #endif
