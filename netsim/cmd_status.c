@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "node.h"
@@ -137,8 +138,8 @@ static int cmd_status(int argc, char **argv)
 	bool have_topo = sim_topology(sim, &t, &err) == 0;
 	time_t now = time(NULL);
 	printf("sim %s  (%s, up %lld s)\n", st.sim, st.topology, (long long)now - st.created);
-	printf("%-12s %-8s %-8s %-9s %-18s %-14s %-10s %-8s %-3s %s\n", "NODE", "STATE", "PID",
-	       "BACKEND", "ADDRESS", "MEMORY", "PIDS", "CPU", "OOM", "ROOTFS");
+	printf("%-12s %-8s %-8s %-9s %-8s %-18s %-14s %-10s %-8s %-3s %s\n", "NODE", "STATE", "PID",
+	       "BACKEND", "ARCH", "ADDRESS", "MEMORY", "PIDS", "CPU", "OOM", "ROOTFS");
 	for (unsigned i = 0; i < st.nnodes; i++) {
 		const struct state_node *n = &st.nodes[i];
 		pid_t pid = state_pidfile_read(sim, n->name);
@@ -151,8 +152,12 @@ static int cmd_status(int argc, char **argv)
 		struct error ignored;
 		node_usage(sim, n->name, &u, &ignored);
 		status_usage_text(&u, &usage);
-		printf("%-12s %-8s %-8d %-9s %-18s %-14s %-10s %-8s %-3s %s\n", n->name, state,
-		       pid > 0 ? pid : 0, backend, n->addr4, usage.memory, usage.pids, usage.cpu,
+		char arch[24];
+		arch_record_read(sim, n->name, arch, sizeof(arch), NULL, 0);
+		if (strcmp(kind, "qemu") == 0)
+			snprintf(arch, sizeof(arch), "x86_64"); /* netsim's guest kernel */
+		printf("%-12s %-8s %-8d %-9s %-8s %-18s %-14s %-10s %-8s %-3s %s\n", n->name, state,
+		       pid > 0 ? pid : 0, backend, arch, n->addr4, usage.memory, usage.pids, usage.cpu,
 		       usage.oom, n->rootfs);
 	}
 	if (have_topo && (t.nlinks || t.nsegments))

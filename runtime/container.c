@@ -105,9 +105,11 @@ static ssize_t sync_receive(int fd, struct sync_message *msg)
  * a lock file would stay locked) nor run the parent's signal handlers. */
 static void child_reset_process_state(const struct child_args *a)
 {
-	int keep[] = { a->sync_fd, a->netns_fd, a->rootfs_tree, a->files_tree };
-	const size_t n = sizeof(keep) / sizeof(keep[0]);
-	for (size_t i = 1; i < n; i++) /* sort ascending: insertion sort of four */
+	int keep[4 + OVERLAY_MAX_LAYERS] = { a->sync_fd, a->netns_fd, a->rootfs_tree, a->files_tree };
+	size_t n = 4;
+	for (size_t i = 0; i < a->overlay->nlayers; i++)
+		keep[n++] = a->overlay->layer_tree[i];
+	for (size_t i = 1; i < n; i++) /* sort ascending: insertion sort, few */
 		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
@@ -407,9 +409,13 @@ int container_create(const struct container_config *cfg, struct container *c,
 	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
 				    mapped, err)) < 0)
 		return error_prefix(err, "container %s", cfg->hostname);
+	if ((rc = overlay_plan_add_layers(&overlay, cfg->layers, cfg->node_dir, mapped, err)) < 0)
+		goto out;
 	/* First, so that a caller retrying without ids (EOPNOTSUPP) finds nothing
 	 * chowned yet. */
 	if (mapped && (rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree, &files_tree, err)) < 0)
+		goto out;
+	if (mapped && (rc = overlay_plan_open_layers(&overlay, userns_fd, err)) < 0)
 		goto out;
 	/* node root (a mapped id) may not create files in the node dir: the log
 	 * and the overlay dirs are made here, with our credentials */
