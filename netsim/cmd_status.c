@@ -198,7 +198,9 @@ const struct verb verb_list = {"list", cmd_list, "list", "List the sims that are
 const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
 		"Nodes (state, PID 1 on the host, address, rootfs) and links of a sim.  SIM may\n"
 		"be left out when only one sim is up.  BACKEND is container, or qemu/ACCEL\n"
-		"(kvm or tcg) for a VM node, whose PID is QEMU's.  A container node's cgroup\n"
+		"(kvm or tcg) for a VM node, whose PID is QEMU's.  ARCH is the machine of the\n"
+		"node's init (x86_64, mips, arm, ...; another than the host's runs through\n"
+		"qemu-user, docs/rootfs.md).  A container node's cgroup\n"
 		"usage: MEMORY now/limit, PIDS now/limit, CPU time used, OOM the processes\n"
 		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"

@@ -40,20 +40,19 @@ enum node_attr {
 	NODE_CPU,
 	NODE_DISK,
 	NODE_FEED,
-	NODE_CONFIG,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
-	"pids", "cpu", "disk", "feed", "config",
+	"pids", "cpu", "disk", "feed",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config"
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed"
 #define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
 /* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
 #define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
 /* layers of a container's overlay: a VM's root is a cpio packed at boot */
-#define NODE_OVERLAY_ONLY ((1u << NODE_FEED) | (1u << NODE_CONFIG))
+#define NODE_OVERLAY_ONLY (1u << NODE_FEED)
 #define NODE_PIDS_MIN 8
 #define NODE_PIDS_MAX 4194304
 #define NODE_CPU_WEIGHT_MAX 10000
@@ -70,7 +69,6 @@ struct node_settings {
 	unsigned given; /* 1 << NODE_* for each attribute set (own or inherited) */
 	unsigned own;   /* the subset given on the node's own line */
 	char *rootfs, *files, *init, *kernel, *feed;
-	enum topo_config config;
 	char addr4[48], addr6[64];
 	enum topo_backend backend;
 	uint64_t mem_mib;
@@ -514,17 +512,6 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 	case NODE_FEED:
 		replace_string(&s->feed, copy_value(p, value));
 		break;
-	case NODE_CONFIG:
-		if (strcmp(value, "uci") == 0) {
-			s->config = TOPO_CONFIG_UCI;
-		} else if (strcmp(value, "none") == 0) {
-			s->config = TOPO_CONFIG_NONE;
-		} else {
-			report(p, line, "config=%.*s: give config=uci (write the node's OpenWrt "
-			       "/etc/config from the topology) or config=none", QUOTE_MAX, value);
-			return;
-		}
-		break;
 	case NODE_NATTRS:
 		return;
 	}
@@ -727,14 +714,12 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 		/* inherited from `defaults` meant for container nodes */
 		free(s->feed);
 		s->feed = NULL;
-		s->config = TOPO_CONFIG_NONE;
 	}
 	node->rootfs = s->rootfs ? steal_pointer(&s->rootfs) : strdup("meshlite");
 	if (!node->rootfs)
 		p->out_of_memory = true;
 	node->files = steal_pointer(&s->files);
 	node->feed = steal_pointer(&s->feed);
-	node->config = s->config;
 	node->init = steal_pointer(&s->init);
 	node->qemu_kernel = steal_pointer(&s->kernel);
 	node->qemu_mem_mib = s->mem_mib;

@@ -38,8 +38,6 @@ struct topo_quality {
 };
 
 enum topo_backend { TOPO_BACKEND_CONTAINER = 0, TOPO_BACKEND_QEMU };
-/* config=: none (the image configures itself) or uci (netsim/uci.h) */
-enum topo_config { TOPO_CONFIG_NONE = 0, TOPO_CONFIG_UCI };
 
 struct topo_node {
 	char name[TOPO_NAME_MAX + 1];
@@ -48,7 +46,6 @@ struct topo_node {
 	char *rootfs;            /* "meshlite" (default), a directory or a tarball path */
 	char *files;             /* optional overlay directory (files=), or NULL */
 	char *feed;              /* optional package feed tree (feed=, netsim/feed.h), or NULL */
-	enum topo_config config; /* config=: what netsim writes into /etc before init */
 	char *init;              /* optional init command (init=), or NULL = /sbin/init */
 	char addr4[48];          /* "10.13.X.Y/32" unless addr= given */
 	char addr6[64];          /* "fd13::X:Y/128"-style ULA unless addr6= given */

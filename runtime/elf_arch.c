@@ -228,6 +228,11 @@ static bool entry_matches(const struct binfmt_entry *e, const unsigned char *hdr
 
 static int missing_binfmt(const struct elf_arch *a, const char *why, struct error *err)
 {
+	if (strncmp(a->name, "machine-", 8) == 0)
+		return error_setmsg(err, ENOEXEC, "%s is %s, an architecture netsim does not know, "
+				    "and %s (give the node a rootfs built for this host, or register "
+				    "a binfmt_misc interpreter for it with the F flag)", a->file,
+				    a->detail, why);
 	return error_setmsg(err, ENOEXEC, "%s is %s: this host runs it only through qemu-user, "
 			    "and %s (install the Debian packages %s: apt-get install %s)",
 			    a->file, a->detail, why, ELF_ARCH_PACKAGES, ELF_ARCH_PACKAGES);
