@@ -169,6 +169,10 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 		char accel[16];
 		fprintf(f, ",\"backend\":\"%s\"", status_node_backend(sim, n->name, accel,
 									sizeof(accel)));
+		if (accel[0]) {
+			fprintf(f, ",\"accel\":");
+			json_string(f, accel);
+		}
 		char arch[24], arch_how[256];
 		arch_record_read(sim, n->name, arch, sizeof(arch), arch_how, sizeof(arch_how));
 		fprintf(f, ",\"arch\":");
@@ -176,10 +180,6 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 		if (arch[0] != '-') {
 			fprintf(f, ",\"arch_detail\":");
 			json_string(f, arch_how);
-		}
-		if (accel[0]) {
-			fprintf(f, ",\"accel\":");
-			json_string(f, accel);
 		}
 		write_usage(f, sim, n->name);
 		fprintf(f, "}");
