@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "node.h"
@@ -137,8 +138,8 @@ static int cmd_status(int argc, char **argv)
 	bool have_topo = sim_topology(sim, &t, &err) == 0;
 	time_t now = time(NULL);
 	printf("sim %s  (%s, up %lld s)\n", st.sim, st.topology, (long long)now - st.created);
-	printf("%-12s %-8s %-8s %-9s %-18s %-14s %-10s %-8s %-3s %s\n", "NODE", "STATE", "PID",
-	       "BACKEND", "ADDRESS", "MEMORY", "PIDS", "CPU", "OOM", "ROOTFS");
+	printf("%-12s %-8s %-8s %-9s %-8s %-18s %-14s %-10s %-8s %-3s %s\n", "NODE", "STATE", "PID",
+	       "BACKEND", "ARCH", "ADDRESS", "MEMORY", "PIDS", "CPU", "OOM", "ROOTFS");
 	for (unsigned i = 0; i < st.nnodes; i++) {
 		const struct state_node *n = &st.nodes[i];
 		pid_t pid = state_pidfile_read(sim, n->name);
@@ -151,8 +152,12 @@ static int cmd_status(int argc, char **argv)
 		struct error ignored;
 		node_usage(sim, n->name, &u, &ignored);
 		status_usage_text(&u, &usage);
-		printf("%-12s %-8s %-8d %-9s %-18s %-14s %-10s %-8s %-3s %s\n", n->name, state,
-		       pid > 0 ? pid : 0, backend, n->addr4, usage.memory, usage.pids, usage.cpu,
+		char arch[24];
+		arch_record_read(sim, n->name, arch, sizeof(arch), NULL, 0);
+		if (strcmp(kind, "qemu") == 0)
+			snprintf(arch, sizeof(arch), "x86_64"); /* netsim's guest kernel */
+		printf("%-12s %-8s %-8d %-9s %-8s %-18s %-14s %-10s %-8s %-3s %s\n", n->name, state,
+		       pid > 0 ? pid : 0, backend, arch, n->addr4, usage.memory, usage.pids, usage.cpu,
 		       usage.oom, n->rootfs);
 	}
 	if (have_topo && (t.nlinks || t.nsegments))
@@ -193,7 +198,9 @@ const struct verb verb_list = {"list", cmd_list, "list", "List the sims that are
 const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
 		"Nodes (state, PID 1 on the host, address, rootfs) and links of a sim.  SIM may\n"
 		"be left out when only one sim is up.  BACKEND is container, or qemu/ACCEL\n"
-		"(kvm or tcg) for a VM node, whose PID is QEMU's.  A container node's cgroup\n"
+		"(kvm or tcg) for a VM node, whose PID is QEMU's.  ARCH is the machine of the\n"
+		"node's init (x86_64, mips, arm, ...; another than the host's runs through\n"
+		"qemu-user, docs/rootfs.md).  A container node's cgroup\n"
 		"usage: MEMORY now/limit, PIDS now/limit, CPU time used, OOM the processes\n"
 		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"

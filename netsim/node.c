@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "netlink.h"
@@ -251,7 +252,8 @@ static int lower_record_write(const struct node_launch *l, struct error *err)
 	cleanup_fclose FILE *f = fopen(path, "we");
 	if (!f)
 		return error_set(err, errno, "write %s", path);
-	fprintf(f, "%s\n%s\n", l->rootfs, l->files ? l->files : "");
+	fprintf(f, "%s\n%s\n%s\n", l->rootfs, l->files ? l->files : "",
+		l->feed ? l->feed->root : "");
 	int failed = ferror(f);
 	FILE *done = steal_pointer(&f);
 	if (fclose(done) != 0 || failed)
@@ -260,7 +262,7 @@ static int lower_record_write(const struct node_launch *l, struct error *err)
 }
 
 static int lower_record_read(const char *sim, const char *node, char *rootfs, char *files,
-			     size_t len, struct error *err)
+			     char *feed, size_t len, struct error *err)
 {
 	char path[PATH_MAX];
 	if (state_node_path(path, sizeof(path), sim, node, "lower") < 0)
@@ -276,6 +278,10 @@ static int lower_record_read(const char *sim, const char *node, char *rootfs, ch
 		return error_setmsg(err, EINVAL, "%s: malformed (want two lines)", path);
 	rootfs[strcspn(rootfs, "\n")] = '\0';
 	files[strcspn(files, "\n")] = '\0';
+	/* (a third line, the feed= dir, since feed= exists) */
+	if (!fgets(feed, (int)len, f))
+		feed[0] = '\0';
+	feed[strcspn(feed, "\n")] = '\0';
 	if (rootfs[0] != '/')
 		return error_setmsg(err, EINVAL, "%s: malformed rootfs path", path);
 	return 0;
@@ -363,6 +369,12 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	if (state_check_lower("rootfs", l->rootfs, true, err) < 0 ||
 	    (l->files && state_check_lower("files", l->files, false, err) < 0))
 		return error_prefix(err, "node %s", node->name);
+	for (unsigned i = 0; l->feed && i < l->feed->npackages; i++)
+		if (state_check_lower("feed", l->feed->packages[i].dir, false, err) < 0)
+			return error_prefix(err, "node %s", node->name);
+	struct elf_arch arch;
+	if (arch_check_node(l->rootfs, l->files, l->feed, node->init, &arch, err) < 0)
+		return error_prefix(err, "node %s: init", node->name);
 	uint32_t ids_base = 0;
 	if (state_node_path(dir, sizeof(dir), l->sim, node->name, NULL) < 0 ||
 	    state_node_path(console, sizeof(console), l->sim, node->name, "console.log") < 0)
@@ -375,6 +387,8 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		int r = lower_record_write(l, err);
 		if (r == 0)
 			r = ids_allocate(l->sim, node->name, &ids_base, err);
+		if (r == 0)
+			r = arch_record_write(l->sim, node->name, &arch, err);
 		if (r < 0)
 			return error_prefix(err, "node %s", node->name);
 	} else if (ids_record_read(l->sim, node->name, &ids_base) < 0) {
@@ -393,8 +407,17 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		free_words(argv);
 		return error_setmsg(err, EINVAL, "node %s: empty init command", node->name);
 	}
-	int r = node_cgroup_create(l->sim, node, err);
+	const char **layers = l->feed ? feed_layers(l->feed) : NULL;
+	int r = l->feed && !layers ? error_set(err, ENOMEM, "feed") : 0;
+	if (r == 0 && l->feed) {
+		char record[PATH_MAX];
+		state_node_path(record, sizeof(record), l->sim, node->name, "feed");
+		r = feed_write_record(l->feed, record, err);
+	}
+	if (r == 0)
+		r = node_cgroup_create(l->sim, node, err);
 	if (r < 0) {
+		free(layers);
 		free_words(argv);
 		return error_prefix(err, "node %s", node->name);
 	}
@@ -402,6 +425,7 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		.hostname = node->name,
 		.rootfs = l->rootfs,
 		.extra_lower = l->files,
+		.layers = layers,
 		.node_dir = dir,
 		.console_path = console,
 		.argv = argv,
@@ -411,6 +435,7 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		.id_count = ids_base ? NODE_IDS_COUNT : 0,
 	};
 	r = create_container(&cfg, c, err);
+	free(layers);
 	free_words(argv);
 	if (r < 0)
 		return error_prefix(err, "node %s", node->name);
@@ -680,7 +705,8 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 		r = error_setmsg(err, ENOENT, "sim %s has no node %s in its topology", sim, node);
 		goto out;
 	}
-	char netns[PATH_MAX], rootfs[PATH_MAX], files[PATH_MAX];
+	char netns[PATH_MAX], rootfs[PATH_MAX], files[PATH_MAX], feed_dir[PATH_MAX];
+	struct feed feed = {0};
 	state_netns_path(netns, sizeof(netns), sim, node);
 	/* The namespace holds the node's links: a node without it would start
 	 * cut off from the sim, silently.  netns_open checks it is a namespace. */
@@ -704,7 +730,11 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 			qemu_node_teardown(sim, node);
 		goto out;
 	}
-	r = lower_record_read(sim, node, rootfs, files, sizeof(rootfs), err);
+	r = lower_record_read(sim, node, rootfs, files, feed_dir, sizeof(rootfs), err);
+	/* the feed is the developer's live tree: scanned again at every start */
+	if (r == 0 && feed_dir[0] && (r = state_check_host_path(feed_dir, err)) == 0 &&
+	    (r = feed_open(feed_dir, &feed, err)) == 0)
+		feed_print_clashes(&feed, node, 5, stderr);
 	if (r < 0) {
 		error_prefix(err, "node %s", node);
 		goto out;
@@ -726,6 +756,7 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 		.node = &t.nodes[idx],
 		.rootfs = rootfs,
 		.files = files[0] ? files : NULL,
+		.feed = feed_dir[0] ? &feed : NULL,
 		.netns_path = netns,
 	};
 	r = node_spawn(&l, &c, err);
@@ -750,6 +781,7 @@ out:
 			node_cgroup_remove(sim, node, &ignored);
 		pidfile_remove(sim, node);
 	}
+	feed_free(&feed);
 	topo_free(&t);
 	return r;
 }

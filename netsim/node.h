@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "error.h"
+#include "feed.h"
 #include "topo.h"
 
 struct node_launch {
@@ -23,6 +24,7 @@ struct node_launch {
 	const struct topo_node *node; /* name (= hostname), init=, addresses */
 	const char *rootfs;           /* resolved lower dir (rootfs_resolve) */
 	const char *files;            /* resolved files= dir, or NULL */
+	const struct feed *feed;      /* the node's feed= scanned (feed.h), or NULL */
 	const char *netns_path;       /* join this netns (start again), or NULL: a new one (up) */
 };
 

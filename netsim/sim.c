@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
@@ -213,6 +214,8 @@ struct node_run {
 	char kernel_dir[PATH_MAX]; /* qemu: the resolved kernel directory */
 	struct qemu_vm vm;       /* qemu: the booted VM */
 	bool netns_made;         /* this run bound /run/netns/SIM_NODE: a rollback may remove it */
+	struct feed *feed;       /* feed= scanned, or NULL (owned by the first node naming it) */
+	bool feed_owned;
 };
 
 void sim_segment_port(unsigned segment, unsigned member, char *buf, size_t len)
@@ -337,6 +340,12 @@ int sim_check_host_paths(const struct topo *t, struct error *err)
 		    state_check_host_path(path, err) < 0)
 			return error_prefix(err, "%s:%d: node %s: rootfs=%s", t->path, node->line,
 					    node->name, rootfs);
+		if (node->feed) {
+			files_path(t, node->feed, path, sizeof(path));
+			if (state_check_host_path(path, err) < 0)
+				return error_prefix(err, "%s:%d: node %s: feed=%s", t->path,
+						    node->line, node->name, node->feed);
+		}
 		if (!node->files)
 			continue;
 		files_path(t, node->files, path, sizeof(path));
@@ -344,6 +353,34 @@ int sim_check_host_paths(const struct topo *t, struct error *err)
 			return error_prefix(err, "%s:%d: node %s: files=%s", t->path, node->line,
 					    node->name, node->files);
 	}
+	return 0;
+}
+
+/* feed=: scanned once per distinct value (nodes usually share one), its
+ * clashes reported once. */
+static int resolve_feed(const struct topo *t, struct node_run *runs, unsigned i,
+			struct error *err)
+{
+	const struct topo_node *node = &t->nodes[i];
+	if (!node->feed)
+		return 0;
+	for (unsigned j = 0; j < i; j++)
+		if (t->nodes[j].feed && strcmp(t->nodes[j].feed, node->feed) == 0) {
+			runs[i].feed = runs[j].feed;
+			return 0;
+		}
+	char path[PATH_MAX * 2];
+	files_path(t, node->feed, path, sizeof(path));
+	struct feed *f = calloc(1, sizeof(*f));
+	if (!f)
+		return error_set(err, ENOMEM, "feed");
+	if (feed_open(path, f, err) < 0) {
+		free(f);
+		return error_prefix(err, "%s:%d: node %s", t->path, node->line, node->name);
+	}
+	runs[i].feed = f;
+	runs[i].feed_owned = true;
+	feed_print_clashes(f, NULL, 5, stderr);
 	return 0;
 }
 
@@ -389,6 +426,14 @@ static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct er
 						    "%s:%d: node %s: files=%s is not a directory",
 						    t->path, node->line, node->name, node->files);
 		}
+		if (resolve_feed(t, runs, i, err) < 0)
+			return -err->errnum;
+		/* an init this host cannot run fails here, before anything exists */
+		struct elf_arch arch;
+		if (!run->qemu && arch_check_node(run->rootfs, run->files[0] ? run->files : NULL,
+						  run->feed, node->init, &arch, err) < 0)
+			return error_prefix(err, "%s:%d: node %s: init", t->path, node->line,
+					    node->name);
 	}
 	return 0;
 }
@@ -602,6 +647,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			.node = &t->nodes[i],
 			.rootfs = runs[i].rootfs,
 			.files = runs[i].files[0] ? runs[i].files : NULL,
+			.feed = runs[i].feed,
 		};
 		r = node_spawn(&launch, &runs[i].c, err);
 	}
@@ -720,6 +766,11 @@ out:
 		struct error ignored;
 		neigh_limits_release(&ignored);
 	}
+	for (unsigned i = 0; i < t->nnodes; i++)
+		if (runs[i].feed_owned) {
+			feed_free(runs[i].feed);
+			free(runs[i].feed);
+		}
 	free(runs);
 	return r;
 }

@@ -1,6 +1,8 @@
 /* The status JSON of a sim, shared by `netsim status --json` and `netsim web`. */
 #include "status.h"
 
+#include "arch.h"
+
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -170,6 +172,14 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 		if (accel[0]) {
 			fprintf(f, ",\"accel\":");
 			json_string(f, accel);
+		}
+		char arch[24], arch_how[256];
+		arch_record_read(sim, n->name, arch, sizeof(arch), arch_how, sizeof(arch_how));
+		fprintf(f, ",\"arch\":");
+		json_string(f, arch[0] == '-' && accel[0] ? "x86_64" : arch);
+		if (arch[0] != '-') {
+			fprintf(f, ",\"arch_detail\":");
+			json_string(f, arch_how);
 		}
 		write_usage(f, sim, n->name);
 		fprintf(f, "}");

@@ -39,17 +39,20 @@ enum node_attr {
 	NODE_PIDS,
 	NODE_CPU,
 	NODE_DISK,
+	NODE_FEED,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
-	"pids", "cpu", "disk",
+	"pids", "cpu", "disk", "feed",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk"
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed"
 #define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
 /* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
 #define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
+/* layers of a container's overlay: a VM's root is a cpio packed at boot */
+#define NODE_OVERLAY_ONLY (1u << NODE_FEED)
 #define NODE_PIDS_MIN 8
 #define NODE_PIDS_MAX 4194304
 #define NODE_CPU_WEIGHT_MAX 10000
@@ -65,7 +68,7 @@ static const char *const quality_attr_names[] = {
 struct node_settings {
 	unsigned given; /* 1 << NODE_* for each attribute set (own or inherited) */
 	unsigned own;   /* the subset given on the node's own line */
-	char *rootfs, *files, *init, *kernel;
+	char *rootfs, *files, *init, *kernel, *feed;
 	char addr4[48], addr6[64];
 	enum topo_backend backend;
 	uint64_t mem_mib;
@@ -389,17 +392,19 @@ static void settings_clear(struct node_settings *s)
 	free(s->files);
 	free(s->init);
 	free(s->kernel);
+	free(s->feed);
 	memset(s, 0, sizeof(*s));
 }
 
 static int settings_copy(struct node_settings *dst, const struct node_settings *src)
 {
 	*dst = *src;
-	dst->rootfs = dst->files = dst->init = dst->kernel = NULL;
+	dst->rootfs = dst->files = dst->init = dst->kernel = dst->feed = NULL;
 	if ((src->rootfs && !(dst->rootfs = strdup(src->rootfs))) ||
 	    (src->files && !(dst->files = strdup(src->files))) ||
 	    (src->init && !(dst->init = strdup(src->init))) ||
-	    (src->kernel && !(dst->kernel = strdup(src->kernel)))) {
+	    (src->kernel && !(dst->kernel = strdup(src->kernel))) ||
+	    (src->feed && !(dst->feed = strdup(src->feed)))) {
 		settings_clear(dst);
 		return -ENOMEM;
 	}
@@ -503,6 +508,9 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 			       QUOTE_MAX, value);
 			return;
 		}
+		break;
+	case NODE_FEED:
+		replace_string(&s->feed, copy_value(p, value));
 		break;
 	case NODE_NATTRS:
 		return;
@@ -698,11 +706,20 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 			if ((s->own & NODE_CONTAINER_ONLY) & (1u << attr))
 				report(p, line, "%s= is only for container nodes (a VM is limited by "
 				       "mem= and cpus=)", node_attr_names[attr]);
+		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
+			if ((s->own & NODE_OVERLAY_ONLY) & (1u << attr))
+				report(p, line, "%s= is only for container nodes (it is an overlay "
+				       "layer; a VM's root is packed at boot: use files=)",
+				       node_attr_names[attr]);
+		/* inherited from `defaults` meant for container nodes */
+		free(s->feed);
+		s->feed = NULL;
 	}
 	node->rootfs = s->rootfs ? steal_pointer(&s->rootfs) : strdup("meshlite");
 	if (!node->rootfs)
 		p->out_of_memory = true;
 	node->files = steal_pointer(&s->files);
+	node->feed = steal_pointer(&s->feed);
 	node->init = steal_pointer(&s->init);
 	node->qemu_kernel = steal_pointer(&s->kernel);
 	node->qemu_mem_mib = s->mem_mib;
@@ -1191,6 +1208,7 @@ void topo_free(struct topo *t)
 	for (unsigned i = 0; i < t->nnodes; i++) {
 		free(t->nodes[i].rootfs);
 		free(t->nodes[i].files);
+		free(t->nodes[i].feed);
 		free(t->nodes[i].init);
 		free(t->nodes[i].qemu_kernel);
 	}

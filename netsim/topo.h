@@ -45,6 +45,7 @@ struct topo_node {
 	int line;
 	char *rootfs;            /* "meshlite" (default), a directory or a tarball path */
 	char *files;             /* optional overlay directory (files=), or NULL */
+	char *feed;              /* optional package feed tree (feed=, netsim/feed.h), or NULL */
 	char *init;              /* optional init command (init=), or NULL = /sbin/init */
 	char addr4[48];          /* "10.13.X.Y/32" unless addr= given */
 	char addr6[64];          /* "fd13::X:Y/128"-style ULA unless addr6= given */

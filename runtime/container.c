@@ -58,7 +58,7 @@ struct sync_message {
  * copy-on-write copy of the parent's memory. */
 struct child_args {
 	const struct container_config *cfg;
-	const struct overlay_plan *overlay;
+	struct overlay_plan *overlay; /* the child fills in a fresh node's layer fds */
 	char *const *argv;
 	char *const *envp;
 	int sync_fd;
@@ -101,8 +101,9 @@ static ssize_t sync_receive(int fd, struct sync_message *msg)
 	return n;
 }
 
-/* Up to two descriptors ride along with a message (SCM_RIGHTS). */
-#define SYNC_MAX_FDS 2
+/* Descriptors that ride along with a message (SCM_RIGHTS, at most 253 per
+ * message): the rootfs, files= and the feed layers of a fresh node. */
+#define SYNC_MAX_FDS (2 + OVERLAY_MAX_LAYERS)
 
 static int sync_send_fds(int sock, enum sync_type type, const int *fds, size_t nfds)
 {
@@ -172,9 +173,11 @@ static ssize_t sync_receive_fds(int sock, struct sync_message *msg, int *fds, si
  * a lock file would stay locked) nor run the parent's signal handlers. */
 static void child_reset_process_state(const struct child_args *a)
 {
-	int keep[] = { a->sync_fd, a->netns_fd, a->rootfs_tree, a->files_tree };
-	const size_t n = sizeof(keep) / sizeof(keep[0]);
-	for (size_t i = 1; i < n; i++) /* sort ascending: insertion sort of four */
+	int keep[4 + OVERLAY_MAX_LAYERS] = { a->sync_fd, a->netns_fd, a->rootfs_tree, a->files_tree };
+	size_t n = 4;
+	for (size_t i = 0; i < a->overlay->nlayers; i++)
+		keep[n++] = a->overlay->layer_tree[i];
+	for (size_t i = 1; i < n; i++) /* sort ascending: insertion sort, few */
 		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
@@ -294,16 +297,23 @@ static int child_wait_mapped(struct child_args *a, struct error *err)
 {
 	struct sync_message msg;
 	int fds[SYNC_MAX_FDS];
-	ssize_t n = sync_receive_fds(a->sync_fd, &msg, fds, SYNC_MAX_FDS);
-	if (n <= 0 || msg.type != SYNC_MAPPED || fds[0] < 0 ||
-	    (a->cfg->extra_lower != NULL) != (fds[1] >= 0)) {
-		for (size_t i = 0; i < SYNC_MAX_FDS; i++)
+	size_t want = 1 + (a->cfg->extra_lower != NULL) + a->overlay->nlayers;
+	ssize_t n = sync_receive_fds(a->sync_fd, &msg, fds, want);
+	bool complete = n > 0 && msg.type == SYNC_MAPPED;
+	for (size_t i = 0; i < want; i++)
+		complete = complete && fds[i] >= 0;
+	if (!complete) {
+		for (size_t i = 0; i < want; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
 		return n <= 0 ? -ECANCELED : error_setmsg(err, EPROTO, "unexpected id-map message");
 	}
-	a->rootfs_tree = fds[0];
-	a->files_tree = fds[1];
+	size_t k = 0;
+	a->rootfs_tree = fds[k++];
+	if (a->cfg->extra_lower)
+		a->files_tree = fds[k++];
+	for (size_t i = 0; i < a->overlay->nlayers; i++)
+		a->overlay->layer_tree[i] = fds[k++];
 	return userns_become_root(err);
 }
 
@@ -491,7 +501,7 @@ static int open_idmapped_lowers(const struct container_config *cfg, int userns_f
  * ids, make the idmapped lower layers through its namespace, give node root the
  * log and the overlay dirs, and send it the layers. */
 static int map_fresh_node(const struct container_config *cfg, const struct container *c,
-			  const struct overlay_plan *overlay, struct error *err)
+			  struct overlay_plan *overlay, struct error *err)
 {
 	int rc = userns_write_maps(c->pid, cfg->id_base, cfg->id_count, err);
 	if (rc < 0)
@@ -505,11 +515,19 @@ static int map_fresh_node(const struct container_config *cfg, const struct conta
 	/* the trees first: a caller retrying without ids (EOPNOTSUPP) must find
 	 * nothing chowned yet */
 	if ((rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree, &files_tree, err)) < 0 ||
+	    (rc = overlay_plan_open_layers(overlay, userns_fd, err)) < 0 ||
 	    (rc = prepare_console(cfg->console_path, cfg->id_base, err)) < 0 ||
 	    (rc = overlay_prepare_dirs(overlay, cfg->id_base, err)) < 0)
 		return rc;
-	int fds[SYNC_MAX_FDS] = { rootfs_tree, files_tree };
-	rc = sync_send_fds(c->sync_fd, SYNC_MAPPED, fds, files_tree >= 0 ? 2 : 1);
+	/* in the order child_wait_mapped takes them: rootfs, files=, feed layers */
+	int fds[SYNC_MAX_FDS];
+	size_t n = 0;
+	fds[n++] = rootfs_tree;
+	if (files_tree >= 0)
+		fds[n++] = files_tree;
+	for (size_t i = 0; i < overlay->nlayers; i++)
+		fds[n++] = overlay->layer_tree[i];
+	rc = sync_send_fds(c->sync_fd, SYNC_MAPPED, fds, n);
 	if (rc < 0)
 		return error_set(err, -rc, "container process %d: send the id map", (int)c->pid);
 	return 0;
@@ -548,10 +566,13 @@ int container_create(const struct container_config *cfg, struct container *c,
 	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
 				    mapped, err)) < 0)
 		return error_prefix(err, "container %s", cfg->hostname);
+	if ((rc = overlay_plan_add_layers(&overlay, cfg->layers, cfg->node_dir, mapped, err)) < 0)
+		goto out;
 	if (!fresh) {
 		/* the trees first, as in map_fresh_node */
-		if (mapped && (rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree,
-							 &files_tree, err)) < 0)
+		if (mapped && ((rc = open_idmapped_lowers(cfg, userns_fd, &rootfs_tree,
+							  &files_tree, err)) < 0 ||
+			       (rc = overlay_plan_open_layers(&overlay, userns_fd, err)) < 0))
 			goto out;
 		/* node root (a mapped id) may not create files in the node dir: the
 		 * log and the overlay dirs are made here, with our credentials */

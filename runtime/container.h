@@ -39,6 +39,8 @@ struct container_config {
 	const char *hostname;     /* also the UTS nodename */
 	const char *rootfs;       /* lower layer (read-only), e.g. from rootfs_resolve() */
 	const char *extra_lower;  /* optional directory layered above rootfs, or NULL */
+	const char *const *layers; /* more read-only dirs between extra_lower and rootfs,
+				    * top first, NULL-terminated (a feed's packages); or NULL */
 	const char *node_dir;     /* per-node dir; upper/, work/, root/ are created in it */
 	const char *console_path; /* init's stdout/stderr (O_APPEND) and /dev/console */
 	char *const *argv;        /* init command line; NULL means {"/sbin/init", NULL} */

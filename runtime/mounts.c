@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "userns.h"
 
 /* Bind, move, remount and propagation changes ignore the type; an empty string
  * rather than NULL keeps memory checkers (valgrind 3.19) quiet. */
@@ -83,7 +84,60 @@ void overlay_plan_free(struct overlay_plan *plan)
 	free(plan->lower[1]);
 	free(plan->rootfs_at);
 	free(plan->files_at);
+	for (size_t i = 0; i < plan->nlayers; i++) {
+		free(plan->layer_src[i]);
+		if (plan->layer_at)
+			free(plan->layer_at[i]);
+		if (plan->layer_tree && plan->layer_tree[i] >= 0)
+			close(plan->layer_tree[i]);
+	}
+	free(plan->layer_src);
+	free(plan->layer_at);
+	free(plan->layer_tree);
 	memset(plan, 0, sizeof(*plan));
+}
+
+int overlay_plan_add_layers(struct overlay_plan *plan, const char *const *layers,
+			    const char *node_dir, bool idmapped, struct error *err)
+{
+	size_t n = 0;
+	while (layers && layers[n])
+		n++;
+	if (n == 0)
+		return 0;
+	if (n > OVERLAY_MAX_LAYERS)
+		return error_setmsg(err, E2BIG, "overlay: %zu extra layers (at most %d)", n,
+				    OVERLAY_MAX_LAYERS);
+	for (size_t i = 0; i < n; i++)
+		if (!path_fits_overlay_options(layers[i]))
+			return error_setmsg(err, EINVAL,
+					    "overlay: path '%s' is empty or contains ',' ':' or '\\'",
+					    layers[i]);
+	plan->layer_src = calloc(n, sizeof(*plan->layer_src));
+	plan->layer_at = idmapped ? calloc(n, sizeof(*plan->layer_at)) : NULL;
+	plan->layer_tree = malloc(n * sizeof(*plan->layer_tree));
+	if (!plan->layer_src || (idmapped && !plan->layer_at) || !plan->layer_tree)
+		return error_set(err, ENOMEM, "overlay layers");
+	for (size_t i = 0; i < n; i++)
+		plan->layer_tree[i] = -1;
+	plan->nlayers = n;
+	for (size_t i = 0; i < n; i++) {
+		if (!(plan->layer_src[i] = strdup(layers[i])) ||
+		    (idmapped && asprintf(&plan->layer_at[i], "%s/lower.%zu", node_dir, i) < 0 &&
+		     !(plan->layer_at[i] = NULL)))
+			return error_set(err, ENOMEM, "overlay layers");
+	}
+	return 0;
+}
+
+int overlay_plan_open_layers(struct overlay_plan *plan, int userns_fd, struct error *err)
+{
+	for (size_t i = 0; i < plan->nlayers; i++) {
+		int rc = userns_idmapped_tree(plan->layer_src[i], userns_fd, &plan->layer_tree[i], err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int make_dir(const char *path, mode_t mode, struct error *err)
@@ -91,13 +145,6 @@ static int make_dir(const char *path, mode_t mode, struct error *err)
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return error_set(err, errno, "mkdir %s", path);
 	return 0;
-}
-
-static void close_fds(int fds[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 }
 
 int mounts_open_dir_no_symlinks(const char *path)
@@ -156,6 +203,9 @@ int overlay_prepare_dirs(const struct overlay_plan *plan, uid_t root_uid, struct
 	    (plan->rootfs_at && (rc = make_dir(plan->rootfs_at, 0755, err)) < 0) ||
 	    (plan->files_at && (rc = make_dir(plan->files_at, 0755, err)) < 0))
 		return rc;
+	for (size_t i = 0; plan->layer_at && i < plan->nlayers; i++)
+		if ((rc = make_dir(plan->layer_at[i], 0755, err)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -239,6 +289,9 @@ static int attach_lowers(const struct overlay_plan *plan, int *rootfs_tree, int 
 		return rc;
 	if (plan->files_at && (rc = attach_mount(files_tree, plan->files_at, err)) < 0)
 		return rc;
+	for (size_t i = 0; plan->layer_at && i < plan->nlayers; i++)
+		if ((rc = attach_mount(&plan->layer_tree[i], plan->layer_at[i], err)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -298,32 +351,45 @@ int mounts_enter_overlay_root(const struct overlay_plan *plan, int *rootfs_tree,
 	 * parent checked these (real) paths, and whoever owns a directory on the
 	 * way (a topology's author) must not be able to swap one for a symlink to
 	 * the host's /etc between that check and this mount. */
-	int lower_fds[2] = { -1, -1 };
+	/* top first: the files= dir, the extra layers, the rootfs */
+	const char *lowers[OVERLAY_MAX_LAYERS + 2];
+	size_t nlowers = 0;
+	if (plan->lower[1])
+		lowers[nlowers++] = plan->lower[0];
+	for (size_t i = 0; i < plan->nlayers; i++)
+		lowers[nlowers++] = plan->layer_at ? plan->layer_at[i] : plan->layer_src[i];
+	lowers[nlowers++] = plan->lower[1] ? plan->lower[1] : plan->lower[0];
+	int lower_fds[OVERLAY_MAX_LAYERS + 2];
 	char options[4096];
 	int used = snprintf(options, sizeof(options), "lowerdir=");
-	for (size_t i = 0; i < 2 && plan->lower[i]; i++) {
-		lower_fds[i] = mounts_open_dir_no_symlinks(plan->lower[i]);
-		if (lower_fds[i] < 0) {
-			rc = error_set(err, -lower_fds[i], "overlay lower layer %s%s", plan->lower[i],
-				       lower_fds[i] == -ELOOP ? ": a symlink on its way (lower "
+	size_t opened = 0;
+	for (; opened < nlowers; opened++) {
+		lower_fds[opened] = mounts_open_dir_no_symlinks(lowers[opened]);
+		if (lower_fds[opened] < 0) {
+			rc = error_set(err, -lower_fds[opened], "overlay lower layer %s%s", lowers[opened],
+				       lower_fds[opened] == -ELOOP ? ": a symlink on its way (lower "
 				       "layers are opened without following symlinks)" : "");
-			close_fds(lower_fds);
-			return rc;
+			break;
 		}
-		used += snprintf(options + used, sizeof(options) - (size_t)used, "%s/proc/self/fd/%d",
-				 i ? ":" : "", lower_fds[i]);
+		if ((size_t)used < sizeof(options))
+			used += snprintf(options + used, sizeof(options) - (size_t)used,
+					 "%s/proc/self/fd/%d", opened ? ":" : "", lower_fds[opened]);
 	}
-	if ((size_t)used + strlen(plan->options) >= sizeof(options)) {
-		close_fds(lower_fds);
-		return error_setmsg(err, ENAMETOOLONG, "overlay options too long");
+	if (opened == nlowers && (size_t)used + strlen(plan->options) >= sizeof(options))
+		rc = error_setmsg(err, ENAMETOOLONG, "overlay options too long (%zu layers)", nlowers);
+	if (opened == nlowers && rc == 0) {
+		strcat(options, plan->options);
+		rc = mount("overlay", plan->root_dir, "overlay", 0, options) < 0 ? -errno : 0;
+		if (rc < 0)
+			error_set(err, -rc, "mount overlay on %s (lowerdir=%s%s%s%s%s)", plan->root_dir,
+				  plan->lower[0], plan->nlayers ? ":<feed layers>" : "",
+				  plan->lower[1] ? ":" : "", plan->lower[1] ? plan->lower[1] : "",
+				  plan->options);
 	}
-	strcat(options, plan->options);
-	rc = mount("overlay", plan->root_dir, "overlay", 0, options) < 0 ? -errno : 0;
-	close_fds(lower_fds);
+	for (size_t i = 0; i < opened; i++)
+		close(lower_fds[i]);
 	if (rc < 0)
-		return error_set(err, -rc, "mount overlay on %s (lowerdir=%s%s%s%s)", plan->root_dir,
-				 plan->lower[0], plan->lower[1] ? ":" : "",
-				 plan->lower[1] ? plan->lower[1] : "", plan->options);
+		return rc;
 	if ((rc = prepare_root_mounts(pre, err)) < 0)
 		return rc;
 

@@ -24,7 +24,19 @@ struct overlay_plan {
 	 * rootfs and files= dirs (NODE_DIR/lower.rootfs, lower.files); NULL otherwise */
 	char *rootfs_at;
 	char *files_at;
+	/* More read-only layers between the files= dir and the rootfs, top first
+	 * (overlay_plan_add_layers): the host dirs, and for idmapped plans their
+	 * attach points NODE_DIR/lower.N and their idmapped clones (fds, -1 until
+	 * overlay_plan_open_layers; the child attaches and so closes them). */
+	char **layer_src;
+	char **layer_at;
+	int *layer_tree;
+	size_t nlayers;
 };
+
+/* At most this many extra layers: overlayfs takes 500 lower layers, and its
+ * mount options (one page) fit about 220 "/proc/self/fd/N" lower dirs. */
+#define OVERLAY_MAX_LAYERS 192
 
 /* Fails with EINVAL when a path cannot be expressed in overlayfs options (',' ':'
  * or '\\' in it).  `idmapped`: the lower dirs come as idmapped mounts (user
@@ -33,6 +45,14 @@ int overlay_plan_init(struct overlay_plan *plan, const char *rootfs,
 		      const char *extra_lower, const char *node_dir, bool idmapped,
 		      struct error *err);
 void overlay_plan_free(struct overlay_plan *plan);
+
+/* Add `layers` (NULL-terminated, top first; NULL = none) below the files= dir
+ * and above the rootfs.  Same path rules as overlay_plan_init. */
+int overlay_plan_add_layers(struct overlay_plan *plan, const char *const *layers,
+			    const char *node_dir, bool idmapped, struct error *err);
+/* Idmapped plans: open the idmapped clone of each extra layer through the user
+ * namespace `userns_fd` (userns_idmapped_tree). */
+int overlay_plan_open_layers(struct overlay_plan *plan, int userns_fd, struct error *err);
 
 /* In the parent, before clone: create upper/, work/, root/ and the lower mount
  * points; upper and work are chowned to `root_uid` (the host uid of node root,

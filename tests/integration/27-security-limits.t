@@ -158,7 +158,7 @@ is "$("$NETSIM" exec -s $SIM n3 -- echo alive 2>&1)" alive "n3 runs commands aft
 "$NETSIM" node -s $SIM n2 stop >/dev/null 2>&1
 ok $? "node n2 stop"
 ok $([ ! -e $PIDS/netsim/$SIM/n2 ] && [ ! -e $MEM/netsim/$SIM/n2 ]; echo $?) "n2's cgroups are gone"
-like "$("$NETSIM" status $SIM 2>&1)" "n2 +stopped +0 +container +[0-9./]+ +- +- +- +-" "status: no usage for a stopped node"
+like "$("$NETSIM" status $SIM 2>&1)" "n2 +stopped +0 +container +x86_64 +[0-9./]+ +- +- +- +-" "status: no usage for a stopped node"
 "$NETSIM" node -s $SIM n2 start >/dev/null 2>&1
 ok $? "node n2 start"
 is "$(cat $PIDS/netsim/$SIM/n2/pids.max 2>&1)" 32 "n2's cgroup is back with pids=32"
