@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "sha256.h"
 
 /* ---- platforms --------------------------------------------------------------- */
 
@@ -236,12 +237,16 @@ int image_resolve_tar(const char *path, const char *hex, const char *platform,
 			return ret;
 		free(steal_pointer(out));
 	}
+	/* One tar may hold images for several platforms: each one's tree is named
+	 * by sha256("<sha256 of the tar>@<platform>"), so a cache entry's name is
+	 * always 64 hex digits (what a node's lower layer is checked against). */
 	const char *want = platform[0] ? platform : image_host_platform();
-	char key[65 + 1 + IMAGE_PLATFORM_MAX];
-	snprintf(key, sizeof(key), "%s@%s", hex, want);
-	for (char *p = strchr(key, '@'); *p; p++)
-		if (*p == '/')
-			*p = '-';
+	char keyed[65 + 1 + IMAGE_PLATFORM_MAX], key[65];
+	snprintf(keyed, sizeof(keyed), "%s@%s", hex, want);
+	uint8_t digest[32];
+	sha256_buffer(keyed, strlen(keyed), digest);
+	for (int i = 0; i < 32; i++)
+		snprintf(key + 2 * i, 3, "%02x", digest[i]);
 	ret = rootfs_cache_lookup(cache_real, key, out, err);
 	if (ret != 0)
 		return ret;

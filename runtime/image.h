@@ -51,7 +51,7 @@ bool image_platform_matches(const char *want, const char *arch, const char *vari
  * `path` is not its kind (rootfs_resolve goes on), or a negative errno. */
 
 /* A directory: an OCI image layout (oci-layout + index.json) is applied into
- * the cache, keyed by the chosen manifest's digest (image_oci.c). */
+ * the cache, named by the chosen manifest's sha256 digest (image_oci.c). */
 int image_resolve_dir(const char *path, const char *platform, const char *cache_dir,
 		      const struct rootfs_limits *limits, char **out, struct error *err);
 
@@ -62,8 +62,9 @@ int image_resolve_disk(const char *path, const char *platform, const char *cache
 		       const struct rootfs_limits *limits, char **out, struct error *err);
 
 /* A tar archive whose sha256 is `hex`: a cache hit, or an OCI layout or
- * docker-save archive (cached as "<hex>@<platform>"), or an LXD/Incus tarball
- * (its rootfs/ cached as "<hex>").  0: a plain rootfs tarball, not cached yet. */
+ * docker-save archive (cached as sha256("<hex>@<platform>"), every entry's name
+ * being 64 hex digits), or an LXD/Incus tarball (its rootfs/ cached as <hex>).
+ * 0: a plain rootfs tarball, not cached yet. */
 int image_resolve_tar(const char *path, const char *hex, const char *platform,
 		      const char *cache_real, const struct rootfs_limits *limits, char **out,
 		      struct error *err);

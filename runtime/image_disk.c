@@ -276,8 +276,8 @@ static int copy_image(const char *path, const char *scratch, const char *hex,
 			break;
 		}
 		if (offset < 0 || (uint64_t)offset > max || len > max - (uint64_t)offset) {
-			ret = error_setmsg(err, EFBIG, "%s: extraction stopped: the image expands to "
-					   "more than %llu bytes%s%s%s", path, (unsigned long long)max,
+			ret = error_setmsg(err, EFBIG, "extraction stopped: the image expands to "
+					   "more than %llu bytes%s%s%s", (unsigned long long)max,
 					   knob ? " (raise the limit with " : "", knob ? knob : "",
 					   knob ? ")" : "");
 			break;
@@ -671,13 +671,13 @@ static int read_squashfs(struct walk *wk, int fd, uint64_t offset, uint64_t size
 	sqfs_super_t super;
 	int r = sqfs_super_read(&super, &file.base);
 	if (r != 0)
-		return error_setmsg(err, EINVAL, "%s: squashfs superblock: %s", wk->what, sqfs_reason(r));
+		return error_setmsg(err, EINVAL, "%s: superblock: %s", wk->what, sqfs_reason(r));
 	sqfs_compressor_config_t cfg;
 	sqfs_compressor_t *cmp = NULL;
 	if (sqfs_compressor_config_init(&cfg, (SQFS_COMPRESSOR)super.compression_id, super.block_size,
 					SQFS_COMP_FLAG_UNCOMPRESS) != 0 ||
 	    sqfs_compressor_create(&cfg, &cmp) != 0)
-		return error_setmsg(err, EINVAL, "%s: squashfs compressor %s is not supported",
+		return error_setmsg(err, EINVAL, "%s: compressor %s is not supported",
 				    wk->what, sqfs_compressor_name_from_id((SQFS_COMPRESSOR)super.compression_id)
 				    ? sqfs_compressor_name_from_id((SQFS_COMPRESSOR)super.compression_id) : "?");
 	struct squashfs sq = { .wk = wk };
@@ -691,9 +691,9 @@ static int read_squashfs(struct walk *wk, int fd, uint64_t offset, uint64_t size
 	else if ((r = sqfs_id_table_read(sq.ids, &file.base, &super, cmp)) != 0 ||
 		 (r = sqfs_data_reader_load_fragment_table(sq.data, &super)) != 0 ||
 		 (r = sqfs_dir_reader_get_root_inode(sq.dr, &root)) != 0)
-		ret = error_setmsg(err, EINVAL, "%s: squashfs tables: %s", wk->what, sqfs_reason(r));
+		ret = error_setmsg(err, EINVAL, "%s: tables: %s", wk->what, sqfs_reason(r));
 	else if (sqfs_type(root) != S_IFDIR)
-		ret = error_setmsg(err, EINVAL, "%s: the squashfs root is not a directory", wk->what);
+		ret = error_setmsg(err, EINVAL, "%s: the root is not a directory", wk->what);
 	else
 		ret = sqfs_walk(&sq, root, "", 0, err);
 	sqfs_free(root);
@@ -879,7 +879,7 @@ static int read_ext(struct walk *wk, const char *image, uint64_t offset, struct 
 	errcode_t e = ext2fs_open2(image, options, EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS,
 				   0, 0, unix_io_manager, &ex.fs);
 	if (e)
-		return error_setmsg(err, EINVAL, "%s: ext2/3/4 filesystem: %s", wk->what, error_message(e));
+		return error_setmsg(err, EINVAL, "%s: %s", wk->what, error_message(e));
 	int ret = ext_walk(&ex, EXT2_ROOT_INO, "", 0, err);
 	ext2fs_close_free(&ex.fs);
 	return ret;
@@ -940,14 +940,14 @@ static int fill_disk(void *ctx, const char *temp, struct error *err)
 	uint64_t offset = 0, len = 0;
 	enum fs_kind kind = FS_NONE;
 	if (ret == 0)
-		ret = find_root(fd, size, f->path, &offset, &len, &kind, err);
+		ret = find_root(fd, size, "disk image", &offset, &len, &kind, err);
 	if (ret == 0 && mkdir(temp, 0700) < 0)
 		ret = error_set(err, errno, "create %s", temp);
 	struct walk *wk = ret == 0 ? calloc(1, sizeof(*wk)) : NULL;
 	if (ret == 0 && !wk)
 		ret = error_set(err, ENOMEM, "%s", f->path);
 	if (ret == 0) {
-		wk->what = f->path;
+		wk->what = kind == FS_SQUASHFS ? "squashfs" : "ext2/3/4 filesystem";
 		wk->max_listed = f->limits ? f->limits->max_entries : ROOTFS_MAX_ENTRIES_DEFAULT;
 		ret = rootfs_writer_new(temp, f->limits, &wk->w, err);
 	}

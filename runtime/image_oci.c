@@ -13,7 +13,7 @@
  * directory); the second writes its other entries through rootfs.c's writer.
  * So a whiteout never removes a file of its own layer, as the OCI spec says,
  * whatever the order of the entries.  Whiteouts open their directory beneath
- * the tree's root with RESOLVE_NO_SYMLINKS: a whiteout through a symlink (which
+ * the tree's root without following symlinks: a whiteout through a symlink (which
  * an earlier layer could point at the host's /etc) is refused, never followed. */
 #include "image.h"
 
@@ -23,12 +23,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -39,14 +37,49 @@
 #define MAX_MANIFESTS 64
 #define MAX_INDEX_DEPTH 4
 
-/* Open `path` beneath `dirfd`: no "..", no absolute path, no symlink anywhere. */
+/* Open `path` beneath `dirfd` one component at a time, never following a
+ * symlink (-1 with ELOOP when one is on the way or at the end) and never going
+ * up (".." and absolute paths are EXDEV).  A component walk rather than
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): the same answer, and it also
+ * runs under valgrind, which does not know openat2. */
 static int open_beneath(int dirfd, const char *path, int flags)
 {
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (path[0] == '/') {
+		errno = EXDEV;
+		return -1;
+	}
+	int cur = dup(dirfd);
+	for (const char *p = path; cur >= 0;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		const char *rest = p + len;
+		while (*rest == '/')
+			rest++;
+		bool last = *rest == '\0';
+		char name[256];
+		if (len >= sizeof(name) || (len == 2 && p[0] == '.' && p[1] == '.')) {
+			close(cur);
+			errno = len >= sizeof(name) ? ENAMETOOLONG : EXDEV;
+			return -1;
+		}
+		memcpy(name, len ? p : ".", len ? len : 1);
+		name[len ? len : 1] = '\0';
+		int next = openat(cur, name, (last ? flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+		struct stat st;
+		/* O_DIRECTORY on a symlink says ENOTDIR: tell the two apart */
+		if (next < 0 && saved == ENOTDIR && fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			saved = ELOOP;
+		close(cur);
+		errno = saved;
+		if (next < 0 || last)
+			return next;
+		cur = next;
+		p = rest;
+	}
+	return -1;
 }
 
 static void cleanup_jsonp(json_object **j)
@@ -778,7 +811,7 @@ int image_oci_fill_tar(const char *tarball, const char *hex, const char *platfor
 		ret = rootfs_extract_checked(tarball, scratch, limits, hex, err);
 	if (ret < 0)
 		return ret;
-	struct layout l = { .what = tarball };
+	struct layout l = { .what = "image" };
 	l.fd = open(scratch, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (l.fd < 0)
 		ret = error_set(err, errno, "open %s", scratch);
@@ -820,7 +853,7 @@ int image_resolve_dir(const char *path, const char *platform, const char *cache_
 					    "picks one of an OCI or Docker image's manifests", platform);
 		return 0;
 	}
-	struct layout l = { .fd = fd, .what = path };
+	struct layout l = { .fd = fd, .what = "OCI layout" };
 	cleanup_free struct layers *layers = calloc(1, sizeof(*layers));
 	if (!layers)
 		return error_set(err, ENOMEM, "%s", path);
@@ -834,8 +867,7 @@ int image_resolve_dir(const char *path, const char *platform, const char *cache_
 		return ret;
 	/* Named by the manifest's digest, which pins every layer's digest: the
 	 * layers are checked against theirs as they are applied. */
-	char key[80];
-	snprintf(key, sizeof(key), "oci-%s", manifest_hex);
+	const char *key = manifest_hex;
 	ret = rootfs_cache_lookup(cache_real, key, out, err);
 	if (ret != 0)
 		return ret;
