@@ -132,7 +132,7 @@ int image_split_platform(const char *source, char **path, char platform[IMAGE_PL
 enum tar_kind { TAR_PLAIN, TAR_OCI, TAR_DOCKER, TAR_LXD };
 
 /* Which kind of tarball `path` is, from its top-level names: one pass over the
- * headers (contents are skipped), bounded by the entry limit like an extraction. */
+ * headers (contents are skipped), stopping at the entry limit. */
 static int tar_kind(const char *path, const struct rootfs_limits *limits, enum tar_kind *kind,
 		    struct error *err)
 {
@@ -157,12 +157,11 @@ static int tar_kind(const char *path, const struct rootfs_limits *limits, enum t
 			ret = error_setmsg(err, EIO, "read %s: %s", path, archive_error_string(in));
 			goto out;
 		}
+		/* Past the limit: extracting it fails anyway, with the limit's own
+		 * message, whatever kind it is. */
 		uint64_t max = limits ? limits->max_entries : ROOTFS_MAX_ENTRIES_DEFAULT;
-		if (++entries > max) {
-			ret = error_setmsg(err, EFBIG, "%s has more than %llu entries", path,
-					   (unsigned long long)max);
-			goto out;
-		}
+		if (++entries > max)
+			break;
 		const char *raw = archive_entry_pathname(entry);
 		cleanup_free char *name = rootfs_normalize_name(raw ? raw : "");
 		if (!name) {

@@ -345,7 +345,7 @@ struct walk {
 	struct inode_set dirs;
 	const char *what;
 	uint64_t listed, max_listed;   /* directory entries read, bounded like entries */
-	uint8_t buf[1 << 16];
+	uint8_t buf[1 << 20];          /* a squashfs block at most: each read decompresses whole blocks */
 };
 
 static const char *bad_component(const char *name, size_t len)
