@@ -4,11 +4,12 @@
 BUILD    ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := libnl-3.0 libnl-route-3.0 libcap libseccomp libarchive libpcap json-c libmicrohttpd
+PKGS     := libnl-3.0 libnl-route-3.0 libcap libseccomp libarchive libpcap json-c libmicrohttpd \
+            libsquashfs1 ext2fs com_err
 # Debian packages needed to build and test (installed by `make deps` / .ci/run).
 DEB_DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libcap-dev \
             libseccomp-dev libarchive-dev libpcap-dev libjson-c-dev libmicrohttpd-dev \
-            iproute2 perl ca-certificates
+            libsquashfs-dev libext2fs-dev iproute2 perl ca-certificates
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -142,8 +143,10 @@ deps:
 
 # Tools the integration tests use (iperf3, tcpdump, graphviz, headless Chromium,
 # QEMU, valgrind, curl); `make test` installs the missing ones when run as root.
-TEST_DEB_DEPS := iperf3 iputils-ping tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind curl
-TEST_TOOLS    := iperf3 ping tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind curl
+TEST_DEB_DEPS := iperf3 iputils-ping tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind curl \
+                 squashfs-tools squashfs-tools-ng e2fsprogs fdisk gdisk
+TEST_TOOLS    := iperf3 ping tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind curl \
+                 mksquashfs sqfstar mke2fs sfdisk sgdisk
 test-deps:
 	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \

@@ -33,11 +33,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "image.h"
 #include "sha256.h"
 
 /* Not ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS: the names we hand libarchive are
  * absolute on purpose (dest/name), so absolute entry names are refused by
- * unsafe_name_reason() on the original name instead.  XATTR keeps file capabilities
+ * rootfs_unsafe_name_reason() on the original name instead.  XATTR keeps file capabilities
  * (security.capability); a filesystem without xattrs only yields a warning.  No
  * user/group lookup is installed, so numeric ids are restored as they are in the
  * archive: names would be looked up in the host's /etc/passwd, not the rootfs's. */
@@ -52,14 +53,7 @@ static void cleanup_archive_readp(struct archive **a)
 		archive_read_free(*a);
 }
 
-static void cleanup_archive_writep(struct archive **a)
-{
-	if (*a)
-		archive_write_free(*a);
-}
-
 #define cleanup_archive_read __attribute__((cleanup(cleanup_archive_readp)))
-#define cleanup_archive_write __attribute__((cleanup(cleanup_archive_writep)))
 
 /* ---- safe recursive removal ------------------------------------------------ */
 
@@ -112,6 +106,14 @@ static int remove_entry_at(int parent_fd, dev_t parent_dev, const char *name,
 	return 0;
 }
 
+int rootfs_remove_at(int parent_fd, const char *name, const char *what, struct error *err)
+{
+	struct stat st;
+	if (fstat(parent_fd, &st) < 0)
+		return error_set(err, errno, "remove %s", what);
+	return remove_entry_at(parent_fd, st.st_dev, name, what, err);
+}
+
 int rootfs_remove_tree(const char *path, struct error *err)
 {
 	struct stat st;
@@ -145,7 +147,7 @@ int rootfs_remove_tree(const char *path, struct error *err)
 /* ---- extraction ------------------------------------------------------------ */
 
 /* Why an entry name would escape the extraction root, or NULL if it stays inside. */
-static const char *unsafe_name_reason(const char *name)
+const char *rootfs_unsafe_name_reason(const char *name)
 {
 	if (!name || name[0] == '\0')
 		return "empty path";
@@ -164,7 +166,7 @@ static const char *unsafe_name_reason(const char *name)
 
 /* `name` without "." components and repeated slashes ("./etc//x/" -> "etc/x");
  * "" means the extraction root itself.  Returns a malloc'd string or NULL. */
-static char *normalize_name(const char *name)
+char *rootfs_normalize_name(const char *name)
 {
 	char *out = malloc(strlen(name) + 1);
 	if (!out)
@@ -279,20 +281,20 @@ static int not_tar(struct archive *in, const char *tarball, struct error *err)
 			    msg ? msg : "unreadable");
 }
 
-/* The tarball as libarchive reads it: every byte it is given is hashed, so an
+/* A file as libarchive reads it: every byte it is given is hashed, so an
  * extraction can prove it unpacked the very bytes whose sha256 names the cache
  * entry (the file may be replaced or rewritten between hashing and extracting
  * by whoever owns it). */
-struct tarball_reader {
+struct rootfs_hashed {
 	int fd;
 	off_t offset;
 	struct sha256 sha;
 	uint8_t buf[1 << 16];
 };
 
-static la_ssize_t tarball_read(struct archive *a, void *data, const void **block)
+static la_ssize_t hashed_read(struct archive *a, void *data, const void **block)
 {
-	struct tarball_reader *r = data;
+	struct rootfs_hashed *r = data;
 	ssize_t n;
 	do
 		n = pread(r->fd, r->buf, sizeof(r->buf), r->offset);
@@ -307,19 +309,42 @@ static la_ssize_t tarball_read(struct archive *a, void *data, const void **block
 	return n;
 }
 
-static void tarball_reader_free(struct tarball_reader **r)
+int rootfs_hashed_new(int fd, struct rootfs_hashed **out, struct error *err)
 {
-	if (*r && (*r)->fd >= 0)
-		close((*r)->fd);
-	free(*r);
+	struct rootfs_hashed *r = malloc(sizeof(*r));
+	if (!r) {
+		close(fd);
+		return error_set(err, ENOMEM, "read");
+	}
+	r->fd = fd;
+	r->offset = 0;
+	sha256_init(&r->sha);
+	*out = r;
+	return 0;
 }
 
-#define cleanup_tarball_reader __attribute__((cleanup(tarball_reader_free)))
+void rootfs_hashed_free(struct rootfs_hashed *r)
+{
+	if (r && r->fd >= 0)
+		close(r->fd);
+	free(r);
+}
 
-/* Hash the rest of the file (what follows the end of the archive) and compare
- * the whole with `expect_hex`. */
-static int tarball_verify(struct tarball_reader *r, const char *tarball, const char *expect_hex,
-			  struct error *err)
+int rootfs_hashed_open(struct rootfs_hashed *r, struct archive *in)
+{
+	r->offset = 0;
+	sha256_init(&r->sha);
+	return archive_read_open(in, r, NULL, hashed_read, NULL) == ARCHIVE_OK ? 0 : -EIO;
+}
+
+static void cleanup_hashedp(struct rootfs_hashed **r)
+{
+	rootfs_hashed_free(*r);
+}
+
+#define cleanup_hashed __attribute__((cleanup(cleanup_hashedp)))
+
+int rootfs_hashed_digest(struct rootfs_hashed *r, char hex[65], struct error *err)
 {
 	static const char hex_digits[] = "0123456789abcdef";
 	for (;;) {
@@ -327,20 +352,30 @@ static int tarball_verify(struct tarball_reader *r, const char *tarball, const c
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return error_set(err, errno, "read %s", tarball);
+			return error_set(err, errno, "read");
 		if (n == 0)
 			break;
 		sha256_update(&r->sha, r->buf, (size_t)n);
 		r->offset += n;
 	}
 	uint8_t digest[32];
-	char hex[65];
 	sha256_final(&r->sha, digest);
 	for (int i = 0; i < 32; i++) {
 		hex[2 * i] = hex_digits[digest[i] >> 4];
 		hex[2 * i + 1] = hex_digits[digest[i] & 0xf];
 	}
 	hex[64] = '\0';
+	return 0;
+}
+
+/* Hash the rest of the file (what follows the end of the archive) and compare
+ * the whole with `expect_hex`. */
+static int tarball_verify(struct rootfs_hashed *r, const char *tarball, const char *expect_hex,
+			  struct error *err)
+{
+	char hex[65];
+	if (rootfs_hashed_digest(r, hex, err) < 0)
+		return error_prefix(err, "%s", tarball);
 	if (strcmp(hex, expect_hex) != 0)
 		return error_setmsg(err, EIO, "%s changed while it was read (sha256 %.12s... when "
 				    "hashed, %.12s... when extracted): not cached", tarball,
@@ -348,18 +383,16 @@ static int tarball_verify(struct tarball_reader *r, const char *tarball, const c
 	return 0;
 }
 
-static int open_tarball(const char *tarball, struct archive **out, struct tarball_reader **reader,
+static int open_tarball(const char *tarball, struct archive **out, struct rootfs_hashed **reader,
 			struct error *err)
 {
-	cleanup_tarball_reader struct tarball_reader *r = malloc(sizeof(*r));
-	if (!r)
-		return error_set(err, ENOMEM, "open %s", tarball);
-	r->offset = 0;
-	sha256_init(&r->sha);
 	/* Opened once and checked by its descriptor: what is read is what was checked. */
-	r->fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (r->fd < 0)
+	int fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return error_set(err, errno, "open %s", tarball);
+	cleanup_hashed struct rootfs_hashed *r = NULL;
+	if (rootfs_hashed_new(fd, &r, err) < 0)
+		return error_prefix(err, "%s", tarball);
 	struct stat st;
 	if (fstat(r->fd, &st) < 0)
 		return error_set(err, errno, "open %s", tarball);
@@ -373,7 +406,7 @@ static int open_tarball(const char *tarball, struct archive **out, struct tarbal
 		return error_set(err, ENOMEM, "libarchive");
 	if (rootfs_archive_support_tar(in) < 0)
 		return error_setmsg(err, EINVAL, "libarchive: %s", archive_error_string(in));
-	if (archive_read_open(in, r, NULL, tarball_read, NULL) != ARCHIVE_OK)
+	if (rootfs_hashed_open(r, in) < 0)
 		return not_tar(in, tarball, err);
 	*out = steal_pointer(&in);
 	*reader = steal_pointer(&r);
@@ -406,7 +439,7 @@ static int read_header(struct archive *in, const char *tarball, uint64_t index,
 
 int rootfs_check_tarball(const char *tarball, struct error *err)
 {
-	cleanup_tarball_reader struct tarball_reader *reader = NULL;
+	cleanup_hashed struct rootfs_hashed *reader = NULL;
 	cleanup_archive_read struct archive *in = NULL;
 	int ret = open_tarball(tarball, &in, &reader, err);
 	struct archive_entry *entry;
@@ -415,60 +448,125 @@ int rootfs_check_tarball(const char *tarball, struct error *err)
 	return ret < 0 ? ret : 0;
 }
 
-/* ---- extraction ------------------------------------------------------------ */
+/* ---- the writer: every reader's entries go through here ---------------------- */
 
-/* One extraction's running state. */
-struct extraction {
-	struct archive *in, *out;
-	const char *root;            /* dest's realpath */
-	const struct rootfs_limits *limits;
+/* One tree being written, by one tarball or by an image's layers together. */
+struct rootfs_writer {
+	struct archive *out;
+	char *root;                  /* dest's realpath */
+	struct rootfs_limits limits;
 	uint64_t bytes, entries;     /* written and read so far */
 	struct name_list skipped;
 };
 
-static int too_many_bytes(const struct extraction *x, const char *entry, struct error *err)
+static const struct rootfs_limits default_limits = {
+	.max_bytes = ROOTFS_MAX_BYTES_DEFAULT,
+	.max_entries = ROOTFS_MAX_ENTRIES_DEFAULT,
+};
+
+int rootfs_writer_new(const char *dest, const struct rootfs_limits *limits,
+		      struct rootfs_writer **out, struct error *err)
 {
-	const char *knob = x->limits->bytes_knob;
+	cleanup_free struct rootfs_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return error_set(err, ENOMEM, "extract into %s", dest);
+	w->limits = limits ? *limits : default_limits;
+	w->root = realpath(dest, NULL);
+	if (!w->root)
+		return error_set(err, errno, "realpath %s", dest);
+	w->out = archive_write_disk_new();
+	if (!w->out || archive_write_disk_set_options(w->out, extract_flags) != ARCHIVE_OK) {
+		int ret = error_setmsg(err, ENOMEM, "libarchive: %s",
+				       w->out ? archive_error_string(w->out) : "out of memory");
+		if (w->out)
+			archive_write_free(w->out);
+		free(w->root);
+		return ret;
+	}
+	*out = steal_pointer(&w);
+	return 0;
+}
+
+void rootfs_writer_free(struct rootfs_writer *w)
+{
+	if (!w)
+		return;
+	archive_write_free(w->out);
+	name_list_free(&w->skipped);
+	free(w->root);
+	free(w);
+}
+
+const char *rootfs_writer_root(const struct rootfs_writer *w)
+{
+	return w->root;
+}
+
+int rootfs_writer_fail_bytes(const struct rootfs_writer *w, const char *entry, struct error *err)
+{
+	const char *knob = w->limits.bytes_knob;
 	return error_setmsg(err, EFBIG,
 			    "entry '%s': extraction stopped: the archive expands to more than "
-			    "%llu bytes%s%s%s", entry, (unsigned long long)x->limits->max_bytes,
+			    "%llu bytes%s%s%s", entry, (unsigned long long)w->limits.max_bytes,
 			    knob ? " (raise the limit with " : "", knob ? knob : "", knob ? ")" : "");
 }
 
-static int copy_entry_data(struct extraction *x, const char *entry, struct error *err)
+int rootfs_writer_count_bytes(struct rootfs_writer *w, uint64_t size, const char *entry,
+			      struct error *err)
+{
+	if (size > w->limits.max_bytes - w->bytes)
+		return rootfs_writer_fail_bytes(w, entry, err);
+	w->bytes += size;
+	return 0;
+}
+
+int rootfs_writer_count_entry(struct rootfs_writer *w, const char *entry, struct error *err)
+{
+	if (++w->entries <= w->limits.max_entries)
+		return 0;
+	const char *knob = w->limits.entries_knob;
+	return error_setmsg(err, EFBIG,
+			    "entry '%s': extraction stopped: the archive has more than %llu "
+			    "entries%s%s%s", entry, (unsigned long long)w->limits.max_entries,
+			    knob ? " (raise the limit with " : "", knob ? knob : "", knob ? ")" : "");
+}
+
+static int copy_entry_data(struct rootfs_writer *w, const char *entry, rootfs_data_fn data,
+			   void *ctx, struct error *err)
 {
 	for (;;) {
 		const void *block;
 		size_t size;
-		la_int64_t offset;
-		int r = archive_read_data_block(x->in, &block, &size, &offset);
-		if (r == ARCHIVE_EOF)
-			return 0;
-		if (r < ARCHIVE_WARN)
-			return archive_failure(err, x->in, entry, "read");
+		int64_t offset;
+		int r = data(ctx, entry, &block, &size, &offset, err);
+		if (r <= 0)
+			return r;
 		/* Counted as decompressed, before it is written: a bomb stops within
 		 * one block of the limit. */
-		x->bytes += size;
-		if (x->bytes > x->limits->max_bytes)
-			return too_many_bytes(x, entry, err);
-		la_ssize_t w = archive_write_data_block(x->out, block, size, offset);
-		if (w < ARCHIVE_WARN)
-			return archive_failure(err, x->out, entry, "write");
+		if (rootfs_writer_count_bytes(w, size, entry, err) < 0)
+			return -EFBIG;
+		la_ssize_t n = archive_write_data_block(w->out, block, size, offset);
+		if (n < ARCHIVE_WARN)
+			return archive_failure(err, w->out, entry, "write");
 	}
 }
 
-/* Extract one entry whose header has been read. */
-static int extract_entry(struct extraction *x, struct archive_entry *entry, struct error *err)
+/* Check and write one entry, whose contents `data` delivers (NULL: none). */
+int rootfs_writer_add(struct rootfs_writer *w, struct archive_entry *entry, rootfs_data_fn data,
+		      void *ctx, struct error *err)
 {
 	const char *raw_name = archive_entry_pathname(entry);
 	cleanup_free char *name = strdup(raw_name ? raw_name : "");
 	if (!name)
 		return error_set(err, ENOMEM, "extract");
+	int ret = rootfs_writer_count_entry(w, name, err);
+	if (ret < 0)
+		return ret;
 
-	const char *reason = unsafe_name_reason(name);
+	const char *reason = rootfs_unsafe_name_reason(name);
 	if (reason)
 		return error_setmsg(err, EPERM, "entry '%s': refused: %s", name, reason);
-	cleanup_free char *relative = normalize_name(name);
+	cleanup_free char *relative = rootfs_normalize_name(name);
 	if (!relative)
 		return error_set(err, ENOMEM, "entry '%s'", name);
 	mode_t type = archive_entry_filetype(entry);
@@ -482,29 +580,29 @@ static int extract_entry(struct extraction *x, struct archive_entry *entry, stru
 				    name);
 
 	if (is_special_file(type) && !hardlink)
-		return name_list_add(&x->skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
+		return name_list_add(&w->skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
 
 	/* The header's size is checked before anything is written, so one huge
 	 * entry fails at once; copy_entry_data counts what really arrives. */
 	la_int64_t size = archive_entry_size(entry);
-	if (size > 0 && (uint64_t)size > x->limits->max_bytes - x->bytes)
-		return too_many_bytes(x, name, err);
+	if (size > 0 && (uint64_t)size > w->limits.max_bytes - w->bytes)
+		return rootfs_writer_fail_bytes(w, name, err);
 
 	cleanup_free char *target_path = NULL;
 	if (hardlink) {
-		reason = unsafe_name_reason(hardlink);
+		reason = rootfs_unsafe_name_reason(hardlink);
 		if (reason)
 			return error_setmsg(err, EPERM, "entry '%s': refused hard link to '%s': %s",
 					    name, hardlink, reason);
-		cleanup_free char *target = normalize_name(hardlink);
+		cleanup_free char *target = rootfs_normalize_name(hardlink);
 		if (!target)
 			return error_set(err, ENOMEM, "entry '%s'", name);
 		if (target[0] == '\0')
 			return error_setmsg(err, EPERM, "entry '%s': refused hard link to the root",
 					    name);
-		if (name_list_contains(&x->skipped, target))
-			return name_list_add(&x->skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
-		if (asprintf(&target_path, "%s/%s", x->root, target) < 0) {
+		if (name_list_contains(&w->skipped, target))
+			return name_list_add(&w->skipped, relative) < 0 ? error_set(err, ENOMEM, "entry '%s'", name) : 0;
+		if (asprintf(&target_path, "%s/%s", w->root, target) < 0) {
 			target_path = NULL;
 			return error_set(err, ENOMEM, "entry '%s'", name);
 		}
@@ -512,46 +610,62 @@ static int extract_entry(struct extraction *x, struct archive_entry *entry, stru
 	}
 
 	cleanup_free char *path = NULL;
-	if (asprintf(&path, "%s%s%s", x->root, relative[0] ? "/" : "", relative) < 0) {
+	if (asprintf(&path, "%s%s%s", w->root, relative[0] ? "/" : "", relative) < 0) {
 		path = NULL;
 		return error_set(err, ENOMEM, "entry '%s'", name);
 	}
 	archive_entry_copy_pathname(entry, path);
 
-	int r = archive_write_header(x->out, entry);
+	int r = archive_write_header(w->out, entry);
+	/* (the caller's entry keeps its own name for its messages) */
+	archive_entry_copy_pathname(entry, name);
 	if (r < ARCHIVE_WARN)
-		return archive_failure(err, x->out, name, "refused");
-	if (size > 0) {
-		int ret = copy_entry_data(x, name, err);
+		return archive_failure(err, w->out, name, "refused");
+	if (size > 0 && data) {
+		ret = copy_entry_data(w, name, data, ctx, err);
 		if (ret < 0)
 			return ret;
 	}
 	/* ARCHIVE_WARN here is metadata that could not be restored (xattrs on a
 	 * filesystem without them, a timestamp): the file itself is complete. */
-	r = archive_write_finish_entry(x->out);
+	r = archive_write_finish_entry(w->out);
 	if (r < ARCHIVE_WARN)
-		return archive_failure(err, x->out, name, "finish");
+		return archive_failure(err, w->out, name, "finish");
 	return 0;
 }
 
-static int extract_entries(struct extraction *x, const char *tarball, struct error *err)
+/* The contents of the current entry of the tar reader `ctx`. */
+static int tar_entry_data(void *ctx, const char *entry, const void **block, size_t *size,
+			  int64_t *offset, struct error *err)
 {
-	for (;;) {
+	struct archive *in = ctx;
+	la_int64_t off;
+	int r = archive_read_data_block(in, block, size, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r < ARCHIVE_WARN)
+		return archive_failure(err, in, entry, "read");
+	*offset = off;
+	return 1;
+}
+
+int rootfs_writer_add_tar(struct rootfs_writer *w, struct archive *in, const char *what,
+			  bool allow_empty, rootfs_entry_filter filter, void *ctx,
+			  struct error *err)
+{
+	for (uint64_t index = 0;; index++) {
 		struct archive_entry *entry;
-		int r = read_header(x->in, tarball, x->entries, &entry, err);
+		int r = read_header(in, what, allow_empty ? 1 : index, &entry, err);
 		if (r <= 0)
 			return r;
-		if (++x->entries > x->limits->max_entries) {
-			const char *knob = x->limits->entries_knob;
-			const char *name = archive_entry_pathname(entry);
-			return error_setmsg(err, EFBIG,
-					    "entry '%s': extraction stopped: the archive has more "
-					    "than %llu entries%s%s%s", name ? name : "",
-					    (unsigned long long)x->limits->max_entries,
-					    knob ? " (raise the limit with " : "", knob ? knob : "",
-					    knob ? ")" : "");
+		if (filter) {
+			r = filter(ctx, entry, err);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				continue;
 		}
-		r = extract_entry(x, entry, err);
+		r = rootfs_writer_add(w, entry, tar_entry_data, in, err);
 		if (r < 0)
 			return r;
 	}
@@ -573,51 +687,56 @@ static int normalize_root(const char *root, struct error *err)
 	return 0;
 }
 
-static const struct rootfs_limits default_limits = {
-	.max_bytes = ROOTFS_MAX_BYTES_DEFAULT,
-	.max_entries = ROOTFS_MAX_ENTRIES_DEFAULT,
-};
+int rootfs_writer_close(struct rootfs_writer *w, struct error *err)
+{
+	/* Closing applies the deferred directory modes and times. */
+	if (archive_write_close(w->out) < ARCHIVE_WARN)
+		return error_setmsg(err, EIO, "finish %s: %s", w->root, archive_error_string(w->out));
+	struct stat st;
+	if (lstat(w->root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return error_setmsg(err, EPERM, "%s is no longer a directory", w->root);
+	return normalize_root(w->root, err);
+}
+
+int rootfs_writer_checkpoint(struct rootfs_writer *w, struct error *err)
+{
+	if (archive_write_close(w->out) < ARCHIVE_WARN)
+		return error_setmsg(err, EIO, "finish %s: %s", w->root, archive_error_string(w->out));
+	archive_write_free(w->out);
+	w->out = archive_write_disk_new();
+	if (!w->out || archive_write_disk_set_options(w->out, extract_flags) != ARCHIVE_OK)
+		return error_set(err, ENOMEM, "libarchive");
+	return 0;
+}
+
+static void cleanup_writerp(struct rootfs_writer **w)
+{
+	rootfs_writer_free(*w);
+}
+#define cleanup_writer __attribute__((cleanup(cleanup_writerp)))
 
 static int extract_into(const char *tarball, const char *dest, const struct rootfs_limits *limits,
 			const char *expect_hex, struct error *err)
 {
-	cleanup_free char *root = realpath(dest, NULL);
-	if (!root)
-		return error_set(err, errno, "realpath %s", dest);
-
+	cleanup_writer struct rootfs_writer *w = NULL;
+	int ret = rootfs_writer_new(dest, limits, &w, err);
+	if (ret < 0)
+		return ret;
 	/* (freed after `in`, whose reads it serves: cleanups run in reverse) */
-	cleanup_tarball_reader struct tarball_reader *reader = NULL;
+	cleanup_hashed struct rootfs_hashed *reader = NULL;
 	cleanup_archive_read struct archive *in = NULL;
-	int ret = open_tarball(tarball, &in, &reader, err);
-	if (ret < 0)
-		return ret;
-	cleanup_archive_write struct archive *out = archive_write_disk_new();
-	if (!out)
-		return error_set(err, ENOMEM, "libarchive");
-	if (archive_write_disk_set_options(out, extract_flags) != ARCHIVE_OK)
-		return error_setmsg(err, EINVAL, "libarchive options: %s", archive_error_string(out));
-
-	struct extraction x = {
-		.in = in, .out = out, .root = root, .limits = limits ? limits : &default_limits,
-	};
-	ret = extract_entries(&x, tarball, err);
-	name_list_free(&x.skipped);
-	if (ret < 0)
-		return ret;
-
-	/* Closing applies the deferred directory modes and times. */
-	if (archive_write_close(out) < ARCHIVE_WARN)
-		return error_setmsg(err, EIO, "finish %s: %s", dest, archive_error_string(out));
-	struct stat st;
-	if (lstat(root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return error_setmsg(err, EPERM, "%s is no longer a directory", dest);
-	if (expect_hex && (ret = tarball_verify(reader, tarball, expect_hex, err)) < 0)
-		return ret;
-	return normalize_root(root, err);
+	ret = open_tarball(tarball, &in, &reader, err);
+	if (ret == 0)
+		ret = rootfs_writer_add_tar(w, in, tarball, false, NULL, NULL, err);
+	if (ret == 0)
+		ret = rootfs_writer_close(w, err);
+	if (ret == 0 && expect_hex)
+		ret = tarball_verify(reader, tarball, expect_hex, err);
+	return ret;
 }
 
 /* rootfs_extract; with `expect_hex`, the bytes extracted must have that sha256. */
-static int extract_checked(const char *tarball, const char *dest,
+int rootfs_extract_checked(const char *tarball, const char *dest,
 			   const struct rootfs_limits *limits, const char *expect_hex,
 			   struct error *err)
 {
@@ -634,7 +753,7 @@ static int extract_checked(const char *tarball, const char *dest,
 int rootfs_extract(const char *tarball, const char *dest, const struct rootfs_limits *limits,
 		   struct error *err)
 {
-	return extract_checked(tarball, dest, limits, NULL, err);
+	return rootfs_extract_checked(tarball, dest, limits, NULL, err);
 }
 
 /* ---- the cache ------------------------------------------------------------- */
@@ -789,47 +908,110 @@ int rootfs_cache_sweep(const char *cache_dir, struct error *err)
 	return cache_sweep_and_lock(real, NULL, err);
 }
 
-/* CACHE/<hex> does not exist yet: extract into CACHE/.tmp-<hex>-<pid> under the
- * shared cache lock and rename it into place. */
-static int cache_fill(const char *source, const char *cache_real, const char *hex,
-		      const char *final_path, const struct rootfs_limits *limits,
-		      struct error *err)
+int rootfs_cache_open(const char *cache_dir, char **cache_real, struct error *err)
+{
+	int ret = make_directories(cache_dir, 0700, err);
+	if (ret == 0)
+		ret = rootfs_cache_check(cache_dir, err);
+	if (ret < 0)
+		return ret;
+	*cache_real = realpath(cache_dir, NULL);
+	if (!*cache_real)
+		return error_set(err, errno, "cache %s", cache_dir);
+	return 0;
+}
+
+int rootfs_cache_lookup(const char *cache_real, const char *key, char **path, struct error *err)
+{
+	if (asprintf(path, "%s/%s", cache_real, key) < 0) {
+		*path = NULL;
+		return error_set(err, ENOMEM, "cache %s", cache_real);
+	}
+	struct stat st;
+	if (lstat(*path, &st) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return error_setmsg(err, ENOTDIR, "cache entry %s is not a directory", *path);
+	/* Entries made before roots were normalised get it now; and what a killed
+	 * extraction left is swept on every `up`, not only on a miss. */
+	int ret = normalize_root(*path, err);
+	if (ret == 0)
+		ret = cache_sweep_and_lock(cache_real, NULL, err);
+	return ret < 0 ? ret : 1;
+}
+
+char *rootfs_cache_scratch(const char *temp_path, const char *what)
+{
+	const char *dash = strrchr(temp_path, '-');
+	char *out = NULL;
+	if (!dash || asprintf(&out, "%.*s.%s%s", (int)(dash - temp_path), temp_path, what, dash) < 0)
+		return NULL;
+	return out;
+}
+
+int rootfs_cache_fill(const char *cache_real, const char *key, rootfs_fill_fn fill, void *ctx,
+		      char **out, struct error *err)
 {
 	cleanup_close int lock_fd = -1;
 	int ret = cache_sweep_and_lock(cache_real, &lock_fd, err);
 	if (ret < 0)
 		return ret;
-	cleanup_free char *temp_path = NULL;
-	if (asprintf(&temp_path, "%s/.tmp-%s-%ld", cache_real, hex, (long)getpid()) < 0) {
-		temp_path = NULL;
-		return error_set(err, ENOMEM, "rootfs %s", source);
+	cleanup_free char *temp_path = NULL, *final_path = NULL;
+	if (asprintf(&temp_path, "%s/.tmp-%s-%ld", cache_real, key, (long)getpid()) < 0 ||
+	    asprintf(&final_path, "%s/%s", cache_real, key) < 0) {
+		temp_path = final_path = NULL;
+		return error_set(err, ENOMEM, "cache %s", cache_real);
 	}
 	/* Left over from an earlier failure in this process (or a reused pid). */
 	ret = rootfs_remove_tree(temp_path, err);
 	if (ret == 0)
-		/* the cache entry is named by `hex`: it must hold exactly those bytes */
-		ret = extract_checked(source, temp_path, limits, hex, err);
-	if (ret < 0)
+		ret = fill(ctx, temp_path, err);
+	if (ret < 0) {
+		struct error ignored;
+		rootfs_remove_tree(temp_path, &ignored);
 		return ret;
+	}
 	if (rename(temp_path, final_path) < 0) {
 		int saved = errno;
 		struct error ignored;
 		rootfs_remove_tree(temp_path, &ignored);
-		/* Another process finished the same tarball first: use theirs. */
+		/* Another process finished the same image first: use theirs. */
 		if (saved != EEXIST && saved != ENOTEMPTY)
 			return error_set(err, saved, "rename into cache %s", final_path);
 	}
+	*out = steal_pointer(&final_path);
 	return 0;
+}
+
+struct tarball_fill {
+	const char *tarball, *hex;
+	const struct rootfs_limits *limits;
+};
+
+static int fill_from_tarball(void *ctx, const char *temp_path, struct error *err)
+{
+	const struct tarball_fill *f = ctx;
+	/* the cache entry is named by `hex`: it must hold exactly those bytes */
+	return rootfs_extract_checked(f->tarball, temp_path, f->limits, f->hex, err);
 }
 
 int rootfs_resolve(const char *source, const char *cache_dir, const struct rootfs_limits *limits,
 		   char **out, struct error *err)
 {
+	/* "PATH@ARCH" picks a platform of an OCI or Docker image (image.c). */
+	cleanup_free char *path = NULL;
+	char platform[IMAGE_PLATFORM_MAX];
+	int ret = image_split_platform(source, &path, platform, err);
+	if (ret < 0)
+		return error_prefix(err, "rootfs %s", source);
 	struct stat st;
-	if (stat(source, &st) < 0)
+	if (stat(path, &st) < 0)
 		return error_set(err, errno, "rootfs %s", source);
 	if (S_ISDIR(st.st_mode)) {
-		char *real = realpath(source, NULL);
+		ret = image_resolve_dir(path, platform, cache_dir, limits, out, err);
+		if (ret != 0)
+			return ret < 0 ? error_prefix(err, "rootfs %s", source) : 0;
+		char *real = realpath(path, NULL);
 		if (!real)
 			return error_set(err, errno, "rootfs %s", source);
 		*out = real;
@@ -838,40 +1020,33 @@ int rootfs_resolve(const char *source, const char *cache_dir, const struct rootf
 	if (!S_ISREG(st.st_mode))
 		return error_setmsg(err, EINVAL, "rootfs %s: neither a directory nor a tarball",
 				    source);
+	/* Disk images (partition tables, squashfs, ext4, maybe gzip'd) are told by
+	 * their first bytes. */
+	ret = image_resolve_disk(path, platform, cache_dir, limits, out, err);
+	if (ret != 0)
+		return ret < 0 ? error_prefix(err, "rootfs %s", source) : 0;
 
 	/* Before hashing or creating anything: is it a tar archive at all? */
-	int ret = rootfs_check_tarball(source, err);
+	ret = rootfs_check_tarball(path, err);
 	if (ret < 0)
 		return error_prefix(err, "rootfs");
 	char hex[65];
-	ret = sha256_file(source, hex, err);
-	if (ret < 0)
-		return error_prefix(err, "rootfs %s", source);
-	ret = make_directories(cache_dir, 0700, err);
+	ret = sha256_file(path, hex, err);
+	cleanup_free char *cache_real = NULL;
 	if (ret == 0)
-		ret = rootfs_cache_check(cache_dir, err);
-	if (ret < 0)
-		return error_prefix(err, "rootfs %s", source);
-	cleanup_free char *cache_real = realpath(cache_dir, NULL);
-	if (!cache_real)
-		return error_set(err, errno, "rootfs %s: cache %s", source, cache_dir);
+		ret = rootfs_cache_open(cache_dir, &cache_real, err);
+	/* OCI layouts, docker-save and LXD tarballs (image_oci.c, image.c) */
+	if (ret == 0)
+		ret = image_resolve_tar(path, hex, platform, cache_real, limits, out, err);
+	if (ret != 0)
+		return ret < 0 ? error_prefix(err, "rootfs %s", source) : 0;
 
 	cleanup_free char *final_path = NULL;
-	if (asprintf(&final_path, "%s/%s", cache_real, hex) < 0) {
-		final_path = NULL;
-		return error_set(err, ENOMEM, "rootfs %s", source);
-	}
-	if (lstat(final_path, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return error_setmsg(err, ENOTDIR, "rootfs %s: cache entry %s is not a directory",
-					    source, final_path);
-		/* Entries made before roots were normalised get it now; and what a
-		 * killed extraction left is swept on every `up`, not only on a miss. */
-		ret = normalize_root(final_path, err);
-		if (ret == 0)
-			ret = cache_sweep_and_lock(cache_real, NULL, err);
-	} else {
-		ret = cache_fill(source, cache_real, hex, final_path, limits, err);
+	ret = rootfs_cache_lookup(cache_real, hex, &final_path, err);
+	if (ret == 0) {
+		struct tarball_fill fill = { .tarball = path, .hex = hex, .limits = limits };
+		free(steal_pointer(&final_path));
+		ret = rootfs_cache_fill(cache_real, hex, fill_from_tarball, &fill, &final_path, err);
 	}
 	if (ret < 0)
 		return error_prefix(err, "rootfs %s", source);
@@ -985,8 +1160,15 @@ static int refused_match(const char *real, const char *dir, bool inside_too, con
 int rootfs_check_host_path(const char *path, const char *const *extra, struct error *err)
 {
 	char real[PATH_MAX];
-	if (!realpath(path, real))
-		return 0;
+	if (!realpath(path, real)) {
+		/* "IMAGE@ARCH" (image.c) is checked as IMAGE */
+		cleanup_free char *image = NULL;
+		char platform[IMAGE_PLATFORM_MAX];
+		struct error ignored;
+		if (image_split_platform(path, &image, platform, &ignored) < 0 || !platform[0] ||
+		    !realpath(image, real))
+			return 0;
+	}
 	for (const char *const *d = host_system_dirs; *d; d++) {
 		int ret = refused_match(real, *d, false, "the host's", path, err);
 		if (ret < 0)
