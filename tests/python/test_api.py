@@ -12,6 +12,13 @@ import pytest
 import netsim
 from netsim import NetsimError, Sim
 
+def default_sigint():
+    """A job started in the background by a shell (prove under `&`, CI runners)
+    inherits SIGINT ignored, and Python then never raises KeyboardInterrupt;
+    the child gets SIGINT's default back, as under a terminal's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 
 def test_up_uses_json_and_the_given_name(fake):
     sim = Sim.up(fake.topology, name="pyapi")
@@ -169,7 +176,8 @@ def test_interrupt_forwards_sigterm_to_netsim(fake, tmp_path):
         "sim = Sim.up(%r, name='pyint')\n"
         "sim.exec('n1', 'echo $$ > %s; exec sleep 30')\n" % (
             str(netsim.__path__[0].rsplit(os.sep, 1)[0]), str(fake.topology), pidfile))
-    p = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True,
+                         preexec_fn=default_sigint)
     for _ in range(200):
         if pidfile.exists() and pidfile.read_text().strip():
             break

@@ -11,6 +11,13 @@ import time
 
 from conftest import SRC, _installed, run_pytest
 
+def default_sigint():
+    """A job started in the background by a shell (prove under `&`, CI runners)
+    inherits SIGINT ignored, and Python then never raises KeyboardInterrupt;
+    the child gets SIGINT's default back, as under a terminal's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 TESTS = '''
 import pytest, time, os
 
@@ -130,7 +137,7 @@ def _interrupt(fake, tmp_path, sig):
     p = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"] + plugin +
                          ["--netsim-artifacts", str(tmp_path / "art"), "test_hang.py"],
                          cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True)
+                         text=True, preexec_fn=default_sigint)
     for _ in range(400):
         if ready.exists():
             break
