@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "sim.h"
+#include "status.h"
 #include "topo.h"
 #include "vmsim.h"
 
@@ -29,10 +30,11 @@ static int cmd_up(int argc, char **argv)
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
 		{"vm", no_argument, NULL, OPT_VM},      {"help", no_argument, NULL, OPT_HELP},
-		{"vm-mem", required_argument, NULL, OPT_VM_MEM}, {NULL, 0, NULL, 0}};
+		{"vm-mem", required_argument, NULL, OPT_VM_MEM}, {"json", no_argument, NULL, OPT_JSON},
+		{NULL, 0, NULL, 0}};
 	const char *name = NULL;
 	struct up_options uo = {0};
-	bool vm = false;
+	bool vm = false, json = false;
 	uint64_t vm_mem = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "+n:q", opts, NULL)) != -1) {
@@ -40,6 +42,7 @@ static int cmd_up(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'q': uo.quiet = true; break;
 		case OPT_VM: vm = true; break;
+		case OPT_JSON: json = true; break;
 		case OPT_VM_MEM:
 			if (!topo_parse_mem_mib(optarg, &vm_mem) || vm_mem > UINT32_MAX)
 				return usage_error("--vm-mem %s: expected a size like 512M or 1G", optarg);
@@ -50,6 +53,8 @@ static int cmd_up(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return usage_error("expects exactly one topology FILE");
+	if (json && vm)
+		return usage_error("--json is not available with --vm");
 	if (name && !topo_valid_name(name, TOPO_SIM_MAX))
 		return usage_error("bad sim name '%s' (use [a-z0-9-], at most %d characters)",
 				   name, TOPO_SIM_MAX);
@@ -70,7 +75,21 @@ static int cmd_up(int argc, char **argv)
 		struct vmsim_options vo = {.mem_mib = (unsigned)vm_mem, .quiet = uo.quiet};
 		r = vmsim_up(&t, &vo, &err);
 	} else {
+		/* --json: stdout carries only the JSON object, so the per-node and
+		 * summary lines go to stderr meanwhile. */
+		int saved_stdout = json ? dup(STDOUT_FILENO) : -1;
+		if (json && (saved_stdout < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)) {
+			topo_free(&t);
+			return fail("up: stdout: %s", strerror(errno));
+		}
 		r = sim_up(&t, &uo, &err);
+		if (json) {
+			fflush(stdout);
+			dup2(saved_stdout, STDOUT_FILENO);
+			close(saved_stdout);
+		}
+		if (r == 0 && json && status_write_json(stdout, t.sim, &err) < 0)
+			r = -err.errnum;
 	}
 	if (r < 0) {
 		error_prefix(&err, "up %s", t.sim);
@@ -142,12 +161,14 @@ static int cmd_down(int argc, char **argv)
 	return down_one(arg);
 }
 
-const struct verb verb_up = {"up", cmd_up, "up [-n SIM] [-q] [--vm [--vm-mem SIZE]] FILE",
+const struct verb verb_up = {"up", cmd_up, "up [-n SIM] [-q] [--json] [--vm [--vm-mem SIZE]] FILE",
 		"Start every node, link and segment of the topology FILE.  All or nothing: if\n"
 		"anything fails (or on Ctrl-C) everything created so far is removed again.\n\n"
 		"  -n, --name SIM   run under this sim name instead of the file's `sim` line\n"
 		"                   or its base name\n"
 		"  -q, --quiet      only print the summary line\n"
+		"      --json       print `netsim status --json` of the new sim on stdout\n"
+		"                   (the usual lines go to stderr); not with --vm\n"
 		"      --vm         run the whole sim inside one QEMU VM with netsim's kernel\n"
 		"                   (batman-adv, 8021q, netem, hwsim); the VM has no network\n"
 		"                   device.  Every other verb on the sim is forwarded to it\n"
