@@ -22,7 +22,7 @@ LDLIBS   += $(PKG_LIBS)
 NETSIM_LDFLAGS := $(SANFLAGS)
 
 RUNTIME_SRC := $(wildcard runtime/*.c)
-NETSIM_SRC  := $(filter-out netsim/main.c,$(wildcard netsim/*.c))
+NETSIM_SRC  := $(filter-out netsim/cli/main.c,$(wildcard netsim/*/*.c))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
@@ -37,13 +37,13 @@ all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qem
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
 
-$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*.h rootfs/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*/*.h rootfs/*.h rootfs/vm/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -c -o $@ $<
 
-# The web view's page is assembled into web.o (.incbin in netsim/web.c, paths
+# The web view's page is assembled into web.o (.incbin in netsim/tools/web.c, paths
 # relative to this directory), so web.o is rebuilt when a page file changes.
-$(BUILD)/obj/netsim/web.o: $(wildcard netsim/web/*)
+$(BUILD)/obj/netsim/tools/web.o: $(wildcard netsim/tools/web/*)
 
 $(BUILD)/libruntime.a: $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
@@ -53,7 +53,7 @@ $(BUILD)/libnetsim.a: $(NETSIM_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/netsim: $(BUILD)/obj/netsim/main.o $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+$(BUILD)/netsim: $(BUILD)/obj/netsim/cli/main.o $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
@@ -102,7 +102,7 @@ $(BUILD)/mkinitramfs: $(BUILD)/obj/rootfs/mkinitramfs.o $(BUILD)/obj/rootfs/deb.
 $(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -s -o $@ $<
-# Drives netsim/qemu.h for 95-qemu.t and tests/bench/vm.sh.
+# Drives netsim/vm/qemu.h for 95-qemu.t and tests/bench/vm.sh.
 $(BUILD)/tests/qemu-node: tests/integration/qemu-node.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
@@ -160,7 +160,7 @@ up: deps
 	$(BUILD)/netsim status 3node
 
 # The man page is generated from docs/cli.md (itself generated from --help).
-$(BUILD)/netsim.1: docs/cli.md tests/gen-man.sh netsim/main.c
+$(BUILD)/netsim.1: docs/cli.md tests/gen-man.sh netsim/cli/main.c
 	@mkdir -p $(dir $@)
 	sh tests/gen-man.sh docs/cli.md >$@
 
@@ -168,7 +168,7 @@ install: all rootfs $(BUILD)/netsim.1
 	install -D -m 0755 $(BUILD)/netsim $(DESTDIR)$(PREFIX)/bin/netsim
 	install -D -m 0644 $(ROOTFS_TAR) $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
 	install -D -m 0644 $(BUILD)/netsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/netsim.1
-	install -D -m 0644 netsim/completion.bash $(DESTDIR)/usr/share/bash-completion/completions/netsim
+	install -D -m 0644 netsim/cli/completion.bash $(DESTDIR)/usr/share/bash-completion/completions/netsim
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/netsim $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "state.h"
+#include "sim/state.h"
 
 struct verb {
 	const char *name;

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "net/capture.h"
 #include "cleanup.h"
-#include "cli.h"
-#include "sim.h"
-#include "topo.h"
-#include "units.h"
+#include "cli/cli.h"
+#include "sim/sim.h"
+#include "topo/topo.h"
+#include "topo/units.h"
 
 enum { OPT_DURATION = OPT_VERB_BASE };
 

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "sim.h"
-#include "state.h"
-#include "topo.h"
+#include "cli/cli.h"
+#include "sim/sim.h"
+#include "sim/state.h"
+#include "topo/topo.h"
 
 #define DETACH_KEY 0x1d  /* Ctrl-] as telnet and virsh use it */
 

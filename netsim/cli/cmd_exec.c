@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
+#include "cli/cli.h"
 #include "container.h"
-#include "node.h"
-#include "qemu_node.h"
+#include "sim/node.h"
+#include "sim/qemu_node.h"
 #include "relay.h"
 #include "sealed_exe.h"
-#include "sim.h"
-#include "topo.h"
+#include "sim/sim.h"
+#include "topo/topo.h"
 
 /* ---- exec / shell ------------------------------------------------------ */
 

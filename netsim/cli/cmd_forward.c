@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "forward.h"
-#include "netlink.h"
-#include "sim.h"
-#include "state.h"
-#include "topo.h"
+#include "cli/cli.h"
+#include "tools/forward.h"
+#include "net/netlink.h"
+#include "sim/sim.h"
+#include "sim/state.h"
+#include "topo/topo.h"
 
 enum { OPT_BACKGROUND = OPT_VERB_BASE };
 

@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "gen.h"
-#include "graph.h"
-#include "sim.h"
-#include "topo.h"
-#include "units.h"
+#include "cli/cli.h"
+#include "topo/gen.h"
+#include "topo/graph.h"
+#include "sim/sim.h"
+#include "topo/topo.h"
+#include "topo/units.h"
 
 /* ---- graph ------------------------------------------------------------------ */
 

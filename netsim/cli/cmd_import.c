@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "import.h"
-#include "topo.h"
+#include "cli/cli.h"
+#include "topo/import.h"
+#include "topo/topo.h"
 
 static int cmd_import(int argc, char **argv)
 {

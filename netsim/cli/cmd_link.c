@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "netlink.h"
-#include "shape.h"
-#include "sim.h"
-#include "state.h"
-#include "topo.h"
+#include "cli/cli.h"
+#include "net/netlink.h"
+#include "net/shape.h"
+#include "sim/sim.h"
+#include "sim/state.h"
+#include "topo/topo.h"
 
 enum action { ACTION_SHOW, ACTION_UP, ACTION_DOWN, ACTION_SET, ACTION_CLEAR };
 

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "node.h"
-#include "sim.h"
-#include "topo.h"
+#include "cli/cli.h"
+#include "sim/node.h"
+#include "sim/sim.h"
+#include "topo/topo.h"
 
 enum { OPT_RESET = OPT_VERB_BASE };
 

@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "reach.h"
-#include "sim.h"
+#include "cli/cli.h"
+#include "tools/reach.h"
+#include "sim/sim.h"
 
 enum { OPT_WATCH = OPT_VERB_BASE, OPT_COUNT };
 

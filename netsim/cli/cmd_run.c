@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "reach.h"
-#include "scenario.h"
-#include "sim.h"
-#include "units.h"
+#include "cli/cli.h"
+#include "tools/reach.h"
+#include "tools/scenario.h"
+#include "sim/sim.h"
+#include "topo/units.h"
 
 enum { OPT_CHECK = OPT_VERB_BASE };
 

@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "node.h"
-#include "shape.h"
-#include "sim.h"
-#include "status.h"
-#include "topo.h"
-#include "vmsim.h"
-#include "neigh_limits.h"
+#include "cli/cli.h"
+#include "sim/node.h"
+#include "net/shape.h"
+#include "sim/sim.h"
+#include "sim/live.h"
+#include "topo/topo.h"
+#include "sim/vmsim.h"
+#include "sim/neigh_limits.h"
 
 /* ---- list / status ----------------------------------------------------- */
 

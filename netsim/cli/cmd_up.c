@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "sim.h"
-#include "topo.h"
-#include "vmsim.h"
+#include "cli/cli.h"
+#include "sim/sim.h"
+#include "topo/topo.h"
+#include "sim/vmsim.h"
 
 enum { OPT_VM_MEM = OPT_VERB_BASE };
 

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli.h"
-#include "sim.h"
-#include "topo.h"
-#include "web.h"
+#include "cli/cli.h"
+#include "sim/sim.h"
+#include "topo/topo.h"
+#include "tools/web.h"
 
 enum { OPT_PORT = OPT_VERB_BASE };
 

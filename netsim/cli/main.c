@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "vmsim.h"
+#include "cli/cli.h"
+#include "sim/vmsim.h"
 
 #define NETSIM_VERSION "0.1.0"
 

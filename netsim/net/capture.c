@@ -1,5 +1,5 @@
 /* Packet capture inside a node's network namespace. */
-#include "capture.h"
+#include "net/capture.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cleanup.h"
-#include "netlink.h"
+#include "net/netlink.h"
 
 /* Create and activate the handle; runs inside the node's netns. */
 static int activate(const char *ifname, const char *who, pcap_t **out, struct error *err)

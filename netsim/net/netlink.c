@@ -15,7 +15,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/socket.h>
 
-#include "netlink.h"
+#include "net/netlink.h"
 
 /* The socket only ever holds the reply to its own last request (we wait for each
  * ack and join no multicast group), so this is head-room, not a queue. */

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "netlink.h"
+#include "net/netlink.h"
 
 /* The thread's own netns: after unshare() in a multi-threaded caller,
  * /proc/self would name the thread-group leader's namespace instead. */

@@ -1,7 +1,7 @@
 /* Link quality: tbf and netem qdiscs through libnl-route-3 (see shape.h and
  * docs/links.md).  Requests go through netlink.c's socket helpers, from a socket
  * opened inside the interface's network namespace. */
-#include "shape.h"
+#include "net/shape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +21,9 @@
 #include <netlink/route/tc.h>
 
 #include "cleanup.h"
-#include "netlink.h"
-#include "state.h"
-#include "units.h"
+#include "net/netlink.h"
+#include "sim/state.h"
+#include "topo/units.h"
 
 /* ---- parameters (pure) --------------------------------------------------- */
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 /* tbf accepts 8kbit .. 17gbit: libnl passes the rate as a signed 32-bit byte
  * rate, and below 8kbit the bucket's transmit time overflows tc's 32-bit ticks. */

@@ -1,5 +1,5 @@
 /* The status JSON of a sim, shared by `netsim status --json` and `netsim web`. */
-#include "status.h"
+#include "sim/live.h"
 
 #include <limits.h>
 #include <net/if.h>
@@ -7,14 +7,14 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "netlink.h"
-#include "node.h"
-#include "qemu_node.h"
-#include "shape.h"
-#include "sim.h"
-#include "state.h"
-#include "topo.h"
+#include "cli/cli.h"
+#include "net/netlink.h"
+#include "sim/node.h"
+#include "sim/qemu_node.h"
+#include "net/shape.h"
+#include "sim/sim.h"
+#include "sim/state.h"
+#include "topo/topo.h"
 
 const char *status_iface_state(const char *sim, const char *node, const char *ifname)
 {

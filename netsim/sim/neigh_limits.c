@@ -1,4 +1,4 @@
-#include "neigh_limits.h"
+#include "sim/neigh_limits.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "state.h"
+#include "sim/state.h"
 
 struct family {
 	const char *key;        /* in our files and in the sysctl paths */

@@ -28,7 +28,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 enum { NEIGH_IPV4, NEIGH_IPV6, NEIGH_FAMILIES };
 

@@ -1,4 +1,4 @@
-#include "node.h"
+#include "sim/node.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +17,11 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
-#include "netlink.h"
-#include "qemu_node.h"
+#include "net/netlink.h"
+#include "sim/qemu_node.h"
 #include "rootfs.h"
-#include "sim.h"
-#include "state.h"
+#include "sim/sim.h"
+#include "sim/state.h"
 
 /* ---- node root's host ids ------------------------------------------------- */
 

@@ -16,7 +16,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "error.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 struct node_launch {
 	const char *sim;

@@ -1,6 +1,6 @@
 /* backend=qemu nodes inside a sim (qemu_node.h): the marker, the node's
  * interfaces as NICs, parallel boots, and exec/probe through the guest agent. */
-#include "qemu_node.h"
+#include "sim/qemu_node.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "ident.h"
-#include "netlink.h"
-#include "state.h"
+#include "topo/ident.h"
+#include "net/netlink.h"
+#include "sim/state.h"
 
 #define MARKER "qemu"
 

@@ -23,8 +23,8 @@
 #include <sys/types.h>
 
 #include "error.h"
-#include "qemu.h"
-#include "topo.h"
+#include "vm/qemu.h"
+#include "topo/topo.h"
 
 /* How one qemu node boots: the marker's contents. */
 struct qemu_node_setup {

@@ -1,4 +1,4 @@
-#include "sim.h"
+#include "sim/sim.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,15 +19,15 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
-#include "forward.h"
-#include "ident.h"
-#include "neigh_limits.h"
-#include "netlink.h"
-#include "node.h"
-#include "qemu_node.h"
+#include "tools/forward.h"
+#include "topo/ident.h"
+#include "sim/neigh_limits.h"
+#include "net/netlink.h"
+#include "sim/node.h"
+#include "sim/qemu_node.h"
 #include "rootfs.h"
-#include "shape.h"
-#include "state.h"
+#include "net/shape.h"
+#include "sim/state.h"
 
 static volatile sig_atomic_t up_interrupted;
 

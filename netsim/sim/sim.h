@@ -6,7 +6,7 @@
 
 #include "cgroup.h"
 #include "error.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 struct up_options {
 	bool quiet;          /* no per-node summary lines */

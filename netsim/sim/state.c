@@ -1,4 +1,4 @@
-#include "state.h"
+#include "sim/state.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -31,7 +31,7 @@
 
 #include "error.h"
 #include "rootfs.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 const char *state_run_dir(void);
 const char *state_netns_dir(void);

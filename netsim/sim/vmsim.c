@@ -17,7 +17,7 @@
  * see the raw initramfs root; ours live in PID 1's root (see vm_init).  Every
  * forwarded command therefore goes through a tiny busybox sh wrapper that waits
  * for the VM to be ready and chroots into /proc/1/root. */
-#include "vmsim.h"
+#include "sim/vmsim.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,11 +38,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "qemu.h"
+#include "cli/cli.h"
+#include "vm/qemu.h"
 #include "rootfs.h"
-#include "sim.h"
-#include "state.h"
+#include "sim/sim.h"
+#include "sim/state.h"
 
 /* PID 1 of the VM, exec'd by /netsim/init (netsim.init=/netsim-vm/init).
  *

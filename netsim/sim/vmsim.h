@@ -18,7 +18,7 @@
 #include <stdbool.h>
 
 #include "error.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 #define VMSIM_DEFAULT_MEM_MIB 512
 

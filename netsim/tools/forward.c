@@ -1,4 +1,4 @@
-#include "forward.h"
+#include "tools/forward.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "netlink.h"
-#include "node.h"
-#include "state.h"
+#include "net/netlink.h"
+#include "sim/node.h"
+#include "sim/state.h"
 
 /* Connections served at once; more wait in the listen backlog.  Two fds each,
  * so this stays well inside the default limit of 1024 open files. */

@@ -1,4 +1,4 @@
-#include "reach.h"
+#include "tools/reach.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "netlink.h"
-#include "qemu_node.h"
+#include "net/netlink.h"
+#include "sim/qemu_node.h"
 
 /* Echo payload: lets a reply be matched to its pair even when several netsim
  * processes ping in the same namespace. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "state.h"
+#include "sim/state.h"
 
 struct reach_node {
 	const char *name;

@@ -6,7 +6,7 @@
  * actions as child processes of this same binary (`netsim link ...`,
  * `netsim node ...`): the verbs stay the one implementation of each fault, and a
  * failing action brings its own error message along on stderr. */
-#include "scenario.h"
+#include "tools/scenario.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "lines.h"
-#include "units.h"
+#include "topo/lines.h"
+#include "topo/units.h"
 
 #define SCENARIO_FILE_SIZE_MAX (1u << 20)
 #define QUOTE_MAX 64            /* user text quoted in messages is cut here */

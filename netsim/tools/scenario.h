@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "reach.h"
-#include "topo.h"
+#include "tools/reach.h"
+#include "topo/topo.h"
 
 /* Times above this are typos (a missing "m" in "500ms"), not scenarios. */
 #define SCENARIO_TIME_MAX_US (86400ULL * 1000000ULL)

@@ -1,5 +1,5 @@
 /* netsim web: the HTTP server behind the live view (see web.h). */
-#include "web.h"
+#include "tools/web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,23 +22,23 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli.h"
-#include "netlink.h"
-#include "state.h"
-#include "status.h"
-#include "topo.h"
+#include "cli/cli.h"
+#include "net/netlink.h"
+#include "sim/state.h"
+#include "sim/live.h"
+#include "topo/topo.h"
 
 /* ---- the page, embedded at build time ------------------------------------
  * The assembler copies the files in verbatim (.incbin), so the binary needs
  * nothing from the source tree at run time.  Paths are relative to the
  * directory make runs in (the top of the tree); the Makefile makes web.o
- * depend on the files in netsim/web/. */
+ * depend on the files in netsim/tools/web/. */
 #define WEB_ASSET(sym, file)                                                   \
 	__asm__(".pushsection .rodata\n"                                       \
 		".balign 16\n"                                                 \
 		".globl " #sym "\n"                                            \
 		".type " #sym ", @object\n" #sym ":\n"                         \
-		".incbin \"netsim/web/" file "\"\n"                            \
+		".incbin \"netsim/tools/web/" file "\"\n"                            \
 		".globl " #sym "_end\n" #sym "_end:\n"                         \
 		".byte 0\n"                                                    \
 		".popsection\n");                                              \

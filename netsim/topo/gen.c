@@ -1,7 +1,7 @@
 /* Topology generators.  Every shape is first turned into a list of edges
  * between node numbers (1-based), then written the same way; the random graph
  * uses its own PRNG so a seed gives the same file on every machine and libc. */
-#include "gen.h"
+#include "topo/gen.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "units.h"
+#include "topo/units.h"
 
 static const char *const shape_names[] = {
 	[GEN_LINE] = "line", [GEN_RING] = "ring", [GEN_STAR] = "star",

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 enum gen_shape { GEN_LINE, GEN_RING, GEN_STAR, GEN_GRID, GEN_TREE, GEN_RANDOM };
 

@@ -1,5 +1,5 @@
 /* DOT output of a topology, with the live state of a running sim. */
-#include "graph.h"
+#include "topo/graph.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "netlink.h"
-#include "state.h"
-#include "units.h"
+#include "net/netlink.h"
+#include "sim/state.h"
+#include "topo/units.h"
 
 /* ---- live state ------------------------------------------------------------ */
 

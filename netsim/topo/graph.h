@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 /* State of one interface, as far as the graph cares. */
 enum graph_iface { GRAPH_IF_UP = 0, GRAPH_IF_DOWN, GRAPH_IF_MISSING };

@@ -1,7 +1,7 @@
 /* Identities derived only from names and indexes, so a sim brought up twice gets
  * the same MACs and addresses (packet captures and neighbour tables stay
  * comparable between runs). */
-#include "ident.h"
+#include "topo/ident.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "import.h"
+#include "topo/import.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include <json-c/json.h>
 
 #include "cleanup.h"
-#include "topo.h"
-#include "units.h"
+#include "topo/topo.h"
+#include "topo/units.h"
 
 #define IMPORT_MAX_BYTES (64u << 20)   /* same limit as topology files */
 #define KATHARA_MAX_IFACE 99999u       /* eth99999 still fits IFNAMSIZ */

@@ -4,7 +4,7 @@
  * nodes declared further down, and it collects every error instead of stopping at
  * the first: a user fixing a file sees all problems at once.  Errors are sorted
  * by line and handed back in err->msg, one "FILE:LINE: message" per line. */
-#include "topo.h"
+#include "topo/topo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "ident.h"
-#include "lines.h"
-#include "units.h"
+#include "topo/ident.h"
+#include "topo/lines.h"
+#include "topo/units.h"
 
 #define TOPO_NODES_MAX 65534           /* default addresses derive from the index */
 #define TOPO_FILE_SIZE_MAX (64u << 20) /* far above any real topology */

@@ -1,7 +1,7 @@
 /* The one parser for rates, times and percentages.  Numbers are read as exact
  * decimals (no floating point), so "1.1mbit" is exactly 1100000 bit/s and a value
  * that parses always formats back to the same quantity. */
-#include "units.h"
+#include "topo/units.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -35,11 +35,11 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
-#include "../rootfs/vm/agent.h"
+#include "../../rootfs/vm/agent.h"
 #include "cleanup.h"
-#include "netlink.h"
-#include "qemu.h"
-#include "state.h"
+#include "net/netlink.h"
+#include "vm/qemu.h"
+#include "sim/state.h"
 
 #define PATH_LEN 4096
 

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netlink.h"
+#include "net/netlink.h"
 
 static double now(void)
 {

@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qemu.h"
+#include "vm/qemu.h"
 #include "rootfs.h"
-#include "state.h"
+#include "sim/state.h"
 
 static int parse_mac(const char *text, uint8_t mac[6])
 {

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "neigh_limits.h"
+#include "sim/neigh_limits.h"
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 static char root[] = "/tmp/netsim-neigh-XXXXXX";
 static char run_dir[256], sysctl_dir[256], stat_dir[256];

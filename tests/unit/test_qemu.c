@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "qemu.h"
+#include "vm/qemu.h"
 #include "rootfs.h"
 #include "tap.h"
 

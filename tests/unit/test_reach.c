@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reach.h"
+#include "tools/reach.h"
 #include "tap.h"
 
 struct reply {

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shape.h"
+#include "net/shape.h"
 #include "tap.h"
 
 static void tbf_is(uint64_t rate_bps, uint32_t rate, uint32_t burst, uint32_t limit)

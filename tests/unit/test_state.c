@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "rootfs.h"
-#include "state.h"
+#include "sim/state.h"
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 static char dir[64];
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 #define FILE_NAME "test.conf"
 
