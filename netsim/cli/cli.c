@@ -168,29 +168,6 @@ bool looks_like_file(const char *arg)
 	return strchr(arg, '/') || (len > 5 && strcmp(arg + len - 5, ".conf") == 0);
 }
 
-void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-int load_state(const char *sim, struct state *st, struct error *err)
-{
-	char path[PATH_MAX];
-	state_sim_path(path, sizeof(path), sim, "state");
-	return state_read(path, st, err);
-}
-
-
 int parse_sim_options(int argc, char **argv, const char **sim)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},

@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "sim/state.h"
 
 struct verb {
 	const char *name;
@@ -54,10 +53,6 @@ int parse_sim_options(int argc, char **argv, const char **sim);
 int parse_seconds_option(const char *arg, double min, double max, double *seconds);
 /* A topology argument: a path (contains '/' or ends in .conf) rather than a sim. */
 bool looks_like_file(const char *arg);
-/* A JSON string literal with escaping. */
-void json_string(FILE *f, const char *s);
-/* Read /run/netsim/SIM/state. */
-int load_state(const char *sim, struct state *st, struct error *err);
 
 /* Long-option values shared by the verbs (short options use their letter). */
 enum {

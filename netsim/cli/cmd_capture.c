@@ -10,10 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/capture.h"
 #include "cleanup.h"
 #include "cli/cli.h"
+#include "net/capture.h"
 #include "sim/sim.h"
+#include "sim/state.h"
 #include "topo/topo.h"
 #include "topo/units.h"
 

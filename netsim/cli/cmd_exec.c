@@ -16,11 +16,12 @@
 #include "cleanup.h"
 #include "cli/cli.h"
 #include "container.h"
-#include "sim/node.h"
-#include "sim/qemu_node.h"
 #include "relay.h"
 #include "sealed_exe.h"
+#include "sim/node.h"
+#include "sim/qemu_node.h"
 #include "sim/sim.h"
+#include "sim/state.h"
 #include "topo/topo.h"
 
 /* ---- exec / shell ------------------------------------------------------ */

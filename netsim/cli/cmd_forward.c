@@ -13,10 +13,11 @@
 
 #include "cleanup.h"
 #include "cli/cli.h"
-#include "tools/forward.h"
 #include "net/netlink.h"
+#include "sim/live.h"
 #include "sim/sim.h"
 #include "sim/state.h"
+#include "tools/forward.h"
 #include "topo/topo.h"
 
 enum { OPT_BACKGROUND = OPT_VERB_BASE };

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "sim/live.h"
 #include "sim/node.h"
 #include "sim/sim.h"
 #include "topo/topo.h"

@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "tools/reach.h"
+#include "sim/live.h"
 #include "sim/sim.h"
+#include "tools/reach.h"
 
 enum { OPT_WATCH = OPT_VERB_BASE, OPT_COUNT };
 

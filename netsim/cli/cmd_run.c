@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sim/live.h"
+#include "sim/sim.h"
 #include "tools/reach.h"
 #include "tools/scenario.h"
-#include "sim/sim.h"
 #include "topo/units.h"
 
 enum { OPT_CHECK = OPT_VERB_BASE };

@@ -15,13 +15,14 @@
 
 #include "cleanup.h"
 #include "cli/cli.h"
-#include "sim/node.h"
 #include "net/shape.h"
-#include "sim/sim.h"
 #include "sim/live.h"
-#include "topo/topo.h"
-#include "sim/vmsim.h"
 #include "sim/neigh_limits.h"
+#include "sim/node.h"
+#include "sim/sim.h"
+#include "sim/state.h"
+#include "sim/vmsim.h"
+#include "topo/topo.h"
 
 /* ---- list / status ----------------------------------------------------- */
 
@@ -51,7 +52,7 @@ static int cmd_list(int argc, char **argv)
 			vmsim_list_line(names[i]);
 			continue;
 		}
-		if (load_state(names[i], &st, &e) < 0) {
+		if (state_load(names[i], &st, &e) < 0) {
 			printf("%-16s (incomplete: run `netsim down %s`)\n", names[i], names[i]);
 			continue;
 		}
@@ -129,7 +130,7 @@ static int cmd_status(int argc, char **argv)
 		return 0;
 	}
 	struct state st;
-	if (load_state(sim, &st, &err) < 0) {
+	if (state_load(sim, &st, &err) < 0) {
 		print_error(&err);
 		return 1;
 	}

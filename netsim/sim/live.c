@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "cli/cli.h"
 #include "net/netlink.h"
 #include "sim/node.h"
 #include "sim/qemu_node.h"
@@ -141,7 +140,7 @@ static void write_quality(FILE *f, const char *sim, const struct topo *t, bool s
 int status_write_json(FILE *f, const char *sim, struct error *err)
 {
 	struct state st;
-	int r = load_state(sim, &st, err);
+	int r = state_load(sim, &st, err);
 	if (r < 0)
 		return r;
 	struct topo t;
@@ -205,4 +204,19 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 		topo_free(&t);
 	state_free(&st);
 	return 0;
+}
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
 }

@@ -27,4 +27,7 @@ void status_usage_text(const struct cgroup_usage *u, struct status_usage_text *o
  * Fails only when the sim's state cannot be read. */
 int status_write_json(FILE *f, const char *sim, struct error *err);
 
+/* A JSON string literal with escaping (the verbs' --json output uses it too). */
+void json_string(FILE *f, const char *s);
+
 #endif

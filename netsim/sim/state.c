@@ -333,6 +333,13 @@ bad:
 	return error_setmsg(err, EINVAL, "%s:%d: malformed state file", path, lineno);
 }
 
+int state_load(const char *sim, struct state *st, struct error *err)
+{
+	char path[PATH_MAX];
+	state_sim_path(path, sizeof(path), sim, "state");
+	return state_read(path, st, err);
+}
+
 void state_free(struct state *s)
 {
 	free(s->nodes);

@@ -88,6 +88,8 @@ struct state {
 };
 
 int state_write(const char *path, const struct state *s, struct error *err);
+/* state_read() of SIM's state file (/run/netsim/SIM/state). */
+int state_load(const char *sim, struct state *s, struct error *err);
 int state_read(const char *path, struct state *s, struct error *err);
 void state_free(struct state *s);
 

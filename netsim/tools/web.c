@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli/cli.h"
 #include "net/netlink.h"
 #include "sim/state.h"
 #include "sim/live.h"
@@ -197,7 +196,7 @@ static char *node_json(const struct web_server *ws, const char *node, unsigned *
 		       struct error *err)
 {
 	struct state st;
-	if (load_state(ws->sim, &st, err) < 0) {
+	if (state_load(ws->sim, &st, err) < 0) {
 		*http_status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		return NULL;
 	}
