@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "net/netlink.h"
 #include "sim/live.h"
+#include "sim/proc.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "tools/forward.h"
@@ -74,7 +75,7 @@ static int write_record(const char *sim, uint16_t port, char *path, size_t len,
 		return error_set(err, ENAMETOOLONG, "sim %s", sim);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return error_set(err, errno, "create %s (is sim %s going down?)", dir, sim);
-	return state_pid_write(path, getpid(), err);
+	return proc_pid_write(path, getpid(), err);
 }
 
 /* Detach: double fork + setsid, stdio to /dev/null.  The listening socket is
@@ -243,7 +244,7 @@ static int cmd_forward(int argc, char **argv)
 				       .label = label, .log = background ? NULL : stderr };
 	int r = forward_run(&relay, &wait_mask, &stop_requested, &err);
 	/* Only our own record: a new forward may have taken the port since. */
-	if (record[0] && state_pid_read(record) == getpid())
+	if (record[0] && proc_pid_read(record) == getpid())
 		unlink(record);
 	if (r < 0) {
 		error_prefix(&err, "forward");

@@ -18,8 +18,9 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "net/netlink.h"
-#include "sim/qemu_node.h"
+#include "process.h"
 #include "rootfs.h"
+#include "sim/qemu_node.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 
@@ -442,7 +443,7 @@ struct init_ref {
 /* Gone, or a zombie (its namespaces are already released). */
 static bool proc_exited(pid_t pid, unsigned long long starttime)
 {
-	if (state_proc_starttime(pid) != starttime)
+	if (process_starttime(pid) != starttime)
 		return true;
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -464,7 +465,7 @@ static int init_ref_open(pid_t pid, unsigned long long starttime, struct init_re
 	if (ref->fd < 0 && errno != ENOSYS && errno != EPERM)
 		return -errno;
 	/* checked after opening, so the pidfd cannot be a recycled pid's */
-	if (state_proc_starttime(pid) != starttime) {
+	if (process_starttime(pid) != starttime) {
 		if (ref->fd >= 0)
 			close(ref->fd);
 		ref->fd = -1;
@@ -486,7 +487,7 @@ static int init_ref_signal(const struct init_ref *ref, int sig)
 	int r;
 	if (ref->fd >= 0)
 		r = (int)syscall(SYS_pidfd_send_signal, ref->fd, sig, NULL, 0);
-	else if (state_proc_starttime(ref->pid) != ref->starttime)
+	else if (process_starttime(ref->pid) != ref->starttime)
 		return 0;
 	else
 		r = kill(ref->pid, sig);
@@ -596,7 +597,7 @@ static int state_set_pid(const char *sim, const char *node, pid_t pid, struct er
 		if (strcmp(st.nodes[i].name, node) != 0)
 			continue;
 		st.nodes[i].pid = pid;
-		st.nodes[i].starttime = pid > 0 ? state_proc_starttime(pid) : 0;
+		st.nodes[i].starttime = pid > 0 ? process_starttime(pid) : 0;
 	}
 	r = state_write(path, &st, err);
 	state_free(&st);
@@ -641,7 +642,7 @@ static int stop_locked(const char *sim, const char *node, const struct node_opti
 		return error_set(err, -pid, "node %s: read pid file", node);
 	if (pid > 0) {
 		struct init_ref ref;
-		int r = init_ref_open(pid, state_proc_starttime(pid), &ref);
+		int r = init_ref_open(pid, process_starttime(pid), &ref);
 		if (r < 0 && r != -ESRCH)
 			return error_set(err, -r, "node %s: pidfd_open %d", node, (int)pid);
 		if (r == 0) {

@@ -19,15 +19,16 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
-#include "tools/forward.h"
-#include "topo/ident.h"
-#include "sim/neigh_limits.h"
 #include "net/netlink.h"
-#include "sim/node.h"
-#include "sim/qemu_node.h"
-#include "rootfs.h"
 #include "net/shape.h"
+#include "process.h"
+#include "rootfs.h"
+#include "sim/neigh_limits.h"
+#include "sim/node.h"
+#include "sim/proc.h"
+#include "sim/qemu_node.h"
 #include "sim/state.h"
+#include "topo/ident.h"
 
 static volatile sig_atomic_t up_interrupted;
 
@@ -668,7 +669,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 				struct state_node *sn = &st.nodes[i];
 				snprintf(sn->name, sizeof(sn->name), "%s", t->nodes[i].name);
 				sn->pid = runs[i].c.pid;
-				sn->starttime = state_proc_starttime(sn->pid);
+				sn->starttime = process_starttime(sn->pid);
 				snprintf(sn->addr4, sizeof(sn->addr4), "%s", t->nodes[i].addr4);
 				snprintf(sn->addr6, sizeof(sn->addr6), "%s", t->nodes[i].addr6);
 				snprintf(sn->rootfs, sizeof(sn->rootfs), "%s", runs[i].source);
@@ -757,7 +758,7 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 	char **nodes = NULL;
 	unsigned n = 0;
 	/* Port-forward relays first: their sockets live in the node namespaces. */
-	forward_stop_all(sim);
+	proc_stop_forwards(sim);
 	int r = sim_node_dirs(sim, &nodes, &n, err);
 	if (r < 0)
 		return r;
@@ -770,7 +771,7 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 	for (unsigned i = 0; i < n; i++) {
 		pids[i] = state_pidfile_read(sim, nodes[i]);
 		if (pids[i] > 0) {
-			starts[i] = state_proc_starttime(pids[i]);
+			starts[i] = process_starttime(pids[i]);
 			kill(pids[i], SIGKILL);
 		}
 	}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "sim/proc.h"
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -347,63 +348,12 @@ void state_free(struct state *s)
 	s->nnodes = 0;
 }
 
-unsigned long long state_proc_starttime(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may contain spaces and parentheses: fields resume after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	unsigned long long start = 0;
-	/* after ") " come fields 3..: state ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime stime cutime cstime priority nice threads
-	 * itrealvalue starttime(22) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu", &start) != 1)
-		return 0;
-	return start;
-}
-
-int state_pid_write(const char *path, pid_t pid, struct error *err)
-{
-	FILE *f = fopen(path, "we");
-	if (!f)
-		return error_set(err, errno, "write %s", path);
-	fprintf(f, "%d %llu\n", (int)pid, state_proc_starttime(pid));
-	if (fclose(f) != 0)
-		return error_set(err, errno, "write %s", path);
-	return 0;
-}
-
-pid_t state_pid_read(const char *path)
-{
-	cleanup_fclose FILE *f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	int pid;
-	unsigned long long start;
-	if (fscanf(f, "%d %llu", &pid, &start) != 2 || pid <= 0)
-		return -EINVAL;
-	unsigned long long now = state_proc_starttime(pid);
-	if (now == 0 || now != start)
-		return 0;
-	return pid;
-}
-
 int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err)
 {
 	char path[4096];
 	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
 		return error_set(err, ENAMETOOLONG, "node %s", node);
-	return state_pid_write(path, pid, err);
+	return proc_pid_write(path, pid, err);
 }
 
 pid_t state_pidfile_read(const char *sim, const char *node)
@@ -411,5 +361,5 @@ pid_t state_pidfile_read(const char *sim, const char *node)
 	char path[4096];
 	if (state_node_path(path, sizeof(path), sim, node, "pid") < 0)
 		return -ENAMETOOLONG;
-	return state_pid_read(path);
+	return proc_pid_read(path);
 }

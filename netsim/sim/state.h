@@ -93,15 +93,10 @@ int state_load(const char *sim, struct state *s, struct error *err);
 int state_read(const char *path, struct state *s, struct error *err);
 void state_free(struct state *s);
 
-/* Pid files ("PID STARTTIME\n") at any path; read returns as state_pidfile_read. */
-int state_pid_write(const char *path, pid_t pid, struct error *err);
-pid_t state_pid_read(const char *path);
-/* Node pid files, written right after the node is cloned. */
+/* Node pid files (proc_pid_write's format), written right after the node is cloned. */
 int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err);
 /* Read and verify: returns the pid when that process still is the node's PID 1
  * (same start time), 0 when it is gone, or a negative errno. */
 pid_t state_pidfile_read(const char *sim, const char *node);
-/* Start time of a process (field 22 of /proc/PID/stat), 0 when gone. */
-unsigned long long state_proc_starttime(pid_t pid);
 
 #endif

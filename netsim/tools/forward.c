@@ -1,7 +1,6 @@
 #include "tools/forward.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,8 +16,6 @@
 
 #include "cleanup.h"
 #include "net/netlink.h"
-#include "sim/node.h"
-#include "sim/state.h"
 
 /* Connections served at once; more wait in the listen backlog.  Two fds each,
  * so this stays well inside the default limit of 1024 open files. */
@@ -377,49 +374,4 @@ out:
 	free(conns);
 	free(fds);
 	return r;
-}
-
-/* ---- stopping recorded relays -------------------------------------------- */
-
-int forward_stop_all(const char *sim)
-{
-	char dir[PATH_MAX];
-	if (state_forward_path(dir, sizeof(dir), sim, NULL) < 0)
-		return 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	pid_t pids[64];
-	unsigned long long starts[64];
-	unsigned n = 0;
-	struct dirent *de;
-	int stopped = 0;
-	while ((de = readdir(d))) {
-		char path[PATH_MAX];
-		if (de->d_name[0] == '.' ||
-		    state_forward_path(path, sizeof(path), sim, de->d_name) < 0)
-			continue;
-		pid_t pid = state_pid_read(path);
-		if (pid <= 0)
-			continue;
-		unsigned long long start = state_proc_starttime(pid);
-		kill(pid, SIGTERM);
-		stopped++;
-		if (n < sizeof(pids) / sizeof(pids[0])) {
-			pids[n] = pid;
-			starts[n++] = start;
-		} else if (!node_wait_gone(pid, start, 1000)) {
-			kill(pid, SIGKILL);
-		}
-	}
-	closedir(d);
-	/* All were told at once; each gets a second to close its sockets. */
-	for (unsigned i = 0; i < n; i++) {
-		if (node_wait_gone(pids[i], starts[i], 1000))
-			continue;
-		if (state_proc_starttime(pids[i]) == starts[i])
-			kill(pids[i], SIGKILL);
-		node_wait_gone(pids[i], starts[i], 1000);
-	}
-	return stopped;
 }

@@ -8,7 +8,8 @@
  * node bound to 127.0.0.1 or 0.0.0.0 is reachable.
  *
  * Background relays record themselves in /run/netsim/SIM/forwards/HOSTPORT
- * ("PID STARTTIME", state_pid_write) so that `netsim down` stops them. */
+ * ("PID STARTTIME", proc_pid_write) so that `netsim down` stops them
+ * (proc_stop_forwards). */
 #ifndef NETSIM_FORWARD_H
 #define NETSIM_FORWARD_H
 
@@ -45,10 +46,5 @@ struct forward_relay {
  * negative errno. */
 int forward_run(const struct forward_relay *relay, const sigset_t *poll_mask,
 		const volatile sig_atomic_t *stop, struct error *err);
-
-/* Stop every background relay recorded for SIM (SIGTERM, then SIGKILL after a
- * second), verifying each recorded pid against reuse.  For `netsim down`;
- * best effort, returns the number of relays stopped. */
-int forward_stop_all(const char *sim);
 
 #endif

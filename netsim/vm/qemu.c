@@ -38,8 +38,8 @@
 #include "../../rootfs/vm/agent.h"
 #include "cleanup.h"
 #include "net/netlink.h"
+#include "process.h"
 #include "vm/qemu.h"
-#include "sim/state.h"
 
 #define PATH_LEN 4096
 
@@ -613,7 +613,7 @@ static int write_pidfile(const char *run_dir, pid_t pid, struct error *err)
 	FILE *f = fopen(tmp, "we");
 	if (!f)
 		return error_set(err, errno, "create %s", tmp);
-	fprintf(f, "%d %llu\n", (int)pid, state_proc_starttime(pid));
+	fprintf(f, "%d %llu\n", (int)pid, process_starttime(pid));
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return error_set(err, errno, "write %s", path);
 	return 0;
@@ -629,7 +629,7 @@ pid_t qemu_node_pid(const char *run_dir)
 	unsigned long long start;
 	if (!f || fscanf(f, "%d %llu", &pid, &start) != 2 || pid <= 0)
 		return 0;
-	if (state_proc_starttime(pid) != start)
+	if (process_starttime(pid) != start)
 		return 0;
 	/* A zombie is gone for our purposes. */
 	char stat_path[64], state = 0;
@@ -748,13 +748,13 @@ static void kill_and_wait(pid_t pid, int grace_ms)
 	long long deadline = now_ms() + grace_ms;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d", pid);
-	unsigned long long start = state_proc_starttime(pid);
-	while (start && state_proc_starttime(pid) == start && now_ms() < deadline)
+	unsigned long long start = process_starttime(pid);
+	while (start && process_starttime(pid) == start && now_ms() < deadline)
 		usleep(20000);
-	if (start && state_proc_starttime(pid) == start) {
+	if (start && process_starttime(pid) == start) {
 		kill(pid, SIGKILL);
 		/* Not our child: wait for the kernel (and its reaper) to finish it. */
-		for (int i = 0; i < 250 && state_proc_starttime(pid) == start; i++)
+		for (int i = 0; i < 250 && process_starttime(pid) == start; i++)
 			usleep(20000);
 	}
 }
