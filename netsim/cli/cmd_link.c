@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "net/netlink.h"
 #include "net/shape.h"
+#include "sim/link_state.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "topo/topo.h"
@@ -227,7 +228,7 @@ static int change_quality(const char *sim, struct target *tg, enum action action
 			  char *const words[], unsigned nwords, struct error *err)
 {
 	struct topo_quality old, wanted;
-	int r = shape_load_quality(sim, tg->state_name, tg->topology_quality, &old, err);
+	int r = link_state_load(sim, tg->state_name, tg->topology_quality, &old, err);
 	if (r < 0)
 		return r;
 	wanted = old;
@@ -264,7 +265,7 @@ static int change_quality(const char *sim, struct target *tg, enum action action
 		apply_quality(tg, &old, &ignored);  /* best effort: as it was */
 		return r;
 	}
-	r = shape_save_quality(sim, tg->state_name, &checked, err);
+	r = link_state_save(sim, tg->state_name, &checked, err);
 	if (r < 0)
 		return r;
 	char text[512];
@@ -293,7 +294,7 @@ static int show(const char *sim, const struct target *tg, struct error *err)
 	char text[512] = "";
 	if (tg->state_name[0]) {
 		struct topo_quality q;
-		int r = shape_load_quality(sim, tg->state_name, tg->topology_quality, &q, err);
+		int r = link_state_load(sim, tg->state_name, tg->topology_quality, &q, err);
 		if (r < 0)
 			return r;
 		shape_format_quality(&q, text, sizeof(text));

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "cli/cli.h"
 #include "net/shape.h"
+#include "sim/link_state.h"
 #include "sim/live.h"
 #include "sim/neigh_limits.h"
 #include "sim/node.h"
@@ -168,13 +169,13 @@ static int cmd_status(int argc, char **argv)
 		snprintf(label, sizeof(label), "%s:%s -- %s:%s", na, lk->a.ifname, nb,
 			 lk->b.ifname);
 		char quality[512];
-		shape_quality_text(sim, &t, false, l, quality, sizeof(quality));
+		link_state_text(sim, &t, false, l, quality, sizeof(quality));
 		printf("%-34s %-8s %s\n", label, state, quality[0] ? quality : "-");
 	}
 	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
 		const struct topo_segment *seg = &t.segments[s];
 		char quality[512];
-		shape_quality_text(sim, &t, true, s, quality, sizeof(quality));
+		link_state_text(sim, &t, true, s, quality, sizeof(quality));
 		printf("segment %-26s %s", seg->name, quality[0] ? quality : "-");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;

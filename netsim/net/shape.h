@@ -92,23 +92,17 @@ int shape_parse_change(char *const words[], unsigned n, struct topo_quality *q,
 unsigned shape_quality_bit(const char *name);
 /* `base` with every attribute set in `change` replaced by change's value. */
 void shape_merge_quality(struct topo_quality *base, const struct topo_quality *change);
+/* How many attributes a quality has (rate delay jitter loss duplicate reorder). */
+#define SHAPE_NATTRS 6
+
 /* Drop the attributes in `bits` (TOPO_Q_*) from `q`. */
 void shape_clear_quality(struct topo_quality *q, unsigned bits);
 
-/* ---- the quality a running sim's link has -------------------------------- */
+/* ---- names of a sim's links ------------------------------------------------ */
 
 /* File name for link `l` ("n1:eth0--n2:eth0") or segment `s` ("air0") under
  * /run/netsim/SIM/links/ (':' is in neither, so they never clash). */
 void shape_link_name(const struct topo *t, unsigned l, char *buf, size_t len);
 void shape_segment_name(const struct topo *t, unsigned s, char *buf, size_t len);
-/* The quality last set at run time, or `topology` when it was never changed. */
-int shape_load_quality(const char *sim, const char *name, const struct topo_quality *topology,
-		       struct topo_quality *q, struct error *err);
-/* The current quality of link `index` (or segment `index`) of a running sim as
- * text ("rate=4mbit", "" for none, "?" when it cannot be read): for status. */
-void shape_quality_text(const char *sim, const struct topo *t, bool segment, unsigned index,
-			char *buf, size_t len);
-int shape_save_quality(const char *sim, const char *name, const struct topo_quality *q,
-		       struct error *err);
 
 #endif

@@ -8,9 +8,10 @@
 
 #include "cleanup.h"
 #include "net/netlink.h"
+#include "net/shape.h"
+#include "sim/link_state.h"
 #include "sim/node.h"
 #include "sim/qemu_node.h"
-#include "net/shape.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "topo/topo.h"
@@ -119,7 +120,7 @@ static void write_quality(FILE *f, const char *sim, const struct topo *t, bool s
 			  unsigned index)
 {
 	char text[512];
-	shape_quality_text(sim, t, segment, index, text, sizeof(text));
+	link_state_text(sim, t, segment, index, text, sizeof(text));
 	fprintf(f, ",\"quality\":{");
 	char *save = NULL;
 	bool first = true;
