@@ -17,9 +17,10 @@
 
 #include "cleanup.h"
 #include "cli/cli.h"
+#include "sim/live.h"
+#include "sim/sim.h"
 #include "topo/gen.h"
 #include "topo/graph.h"
-#include "sim/sim.h"
 #include "topo/topo.h"
 #include "topo/units.h"
 
@@ -153,7 +154,7 @@ static int cmd_graph(int argc, char **argv)
 			print_error(&err);
 			return 1;
 		}
-		if (graph_live_read(sim, &t, &live, &err) < 0) {
+		if (live_graph_read(sim, &t, &live, &err) < 0) {
 			topo_free(&t);
 			print_error(&err);
 			return 1;

@@ -124,7 +124,7 @@ static int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		if (status_write_json(stdout, sim, &err) < 0) {
+		if (live_write_json(stdout, sim, &err) < 0) {
 			print_error(&err);
 			return 1;
 		}
@@ -146,13 +146,13 @@ static int cmd_status(int argc, char **argv)
 		pid_t pid = state_pidfile_read(sim, n->name);
 		const char *state = pid > 0 ? "running" : "stopped";
 		char accel[16], backend[32];
-		const char *kind = status_node_backend(sim, n->name, accel, sizeof(accel));
+		const char *kind = live_node_backend(sim, n->name, accel, sizeof(accel));
 		snprintf(backend, sizeof(backend), "%s%s%s", kind, accel[0] ? "/" : "", accel);
 		struct cgroup_usage u;
-		struct status_usage_text usage;
+		struct live_usage_text usage;
 		struct error ignored;
 		node_usage(sim, n->name, &u, &ignored);
-		status_usage_text(&u, &usage);
+		live_usage_text(&u, &usage);
 		printf("%-12s %-8s %-8d %-9s %-18s %-14s %-10s %-8s %-3s %s\n", n->name, state,
 		       pid > 0 ? pid : 0, backend, n->addr4, usage.memory, usage.pids, usage.cpu,
 		       usage.oom, n->rootfs);
@@ -162,8 +162,8 @@ static int cmd_status(int argc, char **argv)
 	for (unsigned l = 0; have_topo && l < t.nlinks; l++) {
 		const struct topo_link *lk = &t.links[l];
 		const char *na = t.nodes[lk->a.node].name, *nb = t.nodes[lk->b.node].name;
-		const char *sa = status_iface_state(sim, na, lk->a.ifname);
-		const char *sb = status_iface_state(sim, nb, lk->b.ifname);
+		const char *sa = live_iface_state(sim, na, lk->a.ifname);
+		const char *sb = live_iface_state(sim, nb, lk->b.ifname);
 		const char *state = strcmp(sa, sb) == 0 ? sa : "partial";
 		char label[64];
 		snprintf(label, sizeof(label), "%s:%s -- %s:%s", na, lk->a.ifname, nb,
@@ -180,7 +180,7 @@ static int cmd_status(int argc, char **argv)
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;
-			printf(" %s:%s(%s)", node, ifn, status_iface_state(sim, node, ifn));
+			printf(" %s:%s(%s)", node, ifn, live_iface_state(sim, node, ifn));
 		}
 		printf("\n");
 	}

@@ -16,7 +16,7 @@
 #include "sim/state.h"
 #include "topo/topo.h"
 
-const char *status_iface_state(const char *sim, const char *node, const char *ifname)
+const char *live_iface_state(const char *sim, const char *node, const char *ifname)
 {
 	char path[PATH_MAX];
 	state_netns_path(path, sizeof(path), sim, node);
@@ -30,7 +30,7 @@ const char *status_iface_state(const char *sim, const char *node, const char *if
 	return (ls.flags & IFF_UP) ? "up" : "down";
 }
 
-const char *status_node_backend(const char *sim, const char *node, char *accel, size_t len)
+const char *live_node_backend(const char *sim, const char *node, char *accel, size_t len)
 {
 	struct qemu_node_setup setup;
 	struct error err;
@@ -62,7 +62,7 @@ static void format_bytes(uint64_t bytes, char *buf, size_t len)
 	snprintf(buf, len, v < 10 && v != (double)(uint64_t)v ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
-void status_usage_text(const struct cgroup_usage *u, struct status_usage_text *out)
+void live_usage_text(const struct cgroup_usage *u, struct live_usage_text *out)
 {
 	snprintf(out->memory, sizeof(out->memory), "-");
 	snprintf(out->pids, sizeof(out->pids), "-");
@@ -138,7 +138,7 @@ static void write_quality(FILE *f, const char *sim, const struct topo *t, bool s
 	fputc('}', f);
 }
 
-int status_write_json(FILE *f, const char *sim, struct error *err)
+int live_write_json(FILE *f, const char *sim, struct error *err)
 {
 	struct state st;
 	int r = state_load(sim, &st, err);
@@ -165,7 +165,7 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 		fprintf(f, ",\"rootfs\":");
 		json_string(f, n->rootfs);
 		char accel[16];
-		fprintf(f, ",\"backend\":\"%s\"", status_node_backend(sim, n->name, accel,
+		fprintf(f, ",\"backend\":\"%s\"", live_node_backend(sim, n->name, accel,
 									sizeof(accel)));
 		if (accel[0]) {
 			fprintf(f, ",\"accel\":");
@@ -178,8 +178,8 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 	for (unsigned l = 0; have_topo && l < t.nlinks; l++) {
 		const struct topo_link *lk = &t.links[l];
 		const char *na = t.nodes[lk->a.node].name, *nb = t.nodes[lk->b.node].name;
-		const char *sa = status_iface_state(sim, na, lk->a.ifname);
-		const char *sb = status_iface_state(sim, nb, lk->b.ifname);
+		const char *sa = live_iface_state(sim, na, lk->a.ifname);
+		const char *sb = live_iface_state(sim, nb, lk->b.ifname);
 		const char *state = strcmp(sa, sb) == 0 ? sa : "partial";
 		fprintf(f, "%s{\"a\":\"%s:%s\",\"b\":\"%s:%s\",\"state\":\"%s\"", l ? "," : "",
 			na, lk->a.ifname, nb, lk->b.ifname, state);
@@ -196,7 +196,7 @@ int status_write_json(FILE *f, const char *sim, struct error *err)
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;
 			fprintf(f, "%s{\"member\":\"%s:%s\",\"state\":\"%s\"}", m ? "," : "", node,
-				ifn, status_iface_state(sim, node, ifn));
+				ifn, live_iface_state(sim, node, ifn));
 		}
 		fprintf(f, "]}");
 	}
@@ -220,4 +220,62 @@ void json_string(FILE *f, const char *s)
 			fputc(ch, f);
 	}
 	fputc('"', f);
+}
+
+/* ---- the graph's view ------------------------------------------------------- */
+
+static enum graph_iface graph_iface_state(int ns_fd, const char *ifname)
+{
+	struct error err;
+	struct net_link_state ls;
+	if (ns_fd < 0 || net_link_query(ns_fd, ifname, &ls, &err) < 0)
+		return GRAPH_IF_MISSING;
+	return (ls.flags & IFF_UP) ? GRAPH_IF_UP : GRAPH_IF_DOWN;
+}
+
+int live_graph_read(const char *sim, const struct topo *t, struct graph_live *live,
+		    struct error *err)
+{
+	int r = 0;
+	memset(live, 0, sizeof(*live));
+	/* one netns fd per node, opened once: links and segments reuse them */
+	cleanup_free int *ns = malloc((t->nnodes ? t->nnodes : 1) * sizeof(*ns));
+	live->node_running = calloc(t->nnodes ? t->nnodes : 1, sizeof(*live->node_running));
+	live->link = calloc(t->nlinks ? t->nlinks : 1, sizeof(*live->link));
+	live->member = calloc(t->nsegments ? t->nsegments : 1, sizeof(*live->member));
+	if (!ns || !live->node_running || !live->link || !live->member) {
+		graph_live_free(t, live);
+		return error_setmsg(err, ENOMEM, "graph %s: out of memory", sim);
+	}
+	for (unsigned i = 0; i < t->nnodes; i++) {
+		char path[PATH_MAX];
+		struct error ignored;
+		live->node_running[i] = state_pidfile_read(sim, t->nodes[i].name) > 0;
+		ns[i] = -1;
+		/* a node without its netns simply has every interface missing */
+		if (state_netns_path(path, sizeof(path), sim, t->nodes[i].name) == 0)
+			ns[i] = netns_open(path, &ignored);
+	}
+	for (unsigned l = 0; l < t->nlinks; l++) {
+		const struct topo_link *lk = &t->links[l];
+		live->link[l][0] = graph_iface_state(ns[lk->a.node], lk->a.ifname);
+		live->link[l][1] = graph_iface_state(ns[lk->b.node], lk->b.ifname);
+	}
+	for (unsigned s = 0; s < t->nsegments; s++) {
+		const struct topo_segment *seg = &t->segments[s];
+		live->member[s] = calloc(seg->nmembers, sizeof(**live->member));
+		if (!live->member[s]) {
+			r = error_setmsg(err, ENOMEM, "graph %s: out of memory", sim);
+			break;
+		}
+		for (unsigned m = 0; m < seg->nmembers; m++)
+			live->member[s][m] =
+				graph_iface_state(ns[seg->members[m].node], seg->members[m].ifname);
+	}
+	for (unsigned i = 0; i < t->nnodes; i++)
+		if (ns[i] >= 0)
+			close(ns[i]);
+	if (r < 0)
+		graph_live_free(t, live);
+	return r;
 }

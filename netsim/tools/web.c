@@ -294,7 +294,7 @@ static enum MHD_Result serve_status(const struct web_server *ws, struct MHD_Conn
 	if (!f)
 		return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	struct error err = {0};
-	int r = status_write_json(f, ws->sim, &err);
+	int r = live_write_json(f, ws->sim, &err);
 	fclose(f);
 	if (r < 0) {
 		free(body);

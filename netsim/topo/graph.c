@@ -1,4 +1,4 @@
-/* DOT output of a topology, with the live state of a running sim. */
+/* DOT output of a topology, with the live state of a running sim (live_graph_read). */
 #include "topo/graph.h"
 
 #include <errno.h>
@@ -9,20 +9,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "net/netlink.h"
-#include "sim/state.h"
 #include "topo/units.h"
 
-/* ---- live state ------------------------------------------------------------ */
-
-static enum graph_iface iface_state(int ns_fd, const char *ifname)
-{
-	struct error err;
-	struct net_link_state ls;
-	if (ns_fd < 0 || net_link_query(ns_fd, ifname, &ls, &err) < 0)
-		return GRAPH_IF_MISSING;
-	return (ls.flags & IFF_UP) ? GRAPH_IF_UP : GRAPH_IF_DOWN;
-}
+/* ---- live state (read by sim/live.c) ---------------------------------------- */
 
 void graph_live_free(const struct topo *t, struct graph_live *live)
 {
@@ -33,53 +22,6 @@ void graph_live_free(const struct topo *t, struct graph_live *live)
 	free(live->link);
 	free(live->node_running);
 	memset(live, 0, sizeof(*live));
-}
-
-int graph_live_read(const char *sim, const struct topo *t, struct graph_live *live,
-		    struct error *err)
-{
-	int r = 0;
-	memset(live, 0, sizeof(*live));
-	/* one netns fd per node, opened once: links and segments reuse them */
-	cleanup_free int *ns = malloc((t->nnodes ? t->nnodes : 1) * sizeof(*ns));
-	live->node_running = calloc(t->nnodes ? t->nnodes : 1, sizeof(*live->node_running));
-	live->link = calloc(t->nlinks ? t->nlinks : 1, sizeof(*live->link));
-	live->member = calloc(t->nsegments ? t->nsegments : 1, sizeof(*live->member));
-	if (!ns || !live->node_running || !live->link || !live->member) {
-		graph_live_free(t, live);
-		return error_setmsg(err, ENOMEM, "graph %s: out of memory", sim);
-	}
-	for (unsigned i = 0; i < t->nnodes; i++) {
-		char path[PATH_MAX];
-		struct error ignored;
-		live->node_running[i] = state_pidfile_read(sim, t->nodes[i].name) > 0;
-		ns[i] = -1;
-		/* a node without its netns simply has every interface missing */
-		if (state_netns_path(path, sizeof(path), sim, t->nodes[i].name) == 0)
-			ns[i] = netns_open(path, &ignored);
-	}
-	for (unsigned l = 0; l < t->nlinks; l++) {
-		const struct topo_link *lk = &t->links[l];
-		live->link[l][0] = iface_state(ns[lk->a.node], lk->a.ifname);
-		live->link[l][1] = iface_state(ns[lk->b.node], lk->b.ifname);
-	}
-	for (unsigned s = 0; s < t->nsegments; s++) {
-		const struct topo_segment *seg = &t->segments[s];
-		live->member[s] = calloc(seg->nmembers, sizeof(**live->member));
-		if (!live->member[s]) {
-			r = error_setmsg(err, ENOMEM, "graph %s: out of memory", sim);
-			break;
-		}
-		for (unsigned m = 0; m < seg->nmembers; m++)
-			live->member[s][m] =
-				iface_state(ns[seg->members[m].node], seg->members[m].ifname);
-	}
-	for (unsigned i = 0; i < t->nnodes; i++)
-		if (ns[i] >= 0)
-			close(ns[i]);
-	if (r < 0)
-		graph_live_free(t, live);
-	return r;
 }
 
 /* ---- DOT ------------------------------------------------------------------- */

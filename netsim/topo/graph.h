@@ -21,10 +21,7 @@ struct graph_live {
 	enum graph_iface **member;     /* [nsegments][nmembers] */
 };
 
-/* Read it for SIM, whose topology is `t` (sim_topology()).  Needs root (the
- * interfaces are queried inside the nodes' network namespaces). */
-int graph_live_read(const char *sim, const struct topo *t, struct graph_live *live,
-		    struct error *err);
+/* Filled by live_graph_read() (sim/live.h) for a running sim. */
 void graph_live_free(const struct topo *t, struct graph_live *live);
 
 /* Write DOT for `t`; `live` NULL for a topology file that is not running. */
