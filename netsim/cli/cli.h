@@ -9,12 +9,28 @@
 
 #include "error.h"
 
+/* What a verb does on a sim started with `up --vm` (cli/vm_forward.c). */
+enum verb_in_vm {
+	VERB_HERE = 0,       /* not sim-scoped: runs here */
+	VERB_IN_VM,          /* forwarded as it is */
+	VERB_IN_VM_EXEC,     /* forwarded with our stdin; its own options end at NODE */
+	VERB_IN_VM_STATUS,   /* forwarded; the output names the VM */
+	VERB_IN_VM_CAPTURE,  /* forwarded; the pcap comes back on stdout */
+	VERB_IN_VM_RUN,      /* forwarded with the scenario file as its stdin */
+	VERB_NOT_IN_VM,      /* refused: it needs the host's view of the node */
+};
+
 struct verb {
 	const char *name;
 	int (*run)(int argc, char **argv);  /* argv[0] is the verb */
 	const char *usage;   /* first line of --help, after "usage: netsim " */
 	const char *help;    /* the rest of --help */
+	enum verb_in_vm in_vm;
 };
+
+/* main.c's hook, with the verb's argv (argv[0] the verb): when its sim runs in a
+ * VM, run the verb there and return its exit status; otherwise -1 (run it here). */
+int vm_forward(const struct verb *verb, int argc, char **argv);
 
 /* The verb being run (set by main), for messages. */
 extern const struct verb *current_verb;

@@ -237,4 +237,5 @@ const struct verb verb_capture = {"capture", cmd_capture,
 	"  -s, --sim SIM        the sim, when more than one is up\n"
 	"  -w, --write FILE     write the pcap to FILE (`-`: stdout)\n"
 	"  -c, --count COUNT    stop after COUNT packets\n"
-	"      --duration S     stop after S seconds (also 500ms, 2s)\n"};
+	"      --duration S     stop after S seconds (also 500ms, 2s)\n",
+		.in_vm = VERB_IN_VM_CAPTURE};

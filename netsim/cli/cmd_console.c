@@ -163,4 +163,4 @@ const struct verb verb_console = {
 	"Options:\n"
 	"  -s, --sim SIM   the sim (default: the only one that is up)\n"
 	"      --help      this text\n",
-};
+	.in_vm = VERB_NOT_IN_VM};

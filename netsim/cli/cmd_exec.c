@@ -218,7 +218,8 @@ const struct verb verb_exec = {"exec", cmd_exec, "exec [-s SIM] [-t|-T] NODE -- 
 		"backend=qemu node the command runs in the VM, through its guest agent.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"  -t, --tty        always use a relayed pseudo-terminal\n"
-		"  -T, --no-tty     never use one (no controlling terminal, TERM=dumb)\n"};
+		"  -T, --no-tty     never use one (no controlling terminal, TERM=dumb)\n",
+		.in_vm = VERB_IN_VM_EXEC};
 const struct verb verb_shell = {"shell", cmd_shell, "shell [-s SIM] [-t|-T] NODE",
 		"An interactive /bin/sh inside NODE, on a pseudo-terminal netsim relays (your\n"
 		"terminal is in raw mode meanwhile and restored afterwards; window size\n"
@@ -227,7 +228,8 @@ const struct verb verb_shell = {"shell", cmd_shell, "shell [-s SIM] [-t|-T] NODE
 		"`netsim console NODE` there.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"  -t, --tty        a pseudo-terminal even when stdin or stdout is not a terminal\n"
-		"  -T, --no-tty     no pseudo-terminal\n"};
+		"  -T, --no-tty     no pseudo-terminal\n",
+		.in_vm = VERB_NOT_IN_VM};
 const struct verb verb_log = {"log", cmd_log, "log [-s SIM] [-f] [--raw] NODE",
 		"The console output of NODE's PID 1 (its init and what init starts); for a\n"
 		"backend=qemu node, the VM's serial console (kernel messages, init's output).\n"
@@ -235,4 +237,5 @@ const struct verb verb_log = {"log", cmd_log, "log [-s SIM] [-f] [--raw] NODE",
 		"what a node wrote cannot drive your terminal.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"  -f, --follow     keep printing new output until the sim goes down\n"
-		"      --raw        the bytes as they are, escape sequences included\n"};
+		"      --raw        the bytes as they are, escape sequences included\n",
+		.in_vm = VERB_IN_VM};

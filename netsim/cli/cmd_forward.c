@@ -280,4 +280,4 @@ const struct verb verb_forward = {
 	"      --json        print the first line as JSON: sim, node, listen,\n"
 	"                    host_port, node_port, pid\n"
 	"      --help        this text\n",
-};
+	.in_vm = VERB_NOT_IN_VM};

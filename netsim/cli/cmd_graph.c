@@ -291,7 +291,7 @@ const struct verb verb_graph = {"graph", cmd_graph, "graph [FILE|SIM] [-o OUT.do
 	"    netsim graph lab -o lab.svg\n\n"
 	"  -s, --sim SIM        the sim (same as the operand)\n"
 	"  -o, --output FILE    FILE.dot (or .gv): DOT; FILE.svg, .png or .pdf: rendered by\n"
-	"                       Graphviz's `dot` (Debian package graphviz)\n"};
+	"                       Graphviz's `dot` (Debian package graphviz)\n", .in_vm = VERB_HERE};
 
 const struct verb verb_gen = {"gen", cmd_gen,
 	"gen line|ring|star|grid|tree|random SIZE [--seed S] [--degree D] [--rate R] "
@@ -314,4 +314,4 @@ const struct verb verb_gen = {"gen", cmd_gen,
 	"  --rate R, --delay T, --loss P\n"
 	"                link quality for every link (docs/topology.md, units)\n"
 	"  -s, --sim NAME  add a `sim NAME` line (default: named after the file)\n\n"
-	"    netsim gen ring 6 > ring6.conf && netsim up ring6.conf\n"};
+	"    netsim gen ring 6 > ring6.conf && netsim up ring6.conf\n", .in_vm = VERB_HERE};

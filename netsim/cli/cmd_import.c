@@ -67,4 +67,4 @@ const struct verb verb_import = {"import", cmd_import, "import meshnet-lab|katha
 	"`netsim import: FILE:LINE: not translated: ...` (JSON: FILE:$.links[3].key)\n"
 	"and repeated as comments at the top of the output.  Nodes run the meshlite\n"
 	"rootfs.  Exit status 0 when a topology was printed (with or without such\n"
-	"notes), 1 when the input is malformed.\n"};
+	"notes), 1 when the input is malformed.\n", .in_vm = VERB_HERE};

@@ -413,4 +413,5 @@ const struct verb verb_link = {"link", cmd_link,
 		"  netsim link n1 n2 set rate=4mbit\n"
 		"  netsim link n1 n2 clear rate\n"
 		"  netsim link air0 n3 down\n\n"
-		"  -s, --sim SIM    the sim, when more than one is up\n"};
+		"  -s, --sim SIM    the sim, when more than one is up\n",
+		.in_vm = VERB_IN_VM};

@@ -127,4 +127,5 @@ const struct verb verb_node = {"node", cmd_node,
 		"      --timeout S  (stop, restart) grace time between SIGTERM and SIGKILL in\n"
 		"                   seconds (default 5)\n"
 		"      --json       one JSON object: sim, node, state, stopped_pid, killed,\n"
-		"                   pid, seconds\n"};
+		"                   pid, seconds\n",
+		.in_vm = VERB_IN_VM};

@@ -239,4 +239,5 @@ const struct verb verb_reach = {"reach", cmd_reach,
 		"      --json       one JSON object (one per round with --watch): nodes,\n"
 		"                   matrix (true/false, null on the diagonal), rtt_ms,\n"
 		"                   pairs_ok, pairs, seconds\n"
-		"  -q, --quiet      only the summary line\n"};
+		"  -q, --quiet      only the summary line\n",
+		.in_vm = VERB_IN_VM};

@@ -121,7 +121,8 @@ const struct verb verb_converge = {"converge", cmd_converge,
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"      --timeout S  give up after S seconds (default 60)\n"
 		"      --json       one JSON object: converged, seconds, pairs_ok, pairs,\n"
-		"                   missing ([from, to] pairs)\n"};
+		"                   missing ([from, to] pairs)\n",
+		.in_vm = VERB_IN_VM};
 
 /* ---- run ---------------------------------------------------------------- */
 
@@ -387,4 +388,5 @@ const struct verb verb_run = {"run", cmd_run, "run [-s SIM] [--json] [--check] S
 		"expectation passed, 1 otherwise.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"      --json       one JSON object at the end instead of the timeline\n"
-		"      --check      only check the file (node names too with -s); run nothing\n"};
+		"      --check      only check the file (node names too with -s); run nothing\n",
+		.in_vm = VERB_IN_VM_RUN};

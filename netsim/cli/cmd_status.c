@@ -191,7 +191,7 @@ static int cmd_status(int argc, char **argv)
 	return 0;
 }
 
-const struct verb verb_list = {"list", cmd_list, "list", "List the sims that are up, with how many nodes run.\n"};
+const struct verb verb_list = {"list", cmd_list, "list", "List the sims that are up, with how many nodes run.\n", .in_vm = VERB_HERE};
 const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
 		"Nodes (state, PID 1 on the host, address, rootfs) and links of a sim.  SIM may\n"
 		"be left out when only one sim is up.  BACKEND is container, or qemu/ACCEL\n"
@@ -199,4 +199,5 @@ const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
 		"usage: MEMORY now/limit, PIDS now/limit, CPU time used, OOM the processes\n"
 		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"
-		"      --json       one JSON object, for scripts\n"};
+		"      --json       one JSON object, for scripts\n",
+		.in_vm = VERB_IN_VM_STATUS};

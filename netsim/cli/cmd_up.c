@@ -152,9 +152,9 @@ const struct verb verb_up = {"up", cmd_up, "up [-n SIM] [-q] [--vm [--vm-mem SIZ
 		"                   (batman-adv, 8021q, netem, hwsim); the VM has no network\n"
 		"                   device.  Every other verb on the sim is forwarded to it\n"
 		"                   (docs/vm.md)\n"
-		"      --vm-mem SIZE  the VM's memory (default 512M)\n"};
+		"      --vm-mem SIZE  the VM's memory (default 512M)\n", .in_vm = VERB_HERE};
 const struct verb verb_down = {"down", cmd_down, "down SIM|FILE|--all",
 		"Stop a sim and remove everything it created: node processes, network\n"
 		"namespaces, links, bridges, state under /run/netsim.  Idempotent; works after\n"
 		"`up` was killed at any point.\n\n"
-		"      --all        every sim on this machine\n"};
+		"      --all        every sim on this machine\n", .in_vm = VERB_HERE};

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "sim/vmsim.h"
 
 #define NETSIM_VERSION "0.1.0"
 
@@ -29,7 +28,7 @@ extern const struct verb verb_web;
 extern const struct verb verb_import;
 
 static int cmd_help(int argc, char **argv);
-static const struct verb verb_help = {"help", cmd_help, "help [VERB]", "Show the list of verbs, or the help of one.\n"};
+static const struct verb verb_help = {"help", cmd_help, "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE};
 
 static const struct verb *const verbs[] = {
 	&verb_up,
@@ -108,7 +107,7 @@ int main(int argc, char **argv)
 	/* stdout may be a pipe to a test; keep lines in order with stderr. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* A sim started with `up --vm` runs its verbs inside its VM. */
-	int rc = vmsim_dispatch(argc - 1, argv + 1);
+	int rc = vm_forward(current_verb, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;
 	return current_verb->run(argc - 1, argv + 1);

@@ -11,11 +11,14 @@
  *   /run/netsim/SIM/topology.conf  a copy of the topology (for `graph SIM`)
  *
  * Every sim-scoped verb on such a sim is forwarded through the guest agent to the
- * netsim inside, with its stdout, stderr and exit status passed back. */
+ * netsim inside (cli/vm_forward.c, vmsim_exec), with its stdout, stderr and exit
+ * status passed back. */
 #ifndef NETSIM_VMSIM_H
 #define NETSIM_VMSIM_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "topo/topo.h"
@@ -39,10 +42,18 @@ int vmsim_up(const struct topo *t, const struct vmsim_options *opt, struct error
  * was killed at any point. */
 int vmsim_down(const char *sim, struct error *err);
 
-/* main.c's hook, called with the verb's argv (argv[0] the verb): when the verb
- * is sim-scoped and its sim is a --vm sim, run it inside the VM and return its
- * exit status; otherwise return -1 and the verb runs here as usual. */
-int vmsim_dispatch(int argc, char **argv);
+/* Value of `key` in SIM's marker ("accel", "pid", "topology", ...), or "". */
+void vmsim_marker_get(const char *sim, const char *key, char *out, size_t len);
+/* SIM's QEMU run dir (run_dir has PATH_MAX bytes), and QEMU's pid when it runs, else 0. */
+void vmsim_run_dir(const char *sim, char *run_dir);
+pid_t vmsim_vm_pid(const char *sim);
+
+/* Run netsim with argv[] (argv[0] the verb) inside SIM's VM, through the guest
+ * agent: its stdin from in_fd (-1: none) or, when stdin_file is not "-", from
+ * in_fd saved as stdin_file inside first; stdout to out_fd, stderr to ours.
+ * *status gets its exit status (cli/vm_forward.c forwards the verbs). */
+int vmsim_exec(const char *sim, const char *stdin_file, int argc, char *const argv[], int in_fd,
+	       int out_fd, int *status, struct error *err);
 
 /* One line for `netsim list`. */
 void vmsim_list_line(const char *sim);
