@@ -13,7 +13,7 @@
 
 #include "cleanup.h"
 #include "cli/cli.h"
-#include "net/netlink.h"
+#include "net/netns.h"
 #include "sim/live.h"
 #include "sim/proc.h"
 #include "sim/sim.h"

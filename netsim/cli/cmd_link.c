@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "cli/cli.h"
 #include "net/netlink.h"
+#include "net/netns.h"
 #include "net/shape.h"
 #include "sim/link_state.h"
 #include "sim/sim.h"

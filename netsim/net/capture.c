@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "net/netlink.h"
+#include "net/netns.h"
 
 /* Create and activate the handle; runs inside the node's netns. */
 static int activate(const char *ifname, const char *who, pcap_t **out, struct error *err)

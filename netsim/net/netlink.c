@@ -17,6 +17,8 @@
 
 #include "net/netlink.h"
 
+#include "net/netns.h"
+
 /* The socket only ever holds the reply to its own last request (we wait for each
  * ack and join no multicast group), so this is head-room, not a queue. */
 #define SOCKET_BUFFER_BYTES (1 << 20)

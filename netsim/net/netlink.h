@@ -1,7 +1,7 @@
-/* Network wiring through libnl-route-3 — the only module that speaks rtnetlink —
- * and the network-namespace helpers (create/bind/enter/remove).  Interfaces are
- * created from the host with each end placed directly in its namespace
- * (IFLA_NET_NS_FD), never renamed or moved afterwards. */
+/* Network wiring through libnl-route-3 — the only module that speaks rtnetlink
+ * (the namespaces themselves: net/netns.h).  Interfaces are created from the
+ * host with each end placed directly in its namespace (IFLA_NET_NS_FD), never
+ * renamed or moved afterwards. */
 #ifndef NETSIM_NETLINK_H
 #define NETSIM_NETLINK_H
 
@@ -76,18 +76,5 @@ int net_run_in_netns(int ns, netns_operation operation, void *arg, int *result,
  * own errno (or the nearest errno for libnl's code `nlerr`). */
 struct nl_sock *net_request_socket(struct net *n);
 int net_request_errno(const struct net *n, int nlerr);
-
-/* Network namespaces.  Paths are bind-mount targets such as /run/netns/NAME; the
- * parent directory is prepared like iproute2 does (so `ip netns exec` works). */
-int netns_create(const char *bind_path, struct error *err);          /* new, empty */
-int netns_bind_pid(pid_t pid, const char *bind_path, struct error *err); /* existing */
-int netns_open(const char *bind_path, struct error *err);           /* fd or -errno */
-int netns_remove(const char *bind_path, struct error *err);         /* idempotent */
-/* Enter `ns_fd`; *saved gets an fd of the current netns for netns_leave(). */
-int netns_enter(int ns_fd, int *saved, struct error *err);
-int netns_leave(int *saved, struct error *err);
-/* A short name for messages: NAME for a netns opened from /run/netns/NAME,
- * else what /proc/self/fd says ("net:[4026532...]"), else "fd N". */
-void netns_describe(int ns_fd, char *buf, size_t size);
 
 #endif

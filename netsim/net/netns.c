@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "net/netlink.h"
+#include "net/netns.h"
+#include "net/netns.h"
 
 /* The thread's own netns: after unshare() in a multi-threaded caller,
  * /proc/self would name the thread-group leader's namespace instead. */

@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "net/netlink.h"
+#include "net/netns.h"
 #include "topo/units.h"
 
 /* ---- parameters (pure) --------------------------------------------------- */

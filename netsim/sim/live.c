@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "net/netlink.h"
+#include "net/netns.h"
 #include "net/shape.h"
 #include "sim/link_state.h"
 #include "sim/node.h"

@@ -17,7 +17,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
-#include "net/netlink.h"
+#include "net/netns.h"
 #include "process.h"
 #include "rootfs.h"
 #include "sim/qemu_node.h"

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "topo/ident.h"
-#include "net/netlink.h"
+#include "net/netns.h"
 #include "sim/state.h"
+#include "topo/ident.h"
 
 #define MARKER "qemu"
 

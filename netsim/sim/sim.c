@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "net/netlink.h"
+#include "net/netns.h"
 #include "net/shape.h"
 #include "process.h"
 #include "rootfs.h"

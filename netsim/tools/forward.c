@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "net/netlink.h"
+#include "net/netns.h"
 
 /* Connections served at once; more wait in the listen backlog.  Two fds each,
  * so this stays well inside the default limit of 1024 open files. */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "net/netlink.h"
+#include "net/netns.h"
 #include "sim/qemu_node.h"
 
 /* Echo payload: lets a reply be matched to its pair even when several netsim

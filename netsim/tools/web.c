@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "net/netlink.h"
-#include "sim/state.h"
+#include "net/netns.h"
 #include "sim/live.h"
+#include "sim/state.h"
 #include "topo/topo.h"
 
 /* ---- the page, embedded at build time ------------------------------------

@@ -38,6 +38,7 @@
 #include "../../rootfs/vm/agent.h"
 #include "cleanup.h"
 #include "net/netlink.h"
+#include "net/netns.h"
 #include "process.h"
 #include "vm/qemu.h"
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "net/netlink.h"
+#include "net/netns.h"
 
 static double now(void)
 {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "net/netlink.h"
+#include "net/netns.h"
 #include "tap.h"
 
 #define NETNS_DIR "/run/netns"
