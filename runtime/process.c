@@ -2,9 +2,7 @@
 #include "process.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 

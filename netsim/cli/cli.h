@@ -70,6 +70,19 @@ int parse_seconds_option(const char *arg, double min, double max, double *second
 /* A topology argument: a path (contains '/' or ends in .conf) rather than a sim. */
 bool looks_like_file(const char *arg);
 
+/* Entering a node, shared by exec and shell (cmd_exec.c).  parse_enter_options
+ * takes -s SIM, -t, -T, --help and returns -1 to go on, else the verb's exit
+ * status; run_in_node runs cmd[] in NODE and returns its exit status. */
+enum tty_choice { TTY_AUTO, TTY_ALWAYS, TTY_NEVER };
+int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice *tty);
+int run_in_node(char **argv, const char *given, const char *node, char *const cmd[],
+		bool shell, enum tty_choice tty);
+
+/* The sim a reach-based verb means (-s or the only one running), opened for
+ * probing (converge, run; cmd_run.c).  Prints the error itself. */
+struct reach_sim;
+int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs);
+
 /* Long-option values shared by the verbs (short options use their letter). */
 enum {
 	OPT_HELP = 1000,

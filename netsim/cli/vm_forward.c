@@ -2,21 +2,15 @@
  * verbs do is the `in_vm` field of their table entry (cli.h); this finds the sim
  * the command line means, maps host files to VM-side ones and forwards it
  * (vmsim_exec), with stdout, stderr and exit status passed back. */
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli/cli.h"
 #include "sim/sim.h"
 #include "sim/vmsim.h"
-#include "topo/topo.h"
 
 /* Index of the value of option -X/--long in argv (before "--"), or -1; for the
  * attached forms (-Xvalue, --long=value) *attached is set.  `options_first`:

@@ -1,12 +1,9 @@
 /* The quality a running sim's links have now (sim/link_state.h). */
 #include "sim/link_state.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "net/shape.h"

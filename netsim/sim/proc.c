@@ -2,10 +2,7 @@
 #include "sim/proc.h"
 
 #include <dirent.h>
-#include <errno.h>
-#include <limits.h>
 #include <signal.h>
-#include <stdio.h>
 
 #include "cleanup.h"
 #include "process.h"
