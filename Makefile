@@ -17,6 +17,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # so a command-line CFLAGS cannot drop the include paths or warnings.
 CFLAGS   ?= -O2 -g
 NETSIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
+            -Wmissing-prototypes -Wstrict-prototypes \
             -D_GNU_SOURCE -Iruntime -Inetsim $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS)
 NETSIM_LDFLAGS := $(SANFLAGS)
@@ -31,15 +32,19 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
 
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d)
+
 .PHONY: all rootfs test unit-test asan asan-test memcheck up deps test-deps install uninstall clean check-deps
 all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
 
-$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*/*.h rootfs/*.h rootfs/vm/*.h)
+# -MMD -MP: each object depends on the headers it includes (build/obj/*.d),
+# not on every header of the tree.
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The web view's page is assembled into web.o (.incbin in netsim/tools/web.c, paths
 # relative to this directory), so web.o is rebuilt when a page file changes.
@@ -59,9 +64,9 @@ $(BUILD)/netsim: $(BUILD)/obj/netsim/cli/main.o $(BUILD)/libnetsim.a $(BUILD)/li
 $(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 
 # --- test_container's helper (runtime/container owner) --------------------------
 # static_init is the whole rootfs of test_container's nodes, so it must be static
@@ -105,7 +110,7 @@ $(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h
 # Drives netsim/vm/qemu.h for 95-qemu.t and tests/bench/vm.sh.
 $(BUILD)/tests/qemu-node: tests/integration/qemu-node.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 # --- end of QEMU nodes ----------------------------------------------------------
 
 unit-test: all
