@@ -1,4 +1,4 @@
-/* qemu-node: drives netsim/qemu.h directly, for 95-qemu.t and tests/bench/vm.sh
+/* qemu-node: drives netsim/vm/qemu.h directly, for 95-qemu.t and tests/bench/vm.sh
  * (until `netsim up` starts backend=qemu nodes itself).
  *
  *   qemu-node start --name NODE --netns PATH --run-dir DIR --rootfs DIR|TARBALL

@@ -1,4 +1,4 @@
-/* netsim/cli.c's escaping of node-written text (docs/security.md, "Output from a
+/* netsim/cli/cli.c's escaping of node-written text (docs/security.md, "Output from a
  * node reaching the operator's terminal"). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The host's neighbour-table limits (netsim/neigh_limits.h) on plain files:
+/* The host's neighbour-table limits (netsim/sim/neigh_limits.h) on plain files:
  * a fake /proc/sys and /proc/net/stat and run dir under a temporary directory,
  * so raising, summing over sims, restoring after a crash, leaving an
  * operator's value alone and refusing are all tested without touching the

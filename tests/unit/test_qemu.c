@@ -1,4 +1,4 @@
-/* netsim/qemu.c without QEMU: the rootfs-as-cpio writer (read back with
+/* netsim/vm/qemu.c without QEMU: the rootfs-as-cpio writer (read back with
  * libarchive), and the guest agent protocol end to end against the real agent
  * (build/kernel/agent from `make kernel`; skipped when it is not built) on a unix
  * socket instead of a virtio port.  No root needed. */
