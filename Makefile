@@ -63,9 +63,10 @@ $(BUILD)/netsim: $(BUILD)/obj/netsim/cli/main.o $(BUILD)/libnetsim.a $(BUILD)/li
 $(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# (their .d files go to obj/tests/: build/tests/ holds only programs.)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+	@mkdir -p $(dir $@) $(BUILD)/obj/tests
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/$*.d $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 
 # --- test_container's helper (runtime/container owner) --------------------------
 # static_init is the whole rootfs of test_container's nodes, so it must be static
@@ -109,7 +110,8 @@ $(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h
 # Drives netsim/vm/qemu.h for 95-qemu.t and tests/bench/vm.sh.
 $(BUILD)/tests/qemu-node: tests/integration/qemu-node.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+	@mkdir -p $(BUILD)/obj/tests
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/qemu-node.d $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 # --- end of QEMU nodes ----------------------------------------------------------
 
 unit-test: all
@@ -182,4 +184,4 @@ clean:
 	rm -rf build build-asan
 
 # Header dependencies written by -MMD (last, so they never become the default goal).
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
