@@ -18,12 +18,13 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # so a command-line CFLAGS cannot drop the include paths or warnings.
 CFLAGS   ?= -O2 -g
 NETSIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
+            -Wmissing-prototypes -Wstrict-prototypes \
             -D_GNU_SOURCE -Iruntime -Inetsim $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS)
 NETSIM_LDFLAGS := $(SANFLAGS)
 
 RUNTIME_SRC := $(wildcard runtime/*.c)
-NETSIM_SRC  := $(filter-out netsim/main.c,$(wildcard netsim/*.c))
+NETSIM_SRC  := $(filter-out netsim/cli/main.c,$(wildcard netsim/*/*.c))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/obj/%.o)
@@ -32,19 +33,22 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
 
+
 .PHONY: all rootfs test unit-test asan asan-test memcheck up deps test-deps install uninstall clean check-deps
 all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
 
-$(BUILD)/obj/%.o: %.c $(wildcard runtime/*.h netsim/*.h rootfs/*.h)
+# -MMD -MP: each object depends on the headers it includes (build/obj/*.d),
+# not on every header of the tree.
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -c -o $@ $<
 
-# The web view's page is assembled into web.o (.incbin in netsim/web.c, paths
+# The web view's page is assembled into web.o (.incbin in netsim/tools/web.c, paths
 # relative to this directory), so web.o is rebuilt when a page file changes.
-$(BUILD)/obj/netsim/web.o: $(wildcard netsim/web/*)
+$(BUILD)/obj/netsim/tools/web.o: $(wildcard netsim/tools/web/*)
 
 $(BUILD)/libruntime.a: $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
@@ -54,15 +58,16 @@ $(BUILD)/libnetsim.a: $(NETSIM_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/netsim: $(BUILD)/obj/netsim/main.o $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+$(BUILD)/netsim: $(BUILD)/obj/netsim/cli/main.o $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mkrootfs: $(BUILD)/obj/rootfs/mkrootfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+# (their .d files go to obj/tests/: build/tests/ holds only programs.)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@) $(BUILD)/obj/tests
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/$*.d $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 
 # --- test_container's helper (runtime/container owner) --------------------------
 # static_init is the whole rootfs of test_container's nodes, so it must be static
@@ -103,10 +108,11 @@ $(BUILD)/mkinitramfs: $(BUILD)/obj/rootfs/mkinitramfs.o $(BUILD)/obj/rootfs/deb.
 $(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -s -o $@ $<
-# Drives netsim/qemu.h for 95-qemu.t and tests/bench/vm.sh.
+# Drives netsim/vm/qemu.h for 95-qemu.t and tests/bench/vm.sh.
 $(BUILD)/tests/qemu-node: tests/integration/qemu-node.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
+	@mkdir -p $(BUILD)/obj/tests
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/qemu-node.d $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 # --- end of QEMU nodes ----------------------------------------------------------
 
 unit-test: all
@@ -166,7 +172,7 @@ up: deps
 	$(BUILD)/netsim status 3node
 
 # The man page is generated from docs/cli.md (itself generated from --help).
-$(BUILD)/netsim.1: docs/cli.md tests/gen-man.sh netsim/main.c
+$(BUILD)/netsim.1: docs/cli.md tests/gen-man.sh netsim/cli/main.c
 	@mkdir -p $(dir $@)
 	sh tests/gen-man.sh docs/cli.md >$@
 
@@ -174,7 +180,7 @@ install: all rootfs $(BUILD)/netsim.1
 	install -D -m 0755 $(BUILD)/netsim $(DESTDIR)$(PREFIX)/bin/netsim
 	install -D -m 0644 $(ROOTFS_TAR) $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
 	install -D -m 0644 $(BUILD)/netsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/netsim.1
-	install -D -m 0644 netsim/completion.bash $(DESTDIR)/usr/share/bash-completion/completions/netsim
+	install -D -m 0644 netsim/cli/completion.bash $(DESTDIR)/usr/share/bash-completion/completions/netsim
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/netsim $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
@@ -182,3 +188,6 @@ uninstall:
 
 clean:
 	rm -rf build build-asan
+
+# Header dependencies written by -MMD (last, so they never become the default goal).
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)

@@ -6,7 +6,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=${1:-$top/docs/cli.md}
-version=$(sed -n 's/^#define NETSIM_VERSION "\(.*\)"$/\1/p' "$top/netsim/main.c")
+version=$(sed -n 's/^#define NETSIM_VERSION "\(.*\)"$/\1/p' "$top/netsim/cli/main.c")
 awk -v version="${version:-unknown}" '
 # roff-safe text: backslashes, hyphens, and no control character at line start.
 function esc(s) {

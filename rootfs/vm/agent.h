@@ -1,5 +1,5 @@
 /* The guest agent's wire protocol, shared by the agent (rootfs/vm/agent.c, static,
- * runs inside the VM) and its host-side client (netsim/qemu.c).  docs/vm.md
+ * runs inside the VM) and its host-side client (netsim/vm/qemu.c).  docs/vm.md
  * describes it for people; this header is the definition.
  *
  * The channel is a virtio-serial port ("org.netsim.agent") whose host end is a

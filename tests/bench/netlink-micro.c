@@ -1,4 +1,4 @@
-/* Micro-benchmark of netsim/netlink.c: N namespaces + N-1 veth pairs in a line
+/* Micro-benchmark of netsim/net/netlink.c: N namespaces + N-1 veth pairs in a line
  * (all ends up), then removal.  Driven by tests/bench/netlink-micro.sh, which
  * compares it with `ip -batch`.  Usage: netlink-micro N PREFIX */
 #include <errno.h>
@@ -7,7 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netlink.h"
+#include "net/netlink.h"
+#include "net/netns.h"
 
 static double now(void)
 {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Micro-benchmark: N network namespaces + N-1 veth pairs in a line, every end up,
-# built by netsim/netlink.c vs by `ip -batch`.  Needs root; removes everything it
+# built by netsim/net/netlink.c vs by `ip -batch`.  Needs root; removes everything it
 # creates (namespaces /run/netns/nlbench-PID-*), also when interrupted.
 # Usage: tests/bench/netlink-micro.sh [N...]     (default: 100 1000)
 set -eu
@@ -19,7 +19,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cc -O2 -std=gnu11 -D_GNU_SOURCE -Iruntime -Inetsim $(pkg-config --cflags libnl-3.0 libnl-route-3.0) \
-	-o "$bin" tests/bench/netlink-micro.c netsim/netlink.c netsim/netns.c runtime/error.c \
+	-o "$bin" tests/bench/netlink-micro.c netsim/net/netlink.c netsim/net/netns.c runtime/error.c \
 	$(pkg-config --libs libnl-3.0 libnl-route-3.0)
 
 now() { date +%s.%N; }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark of QEMU nodes (netsim/qemu.c).  Not a test: it prints numbers.
+# Benchmark of QEMU nodes (netsim/vm/qemu.c).  Not a test: it prints numbers.
 #
 #   sudo tests/bench/vm.sh [RUNS]          (default 3)
 #
@@ -12,7 +12,7 @@
 #    KVM when /dev/kvm opens (under TCG the guest CPU is the bottleneck and both
 #    joins measure the same), else TCG.  iperf3 in the guest is the host's,
 #    laid over meshlite with --files (both are Debian 12).
-# 3. The whole sim in a VM (`netsim up --vm`, netsim/vmsim.c): a 3-node meshlite
+# 3. The whole sim in a VM (`netsim up --vm`, netsim/sim/vmsim.c): a 3-node meshlite
 #    line (topologies/3node.conf), TCG, the default 512 MiB, RUNS times: seconds
 #    from `up` to its return (VM booted and the sim up inside) and to all-reach-all;
 #    QEMU's RSS and the guest's own view of its memory with the sim up.

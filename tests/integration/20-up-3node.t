@@ -61,10 +61,8 @@ n1pid=$(awk '{print $1}' /run/netsim/$SIM/nodes/n1/pid)
 [ "$(readlink /proc/$n1pid/ns/user)" != "$(readlink /proc/self/ns/user)" ] && host=ffffffffffffffff
 want=$(printf '%016x' $((mask & 0x$host)))
 is "$capeff" "$want" "CapEff of PID 1 is the documented set"
-out=$("$NETSIM" exec -s $SIM n1 -- insmod /bin/busybox 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "loading a kernel module from inside fails"
-out=$("$NETSIM" exec -s $SIM n1 -- mount -t tmpfs none /mnt 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "mount from inside fails"
+fails "$NETSIM" exec -s $SIM n1 -- insmod /bin/busybox "loading a kernel module from inside fails"
+fails "$NETSIM" exec -s $SIM n1 -- mount -t tmpfs none /mnt "mount from inside fails"
 
 status=$("$NETSIM" status $SIM 2>&1)
 like "$status" "n3 +running" "status lists n3 as running"
@@ -74,8 +72,7 @@ like "$json" '^\{"sim":"t3node".*"nodes":\[\{"name":"n1","state":"running"' "sta
 log=$("$NETSIM" log -s $SIM n2 2>&1)
 like "$log" "babeld" "log shows n2's console (babeld started)"
 
-out=$("$NETSIM" up -n $SIM "$TOP/topologies/3node.conf" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "the same sim cannot be started twice"
+fails "$NETSIM" up -n $SIM "$TOP/topologies/3node.conf" "the same sim cannot be started twice"
 like "$out" "already up" "...with a clear message"
 
 out=$("$NETSIM" down $SIM 2>&1)

@@ -67,15 +67,13 @@ is "$(stat -c %u:%g /run/netsim/$SIM/nodes/n1/upper/root/su-made 2>&1)" "$base1:
 # ---- host files stay out of reach, even through an fd path -------------------
 echo secret >"$T_TMP/host-ro"
 chmod 0644 "$T_TMP/host-ro"
-"$NETSIM" exec -s $SIM n1 -- sh -c 'echo pwned > /proc/self/fd/0' <"$T_TMP/host-ro" 2>/dev/null
-ok $([ $? -ne 0 ]; echo $?) "node root cannot reopen a host root file for writing via /proc/self/fd"
+fails "$NETSIM" exec -s $SIM n1 -- sh -c 'echo pwned > /proc/self/fd/0' "node root cannot reopen a host root file for writing via /proc/self/fd" <"$T_TMP/host-ro"
 is "$(cat "$T_TMP/host-ro")" secret "the host file is unchanged"
 chmod 0600 "$T_TMP/host-ro"
 out=$("$NETSIM" exec -s $SIM n1 -- sh -c 'cat /proc/self/fd/0' <"$T_TMP/host-ro" 2>&1)
 ok $(echo "$out" | grep -q secret; [ $? -ne 0 ]; echo $?) \
 	"node root cannot reopen a 0600 host root file via /proc/self/fd"
-out=$("$NETSIM" exec -s $SIM n1 -- mount -t tmpfs none /mnt 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "mount from inside still fails (no CAP_SYS_ADMIN kept)"
+fails "$NETSIM" exec -s $SIM n1 -- mount -t tmpfs none /mnt "mount from inside still fails (no CAP_SYS_ADMIN kept)"
 
 # ---- every cross-namespace netlink request fails ------------------------------
 attack() { # attack NODE: copy the helper in, run it against eth0's peer netns

@@ -182,8 +182,7 @@ node n1
 node n2 $attr
 EOF
 )
-	out=$("$NETSIM" up -q "$topo" 2>&1)
-	ok $([ $? -ne 0 ]; echo $?) "up refuses $attr"
+	fails "$NETSIM" up -q "$topo" "up refuses $attr"
 	like "$out" "sl4.conf:3: $want" "error names file:line for $attr"
 	is "$(sim_cgroups $SIM2)$(leftovers $SIM2)" "" "nothing created for $attr"
 done
@@ -196,8 +195,7 @@ node n2 init=/no/such/init
 link n1 n2
 EOF
 )
-"$NETSIM" up -q "$topo" >/dev/null 2>&1
-ok $([ $? -ne 0 ]; echo $?) "up with a missing init fails"
+fails "$NETSIM" up -q "$topo" "up with a missing init fails"
 is "$(sim_cgroups $SIM2)" "" "no cgroup of $SIM2 remains after the failed up"
 is "$(settled_leftovers $SIM2)" "" "nothing else of $SIM2 remains"
 
@@ -210,8 +208,7 @@ sim $SIM3
 node n1
 EOF
 )
-out=$("$NETSIM" up -q "$topo" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "up refuses a sim whose cgroup is left over"
+fails "$NETSIM" up -q "$topo" "up refuses a sim whose cgroup is left over"
 like "$out" "cgroup netsim/$SIM3 is left over" "and says so ($out)"
 ok $([ -d "$PIDS/netsim/$SIM3" ]; echo $?) "the failed up did not remove that cgroup"
 "$NETSIM" down $SIM3 >/dev/null 2>&1

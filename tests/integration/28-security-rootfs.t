@@ -24,8 +24,7 @@ topo() { # topo NAME NODE-ATTRS...: a one-node topology file for sim sr1
 
 refused() { # refused CONF REGEX DESCRIPTION: up fails with REGEX and leaves nothing
 	local conf=$1 re=$2 desc=$3 out
-	out=$("$NETSIM" up "$conf" 2>&1)
-	ok $([ $? -ne 0 ]; echo $?) "$desc: up fails"
+	fails "$NETSIM" up "$conf" "$desc: up fails"
 	like "$out" "$re" "$desc: clear error ($out)"
 	is "$(leftovers $SIM)" "" "$desc: nothing created"
 }
@@ -171,11 +170,10 @@ out=$("$NETSIM" up -q "$(topo swap rootfs=meshlite files=$T_TMP/ov)" 2>&1)
 ok $? "up with files= a directory of its own ($out)"
 is "$("$NETSIM" exec -s $SIM a -- cat /from-files 2>&1)" "mine" "...which the node sees"
 mv "$T_TMP/ov" "$T_TMP/ov.real" && ln -s /etc "$T_TMP/ov"
-out=$("$NETSIM" node -s $SIM a restart 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "node restart after files= became a symlink to /etc fails"
+fails "$NETSIM" node -s $SIM a restart "node restart after files= became a symlink to /etc fails"
 like "$out" "files $T_TMP/ov now resolves to /etc" "...clearly ($out)"
-out=$("$NETSIM" exec -s $SIM a -- ls /shadow /passwd 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "...and the node does not see the host's /etc ($out)"
+fails "$NETSIM" exec -s $SIM a -- ls /shadow /passwd "...and the node does not see the host's /etc"
+echo "#   $out"
 rm "$T_TMP/ov" && mv "$T_TMP/ov.real" "$T_TMP/ov"
 "$NETSIM" down $SIM >/dev/null 2>&1
 is "$(leftovers $SIM)" "" "nothing left after the swapped files="

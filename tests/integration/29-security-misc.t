@@ -64,8 +64,7 @@ defaults rootfs=meshlite
 node x files=$T_TMP/files-etc
 EOF
 )
-out=$("$NETSIM" up "$topo_etc" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "up refuses a rootfs whose /etc is a symlink"
+fails "$NETSIM" up "$topo_etc" "up refuses a rootfs whose /etc is a symlink"
 like "$out" "open /etc of the rootfs \(a symlink is refused\)" "...saying so"
 is "$(settled_leftovers smh)" "" "...and leaves nothing behind"
 

@@ -17,8 +17,7 @@ link a c
 node a
 TOPO
 )
-out=$("$NETSIM" up "$f" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "up refuses a topology with errors"
+fails "$NETSIM" up "$f" "up refuses a topology with errors"
 like "$out" "bad.conf:4: " "the error names the file and line of the bad link"
 like "$out" "bad.conf:5: " "every error is reported (the duplicate node too)"
 is "$(leftovers $SIM)" "" "nothing was created"
@@ -35,8 +34,7 @@ link a b
 link b c
 TOPO
 )
-out=$("$NETSIM" up "$f" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "up fails when one node's init cannot start"
+fails "$NETSIM" up "$f" "up fails when one node's init cannot start"
 like "$out" "node c" "the error names the node"
 sleep 0.3
 is "$(leftovers $SIM)" "" "the whole up was rolled back"
@@ -73,8 +71,7 @@ sim trootfs
 node a rootfs=$T_TMP/missing.tar.gz
 TOPO
 )
-out=$("$NETSIM" up "$f" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "a missing rootfs tarball fails up"
+fails "$NETSIM" up "$f" "a missing rootfs tarball fails up"
 like "$out" "rootfs.conf:2: node a" "...naming file:line and node"
 is "$(leftovers $SIM)" "" "...and nothing was created"
 

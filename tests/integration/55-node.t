@@ -54,10 +54,8 @@ out=$("$NETSIM" exec -s $SIM n2 -- true 2>&1)
 rc=$?
 ok $([ $rc -ne 0 ]; echo $?) "exec into a stopped node fails"
 like "$out" "^netsim: .*n2 is not running" "...with a clear error ($out)"
-out=$("$NETSIM" exec -s $SIM n1 -- ping -c 3 -W 1 10.13.0.3 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "n1 cannot reach n3 (n2 was the only path)"
-"$NETSIM" reach -q -s $SIM --timeout 3 >/dev/null 2>&1
-ok $([ $? -ne 0 ]; echo $?) "reach fails while n2 is stopped"
+fails "$NETSIM" exec -s $SIM n1 -- ping -c 3 -W 1 10.13.0.3 "n1 cannot reach n3 (n2 was the only path)"
+fails "$NETSIM" reach -q -s $SIM --timeout 3 "reach fails while n2 is stopped"
 out=$("$NETSIM" node -s $SIM n2 stop 2>&1)
 ok $? "stopping a stopped node is fine"
 like "$out" "was not running" "...and says so"
@@ -69,8 +67,7 @@ like "$out" '^\{"sim":"tnode","node":"n2","state":"running".*"pid":[1-9]' "start
 started=$(pid_of n2)
 all_pids+=($started)
 is "$("$NETSIM" exec -s $SIM n2 -- cat /root/mark 2>&1)" kept "n2's file survived stop + start"
-out=$("$NETSIM" node -s $SIM n2 start 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "starting a running node is refused"
+fails "$NETSIM" node -s $SIM n2 start "starting a running node is refused"
 like "$out" "^netsim: node n2 is already running \(pid $started\)" "...with a clear error"
 t0=$SECONDS
 "$NETSIM" reach -q -s $SIM --timeout 60 >/dev/null 2>&1
@@ -80,8 +77,7 @@ ok $? "reach heals within 60 s after start ($((SECONDS - t0)) s)"
 out=$("$NETSIM" node -s $SIM n2 restart --reset 2>&1)
 ok $? "node n2 restart --reset"
 all_pids+=($(pid_of n2))
-"$NETSIM" exec -s $SIM n2 -- test -e /root/mark
-ok $([ $? -ne 0 ]; echo $?) "--reset: /root/mark is gone"
+fails "$NETSIM" exec -s $SIM n2 -- test -e /root/mark "--reset: /root/mark is gone"
 is "$("$NETSIM" exec -s $SIM n2 -- hostname 2>&1)" n2 "--reset: the node runs (hostname n2)"
 
 # ---- errors -------------------------------------------------------------------

@@ -100,14 +100,11 @@ is $? 0 "--duration 1 ends by itself"
 ok $([ $(($(date +%s) - start)) -le 10 ]; echo $?) "...within a few seconds"
 is "$(magic "$T_TMP/dur.pcap")" d4c3b2a1 "...with a valid pcap"
 
-out=$("$NETSIM" capture -s $SIM zz -w "$T_TMP/x.pcap" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "capture on an unknown node fails"
+fails "$NETSIM" capture -s $SIM zz -w "$T_TMP/x.pcap" "capture on an unknown node fails"
 like "$out" "sim $SIM has no node zz" "...naming the node"
-out=$("$NETSIM" capture -s $SIM a:eth9 -w "$T_TMP/x.pcap" 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "capture on an unknown interface fails"
+fails "$NETSIM" capture -s $SIM a:eth9 -w "$T_TMP/x.pcap" "capture on an unknown interface fails"
 like "$out" "a:eth9: no interface eth9 there \(its links: eth0" "...naming it and the node's links"
-out=$("$NETSIM" capture -s $SIM a -w "$T_TMP/x.pcap" 'not a (filter' 2>&1)
-ok $([ $? -ne 0 ]; echo $?) "a bad filter expression fails"
+fails "$NETSIM" capture -s $SIM a -w "$T_TMP/x.pcap" 'not a (filter' "a bad filter expression fails"
 
 # --- graph --------------------------------------------------------------------
 have_dot=0

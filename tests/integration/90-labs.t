@@ -58,7 +58,7 @@ printf '#!/bin/sh\nexec "%s" "$@"\n' "$NETSIM" >"$T_TMP/bin/netsim"
 chmod +x "$T_TMP/bin/netsim"
 complete_words() { # WORDS... → the completions, sorted, on one line
 	(
-		cd "$TOP" && PATH="$T_TMP/bin:$PATH" NETSIM_RUN_DIR="$T_TMP/run" && . netsim/completion.bash &&
+		cd "$TOP" && PATH="$T_TMP/bin:$PATH" NETSIM_RUN_DIR="$T_TMP/run" && . netsim/cli/completion.bash &&
 			COMP_WORDS=("$@") && COMP_CWORD=$(($# - 1)) && { _netsim; true; } &&
 			printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
 	)

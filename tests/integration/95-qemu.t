@@ -1,5 +1,5 @@
 #!/bin/bash
-# QEMU nodes (netsim/qemu.c) under TCG, driven through tests/integration/qemu-node.c:
+# QEMU nodes (netsim/vm/qemu.c) under TCG, driven through tests/integration/qemu-node.c:
 # the OpenWrt fixture boots with procd as PID 1 and an eth0, ubus answers through
 # the guest agent, exit statuses pass through, `netsim console` talks to the serial
 # console; a meshlite VM loads batman-adv, 8021q and sch_netem and pings a plain

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The whole sim in one VM (`netsim up --vm`, netsim/vmsim.c) under TCG: one VM
+# The whole sim in one VM (`netsim up --vm`, netsim/sim/vmsim.c) under TCG: one VM
 # boot serves batman-adv over VLAN 29 on a line of three meshlite nodes, a netem
 # delay, and babel rerouting around a 100%-loss link of a four-node ring, all
 # driven from the host through forwarded verbs; status/list say "in VM"; capture

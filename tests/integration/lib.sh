@@ -32,6 +32,13 @@ like() { # like GOT REGEX DESCRIPTION
 		ok 1 "$*"; echo "#   got:  '$got'" | head -20; echo "#   want match: /$re/"; fi
 }
 
+fails() { # fails CMD [ARG...] DESCRIPTION: ok when CMD exits non-zero
+	# (a refusal the test expects).  CMD's stdout and stderr are left in $out.
+	local desc=${!#}
+	out=$("${@:1:$#-1}" 2>&1)
+	ok $(($? == 0)) "$desc"
+}
+
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }

@@ -1,4 +1,4 @@
-/* qemu-node: drives netsim/qemu.h directly, for 95-qemu.t and tests/bench/vm.sh
+/* qemu-node: drives netsim/vm/qemu.h directly, for 95-qemu.t and tests/bench/vm.sh
  * (until `netsim up` starts backend=qemu nodes itself).
  *
  *   qemu-node start --name NODE --netns PATH --run-dir DIR --rootfs DIR|TARBALL
@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qemu.h"
+#include "vm/qemu.h"
 #include "rootfs.h"
-#include "state.h"
+#include "sim/state.h"
 
 static int parse_mac(const char *text, uint8_t mac[6])
 {

@@ -1,9 +1,9 @@
-/* netsim/cli.c's escaping of node-written text (docs/security.md, "Output from a
+/* netsim/cli/cli.c's escaping of node-written text (docs/security.md, "Output from a
  * node reaching the operator's terminal"). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "tap.h"
 
 

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "forward.h"
+#include "tools/forward.h"
 #include "tap.h"
 
 static void spec_is(const char *spec, int want_ret, unsigned want_host, unsigned want_node)

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gen.h"
+#include "topo/gen.h"
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 static int make(enum gen_shape shape, const char *size, struct gen_options *o)
 {

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
+#include "topo/graph.h"
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 static const char *const text =
 	"sim lab\n"

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ident.h"
+#include "topo/ident.h"
 #include "sha256.h"
 #include "tap.h"
 

@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "import.h"
+#include "topo/import.h"
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 static void name_is(const char *raw, const char *want, bool want_changed)
 {

@@ -1,4 +1,4 @@
-/* The host's neighbour-table limits (netsim/neigh_limits.h) on plain files:
+/* The host's neighbour-table limits (netsim/sim/neigh_limits.h) on plain files:
  * a fake /proc/sys and /proc/net/stat and run dir under a temporary directory,
  * so raising, summing over sims, restoring after a crash, leaving an
  * operator's value alone and refusing are all tested without touching the
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "neigh_limits.h"
+#include "sim/neigh_limits.h"
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 static char root[] = "/tmp/netsim-neigh-XXXXXX";
 static char run_dir[256], sysctl_dir[256], stat_dir[256];

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "netlink.h"
+#include "net/netlink.h"
+#include "net/netns.h"
 #include "tap.h"
 
 #define NETNS_DIR "/run/netns"

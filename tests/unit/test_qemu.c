@@ -1,4 +1,4 @@
-/* netsim/qemu.c without QEMU: the rootfs-as-cpio writer (read back with
+/* netsim/vm/qemu.c without QEMU: the rootfs-as-cpio writer (read back with
  * libarchive), and the guest agent protocol end to end against the real agent
  * (build/kernel/agent from `make kernel`; skipped when it is not built) on a unix
  * socket instead of a virtio port.  No root needed. */
@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "qemu.h"
+#include "vm/qemu.h"
 #include "rootfs.h"
 #include "tap.h"
 

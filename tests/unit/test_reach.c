@@ -1,4 +1,4 @@
-/* The reach engine (netsim/reach.h) against a simulated network with a virtual
+/* The reach engine (netsim/tools/reach.h) against a simulated network with a virtual
  * clock: sends cost time, replies come back after a round trip into per-source
  * receive buffers of bounded size, and whatever arrives beyond a buffer's size
  * between two reads is lost, as with a real socket.  This runs the engine at
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reach.h"
+#include "tools/reach.h"
 #include "tap.h"
 
 struct reply {

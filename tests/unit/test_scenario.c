@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "scenario.h"
+#include "tools/scenario.h"
 #include "tap.h"
 
 #define FILE_NAME "t.scenario"

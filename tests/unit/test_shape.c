@@ -6,7 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shape.h"
+#include "net/shape.h"
+#include "sim/link_state.h"
 #include "tap.h"
 
 static void tbf_is(uint64_t rate_bps, uint32_t rate, uint32_t burst, uint32_t limit)
@@ -215,11 +216,11 @@ static void test_state(void)
 	is_str(seg, "air0", "segment state name");
 
 	struct topo_quality q;
-	is_int(shape_load_quality("s", name, &t.links[0].quality, &q, &err), 0,
+	is_int(link_state_load("s", name, &t.links[0].quality, &q, &err), 0,
 	       "load without a state file");
 	is_int(q.rate_bps, 2000000, "  is the topology's quality");
 	char out[128];
-	shape_quality_text("s", &t, true, 0, out, sizeof(out));
+	link_state_text("s", &t, true, 0, out, sizeof(out));
 	is_str(out, "loss=1%", "segment quality text from the topology");
 
 	char sim_dir[256];
@@ -227,15 +228,15 @@ static void test_state(void)
 	mkdir(sim_dir, 0755);
 	struct topo_quality set = {.set = TOPO_Q_RATE | TOPO_Q_DELAY, .rate_bps = 4000000,
 				   .delay_us = 0};
-	is_int(shape_save_quality("s", name, &set, &err), 0, "save");
-	is_int(shape_load_quality("s", name, &t.links[0].quality, &q, &err), 0, "load it back");
+	is_int(link_state_save("s", name, &set, &err), 0, "save");
+	is_int(link_state_load("s", name, &t.links[0].quality, &q, &err), 0, "load it back");
 	shape_format_quality(&q, out, sizeof(out));
 	is_str(out, "rate=4mbit delay=0us", "  the saved quality");
-	shape_quality_text("s", &t, false, 0, out, sizeof(out));
+	link_state_text("s", &t, false, 0, out, sizeof(out));
 	is_str(out, "rate=4mbit delay=0us", "  status text shows it");
 	struct topo_quality none = {0};
-	shape_save_quality("s", name, &none, &err);
-	shape_quality_text("s", &t, false, 0, out, sizeof(out));
+	link_state_save("s", name, &none, &err);
+	link_state_text("s", &t, false, 0, out, sizeof(out));
 	is_str(out, "", "cleared: empty text (not the topology's)");
 
 	char cmd[512];

@@ -9,10 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "process.h"
 #include "rootfs.h"
-#include "state.h"
+#include "sim/state.h"
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 static char dir[64];
 
@@ -236,7 +237,7 @@ static void test_pidfiles(void)
 	is_int(state_pidfile_read("lab", "n9"), 0, "no pid file reads as 0");
 	write_text(path, "garbage\n");
 	is_int(state_pidfile_read("lab", "n1"), -EINVAL, "a garbled pid file is an error");
-	ok(state_proc_starttime(getpid()) > 0, "start time of this process");
+	ok(process_starttime(getpid()) > 0, "start time of this process");
 }
 
 static void test_lock(void)

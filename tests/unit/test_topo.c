@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "topo.h"
+#include "topo/topo.h"
 
 #define FILE_NAME "test.conf"
 
@@ -377,7 +377,7 @@ static void test_paths_kept(void)
 			   "node n2 rootfs=/abs/root backend=qemu kernel=vmlinuz\n"
 			   "node n3 rootfs=openwrt\n";
 	if (parse_ok("labs/t.conf", text, &t, "paths")) {
-		/* netsim/sim.c resolves them against the topology's directory */
+		/* netsim/sim/sim.c resolves them against the topology's directory */
 		is_str(t.nodes[0].rootfs, "img/openwrt.tar.gz", "relative rootfs= kept as written");
 		is_str(t.nodes[0].files, "ov", "relative files= kept as written");
 		is_str(t.nodes[1].rootfs, "/abs/root", "absolute rootfs= kept");

@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "tap.h"
-#include "units.h"
+#include "topo/units.h"
 
 static void rate_is(const char *text, int want_ret, uint64_t want)
 {

@@ -1,0 +1,209 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "topo/units.h"
+
+const struct verb *current_verb;
+
+/* ---- text a node may have written ------------------------------------------ */
+
+static void escape_byte(FILE *f, unsigned char ch)
+{
+	fprintf(f, "\\%03o", ch);
+}
+
+static void escape_pending(struct escaper *e, FILE *f)
+{
+	for (size_t i = 0; i < e->count; i++)
+		escape_byte(f, e->pending[i]);
+	e->count = 0;
+}
+
+/* Length of the UTF-8 sequence a lead byte starts, 0 when it cannot lead one. */
+static size_t utf8_length(unsigned char lead)
+{
+	if (lead >= 0xc2 && lead <= 0xdf)
+		return 2;
+	if (lead >= 0xe0 && lead <= 0xef)
+		return 3;
+	if (lead >= 0xf0 && lead <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/* Whether `ch` may follow the bytes already pending: a continuation byte, with
+ * the second byte's narrower ranges that rule out overlong forms, surrogates and
+ * code points above U+10FFFF. */
+static bool utf8_continues(const struct escaper *e, unsigned char ch)
+{
+	if (ch < 0x80 || ch > 0xbf)
+		return false;
+	if (e->count != 1)
+		return true;
+	switch (e->pending[0]) {
+	case 0xe0: return ch >= 0xa0;
+	case 0xed: return ch <= 0x9f;
+	case 0xf0: return ch >= 0x90;
+	case 0xf4: return ch <= 0x8f;
+	default: return true;
+	}
+}
+
+static void escape_one(struct escaper *e, FILE *f, unsigned char ch)
+{
+	if (e->count > 0) {
+		if (utf8_continues(e, ch)) {
+			e->pending[e->count++] = ch;
+			if (e->count == e->need) {
+				/* U+0080..U+009F are the C1 controls: CSI is U+009B */
+				if (e->pending[0] == 0xc2 && e->pending[1] < 0xa0)
+					escape_pending(e, f);
+				else
+					fwrite(e->pending, 1, e->count, f);
+				e->count = 0;
+			}
+			return;
+		}
+		escape_pending(e, f); /* a broken sequence; ch starts afresh */
+	}
+	if (ch == '\n' || ch == '\t' || (ch >= 0x20 && ch < 0x7f)) {
+		fputc(ch, f);
+	} else if ((e->need = utf8_length(ch)) > 0) {
+		e->pending[0] = ch;
+		e->count = 1;
+	} else {
+		escape_byte(f, ch);
+	}
+}
+
+void escape_write(struct escaper *e, FILE *f, const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		escape_one(e, f, (unsigned char)buf[i]);
+}
+
+void escape_finish(struct escaper *e, FILE *f)
+{
+	escape_pending(e, f);
+}
+
+void print_escaped(FILE *f, const char *s)
+{
+	struct escaper e = ESCAPER_INIT;
+	escape_write(&e, f, s, strlen(s));
+	escape_finish(&e, f);
+}
+
+/* ---- errors ----------------------------------------------------------------- */
+
+static void print_escaped_va(FILE *f, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	print_escaped(f, buf);
+}
+
+void print_error(const struct error *err)
+{
+	/* Parser errors come one per line; prefix each. */
+	const char *p = err->msg;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		struct escaper e = ESCAPER_INIT;
+		fputs("netsim: ", stderr);
+		escape_write(&e, stderr, p, len);
+		escape_finish(&e, stderr);
+		fputc('\n', stderr);
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("netsim: ", stderr);
+	va_start(ap, fmt);
+	print_escaped_va(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "netsim %s: ", current_verb->name);
+	va_start(ap, fmt);
+	print_escaped_va(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: netsim %s\n", current_verb->usage);
+	return 2;
+}
+
+int print_help(const struct verb *v)
+{
+	printf("usage: netsim %s\n\n%s", v->usage, v->help);
+	return 0;
+}
+
+int need_root(void)
+{
+	if (geteuid() != 0)
+		return fail("%s: needs root (namespaces, mounts and links)", current_verb->name);
+	return 0;
+}
+
+bool looks_like_file(const char *arg)
+{
+	size_t len = strlen(arg);
+	return strchr(arg, '/') || (len > 5 && strcmp(arg + len - 5, ".conf") == 0);
+}
+
+int parse_sim_options(int argc, char **argv, const char **sim)
+{
+	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
+					      {"help", no_argument, NULL, OPT_HELP},
+					      {NULL, 0, NULL, 0}};
+	int c;
+	*sim = NULL;
+	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': *sim = optarg; break;
+		case OPT_HELP: return print_help(current_verb);
+		default: return usage_error("unknown option");
+		}
+	}
+	return -1;
+}
+
+int parse_seconds_option(const char *arg, double min, double max, double *seconds)
+{
+	size_t len = strlen(arg);
+	uint64_t usec;
+	int r;
+	if (len && strspn(arg, "0123456789.") == len) {
+		char with_unit[64];
+		if (len + 2 > sizeof(with_unit))
+			return -ERANGE;
+		snprintf(with_unit, sizeof(with_unit), "%ss", arg);
+		r = units_parse_time(with_unit, &usec);
+	} else {
+		r = units_parse_time(arg, &usec);
+	}
+	if (r < 0)
+		return r;
+	double s = (double)usec / 1e6;
+	if (s < min || s > max)
+		return -ERANGE;
+	*seconds = s;
+	return 0;
+}

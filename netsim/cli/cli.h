@@ -1,0 +1,98 @@
+/* Shared pieces of the command line: the verb table entry, error printing in
+ * the one format ("netsim: CONTEXT: REASON"), option conventions.  Each verb
+ * lives in a cmd_*.c file and exports a `const struct verb verb_NAME`. */
+#ifndef NETSIM_CLI_H
+#define NETSIM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+
+/* What a verb does on a sim started with `up --vm` (cli/vm_forward.c). */
+enum verb_in_vm {
+	VERB_HERE = 0,       /* not sim-scoped: runs here */
+	VERB_IN_VM,          /* forwarded as it is */
+	VERB_IN_VM_EXEC,     /* forwarded with our stdin; its own options end at NODE */
+	VERB_IN_VM_STATUS,   /* forwarded; the output names the VM */
+	VERB_IN_VM_CAPTURE,  /* forwarded; the pcap comes back on stdout */
+	VERB_IN_VM_RUN,      /* forwarded with the scenario file as its stdin */
+	VERB_NOT_IN_VM,      /* refused: it needs the host's view of the node */
+};
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);  /* argv[0] is the verb */
+	const char *usage;   /* first line of --help, after "usage: netsim " */
+	const char *help;    /* the rest of --help */
+	enum verb_in_vm in_vm;
+};
+
+/* main.c's hook, with the verb's argv (argv[0] the verb): when its sim runs in a
+ * VM, run the verb there and return its exit status; otherwise -1 (run it here). */
+int vm_forward(const struct verb *verb, int argc, char **argv);
+
+/* The verb being run (set by main), for messages. */
+extern const struct verb *current_verb;
+
+/* Text a node controls (its console log, messages carrying node-written text)
+ * reaches the operator's terminal only through these: printable ASCII, newline,
+ * tab and well-formed UTF-8 pass; every other byte (ESC, CR, BEL, DEL, C1
+ * controls, broken UTF-8) is shown as a backslash and three octal digits, so
+ * ESC reads \033.  An escaper carries an unfinished UTF-8 sequence from one
+ * escape_write() to the next; escape_finish() escapes what is left. */
+struct escaper {
+	unsigned char pending[4];
+	size_t count, need;
+};
+#define ESCAPER_INIT { .count = 0 }
+void escape_write(struct escaper *e, FILE *f, const char *buf, size_t len);
+void escape_finish(struct escaper *e, FILE *f);
+void print_escaped(FILE *f, const char *s);
+
+/* Print every line of err->msg as "netsim: LINE" on stderr, escaped. */
+void print_error(const struct error *err);
+/* "netsim: MESSAGE" on stderr, escaped; returns 1 (the exit status for failures). */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "netsim VERB: MESSAGE" + usage line on stderr; returns 2 (bad usage). */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --help of a verb on stdout; returns 0. */
+int print_help(const struct verb *v);
+/* Prints an error and returns 1 unless running as root. */
+int need_root(void);
+/* Options of verbs that take only -s SIM and --help.  Returns -1 to go on
+ * (operands start at optind, *sim is the -s value or NULL), else the exit
+ * status the verb returns (help printed, or a usage error). */
+int parse_sim_options(int argc, char **argv, const char **sim);
+/* A duration option: a bare number of seconds ("10", "1.5") or a time with a
+ * unit ("500ms", "2s"; units_parse_time).  0 when it lies in [min, max]. */
+int parse_seconds_option(const char *arg, double min, double max, double *seconds);
+/* A topology argument: a path (contains '/' or ends in .conf) rather than a sim. */
+bool looks_like_file(const char *arg);
+
+/* Entering a node, shared by exec and shell (cmd_exec.c).  parse_enter_options
+ * takes -s SIM, -t, -T, --help and returns -1 to go on, else the verb's exit
+ * status; run_in_node runs cmd[] in NODE and returns its exit status. */
+enum tty_choice { TTY_AUTO, TTY_ALWAYS, TTY_NEVER };
+int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice *tty);
+int run_in_node(char **argv, const char *given, const char *node, char *const cmd[],
+		bool shell, enum tty_choice tty);
+
+/* The sim a reach-based verb means (-s or the only one running), opened for
+ * probing (converge, run; cmd_run.c).  Prints the error itself. */
+struct reach_sim;
+int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs);
+
+/* Long-option values shared by the verbs (short options use their letter). */
+enum {
+	OPT_HELP = 1000,
+	OPT_JSON,
+	OPT_TIMEOUT,
+	OPT_ALL,
+	OPT_VM,
+	OPT_INTERVAL,
+	OPT_RAW,
+	OPT_VERB_BASE = 1100, /* verbs may number their own options from here */
+};
+
+#endif

@@ -1,0 +1,50 @@
+/* netsim list: the sims that are up. */
+#include <getopt.h>
+
+#include "cli/cli.h"
+#include "sim/sim.h"
+#include "sim/state.h"
+#include "sim/vmsim.h"
+
+static int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, OPT_HELP},
+					      {NULL, 0, NULL, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == OPT_HELP)
+			return print_help(current_verb);
+		return usage_error("unknown option");
+	}
+	if (optind != argc)
+		return usage_error("takes no arguments");
+	char **names;
+	unsigned n;
+	struct error err = {0};
+	if (sim_names(&names, &n, &err) < 0) {
+		print_error(&err);
+		return 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct state st;
+		struct error e;
+		if (vmsim_is_vm(names[i])) {
+			vmsim_list_line(names[i]);
+			continue;
+		}
+		if (state_load(names[i], &st, &e) < 0) {
+			printf("%-16s (incomplete: run `netsim down %s`)\n", names[i], names[i]);
+			continue;
+		}
+		unsigned running = 0;
+		for (unsigned k = 0; k < st.nnodes; k++)
+			running += state_pidfile_read(names[i], st.nodes[k].name) > 0;
+		printf("%-16s %u/%u nodes running  %s\n", names[i], running, st.nnodes,
+		       st.topology);
+		state_free(&st);
+	}
+	sim_names_free(names, n);
+	return 0;
+}
+
+const struct verb verb_list = {"list", cmd_list, "list", "List the sims that are up, with how many nodes run.\n", .in_vm = VERB_HERE};

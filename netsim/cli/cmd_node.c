@@ -1,0 +1,131 @@
+/* netsim node: stop, start or restart one node while the rest of the sim runs. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "sim/live.h"
+#include "sim/node.h"
+#include "sim/sim.h"
+#include "topo/topo.h"
+
+enum { OPT_RESET = OPT_VERB_BASE };
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_node(int argc, char **argv)
+{
+	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
+					      {"reset", no_argument, NULL, OPT_RESET},
+					      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+					      {"json", no_argument, NULL, OPT_JSON},
+					      {"help", no_argument, NULL, OPT_HELP},
+					      {NULL, 0, NULL, 0}};
+	const char *given = NULL;
+	struct node_options opt = {0};
+	bool json = false;
+	int c;
+	/* no '+': options may follow the action (`node n2 restart --reset`) */
+	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': given = optarg; break;
+		case OPT_RESET: opt.reset = true; break;
+		case OPT_JSON: json = true; break;
+		case OPT_TIMEOUT: {
+			double s;
+			if (parse_seconds_option(optarg, 1e-3, 3600, &s) < 0)
+				return usage_error("--timeout wants seconds (0 < S <= 3600)");
+			opt.stop_grace_ms = (unsigned)(s * 1000 + 0.5);
+			if (opt.stop_grace_ms == 0)
+				opt.stop_grace_ms = 1;
+			break;
+		}
+		case OPT_HELP: return print_help(current_verb);
+		default: return usage_error("unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("expects NODE and one of stop, start, restart");
+	const char *node = argv[optind], *action = argv[optind + 1];
+	int (*run)(const char *, const char *, const struct node_options *,
+		   struct node_result *, struct error *);
+	if (strcmp(action, "stop") == 0)
+		run = node_stop;
+	else if (strcmp(action, "start") == 0)
+		run = node_start;
+	else if (strcmp(action, "restart") == 0)
+		run = node_restart;
+	else
+		return usage_error("unknown action '%s' (stop, start or restart)", action);
+	if (opt.reset && run == node_stop)
+		return usage_error("--reset goes with start or restart");
+	if (need_root())
+		return 1;
+
+	char sim[TOPO_SIM_MAX + 1];
+	struct error err = {0};
+	struct node_result res;
+	double started = now_seconds();
+	if (sim_pick(given, sim, sizeof(sim), &err) < 0 ||
+	    run(sim, node, &opt, &res, &err) < 0) {
+		print_error(&err);
+		return 1;
+	}
+	double took = now_seconds() - started;
+	if (json) {
+		printf("{\"sim\":");
+		json_string(stdout, sim);
+		printf(",\"node\":");
+		json_string(stdout, node);
+		printf(",\"state\":\"%s\",\"stopped_pid\":%d,\"killed\":%s,\"pid\":%d,"
+		       "\"seconds\":%.3f}\n", res.new_pid > 0 ? "running" : "stopped",
+		       (int)res.old_pid, res.killed ? "true" : "false", (int)res.new_pid, took);
+		return 0;
+	}
+	if (run != node_start) {
+		if (res.old_pid > 0)
+			printf("node %s: stopped pid %d (%s)\n", node, (int)res.old_pid,
+			       res.killed ? "SIGKILL after the grace time" : "SIGTERM");
+		else
+			printf("node %s: was not running\n", node);
+	}
+	if (res.new_pid > 0)
+		printf("node %s: started pid %d%s\n", node, (int)res.new_pid,
+		       opt.reset ? " on a fresh overlay" : "");
+	printf("node %s %s in %.2f s\n", node, res.new_pid > 0 ? "running" : "stopped", took);
+	return 0;
+}
+
+const struct verb verb_node = {"node", cmd_node,
+		"node [-s SIM] NODE stop|start|restart [--reset] [--timeout S] [--json]",
+		"Stop, start or restart one node while the rest of the sim keeps running.\n\n"
+		"  stop     SIGTERM to the node's PID 1 (meshlite's init stops babeld and\n"
+		"           exits; OpenWrt's procd handles it too), SIGKILL when it is still\n"
+		"           there after the grace time.  The node's network namespace stays:\n"
+		"           its interfaces, addresses and links to its neighbours survive,\n"
+		"           but nothing runs in it (no routing daemon, no replies from\n"
+		"           programs).  `status` shows it as stopped.  Stopping a stopped\n"
+		"           node is not an error.\n"
+		"  start    start the node's init again, as `up` did (same rootfs, files=,\n"
+		"           init=, hostname and environment), in the same network namespace\n"
+		"           and on the same overlay: files the node changed are still there.\n"
+		"           A running node is refused.\n"
+		"  restart  stop (when running), then start.\n\n"
+		"The sim's lock is held throughout: a concurrent node command, `up` or `down`\n"
+		"of the same sim is refused with \"being changed by another netsim process\".\n\n"
+		"  -s, --sim SIM    the sim, when more than one is up\n"
+		"      --reset      (start, restart) wipe the node's overlay upper dir first: it\n"
+		"                   starts from the pristine rootfs, its changes are lost\n"
+		"      --timeout S  (stop, restart) grace time between SIGTERM and SIGKILL in\n"
+		"                   seconds (default 5)\n"
+		"      --json       one JSON object: sim, node, state, stopped_pid, killed,\n"
+		"                   pid, seconds\n",
+		.in_vm = VERB_IN_VM};

@@ -1,0 +1,290 @@
+/* netsim run: scenario files (faults on a timeline, with expectations) against a
+ * running sim; open_reach_sim() serves netsim converge too. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "sim/live.h"
+#include "sim/sim.h"
+#include "tools/scenario.h"
+#include "topo/units.h"
+
+enum { OPT_CHECK = OPT_VERB_BASE };
+
+int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs)
+{
+	struct error err = {0};
+	if (sim_pick(given, sim, len, &err) < 0 || reach_sim_open(sim, rs, &err) < 0) {
+		error_prefix(&err, "%s", current_verb->name);
+		print_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
+static void format_within(const struct scenario_step *step, char *buf, size_t len)
+{
+	units_format_time(step->time_us, buf, (unsigned)len);
+}
+
+/* The result column of one timeline line. */
+static void describe(const struct scenario_step *step, const struct scenario_outcome *o,
+		     char *buf, size_t len)
+{
+	char within[32];
+	format_within(step, within, sizeof(within));
+	switch (step->kind) {
+	case SCENARIO_ACTION:
+		if (o->ok)
+			snprintf(buf, len, "ok (due %.2f s, took %.2f s)", o->scheduled,
+				 o->finished - o->started);
+		else
+			snprintf(buf, len, "FAILED (exit status %d)", o->status);
+		break;
+	case SCENARIO_WAIT:
+		snprintf(buf, len, "ok");
+		break;
+	case SCENARIO_EXPECT:
+		if (step->reach && o->ok)
+			snprintf(buf, len, "PASS after %.2f s", o->measured);
+		else if (step->reach && o->measured >= 0)
+			snprintf(buf, len, "FAIL: took %.2f s", o->measured);
+		else if (step->reach)
+			snprintf(buf, len, "FAIL: %u/%u pairs answered within %s", o->pairs_ok,
+				 o->pairs, within);
+		else if (o->ok)
+			snprintf(buf, len, "PASS: silent from %.2f s", o->measured);
+		else if (o->measured >= 0)
+			snprintf(buf, len, "FAIL: silent only from %.2f s", o->measured);
+		else
+			snprintf(buf, len, "FAIL: %u/%u pairs still answering after %s",
+				 o->pairs - o->pairs_ok, o->pairs, within);
+		break;
+	}
+}
+
+static void print_step(const struct scenario *sc, unsigned i, const struct scenario_outcome *o,
+		       void *arg)
+{
+	(void)arg;
+	const struct scenario_step *step = &sc->steps[i];
+	char result[160];
+	describe(step, o, result, sizeof(result));
+	printf("%8.2f s  %-40s %s\n", o->started, step->text, result);
+	if (step->kind == SCENARIO_ACTION && !o->ok && o->output && o->output[0]) {
+		/* the action's own error message, as it printed it */
+		for (const char *p = o->output; *p;) {
+			size_t l = strcspn(p, "\n");
+			printf("            | %.*s\n", (int)l, p);
+			p += l;
+			if (*p)
+				p++;
+		}
+	}
+	fflush(stdout);
+}
+
+static void print_json_number(double v, bool valid)
+{
+	if (valid)
+		printf("%.3f", v);
+	else
+		fputs("null", stdout);
+}
+
+static void print_run_json(const char *sim, const struct scenario *sc,
+			   const struct scenario_outcome *out, unsigned passed, bool ok,
+			   double seconds)
+{
+	static const char *const kinds[] = {"action", "wait", "expect"};
+	fputs("{\"sim\":", stdout);
+	json_string(stdout, sim);
+	fputs(",\"scenario\":", stdout);
+	json_string(stdout, sc->path);
+	printf(",\"ok\":%s,\"seconds\":%.3f,\"expectations\":%u,\"passed\":%u,\"steps\":[",
+	       ok ? "true" : "false", seconds, sc->nexpect, passed);
+	for (unsigned i = 0; i < sc->nsteps; i++) {
+		const struct scenario_step *step = &sc->steps[i];
+		const struct scenario_outcome *o = &out[i];
+		printf("%s{\"line\":%d,\"kind\":\"%s\",\"text\":", i ? "," : "", step->line,
+		       kinds[step->kind]);
+		json_string(stdout, step->text);
+		printf(",\"ran\":%s,\"ok\":%s", o->ran ? "true" : "false",
+		       o->ran && o->ok ? "true" : "false");
+		if (o->ran)
+			printf(",\"started\":%.3f,\"finished\":%.3f", o->started, o->finished);
+		if (step->kind == SCENARIO_ACTION) {
+			printf(",\"scheduled\":%.3f", (double)step->time_us / 1e6);
+			if (o->ran) {
+				printf(",\"status\":%d,\"stderr\":", o->status);
+				json_string(stdout, o->output ? o->output : "");
+			}
+		} else if (step->kind == SCENARIO_EXPECT) {
+			printf(",\"within\":%.3f", (double)step->time_us / 1e6);
+			if (o->ran) {
+				printf(",\"since\":%.3f,\"seconds\":", o->base);
+				print_json_number(o->measured, o->measured >= 0);
+				printf(",\"pairs_ok\":%u,\"pairs\":%u", o->pairs_ok, o->pairs);
+			}
+		}
+		putchar('}');
+	}
+	puts("]}");
+}
+
+/* Parse with the sim's node and segment names, so that a typo in a name is
+ * found before anything runs. */
+static int parse_for_sim(const char *path, const char *sim, const struct reach_sim *rs,
+			 struct scenario *sc, struct error *err)
+{
+	struct topo t;
+	int r = sim_topology(sim, &t, err);
+	if (r < 0)
+		return error_prefix(err, "run");
+	const char **nodes = calloc(rs->n + 1, sizeof(*nodes));
+	const char **segments = calloc(t.nsegments + 1, sizeof(*segments));
+	if (!nodes || !segments) {
+		r = error_set(err, ENOMEM, "run");
+		goto out;
+	}
+	for (unsigned i = 0; i < rs->n; i++)
+		nodes[i] = rs->nodes[i].name;
+	for (unsigned i = 0; i < t.nsegments; i++)
+		segments[i] = t.segments[i].name;
+	struct scenario_names names = {nodes, rs->n, segments, t.nsegments};
+	r = scenario_parse_file(path, &names, sc, err);
+out:
+	free(nodes);
+	free(segments);
+	topo_free(&t);
+	return r;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
+					      {"json", no_argument, NULL, OPT_JSON},
+					      {"check", no_argument, NULL, OPT_CHECK},
+					      {"help", no_argument, NULL, OPT_HELP},
+					      {NULL, 0, NULL, 0}};
+	const char *given = NULL;
+	bool json = false, check_only = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': given = optarg; break;
+		case OPT_JSON: json = true; break;
+		case OPT_CHECK: check_only = true; break;
+		case OPT_HELP: return print_help(current_verb);
+		default: return usage_error("unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error(optind == argc ? "missing SCENARIO file" : "too many arguments");
+	const char *path = argv[optind];
+	struct error err = {0};
+	struct scenario sc;
+	if (check_only && !given) {
+		/* syntax only: no sim to check node names against */
+		if (scenario_parse_file(path, NULL, &sc, &err) < 0) {
+			print_error(&err);
+			return 1;
+		}
+		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
+		scenario_free(&sc);
+		return 0;
+	}
+	if (need_root())
+		return 1;
+	char sim[TOPO_SIM_MAX + 1];
+	struct reach_sim rs;
+	if (open_reach_sim(given, sim, sizeof(sim), &rs) < 0)
+		return 1;
+	int rc = 1;
+	struct scenario_outcome *out = NULL;
+	int parsed = parse_for_sim(path, sim, &rs, &sc, &err);
+	if (parsed < 0) {
+		print_error(&err);
+		reach_sim_close(&rs);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
+		rc = 0;
+		goto out_scenario;
+	}
+	out = calloc(sc.nsteps, sizeof(*out));
+	if (!out) {
+		fail("run: out of memory");
+		goto out_scenario;
+	}
+	struct scenario_env env = {
+		.sim = sim,
+		.exe = "/proc/self/exe",
+		.nodes = rs.nodes,
+		.nnodes = rs.n,
+		.probe_interval = 0.2,
+		.noreach_window = 1.0,
+		.action_timeout = 120,
+		.on_step = json ? NULL : print_step,
+	};
+	if (!json)
+		printf("run %s on sim %s: %u steps, %u expectations\n", path, sim, sc.nsteps,
+		       sc.nexpect);
+	if (scenario_run(&sc, &env, out, &err) < 0) {
+		error_prefix(&err, "run: %s", path);
+		print_error(&err);
+		goto out_scenario;
+	}
+	unsigned passed = 0, failed_action = 0;
+	double seconds = 0;
+	for (unsigned i = 0; i < sc.nsteps; i++) {
+		if (!out[i].ran)
+			continue;
+		seconds = out[i].finished;
+		if (sc.steps[i].kind == SCENARIO_EXPECT && out[i].ok)
+			passed++;
+		if (sc.steps[i].kind == SCENARIO_ACTION && !out[i].ok)
+			failed_action = i + 1;
+	}
+	bool ok = !failed_action && passed == sc.nexpect;
+	if (json) {
+		print_run_json(sim, &sc, out, passed, ok, seconds);
+	} else {
+		for (unsigned i = 0; i < sc.nsteps; i++)
+			if (!out[i].ran)
+				printf("%8s    %-40s skipped\n", "-", sc.steps[i].text);
+		if (failed_action)
+			printf("run %s: FAIL: the action at line %d failed; %u/%u expectations "
+			       "passed before it\n",
+			       path, sc.steps[failed_action - 1].line, passed, sc.nexpect);
+		else
+			printf("run %s: %s: %u/%u expectations passed in %.1f s\n", path,
+			       ok ? "PASS" : "FAIL", passed, sc.nexpect, seconds);
+	}
+	rc = ok ? 0 : 1;
+out_scenario:
+	scenario_outcomes_free(out, sc.nsteps);
+	free(out);
+	scenario_free(&sc);
+	reach_sim_close(&rs);
+	return rc;
+}
+
+const struct verb verb_run = {"run", cmd_run, "run [-s SIM] [--json] [--check] SCENARIO",
+		"Run a scenario file (docs/scenarios.md) against a running sim: faults on a\n"
+		"timeline (`at 10s link n1 n2 down`, `at 40s node n2 restart`) and\n"
+		"expectations (`expect reach n1 n3 within 20s`, `expect noreach n1 n3\n"
+		"within 5s`, `expect reach all within 30s`).  The whole file is checked\n"
+		"first, node names against the sim included; any error (FILE:LINE: message)\n"
+		"and nothing runs.  Actions run as `netsim VERB -s SIM ...`; a failing action\n"
+		"stops the run and its error is shown.  Prints a timeline: each step with\n"
+		"its actual time, each expectation with the measured time to (re)converge\n"
+		"and PASS/FAIL.  Exit status 0 when every action succeeded and every\n"
+		"expectation passed, 1 otherwise.\n\n"
+		"  -s, --sim SIM    the sim, when more than one is up\n"
+		"      --json       one JSON object at the end instead of the timeline\n"
+		"      --check      only check the file (node names too with -s); run nothing\n",
+		.in_vm = VERB_IN_VM_RUN};

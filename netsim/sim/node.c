@@ -1,0 +1,825 @@
+#include "sim/node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/arch.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "net/netns.h"
+#include "process.h"
+#include "rootfs.h"
+#include "sim/qemu_node.h"
+#include "sim/sim.h"
+#include "sim/state.h"
+
+/* ---- node root's host ids ------------------------------------------------- */
+
+/* Every node gets its own range of 65536 host uids/gids (node root = the first),
+ * so nodes are strangers to each other as well as to the host: a node's
+ * processes cannot signal or ptrace another node's, nor open its files, even by
+ * an fd path.  Ranges start at 0x70000000, far above the ids /etc/subuid hands
+ * out (100000 + 65536*n) and below 2^31, where tools that keep ids in a signed
+ * int still work: room for 4096 nodes running at once on a host, over all sims.
+ * A range is claimed by creating .ids/SLOT (O_EXCL, under a lock on .ids) and
+ * recorded in nodes/NODE/ids, which restarts reuse; `down` drops the claim.  A
+ * claim whose node does not record it (the sim is gone, or was brought up again
+ * and got another slot) is stale and taken over. */
+#define NODE_IDS_BASE 0x70000000u
+#define NODE_IDS_COUNT 65536u
+#define NODE_IDS_SLOTS 4096
+
+static int ids_record_read(const char *sim, const char *node, uint32_t *base)
+{
+	char path[PATH_MAX];
+	unsigned long long b = 0, count = 0;
+	if (state_node_path(path, sizeof(path), sim, node, "ids") < 0)
+		return -ENAMETOOLONG;
+	cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%llu %llu", &b, &count) != 2 || count != NODE_IDS_COUNT ||
+	    b < NODE_IDS_BASE || (b - NODE_IDS_BASE) % NODE_IDS_COUNT != 0 ||
+	    (b - NODE_IDS_BASE) / NODE_IDS_COUNT >= NODE_IDS_SLOTS)
+		return -EINVAL;
+	*base = (uint32_t)b;
+	return 0;
+}
+
+static int ids_slot_of(uint32_t base)
+{
+	return (int)((base - NODE_IDS_BASE) / NODE_IDS_COUNT);
+}
+
+/* "SIM NODE" of a claim, or false when unreadable. */
+static bool ids_claim_owner(int dir_fd, const char *name, char *sim, char *node)
+{
+	cleanup_close int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	char buf[TOPO_SIM_MAX + TOPO_NAME_MAX + 4];
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char fmt[32];
+	snprintf(fmt, sizeof(fmt), "%%%ds %%%ds", TOPO_SIM_MAX, TOPO_NAME_MAX);
+	return sscanf(buf, fmt, sim, node) == 2;
+}
+
+static bool ids_claim_stale(int dir_fd, int slot)
+{
+	char name[16], sim[TOPO_SIM_MAX + 1], node[TOPO_NAME_MAX + 1];
+	uint32_t base;
+	snprintf(name, sizeof(name), "%d", slot);
+	if (!ids_claim_owner(dir_fd, name, sim, node))
+		return true; /* torn write: the claim is written under the lock, so dead */
+	return ids_record_read(sim, node, &base) < 0 || ids_slot_of(base) != slot;
+}
+
+static int ids_write_record(const char *sim, const char *node, uint32_t base, struct error *err)
+{
+	char path[PATH_MAX];
+	if (state_node_path(path, sizeof(path), sim, node, "ids") < 0)
+		return error_set(err, ENAMETOOLONG, "node %s", node);
+	cleanup_fclose FILE *f = fopen(path, "we");
+	if (!f)
+		return error_set(err, errno, "write %s", path);
+	fprintf(f, "%u %u\n", base, NODE_IDS_COUNT);
+	int failed = ferror(f);
+	FILE *done = steal_pointer(&f);
+	if (fclose(done) != 0 || failed)
+		return error_set(err, errno ? errno : EIO, "write %s", path);
+	return 0;
+}
+
+static unsigned ids_first_slot(const char *sim, const char *node)
+{
+	/* FNV-1a of SIM/NODE: nodes of one sim probe different slots first */
+	uint32_t h = 2166136261u;
+	for (const char *p = sim; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *p = node; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h % NODE_IDS_SLOTS;
+}
+
+static int ids_allocate(const char *sim, const char *node, uint32_t *base, struct error *err)
+{
+	char dir[PATH_MAX];
+	state_ids_path(dir, sizeof(dir), -1);
+	cleanup_close int dir_fd = -1;
+	for (;;) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return error_set(err, errno, "create %s", dir);
+		dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+		if (dir_fd < 0 || flock(dir_fd, LOCK_EX) < 0 || fstat(dir_fd, &st) < 0)
+			return error_set(err, errno, "lock %s", dir);
+		if (st.st_nlink > 0)
+			break;
+		/* the last release removed it between our open and our lock */
+		close(steal_fd(&dir_fd));
+	}
+	unsigned first = ids_first_slot(sim, node);
+	for (unsigned i = 0; i < NODE_IDS_SLOTS; i++) {
+		int slot = (int)((first + i) % NODE_IDS_SLOTS);
+		char name[16];
+		snprintf(name, sizeof(name), "%d", slot);
+		cleanup_close int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST && ids_claim_stale(dir_fd, slot)) {
+			unlinkat(dir_fd, name, 0);
+			fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		}
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return error_set(err, errno, "claim %s/%s", dir, name);
+		char owner[TOPO_SIM_MAX + TOPO_NAME_MAX + 4];
+		int len = snprintf(owner, sizeof(owner), "%s %s\n", sim, node);
+		*base = NODE_IDS_BASE + (uint32_t)slot * NODE_IDS_COUNT;
+		if (write(fd, owner, (size_t)len) != len) {
+			int e = errno ? errno : EIO;
+			unlinkat(dir_fd, name, 0);
+			return error_set(err, e, "write %s/%s", dir, name);
+		}
+		/* still under the lock: a claim is never seen without its record */
+		int r = ids_write_record(sim, node, *base, err);
+		if (r < 0)
+			unlinkat(dir_fd, name, 0);
+		return r;
+	}
+	return error_setmsg(err, ENOSPC, "all %d host id ranges for nodes are in use (%s)",
+			    NODE_IDS_SLOTS, dir);
+}
+
+void node_ids_release(const char *sim, const char *node)
+{
+	uint32_t base;
+	char dir[PATH_MAX], owner_sim[TOPO_SIM_MAX + 1], owner_node[TOPO_NAME_MAX + 1], name[16];
+	if (ids_record_read(sim, node, &base) < 0)
+		return;
+	state_ids_path(dir, sizeof(dir), -1);
+	cleanup_close int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0 || flock(dir_fd, LOCK_EX) < 0)
+		return;
+	snprintf(name, sizeof(name), "%d", ids_slot_of(base));
+	if (ids_claim_owner(dir_fd, name, owner_sim, owner_node) &&
+	    strcmp(owner_sim, sim) == 0 && strcmp(owner_node, node) == 0)
+		unlinkat(dir_fd, name, 0);
+	/* the last claim gone: nothing of netsim stays under /run (ENOTEMPTY
+	 * otherwise; an allocator waiting for our lock sees the dir unlinked) */
+	rmdir(dir);
+}
+
+/* container_create(), and without a user namespace when the lower dirs cannot
+ * be idmapped (tmpfs before Linux 6.3: an initramfs root, as in `up --vm`). */
+static int create_container(struct container_config *cfg, struct container *c,
+			    struct error *err)
+{
+	static bool told;
+	int r = container_create(cfg, c, err);
+	if (r != -EOPNOTSUPP || cfg->id_count == 0)
+		return r;
+	if (!told)
+		fprintf(stderr, "netsim: notice: %s; nodes run without a user namespace "
+			"(see docs/security.md)\n", err->msg);
+	told = true;
+	cfg->id_count = 0;
+	error_clear(err);
+	return container_create(cfg, c, err);
+}
+
+/* ---- the one way to start a node's PID 1 --------------------------------- */
+
+static char **split_words(const char *s)
+{
+	size_t n = 0, cap = 4;
+	char **v = calloc(cap, sizeof(*v));
+	cleanup_free char *copy = strdup(s);
+	if (!v || !copy) {
+		free(v);
+		return NULL;
+	}
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n + 2 > cap) {
+			cap *= 2;
+			char **nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				goto fail;
+			v = nv;
+		}
+		if (!(v[n++] = strdup(w)))
+			goto fail;
+	}
+	v[n] = NULL;
+	return v;
+fail:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return NULL;
+}
+
+static void free_words(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* nodes/NODE/lower: the lower dirs the node was first started on, one per line
+ * (rootfs, then files= or an empty line).  A later start reuses exactly these:
+ * re-resolving the topology could pick another cache entry (the tarball was
+ * rebuilt) or misread a relative path (the topology copy lives elsewhere), and
+ * an overlay upper dir on a different lower layer is not the node it was. */
+static int lower_record_write(const struct node_launch *l, struct error *err)
+{
+	char path[PATH_MAX];
+	if (state_node_path(path, sizeof(path), l->sim, l->node->name, "lower") < 0)
+		return error_set(err, ENAMETOOLONG, "node %s", l->node->name);
+	cleanup_fclose FILE *f = fopen(path, "we");
+	if (!f)
+		return error_set(err, errno, "write %s", path);
+	fprintf(f, "%s\n%s\n%s\n", l->rootfs, l->files ? l->files : "",
+		l->feed ? l->feed->root : "");
+	int failed = ferror(f);
+	FILE *done = steal_pointer(&f);
+	if (fclose(done) != 0 || failed)
+		return error_set(err, errno ? errno : EIO, "write %s", path);
+	return 0;
+}
+
+static int lower_record_read(const char *sim, const char *node, char *rootfs, char *files,
+			     char *feed, size_t len, struct error *err)
+{
+	char path[PATH_MAX];
+	if (state_node_path(path, sizeof(path), sim, node, "lower") < 0)
+		return error_set(err, ENAMETOOLONG, "node %s", node);
+	cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f && errno == ENOENT)
+		return error_setmsg(err, ENOENT,
+				    "%s is missing (the sim was started by an older netsim; "
+				    "`netsim down` and `up` it again)", path);
+	if (!f)
+		return error_set(err, errno, "read %s", path);
+	if (!fgets(rootfs, (int)len, f) || !fgets(files, (int)len, f))
+		return error_setmsg(err, EINVAL, "%s: malformed (want two lines)", path);
+	rootfs[strcspn(rootfs, "\n")] = '\0';
+	files[strcspn(files, "\n")] = '\0';
+	/* (a third line, the feed= dir, since feed= exists) */
+	if (!fgets(feed, (int)len, f))
+		feed[0] = '\0';
+	feed[strcspn(feed, "\n")] = '\0';
+	if (rootfs[0] != '/')
+		return error_setmsg(err, EINVAL, "%s: malformed rootfs path", path);
+	return 0;
+}
+
+/* ---- the node's cgroup ---------------------------------------------------- */
+
+void node_limits(const struct topo_node *node, struct cgroup_limits *limits)
+{
+	memset(limits, 0, sizeof(*limits));
+	limits->memory_max = (node->limit_mem_mib ? node->limit_mem_mib : NODE_DEFAULT_MEM_MIB) << 20;
+	limits->pids_max = node->limit_pids ? node->limit_pids : NODE_DEFAULT_PIDS;
+	/* a new cgroup has the default weight (100) already: no write for it */
+	limits->cpu_weight = node->limit_cpu_weight;
+}
+
+/* The host's cgroup hierarchies and NODE's path in them: 1 when there is a
+ * cgroup system to use, 0 when the host has none (nothing to do), or -errno. */
+static int node_cgroup_locate(const char *sim, const char *node, const struct cgroup_system **sys,
+			      char *path, size_t len, struct error *err)
+{
+	int r = cgroup_system_get(sys, err);
+	if (r < 0 || cgroup_system_empty(*sys))
+		return r;
+	if (state_cgroup_path(path, len, sim, node) < 0)
+		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
+	return 1;
+}
+
+static int node_cgroup_create(const char *sim, const struct topo_node *node, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	struct cgroup_limits limits;
+	int r = node_cgroup_locate(sim, node->name, &sys, path, sizeof(path), err);
+	if (r <= 0)
+		return r;
+	node_limits(node, &limits);
+	return cgroup_create(sys, path, false, &limits, err);
+}
+
+static int node_cgroup_attach(const char *sim, const char *node, pid_t pid, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	int r = node_cgroup_locate(sim, node, &sys, path, sizeof(path), err);
+	return r <= 0 ? r : cgroup_attach(sys, path, pid, err);
+}
+
+int node_cgroup_remove(const char *sim, const char *node, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	int r = node_cgroup_locate(sim, node, &sys, path, sizeof(path), err);
+	return r <= 0 ? r : cgroup_remove(sys, path, false, err);
+}
+
+int node_join_cgroup(const char *sim, const char *node, struct error *err)
+{
+	int r = node_cgroup_attach(sim, node, getpid(), err);
+	/* a node without a cgroup (started by a netsim before cgroups) is not
+	 * confined itself: nothing to join */
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? error_prefix(err, "node %s", node) : 0;
+}
+
+int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct error *err)
+{
+	const struct cgroup_system *sys;
+	char path[256];
+	memset(u, 0, sizeof(*u));
+	int r = cgroup_system_get(&sys, err);
+	if (r < 0)
+		return r;
+	if (state_cgroup_path(path, sizeof(path), sim, node) < 0)
+		return error_set(err, ENAMETOOLONG, "cgroup of node %s", node);
+	return cgroup_usage_read(sys, path, u, err);
+}
+
+int node_spawn(const struct node_launch *l, struct container *c, struct error *err)
+{
+	const struct topo_node *node = l->node;
+	char dir[PATH_MAX], console[PATH_MAX];
+	if (state_check_lower("rootfs", l->rootfs, true, err) < 0 ||
+	    (l->files && state_check_lower("files", l->files, false, err) < 0))
+		return error_prefix(err, "node %s", node->name);
+	for (unsigned i = 0; l->feed && i < l->feed->npackages; i++)
+		if (state_check_lower("feed", l->feed->packages[i].dir, false, err) < 0)
+			return error_prefix(err, "node %s", node->name);
+	struct elf_arch arch;
+	if (arch_check_node(l->rootfs, l->files, l->feed, node->init, &arch, err) < 0)
+		return error_prefix(err, "node %s: init", node->name);
+	uint32_t ids_base = 0;
+	if (state_node_path(dir, sizeof(dir), l->sim, node->name, NULL) < 0 ||
+	    state_node_path(console, sizeof(console), l->sim, node->name, "console.log") < 0)
+		return error_set(err, ENAMETOOLONG, "node %s", node->name);
+	if (!l->netns_path) {
+		/* `down` finds nodes by their directories: create it before anything
+		 * else of the node exists. */
+		if (mkdir(dir, 0755) < 0)
+			return error_set(err, errno, "node %s: create %s", node->name, dir);
+		int r = lower_record_write(l, err);
+		if (r == 0)
+			r = ids_allocate(l->sim, node->name, &ids_base, err);
+		if (r == 0)
+			r = arch_record_write(l->sim, node->name, &arch, err);
+		if (r < 0)
+			return error_prefix(err, "node %s", node->name);
+	} else if (ids_record_read(l->sim, node->name, &ids_base) < 0) {
+		ids_base = 0; /* started by a netsim without user namespaces */
+	}
+
+	char env_sim[64], env_node[64], env_addr[96], env_addr6[96];
+	snprintf(env_sim, sizeof(env_sim), "NETSIM_SIM=%s", l->sim);
+	snprintf(env_node, sizeof(env_node), "NETSIM_NODE=%s", node->name);
+	snprintf(env_addr, sizeof(env_addr), "NETSIM_ADDR=%s", node->addr4);
+	snprintf(env_addr6, sizeof(env_addr6), "NETSIM_ADDR6=%s", node->addr6);
+	char *envp[] = {env_sim, env_node, env_addr, env_addr6,
+			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux", NULL};
+	char **argv = split_words(node->init ? node->init : "/sbin/init");
+	if (!argv || !argv[0]) {
+		free_words(argv);
+		return error_setmsg(err, EINVAL, "node %s: empty init command", node->name);
+	}
+	const char **layers = l->feed ? feed_layers(l->feed) : NULL;
+	int r = l->feed && !layers ? error_set(err, ENOMEM, "feed") : 0;
+	if (r == 0 && l->feed) {
+		char record[PATH_MAX];
+		state_node_path(record, sizeof(record), l->sim, node->name, "feed");
+		r = feed_write_record(l->feed, record, err);
+	}
+	if (r == 0)
+		r = node_cgroup_create(l->sim, node, err);
+	if (r < 0) {
+		free(layers);
+		free_words(argv);
+		return error_prefix(err, "node %s", node->name);
+	}
+	struct container_config cfg = {
+		.hostname = node->name,
+		.rootfs = l->rootfs,
+		.extra_lower = l->files,
+		.layers = layers,
+		.node_dir = dir,
+		.console_path = console,
+		.argv = argv,
+		.envp = envp,
+		.netns_path = l->netns_path,
+		.id_base = ids_base,
+		.id_count = ids_base ? NODE_IDS_COUNT : 0,
+	};
+	r = create_container(&cfg, c, err);
+	free(layers);
+	free_words(argv);
+	if (r < 0)
+		return error_prefix(err, "node %s", node->name);
+	/* The child waits for SYNC_GO before it execs init, so init and all it
+	 * starts begin inside the node's cgroup. */
+	r = node_cgroup_attach(l->sim, node->name, c->pid, err);
+	if (r == 0)
+		r = state_pidfile_write(l->sim, node->name, c->pid, err);
+	if (r < 0)
+		return error_prefix(err, "node %s", node->name);
+	return 0;
+}
+
+/* ---- waiting for and signalling a PID 1 that is not our child ------------- */
+
+/* A node's PID 1 as seen from a later netsim process: not our child, so no
+ * waitpid.  A pidfd pins the process (no pid reuse between check and kill) and
+ * polls readable once it has exited — for a pid namespace's init only after the
+ * kernel has reaped every other process in it, so its mount namespace, and with
+ * it the overlay, is released by then.  Where pidfd_open is missing (kernel
+ * before 5.3, valgrind, some seccomp profiles) the start time is re-checked
+ * before each signal and /proc is polled instead. */
+struct init_ref {
+	pid_t pid;
+	unsigned long long starttime;
+	int fd; /* pidfd, or -1 for the /proc fallback */
+};
+
+/* Gone, or a zombie (its namespaces are already released). */
+static bool proc_exited(pid_t pid, unsigned long long starttime)
+{
+	if (process_starttime(pid) != starttime)
+		return true;
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* 0, -ESRCH when that process is gone, or another -errno. */
+static int init_ref_open(pid_t pid, unsigned long long starttime, struct init_ref *ref)
+{
+	ref->pid = pid;
+	ref->starttime = starttime;
+	ref->fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (ref->fd < 0 && errno != ENOSYS && errno != EPERM)
+		return -errno;
+	/* checked after opening, so the pidfd cannot be a recycled pid's */
+	if (process_starttime(pid) != starttime) {
+		if (ref->fd >= 0)
+			close(ref->fd);
+		ref->fd = -1;
+		return -ESRCH;
+	}
+	return 0;
+}
+
+static void init_ref_close(struct init_ref *ref)
+{
+	if (ref->fd >= 0)
+		close(ref->fd);
+	ref->fd = -1;
+}
+
+/* 0 (also when it is gone already) or -errno. */
+static int init_ref_signal(const struct init_ref *ref, int sig)
+{
+	int r;
+	if (ref->fd >= 0)
+		r = (int)syscall(SYS_pidfd_send_signal, ref->fd, sig, NULL, 0);
+	else if (process_starttime(ref->pid) != ref->starttime)
+		return 0;
+	else
+		r = kill(ref->pid, sig);
+	return r < 0 && errno != ESRCH ? -errno : 0;
+}
+
+static long long ms_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* True when the process exited within timeout_ms. */
+static bool init_ref_wait(const struct init_ref *ref, unsigned timeout_ms)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long long left = (long long)timeout_ms - ms_since(&start);
+		if (ref->fd < 0) {
+			if (proc_exited(ref->pid, ref->starttime))
+				return true;
+			if (left <= 0)
+				return false;
+			usleep(10000);
+			continue;
+		}
+		struct pollfd p = {.fd = ref->fd, .events = POLLIN};
+		int n = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (n > 0)
+			return true;
+		if (n == 0 || errno != EINTR)
+			return false;
+	}
+}
+
+bool node_wait_gone(pid_t pid, unsigned long long starttime, unsigned timeout_ms)
+{
+	struct init_ref ref;
+	int r = init_ref_open(pid, starttime, &ref);
+	if (r == -ESRCH)
+		return true;
+	if (r < 0)
+		return false;
+	bool gone = init_ref_wait(&ref, timeout_ms);
+	init_ref_close(&ref);
+	return gone;
+}
+
+/* ---- stop / start under the sim's lock ----------------------------------- */
+
+static bool sim_is_up(const char *sim)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	return state_sim_path(path, sizeof(path), sim, "state") == 0 && stat(path, &st) == 0;
+}
+
+/* state_lock(), but never leaves a sim directory behind for a sim that is not
+ * up (state_lock creates the directory; `down` may have removed it since the
+ * caller looked). */
+static int lock_sim(const char *sim, int *fd, struct error *err)
+{
+	if (!topo_valid_name(sim, TOPO_SIM_MAX) || !sim_is_up(sim))
+		return error_setmsg(err, ENOENT, "sim %s is not up", sim);
+	int r = state_lock(sim, fd, err);
+	if (r < 0)
+		return r;
+	if (sim_is_up(sim))
+		return 0;
+	char path[PATH_MAX], nodes[PATH_MAX];
+	struct stat st;
+	state_sim_path(nodes, sizeof(nodes), sim, "nodes");
+	if (stat(nodes, &st) < 0 && errno == ENOENT) {
+		/* only our lock file is there */
+		state_sim_path(path, sizeof(path), sim, "lock");
+		unlink(path);
+		state_sim_path(path, sizeof(path), sim, NULL);
+		rmdir(path);
+	}
+	close(*fd);
+	*fd = -1;
+	return error_setmsg(err, ENOENT, "sim %s is not up", sim);
+}
+
+static int check_node(const char *sim, const char *node, struct error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (!topo_valid_name(node, TOPO_NAME_MAX) ||
+	    state_node_path(path, sizeof(path), sim, node, NULL) < 0 || stat(path, &st) < 0)
+		return error_setmsg(err, ENOENT, "sim %s has no node %s", sim, node);
+	return 0;
+}
+
+/* Record NODE's current PID 1 (0: stopped) in the state file. */
+static int state_set_pid(const char *sim, const char *node, pid_t pid, struct error *err)
+{
+	char path[PATH_MAX];
+	struct state st;
+	state_sim_path(path, sizeof(path), sim, "state");
+	int r = state_read(path, &st, err);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < st.nnodes; i++) {
+		if (strcmp(st.nodes[i].name, node) != 0)
+			continue;
+		st.nodes[i].pid = pid;
+		st.nodes[i].starttime = pid > 0 ? process_starttime(pid) : 0;
+	}
+	r = state_write(path, &st, err);
+	state_free(&st);
+	return r;
+}
+
+static void pidfile_remove(const char *sim, const char *node)
+{
+	char path[PATH_MAX];
+	if (state_node_path(path, sizeof(path), sim, node, "pid") == 0)
+		unlink(path);
+}
+
+/* SIGTERM, and SIGKILL when it is still there after `grace_ms`.  A pid
+ * namespace's init gets SIGTERM from outside only when it handles it (meshlite's
+ * init and procd do); otherwise nothing happens until the SIGKILL. */
+static int stop_init(const struct init_ref *ref, unsigned grace_ms, struct node_result *res)
+{
+	int r = init_ref_signal(ref, SIGTERM);
+	if (r < 0)
+		return r;
+	if (init_ref_wait(ref, grace_ms))
+		return 0;
+	res->killed = true;
+	r = init_ref_signal(ref, SIGKILL);
+	if (r < 0)
+		return r;
+	return init_ref_wait(ref, 10000) ? 0 : -ETIMEDOUT;
+}
+
+static int stop_locked(const char *sim, const char *node, const struct node_options *opt,
+		       struct node_result *res, struct error *err)
+{
+	unsigned grace = opt && opt->stop_grace_ms ? opt->stop_grace_ms : 5000;
+	if (qemu_node_is(sim, node)) {
+		/* the VM: QEMU's own SIGTERM, SIGKILL after 3 s (qemu.h) */
+		int r = qemu_node_halt(sim, node, &res->old_pid, err);
+		return r < 0 ? r : state_set_pid(sim, node, 0, err);
+	}
+	pid_t pid = state_pidfile_read(sim, node);
+	if (pid < 0)
+		return error_set(err, -pid, "node %s: read pid file", node);
+	if (pid > 0) {
+		struct init_ref ref;
+		int r = init_ref_open(pid, process_starttime(pid), &ref);
+		if (r < 0 && r != -ESRCH)
+			return error_set(err, -r, "node %s: pidfd_open %d", node, (int)pid);
+		if (r == 0) {
+			r = stop_init(&ref, grace, res);
+			init_ref_close(&ref);
+			if (r < 0)
+				return error_set(err, -r, "node %s: stop pid %d", node, (int)pid);
+		}
+		res->old_pid = pid;
+	}
+	/* what is left (a `netsim exec` still running) goes with the cgroup */
+	int r = node_cgroup_remove(sim, node, err);
+	if (r < 0)
+		return error_prefix(err, "node %s", node);
+	pidfile_remove(sim, node);
+	return state_set_pid(sim, node, 0, err);
+}
+
+static int start_locked(const char *sim, const char *node, const struct node_options *opt,
+			struct node_result *res, struct error *err)
+{
+	pid_t pid = state_pidfile_read(sim, node);
+	if (pid < 0)
+		return error_set(err, -pid, "node %s: read pid file", node);
+	if (pid > 0)
+		return error_setmsg(err, EBUSY,
+				    "node %s is already running (pid %d); use `netsim node %s "
+				    "restart`", node, (int)pid, node);
+	struct topo t;
+	int r = sim_topology(sim, &t, err);
+	if (r < 0)
+		return error_prefix(err, "node %s", node);
+	struct container c = CONTAINER_INIT;
+	int idx = topo_find_node(&t, node);
+	if (idx < 0) {
+		r = error_setmsg(err, ENOENT, "sim %s has no node %s in its topology", sim, node);
+		goto out;
+	}
+	char netns[PATH_MAX], rootfs[PATH_MAX], files[PATH_MAX], feed_dir[PATH_MAX];
+	struct feed feed = {0};
+	state_netns_path(netns, sizeof(netns), sim, node);
+	/* The namespace holds the node's links: a node without it would start
+	 * cut off from the sim, silently.  netns_open checks it is a namespace. */
+	int ns_fd = netns_open(netns, err);
+	if (ns_fd < 0) {
+		r = error_prefix(err, "node %s: its network namespace is gone (remove the sim "
+				 "with `netsim down %s`)", node, sim);
+		goto out;
+	}
+	close(ns_fd);
+	if (qemu_node_is(sim, node)) {
+		/* A VM's root is in its RAM: every boot starts from the rootfs, so
+		 * --reset changes nothing. */
+		struct qemu_vm vm;
+		r = qemu_node_boot(sim, &t, (unsigned)idx, &vm, err);
+		if (r == 0)
+			r = state_set_pid(sim, node, vm.pid, err);
+		if (r == 0)
+			res->new_pid = vm.pid;
+		else
+			qemu_node_teardown(sim, node);
+		goto out;
+	}
+	r = lower_record_read(sim, node, rootfs, files, feed_dir, sizeof(rootfs), err);
+	/* the feed is the developer's live tree: scanned again at every start */
+	if (r == 0 && feed_dir[0] && (r = state_check_host_path(feed_dir, err)) == 0 &&
+	    (r = feed_open(feed_dir, &feed, err)) == 0)
+		feed_print_clashes(&feed, node, 5, stderr);
+	if (r < 0) {
+		error_prefix(err, "node %s", node);
+		goto out;
+	}
+	if (opt && opt->reset) {
+		const char *const fresh[] = {"upper", "work"};
+		for (unsigned i = 0; i < 2 && r == 0; i++) {
+			char path[PATH_MAX];
+			state_node_path(path, sizeof(path), sim, node, fresh[i]);
+			r = rootfs_remove_tree(path, err);
+		}
+		if (r < 0) {
+			error_prefix(err, "node %s: reset", node);
+			goto out;
+		}
+	}
+	struct node_launch l = {
+		.sim = sim,
+		.node = &t.nodes[idx],
+		.rootfs = rootfs,
+		.files = files[0] ? files : NULL,
+		.feed = feed_dir[0] ? &feed : NULL,
+		.netns_path = netns,
+	};
+	r = node_spawn(&l, &c, err);
+	if (r == 0) {
+		r = container_wait_ready(&c, err);
+		if (r == 0)
+			r = container_start(&c, err);
+		if (r < 0)
+			error_prefix(err, "node %s", node);
+	}
+	if (r == 0)
+		r = state_set_pid(sim, node, c.pid, err);
+	if (r == 0) {
+		res->new_pid = c.pid;
+		container_release(&c);
+	}
+out:
+	if (r < 0) {
+		struct error ignored;
+		container_destroy(&c);
+		if (!qemu_node_is(sim, node))
+			node_cgroup_remove(sim, node, &ignored);
+		pidfile_remove(sim, node);
+	}
+	feed_free(&feed);
+	topo_free(&t);
+	return r;
+}
+
+typedef int (*node_step)(const char *, const char *, const struct node_options *,
+			 struct node_result *, struct error *);
+
+static int run_locked(const char *sim, const char *node, const struct node_options *opt,
+		      struct node_result *res, const node_step *steps, struct error *err)
+{
+	memset(res, 0, sizeof(*res));
+	cleanup_close int lock_fd = -1;
+	int r = lock_sim(sim, &lock_fd, err);
+	if (r == 0)
+		r = check_node(sim, node, err);
+	for (; r == 0 && *steps; steps++)
+		r = (*steps)(sim, node, opt, res, err);
+	return r;
+}
+
+int node_stop(const char *sim, const char *node, const struct node_options *opt,
+	      struct node_result *res, struct error *err)
+{
+	static const node_step steps[] = {stop_locked, NULL};
+	return run_locked(sim, node, opt, res, steps, err);
+}
+
+int node_start(const char *sim, const char *node, const struct node_options *opt,
+	       struct node_result *res, struct error *err)
+{
+	static const node_step steps[] = {start_locked, NULL};
+	return run_locked(sim, node, opt, res, steps, err);
+}
+
+int node_restart(const char *sim, const char *node, const struct node_options *opt,
+		 struct node_result *res, struct error *err)
+{
+	static const node_step steps[] = {stop_locked, start_locked, NULL};
+	return run_locked(sim, node, opt, res, steps, err);
+}

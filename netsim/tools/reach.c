@@ -1,0 +1,537 @@
+#include "tools/reach.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "net/netns.h"
+#include "sim/qemu_node.h"
+
+/* Echo payload: lets a reply be matched to its pair even when several netsim
+ * processes ping in the same namespace. */
+struct probe {
+	uint32_t magic;
+	uint32_t src, dst;
+	uint32_t pad;
+	double sent;
+};
+
+#define PROBE_MAGIC 0x6e736d31u /* "nsm1" */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint16_t checksum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+#ifndef ICMP_FILTER
+#define ICMP_FILTER 1 /* linux/icmp.h, which clashes with netinet/ip_icmp.h */
+#endif
+
+/* A raw ICMP socket sees every ICMP packet of its namespace, the echo
+ * requests of every other node's probes included: let only echo replies in,
+ * and room for a round's worth of them (n - 1) should a batch come back
+ * before the engine reads. */
+static void tune_probe_socket(int fd, unsigned n)
+{
+	uint32_t drop = ~(1u << ICMP_ECHOREPLY);
+	(void)setsockopt(fd, SOL_RAW, ICMP_FILTER, &drop, sizeof(drop));
+	int bytes = (int)(n < 256 ? 256 : n) * 2048;
+	/* FORCE passes net.core.rmem_max (we are root); plain is the fallback */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+/* A raw ICMP socket that lives in the node's namespace (a socket keeps the
+ * namespace it was created in). */
+static int open_probe_socket(int netns_fd, unsigned n, struct error *err)
+{
+	int saved = -1;
+	int r = netns_enter(netns_fd, &saved, err);
+	if (r < 0)
+		return r;
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int e = errno;
+	r = netns_leave(&saved, err);
+	if (fd < 0)
+		return error_set(err, e, "raw ICMP socket");
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	tune_probe_socket(fd, n);
+	return fd;
+}
+
+static int parse_addr(const char *cidr, struct in_addr *out)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", cidr);
+	buf[strcspn(buf, "/")] = '\0';
+	return inet_pton(AF_INET, buf, out) == 1 ? 0 : -EINVAL;
+}
+
+static void send_probe(int fd, uint16_t ident, unsigned src, unsigned dst,
+		       const struct in_addr *to)
+{
+	struct {
+		struct icmphdr h;
+		struct probe p;
+	} pkt;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.h.type = ICMP_ECHO;
+	pkt.h.un.echo.id = htons(ident);
+	pkt.h.un.echo.sequence = htons((uint16_t)dst);
+	pkt.p = (struct probe){.magic = PROBE_MAGIC, .src = src, .dst = dst, .sent = now_seconds()};
+	pkt.h.checksum = checksum(&pkt, sizeof(pkt));
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = *to};
+	/* Unreachable destinations fail right here (ENETUNREACH): that is an answer
+	 * for this round, not an error. */
+	(void)sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+static void drain_replies(int fd, unsigned src, uint16_t ident, unsigned n,
+			  const bool *probing, struct reach_result *res)
+{
+	uint8_t buf[2048];
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		if (len < 0)
+			return;
+		if ((size_t)len < sizeof(struct iphdr))
+			continue;
+		const struct iphdr *ip = (const void *)buf;
+		size_t hl = (size_t)ip->ihl * 4;
+		if ((size_t)len < hl + sizeof(struct icmphdr) + sizeof(struct probe))
+			continue;
+		const struct icmphdr *h = (const void *)(buf + hl);
+		struct probe p;
+		memcpy(&p, buf + hl + sizeof(*h), sizeof(p));
+		if (h->type != ICMP_ECHOREPLY || ntohs(h->un.echo.id) != ident ||
+		    p.magic != PROBE_MAGIC || p.src != src || p.dst >= n)
+			continue;
+		reach_record(res, probing, src, p.dst, (now_seconds() - p.sent) * 1000.0);
+	}
+}
+
+/* Probes from a qemu node: its VM pings, a child process relays "INDEX RTT"
+ * lines (qemu_node.h); INDEX is into `dst`, the node's destinations. */
+struct vm_probe {
+	pid_t pid;
+	unsigned *dst;
+	char line[64];
+	size_t have;
+};
+
+static int start_vm_probe(const struct reach_node *nodes, unsigned n, unsigned s,
+			  const bool *probing, struct vm_probe *vp, int *fd, struct error *err)
+{
+	const char **addrs = calloc(n + 1, sizeof(*addrs));
+	vp->dst = calloc(n + 1, sizeof(*vp->dst));
+	if (!addrs || !vp->dst) {
+		free(addrs);
+		return error_set(err, ENOMEM, "reach");
+	}
+	unsigned k = 0;
+	for (unsigned d = 0; d < n; d++)
+		if (probing[(size_t)s * n + d]) {
+			vp->dst[k] = d;
+			addrs[k++] = nodes[d].addr4;
+		}
+	int r = qemu_node_probe_start(nodes[s].qemu_sim, nodes[s].name, addrs, k, &vp->pid, fd,
+				      err);
+	free(addrs);
+	return r;
+}
+
+static void drain_vm_probe(struct pollfd *pfd, unsigned src, unsigned n, struct vm_probe *vp,
+			   const bool *probing, struct reach_result *res)
+{
+	char buf[512];
+	ssize_t len = read(pfd->fd, buf, sizeof(buf));
+	if (len <= 0) {
+		if (len == 0 || errno != EINTR) {
+			/* the relay ended: nothing more from this node (poll skips fd -1) */
+			close(pfd->fd);
+			pfd->fd = -1;
+		}
+		return;
+	}
+	for (ssize_t i = 0; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (vp->have + 1 < sizeof(vp->line))
+				vp->line[vp->have++] = buf[i];
+			continue;
+		}
+		vp->line[vp->have] = '\0';
+		vp->have = 0;
+		unsigned k;
+		double rtt;
+		if (sscanf(vp->line, "%u %lf", &k, &rtt) != 2 || k >= n)
+			continue;
+		reach_record(res, probing, src, vp->dst[k], rtt);
+	}
+}
+
+void reach_record(struct reach_result *res, const bool *probing, unsigned src, unsigned dst,
+		  double rtt_ms)
+{
+	size_t k = (size_t)src * res->n + dst;
+	if (probing[k] && !res->reached[k]) {
+		res->reached[k] = true;
+		res->rtt_ms[k] = rtt_ms;
+		res->pairs_ok++;
+	}
+}
+
+/* The unanswered pairs in sending order: destination offset outermost, so
+ * consecutive probes come from different sources and go to different
+ * destinations, and no socket gets a whole round's replies at once. */
+static size_t round_order(const bool *probing, const struct reach_result *res, uint32_t *out)
+{
+	unsigned n = res->n;
+	size_t count = 0;
+	for (unsigned o = 1; o < n; o++)
+		for (unsigned s = 0; s < n; s++) {
+			unsigned d = (s + o) % n;
+			size_t k = (size_t)s * n + d;
+			if (probing[k] && !res->reached[k])
+				out[count++] = (uint32_t)k;
+		}
+	return count;
+}
+
+/* One round: send `count` probes spread over `window` seconds from
+ * `round_start`, reading replies between batches.  Stops sending at
+ * `stop_at` (NAN: never).  Returns the time of the last send. */
+static int send_round(const struct reach_io *io, const bool *probing, const uint32_t *order,
+		      size_t count, double round_start, double window, double stop_at,
+		      struct reach_result *res, double *last_send, struct error *err)
+{
+	unsigned n = res->n;
+	size_t i = 0;
+	while (i < count) {
+		double t = io->now(io->ctx);
+		if (!isnan(stop_at) && t >= stop_at)
+			break;
+		/* how many should be out by now; at least one, so a slow clock
+		 * still makes progress */
+		double share = window > 0 ? (t - round_start) / window : 1.0;
+		size_t due = share >= 1.0 ? count : (size_t)((double)count * share) + 1;
+		if (due > count)
+			due = count;
+		size_t batch = due > i ? due - i : 0;
+		if (batch > REACH_SEND_BATCH)
+			batch = REACH_SEND_BATCH;
+		/* ahead of the schedule only by rounding: send rather than spin */
+		if (batch == 0 && round_start + window * (double)i / (double)count <= t)
+			batch = 1;
+		for (size_t b = 0; b < batch; b++, i++) {
+			uint32_t k = order[i];
+			if (!res->reached[k])
+				io->send(io->ctx, k / n, k % n);
+		}
+		*last_send = io->now(io->ctx);
+		double next = round_start + window * (double)i / (double)count;
+		double pause = i < count && next > *last_send ? next - *last_send : 0;
+		int r = io->wait(io->ctx, pause, probing, res, err);
+		if (r < 0)
+			return r;
+		if (res->pairs_ok == res->pairs)
+			break;
+	}
+	return 0;
+}
+
+/* Listen until `until`, or every pair answered. */
+static int listen_until(const struct reach_io *io, const bool *probing, double until,
+			struct reach_result *res, struct error *err)
+{
+	for (;;) {
+		double now = io->now(io->ctx);
+		if (now >= until || res->pairs_ok == res->pairs)
+			return 0;
+		int r = io->wait(io->ctx, until - now, probing, res, err);
+		if (r < 0)
+			return r;
+	}
+}
+
+int reach_engine_run(const struct reach_io *io, const bool *probing, double timeout,
+		     double interval, struct reach_result *res, struct error *err)
+{
+	cleanup_free uint32_t *order = calloc(res->pairs + 1, sizeof(*order));
+	if (!order)
+		return error_set(err, ENOMEM, "reach");
+	double start = io->now(io->ctx), deadline = start + timeout;
+	for (unsigned round = 0; res->pairs_ok < res->pairs; round++) {
+		double round_start = io->now(io->ctx);
+		if (round > 0 && round_start >= deadline)
+			break;
+		size_t count = round_order(probing, res, order);
+		double last_send = round_start;
+		/* spread over half the interval, but no slower than one probe per
+		 * REACH_SEND_GAP: a small sim's few probes go out at once */
+		double window = (double)count * REACH_SEND_GAP;
+		if (window > interval / 2)
+			window = interval / 2;
+		int r = send_round(io, probing, order, count, round_start, window,
+				   round == 0 ? NAN : deadline, res, &last_send, err);
+		if (r < 0)
+			return r;
+		/* the next round no sooner than one interval after this one began,
+		 * and half an interval after its last probe, but not past the
+		 * deadline unless the last probes need that long to come back */
+		double end = round_start + interval;
+		if (end < last_send + interval / 2)
+			end = last_send + interval / 2;
+		/* a first sweep that ran past the deadline is measuring a busy
+		 * machine: its last replies get REACH_LATE_GRACE, not a fraction
+		 * of a short interval */
+		double grace = interval / 2;
+		if (last_send >= deadline && grace < REACH_LATE_GRACE)
+			grace = REACH_LATE_GRACE;
+		double last_chance = deadline > last_send + grace ? deadline : last_send + grace;
+		if (end >= deadline)
+			end = last_chance; /* no round follows: this one's last chance */
+		r = listen_until(io, probing, end, res, err);
+		if (r < 0)
+			return r;
+	}
+	res->seconds = io->now(io->ctx) - start;
+	return 0;
+}
+
+/* The real transport: raw ICMP sockets in the nodes' namespaces, and the
+ * relays of qemu nodes (whose own stacks send their probes). */
+struct socket_io {
+	const struct reach_node *nodes;
+	unsigned n;
+	const struct in_addr *addrs;
+	struct pollfd *pfds;
+	struct vm_probe *vps;
+	uint16_t ident;
+};
+
+static double socket_now(void *ctx)
+{
+	(void)ctx;
+	return now_seconds();
+}
+
+static void socket_send(void *ctx, unsigned src, unsigned dst)
+{
+	struct socket_io *sio = ctx;
+	if (!sio->nodes[src].qemu_sim)
+		send_probe(sio->pfds[src].fd, sio->ident, src, dst, &sio->addrs[dst]);
+}
+
+static int socket_wait(void *ctx, double seconds, const bool *probing, struct reach_result *res,
+		       struct error *err)
+{
+	struct socket_io *sio = ctx;
+	int ms = seconds > 0 ? (int)(seconds * 1000.0) + 1 : 0;
+	int ready = poll(sio->pfds, sio->n, ms);
+	if (ready < 0)
+		return errno == EINTR ? 0 : error_set(err, errno, "poll");
+	for (unsigned s = 0; s < sio->n && ready > 0; s++) {
+		if (!sio->pfds[s].revents)
+			continue;
+		ready--;
+		if (sio->nodes[s].qemu_sim)
+			drain_vm_probe(&sio->pfds[s], s, sio->n, &sio->vps[s], probing, res);
+		else if (sio->pfds[s].revents & POLLIN)
+			drain_replies(sio->pfds[s].fd, s, sio->ident, sio->n, probing, res);
+	}
+	return 0;
+}
+
+int reach_run(const struct reach_node *nodes, unsigned n, double timeout, double interval,
+	      struct reach_result *res, struct error *err)
+{
+	return reach_run_pairs(nodes, n, NULL, timeout, interval, res, err);
+}
+
+int reach_run_pairs(const struct reach_node *nodes, unsigned n, const bool *want,
+		    double timeout, double interval, struct reach_result *res,
+		    struct error *err)
+{
+	memset(res, 0, sizeof(*res));
+	res->n = n;
+	res->reached = calloc((size_t)n * n + 1, sizeof(*res->reached));
+	res->rtt_ms = calloc((size_t)n * n + 1, sizeof(*res->rtt_ms));
+	struct in_addr *addrs = calloc(n + 1, sizeof(*addrs));
+	struct pollfd *pfds = calloc(n + 1, sizeof(*pfds));
+	bool *probing = calloc((size_t)n * n + 1, sizeof(*probing));
+	struct vm_probe *vps = calloc(n + 1, sizeof(*vps));
+	int r = 0;
+	if (!res->reached || !res->rtt_ms || !addrs || !pfds || !probing || !vps) {
+		r = error_set(err, ENOMEM, "reach");
+		goto out;
+	}
+	for (unsigned s = 0; s < n; s++)
+		for (unsigned d = 0; d < n; d++)
+			if (s != d && (!want || want[(size_t)s * n + d])) {
+				probing[(size_t)s * n + d] = true;
+				res->pairs++;
+			}
+	for (unsigned i = 0; i < n; i++)
+		pfds[i].fd = -1;
+	for (unsigned i = 0; i < n; i++) {
+		if (parse_addr(nodes[i].addr4, &addrs[i]) < 0) {
+			r = error_setmsg(err, EINVAL, "node %s: bad address %s", nodes[i].name,
+					 nodes[i].addr4);
+			goto out;
+		}
+		/* A socket only where a probe starts: a pair subset (scenario
+		 * expectations) should not cost a socket in every namespace. */
+		bool source = false;
+		for (unsigned d = 0; d < n && !source; d++)
+			source = probing[(size_t)i * n + d];
+		if (!source)
+			continue;
+		int fd;
+		if (nodes[i].qemu_sim) {
+			/* A stopped VM sends nothing, like a stopped container. */
+			r = start_vm_probe(nodes, n, i, probing, &vps[i], &fd, err);
+			if (r == -ESRCH) {
+				r = 0;
+				continue;
+			}
+			if (r < 0) {
+				error_prefix(err, "node %s", nodes[i].name);
+				goto out;
+			}
+			pfds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
+			continue;
+		}
+		fd = open_probe_socket(nodes[i].netns_fd, n, err);
+		if (fd < 0) {
+			r = error_prefix(err, "node %s", nodes[i].name);
+			goto out;
+		}
+		pfds[i] = (struct pollfd){.fd = fd, .events = POLLIN};
+	}
+	struct socket_io sio = {.nodes = nodes, .n = n, .addrs = addrs, .pfds = pfds, .vps = vps,
+				.ident = (uint16_t)(getpid() & 0xffff)};
+	struct reach_io io = {.ctx = &sio, .now = socket_now, .send = socket_send,
+			      .wait = socket_wait};
+	r = reach_engine_run(&io, probing, timeout, interval, res, err);
+out:
+	for (unsigned i = 0; pfds && i < n; i++) {
+		if (vps && nodes[i].qemu_sim) {
+			qemu_node_probe_stop(vps[i].pid, pfds[i].fd);
+			free(vps[i].dst);
+		} else if (pfds[i].fd >= 0) {
+			close(pfds[i].fd);
+		}
+	}
+	free(vps);
+	free(pfds);
+	free(addrs);
+	free(probing);
+	if (r < 0)
+		reach_result_free(res);
+	return r;
+}
+
+void reach_print_matrix(FILE *out, const struct reach_node *nodes,
+			const struct reach_result *res)
+{
+	unsigned n = res->n, w = 4, first = (unsigned)strlen("from\\to");
+	for (unsigned i = 0; i < n; i++)
+		if (strlen(nodes[i].name) + 1 > w)
+			w = (unsigned)strlen(nodes[i].name) + 1;
+	if (w > first)
+		first = w;
+	fprintf(out, "%-*s", (int)first, "from\\to");
+	for (unsigned d = 0; d < n; d++)
+		fprintf(out, " %*s", (int)w, nodes[d].name);
+	fputc('\n', out);
+	for (unsigned s = 0; s < n; s++) {
+		fprintf(out, "%-*s", (int)first, nodes[s].name);
+		for (unsigned d = 0; d < n; d++) {
+			const char *mark = s == d ? "." : res->reached[(size_t)s * n + d] ? "ok" : "--";
+			fprintf(out, " %*s", (int)w, mark);
+		}
+		fputc('\n', out);
+	}
+}
+
+void reach_result_free(struct reach_result *res)
+{
+	free(res->reached);
+	free(res->rtt_ms);
+	res->reached = NULL;
+	res->rtt_ms = NULL;
+}
+
+int reach_sim_open(const char *sim, struct reach_sim *rs, struct error *err)
+{
+	char path[PATH_MAX];
+	memset(rs, 0, sizeof(*rs));
+	state_sim_path(path, sizeof(path), sim, "state");
+	int r = state_read(path, &rs->st, err);
+	if (r < 0)
+		return r;
+	rs->nodes = calloc(rs->st.nnodes + 1, sizeof(*rs->nodes));
+	if (!rs->nodes) {
+		state_free(&rs->st);
+		return error_set(err, ENOMEM, "sim %s", sim);
+	}
+	for (; rs->n < rs->st.nnodes; rs->n++) {
+		const struct state_node *sn = &rs->st.nodes[rs->n];
+		state_netns_path(path, sizeof(path), sim, sn->name);
+		rs->nodes[rs->n].name = sn->name;
+		rs->nodes[rs->n].addr4 = sn->addr4;
+		rs->nodes[rs->n].qemu_sim = qemu_node_is(sim, sn->name) ? rs->st.sim : NULL;
+		rs->nodes[rs->n].netns_fd = netns_open(path, err);
+		if (rs->nodes[rs->n].netns_fd < 0) {
+			r = error_prefix(err, "node %s", sn->name);
+			reach_sim_close(rs);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void reach_sim_close(struct reach_sim *rs)
+{
+	for (unsigned i = 0; i < rs->n; i++)
+		close(rs->nodes[i].netns_fd);
+	free(rs->nodes);
+	state_free(&rs->st);
+	memset(rs, 0, sizeof(*rs));
+}
+
+int reach_sim_find(const struct reach_sim *rs, const char *name)
+{
+	for (unsigned i = 0; i < rs->n; i++)
+		if (strcmp(rs->nodes[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,1064 @@
+#include "topo/import.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cleanup.h"
+#include "topo/topo.h"
+#include "topo/units.h"
+
+#define IMPORT_MAX_BYTES (64u << 20)   /* same limit as topology files */
+#define KATHARA_MAX_IFACE 99999u       /* eth99999 still fits IFNAMSIZ */
+
+/* ---- names ---------------------------------------------------------------- */
+
+bool import_map_name(const char *raw, unsigned max, char *out, size_t outlen)
+{
+	size_t n = 0;
+	for (const char *p = raw; *p && n < max && n + 1 < outlen; p++) {
+		unsigned char ch = (unsigned char)*p;
+		char c = '-';
+		if (ch >= 'A' && ch <= 'Z')
+			c = (char)(ch - 'A' + 'a');
+		else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			c = (char)ch;
+		if (c == '-' && (n == 0 || out[n - 1] == '-'))
+			continue; /* no leading '-', and one '-' for a run of odd characters */
+		out[n++] = c;
+	}
+	while (n > 0 && out[n - 1] == '-')
+		n--;
+	if (n == 0 && outlen > 1)
+		out[n++] = 'n';
+	out[n] = '\0';
+	return strcmp(out, raw) != 0;
+}
+
+/* Segment (bridge) names keep their case: an interface name only has to avoid
+ * blanks, '/', ':', '%' and the names "lo", ".", "..". */
+static bool map_ifname(const char *raw, unsigned max, char *out, size_t outlen)
+{
+	size_t n = 0;
+	for (const char *p = raw; *p && n < max && n + 1 < outlen; p++) {
+		unsigned char ch = (unsigned char)*p;
+		out[n++] = isalnum(ch) || ch == '_' || ch == '-' || ch == '.' ? (char)ch : '-';
+	}
+	out[n] = '\0';
+	if (n == 0 || strcmp(out, "lo") == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		snprintf(out, outlen, "cd-%.*s", (int)(max > 3 ? max - 3 : 0), raw);
+	return strcmp(out, raw) != 0;
+}
+
+/* Foreign names → unique netsim names, in order of first appearance. */
+struct namer {
+	char **raw;
+	char (*name)[IFNAMSIZ + 1];
+	unsigned n, cap;
+	unsigned max;
+	bool (*map)(const char *raw, unsigned max, char *out, size_t outlen);
+};
+
+static void namer_free(struct namer *nm)
+{
+	for (unsigned i = 0; i < nm->n; i++)
+		free(nm->raw[i]);
+	free(nm->raw);
+	free(nm->name);
+}
+
+static int namer_find(const struct namer *nm, const char *raw)
+{
+	for (unsigned i = 0; i < nm->n; i++)
+		if (strcmp(nm->raw[i], raw) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool namer_taken(const struct namer *nm, const char *name)
+{
+	for (unsigned i = 0; i < nm->n; i++)
+		if (strcmp(nm->name[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Index of `raw`, adding it when new (*added); *renamed when its name differs. */
+static int namer_get(struct namer *nm, const char *raw, bool *added, bool *renamed)
+{
+	*added = *renamed = false;
+	int i = namer_find(nm, raw);
+	if (i >= 0)
+		return i;
+	if (nm->n == nm->cap) {
+		unsigned cap = nm->cap ? nm->cap * 2 : 16;
+		char **r = realloc(nm->raw, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		nm->raw = r;
+		char(*nn)[IFNAMSIZ + 1] = realloc(nm->name, cap * sizeof(*nn));
+		if (!nn)
+			return -ENOMEM;
+		nm->name = nn;
+		nm->cap = cap;
+	}
+	char name[IFNAMSIZ + 1];
+	*renamed = nm->map(raw, nm->max, name, sizeof(name));
+	/* Two foreign names may map to the same one ("A" and "a"): number them. */
+	for (unsigned k = 2; namer_taken(nm, name); k++) {
+		char base[IFNAMSIZ + 1], suffix[16];
+		nm->map(raw, nm->max, base, sizeof(base));
+		int slen = snprintf(suffix, sizeof(suffix), "-%u", k);
+		snprintf(name, sizeof(name), "%.*s%s", (int)(nm->max - (unsigned)slen), base, suffix);
+		*renamed = true;
+	}
+	if (!(nm->raw[nm->n] = strdup(raw)))
+		return -ENOMEM;
+	memcpy(nm->name[nm->n], name, sizeof(name));
+	*added = true;
+	return (int)nm->n++;
+}
+
+/* ---- notes and output ---------------------------------------------------- */
+
+struct importer {
+	const char *path;
+	char *notes;
+	size_t notes_len;
+	FILE *notes_f;
+	unsigned nnotes;
+	char *body;
+	size_t body_len;
+	FILE *body_f;
+	struct namer nodes;
+	char sim[TOPO_SIM_MAX + 1];
+	/* meshnet-lab: untranslated keys are reported once per key, with a count */
+	struct repeated {
+		char *what;   /* "node attribute `x`" */
+		char *where;  /* the first JSON path */
+		unsigned count;
+	} *repeated;
+	unsigned nrepeated;
+};
+
+static void vnote_at(struct importer *im, const char *location, const char *fmt, va_list ap)
+{
+	fprintf(im->notes_f, "%s: ", location);
+	vfprintf(im->notes_f, fmt, ap);
+	fputc('\n', im->notes_f);
+	im->nnotes++;
+}
+
+/* A note about a place in the input: "PATH:WHERE: ..." (WHERE: a line or JSON path). */
+__attribute__((format(printf, 3, 4))) static void note(struct importer *im, const char *where,
+							 const char *fmt, ...)
+{
+	char location[PATH_MAX + 160];
+	va_list ap;
+	snprintf(location, sizeof(location), "%s:%s", im->path, where);
+	va_start(ap, fmt);
+	vnote_at(im, location, fmt, ap);
+	va_end(ap);
+}
+
+/* A note about another file: "FILE: ...". */
+__attribute__((format(printf, 3, 4))) static void note_file(struct importer *im,
+							      const char *file,
+							      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vnote_at(im, file, fmt, ap);
+	va_end(ap);
+}
+
+static int note_repeated(struct importer *im, const char *where, const char *what)
+{
+	for (unsigned i = 0; i < im->nrepeated; i++) {
+		if (strcmp(im->repeated[i].what, what) == 0) {
+			im->repeated[i].count++;
+			return 0;
+		}
+	}
+	struct repeated *r = realloc(im->repeated, (im->nrepeated + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	im->repeated = r;
+	r = &im->repeated[im->nrepeated];
+	r->what = strdup(what);
+	r->where = strdup(where);
+	r->count = 1;
+	if (!r->what || !r->where) {
+		free(r->what);
+		free(r->where);
+		return -ENOMEM;
+	}
+	im->nrepeated++;
+	return 0;
+}
+
+static int importer_init(struct importer *im, const char *path, struct error *err)
+{
+	memset(im, 0, sizeof(*im));
+	im->path = path;
+	im->nodes.max = TOPO_NAME_MAX;
+	im->nodes.map = import_map_name;
+	im->notes_f = open_memstream(&im->notes, &im->notes_len);
+	im->body_f = open_memstream(&im->body, &im->body_len);
+	if (!im->notes_f || !im->body_f)
+		return error_set(err, errno, "import %s", path);
+	return 0;
+}
+
+static void importer_free(struct importer *im)
+{
+	if (im->notes_f)
+		fclose(im->notes_f);
+	if (im->body_f)
+		fclose(im->body_f);
+	free(im->notes);
+	free(im->body);
+	namer_free(&im->nodes);
+	for (unsigned i = 0; i < im->nrepeated; i++) {
+		free(im->repeated[i].what);
+		free(im->repeated[i].where);
+	}
+	free(im->repeated);
+}
+
+/* The node's index, noting a changed name the first time it is seen. */
+static int node_ref(struct importer *im, const char *raw, const char *where, struct error *err)
+{
+	bool added, renamed;
+	int i = namer_get(&im->nodes, raw, &added, &renamed);
+	if (i < 0)
+		return error_set(err, -i, "import %s", im->path);
+	if (added && renamed)
+		note(im, where, "node `%s` is named `%s` (netsim node names: [a-z0-9-], at most %d "
+				"characters)", raw, im->nodes.name[i], TOPO_NAME_MAX);
+	return i;
+}
+
+/* Header comments + the notes as comments + `sim` + the body. */
+static int importer_finish(struct importer *im, const char *format_name,
+			   const char *header_extra, struct import_result *res,
+			   struct error *err)
+{
+	for (unsigned i = 0; i < im->nrepeated; i++) {
+		const struct repeated *r = &im->repeated[i];
+		if (r->count == 1)
+			note(im, r->where, "not translated: %s", r->what);
+		else
+			note(im, r->where, "not translated: %s (%u times; the first is here)",
+			     r->what, r->count);
+	}
+	if (fclose(im->notes_f) != 0 || fclose(im->body_f) != 0) {
+		im->notes_f = im->body_f = NULL;
+		return error_set(err, ENOMEM, "import %s", im->path);
+	}
+	im->notes_f = im->body_f = NULL;
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return error_set(err, errno, "import %s", im->path);
+	fprintf(f, "# Translated from %s by `netsim import %s`.\n", im->path, format_name);
+	if (header_extra)
+		fputs(header_extra, f);
+	if (im->nnotes > 0) {
+		fprintf(f, "# Renamed or not translated (netsim import also said so on stderr):\n");
+		for (const char *p = im->notes; *p;) {
+			size_t l = strcspn(p, "\n");
+			fprintf(f, "#   %.*s\n", (int)l, p);
+			p += l + (p[l] == '\n');
+		}
+	}
+	if (im->sim[0])
+		fprintf(f, "sim %s\n", im->sim);
+	fprintf(f, "defaults rootfs=meshlite\n");
+	fwrite(im->body, 1, im->body_len, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return error_set(err, ENOMEM, "import %s", im->path);
+	}
+	res->topology = text;
+	res->notes = steal_pointer(&im->notes);
+	res->nnotes = im->nnotes;
+	return 0;
+}
+
+/* Base name of `path` without `suffix`, as a sim name ("" when nothing usable). */
+static void sim_from_path(const char *path, const char *suffix, char *out, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", base);
+	size_t bl = strlen(buf), sl = strlen(suffix);
+	if (bl > sl && strcmp(buf + bl - sl, suffix) == 0)
+		buf[bl - sl] = '\0';
+	import_map_name(buf, TOPO_SIM_MAX, out, len);
+}
+
+/* ---- meshnet-lab JSON ---------------------------------------------------- */
+
+/* Line and column of byte `offset` in text. */
+static void text_position(const char *text, size_t offset, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < offset && text[i]; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+/* A node reference: a string, or an integer (meshnet-lab's generators use both). */
+static int json_id(json_object *v, char *out, size_t len)
+{
+	if (json_object_is_type(v, json_type_string)) {
+		if (json_object_get_string_len(v) == 0)
+			return -EINVAL;
+		snprintf(out, len, "%s", json_object_get_string(v));
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_int)) {
+		snprintf(out, len, "%lld", (long long)json_object_get_int64(v));
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* A short rendering of a JSON value for messages. */
+static void json_brief(json_object *v, char *out, size_t len)
+{
+	const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		s = "?";
+	if (strlen(s) + 1 > len && len > 4)
+		snprintf(out, len, "%.*s...", (int)(len - 4), s);
+	else
+		snprintf(out, len, "%s", s);
+}
+
+/* meshnet-lab applies `source_KEY` to the source's end and `target_KEY` to the
+ * target's; netsim links are symmetric, so only KEY itself, or both ends with the
+ * same value, translate.  Returns whether the link has the attribute at all;
+ * *value is then its value (NULL for JSON null, or when the two ends differ:
+ * *asymmetric), and `where` names it. */
+static bool link_value(json_object *link, const char *key, const char *link_path,
+		       json_object **value, bool *asymmetric, char *where, size_t wlen)
+{
+	char skey[64], tkey[64];
+	json_object *s = NULL, *t = NULL;
+	*value = NULL;
+	*asymmetric = false;
+	snprintf(where, wlen, "%s.%s", link_path, key);
+	if (json_object_object_get_ex(link, key, value))
+		return true;
+	snprintf(skey, sizeof(skey), "source_%s", key);
+	snprintf(tkey, sizeof(tkey), "target_%s", key);
+	bool hs = json_object_object_get_ex(link, skey, &s);
+	bool ht = json_object_object_get_ex(link, tkey, &t);
+	if (!hs && !ht)
+		return false;
+	snprintf(where, wlen, "%s.%s", link_path, hs ? skey : tkey);
+	if (hs && ht && json_object_equal(s, t))
+		*value = s;
+	else
+		*asymmetric = true;
+	return true;
+}
+
+static bool link_key_known(const char *key)
+{
+	static const char *const known[] = {"source", "target", "rate", "source_rate",
+					    "target_rate", "latency", "source_latency",
+					    "target_latency"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(key, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* rate= and delay= from a link's "rate" and "latency" (milliseconds, the unit
+ * meshnet-lab's README uses them with), appended to `attrs`. */
+static void meshnet_quality(struct importer *im, json_object *link, const char *path,
+			    char *attrs, size_t alen)
+{
+	char where[256], brief[64], text[64];
+	bool asym;
+	json_object *v;
+	if (!link_value(link, "rate", path, &v, &asym, where, sizeof(where))) {
+		/* no rate */
+	} else if (asym) {
+		note(im, where, "not translated: a rate for one direction only (netsim links are "
+				"symmetric)");
+	} else {
+		uint64_t bps;
+		json_brief(v, brief, sizeof(brief));
+		if (json_object_is_type(v, json_type_string) &&
+		    units_parse_rate(json_object_get_string(v), &bps) == 0) {
+			units_format_rate(bps, text, sizeof(text));
+			snprintf(attrs + strlen(attrs), alen - strlen(attrs), " rate=%s", text);
+		} else {
+			note(im, where, "not translated: rate %s (not a rate such as \"54mbit\")",
+			     brief);
+		}
+	}
+	if (!link_value(link, "latency", path, &v, &asym, where, sizeof(where))) {
+		/* no latency */
+	} else if (asym) {
+		note(im, where, "not translated: a latency for one direction only (netsim links "
+				"are symmetric)");
+	} else {
+		uint64_t us = 0;
+		int r = -EINVAL;
+		json_brief(v, brief, sizeof(brief));
+		if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+			double ms = json_object_get_double(v);
+			if (ms >= 0 && ms < 1e9) {
+				snprintf(text, sizeof(text), "%.3fms", ms);
+				r = units_parse_time(text, &us);
+			}
+		} else if (json_object_is_type(v, json_type_string)) {
+			const char *s = json_object_get_string(v);
+			r = units_parse_time(s, &us);
+			if (r < 0) { /* a bare number: milliseconds */
+				snprintf(text, sizeof(text), "%sms", s);
+				r = units_parse_time(text, &us);
+			}
+		}
+		if (r == 0) {
+			units_format_time(us, text, sizeof(text));
+			snprintf(attrs + strlen(attrs), alen - strlen(attrs), " delay=%s", text);
+		} else {
+			note(im, where, "not translated: latency %s (not milliseconds or a time such "
+					"as \"5ms\")", brief);
+		}
+	}
+}
+
+static int meshnet_translate(struct importer *im, json_object *root, struct error *err)
+{
+	if (!json_object_is_type(root, json_type_object))
+		return error_setmsg(err, EINVAL, "%s: expected a JSON object with \"links\" and "
+						 "\"nodes\" (meshnet-lab format)", im->path);
+	json_object *nodes = NULL, *links = NULL;
+	json_object_object_foreach(root, key, val) {
+		if (strcmp(key, "nodes") == 0)
+			nodes = val;
+		else if (strcmp(key, "links") == 0)
+			links = val;
+		else
+			note(im, "$", "not translated: top-level key `%s`", key);
+	}
+	if (!nodes && !links)
+		return error_setmsg(err, EINVAL, "%s: no \"nodes\" and no \"links\": not a "
+						 "meshnet-lab topology", im->path);
+	if (nodes && !json_object_is_type(nodes, json_type_array))
+		return error_setmsg(err, EINVAL, "%s:$.nodes: expected an array", im->path);
+	if (links && !json_object_is_type(links, json_type_array))
+		return error_setmsg(err, EINVAL, "%s:$.links: expected an array", im->path);
+	size_t nn = nodes ? json_object_array_length(nodes) : 0;
+	size_t nl = links ? json_object_array_length(links) : 0;
+	char id[256], where[128], what[320];
+	int r;
+
+	for (size_t i = 0; i < nn; i++) {
+		json_object *node = json_object_array_get_idx(nodes, i), *v;
+		snprintf(where, sizeof(where), "$.nodes[%zu]", i);
+		if (!json_object_is_type(node, json_type_object))
+			return error_setmsg(err, EINVAL, "%s:%s: expected an object {\"id\": ...}",
+					    im->path, where);
+		if (!json_object_object_get_ex(node, "id", &v) || json_id(v, id, sizeof(id)) < 0)
+			return error_setmsg(err, EINVAL, "%s:%s: needs an \"id\" (a string or an "
+							 "integer)", im->path, where);
+		if (namer_find(&im->nodes, id) >= 0)
+			note(im, where, "node `%s` is listed more than once; it is one node", id);
+		if ((r = node_ref(im, id, where, err)) < 0)
+			return r;
+		json_object_object_foreach(node, nkey, nval) {
+			(void)nval;
+			if (strcmp(nkey, "id") == 0)
+				continue;
+			snprintf(what, sizeof(what), "node attribute `%s`", nkey);
+			if (note_repeated(im, where, what) < 0)
+				return error_set(err, ENOMEM, "import %s", im->path);
+		}
+	}
+	/* Links may name nodes the "nodes" list does not have (it is optional). */
+	int *ends = calloc(nl ? nl * 2 : 1, sizeof(*ends));
+	if (!ends)
+		return error_set(err, ENOMEM, "import %s", im->path);
+	for (size_t i = 0; i < nl; i++) {
+		json_object *link = json_object_array_get_idx(links, i), *v;
+		snprintf(where, sizeof(where), "$.links[%zu]", i);
+		if (!json_object_is_type(link, json_type_object)) {
+			free(ends);
+			return error_setmsg(err, EINVAL, "%s:%s: expected an object {\"source\": ..., "
+							 "\"target\": ...}", im->path, where);
+		}
+		for (int e = 0; e < 2; e++) {
+			const char *end = e ? "target" : "source";
+			char ewhere[160];
+			snprintf(ewhere, sizeof(ewhere), "%s.%s", where, end);
+			if (!json_object_object_get_ex(link, end, &v) || json_id(v, id, sizeof(id)) < 0) {
+				free(ends);
+				return error_setmsg(err, EINVAL, "%s:%s: needs a \"%s\" (a node id: a "
+								 "string or an integer)", im->path,
+						    where, end);
+			}
+			if ((r = node_ref(im, id, ewhere, err)) < 0) {
+				free(ends);
+				return r;
+			}
+			ends[2 * i + (size_t)e] = r;
+		}
+	}
+	for (unsigned i = 0; i < im->nodes.n; i++)
+		fprintf(im->body_f, "node %s\n", im->nodes.name[i]);
+	for (size_t i = 0; i < nl; i++) {
+		json_object *link = json_object_array_get_idx(links, i);
+		int a = ends[2 * i], b = ends[2 * i + 1];
+		snprintf(where, sizeof(where), "$.links[%zu]", i);
+		if (a == b) {
+			note(im, where, "not translated: a link from node `%s` to itself",
+			     im->nodes.raw[a]);
+			continue;
+		}
+		/* meshnet-lab keeps one link per pair of nodes; so do we (the first). */
+		size_t j;
+		for (j = 0; j < i; j++)
+			if ((ends[2 * j] == a && ends[2 * j + 1] == b) ||
+			    (ends[2 * j] == b && ends[2 * j + 1] == a))
+				break;
+		if (j < i) {
+			note(im, where, "not translated: a second link between `%s` and `%s` "
+					"(meshnet-lab keeps one per pair; $.links[%zu] is used)",
+			     im->nodes.raw[a], im->nodes.raw[b], j);
+			continue;
+		}
+		char attrs[256] = "";
+		meshnet_quality(im, link, where, attrs, sizeof(attrs));
+		json_object_object_foreach(link, lkey, lval) {
+			(void)lval;
+			if (link_key_known(lkey))
+				continue;
+			snprintf(what, sizeof(what), "link attribute `%s`", lkey);
+			if (note_repeated(im, where, what) < 0) {
+				free(ends);
+				return error_set(err, ENOMEM, "import %s", im->path);
+			}
+		}
+		fprintf(im->body_f, "link %s %s%s\n", im->nodes.name[a], im->nodes.name[b], attrs);
+	}
+	free(ends);
+	return 0;
+}
+
+static int import_meshnet_lab(const char *path, const char *text, size_t len,
+			      struct import_result *res, struct error *err)
+{
+	struct importer im;
+	int r = importer_init(&im, path, err);
+	if (r < 0)
+		goto out;
+	json_tokener *tok = json_tokener_new();
+	if (!tok) {
+		r = error_set(err, ENOMEM, "import %s", path);
+		goto out;
+	}
+	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	int line, col;
+	if (!root || jerr != json_tokener_success) {
+		text_position(text, end, &line, &col);
+		r = error_setmsg(err, EINVAL, "%s:%d:%d: malformed JSON: %s", path, line, col,
+				 jerr == json_tokener_continue ? "unexpected end of file"
+							       : json_tokener_error_desc(jerr));
+		json_object_put(root);
+		goto out;
+	}
+	while (end < len && isspace((unsigned char)text[end]))
+		end++;
+	if (end < len) {
+		text_position(text, end, &line, &col);
+		r = error_setmsg(err, EINVAL, "%s:%d:%d: malformed JSON: text after the top-level "
+					      "value", path, line, col);
+		json_object_put(root);
+		goto out;
+	}
+	sim_from_path(path, ".json", im.sim, sizeof(im.sim));
+	r = meshnet_translate(&im, root, err);
+	json_object_put(root);
+	if (r == 0)
+		r = importer_finish(&im, "meshnet-lab", NULL, res, err);
+out:
+	importer_free(&im);
+	return r;
+}
+
+/* ---- Kathara lab.conf ---------------------------------------------------- */
+
+struct kathara_member {
+	unsigned node;
+	unsigned iface;
+	int line;
+};
+
+struct kathara_domain {
+	char *raw;
+	struct kathara_member *members;
+	unsigned n;
+};
+
+struct kathara_lab {
+	struct kathara_domain *domains;
+	unsigned ndomains;
+	char *meta;        /* LAB_DESCRIPTION and friends, as comments */
+	size_t meta_len;
+	FILE *meta_f;
+};
+
+static void kathara_lab_free(struct kathara_lab *lab)
+{
+	for (unsigned i = 0; i < lab->ndomains; i++) {
+		free(lab->domains[i].raw);
+		free(lab->domains[i].members);
+	}
+	free(lab->domains);
+	if (lab->meta_f)
+		fclose(lab->meta_f);
+	free(lab->meta);
+}
+
+/* A value: "quoted", 'quoted' or a bare word, then only blanks or a # comment.
+ * Returns it NUL-terminated in place, or NULL when malformed. */
+static char *kathara_value(char *s)
+{
+	char *rest;
+	if (*s == '"' || *s == '\'') {
+		char quote = *s++;
+		char *end = strchr(s, quote);
+		if (!end)
+			return NULL;
+		*end = '\0';
+		rest = end + 1;
+	} else {
+		size_t n = strcspn(s, " \t#");
+		if (n == 0)
+			return NULL;
+		rest = s + n;
+		char after = *rest;
+		*rest = '\0';
+		if (after == '#')
+			return s;
+		if (after)
+			rest++;
+	}
+	rest += strspn(rest, " \t");
+	return *rest == '\0' || *rest == '#' ? s : NULL;
+}
+
+static bool is_word(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static int kathara_member_add(struct kathara_lab *lab, const char *domain, unsigned node,
+			      unsigned iface, int line)
+{
+	unsigned d;
+	for (d = 0; d < lab->ndomains; d++)
+		if (strcmp(lab->domains[d].raw, domain) == 0)
+			break;
+	if (d == lab->ndomains) {
+		struct kathara_domain *v = realloc(lab->domains, (d + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		lab->domains = v;
+		v[d] = (struct kathara_domain){.raw = strdup(domain)};
+		if (!v[d].raw)
+			return -ENOMEM;
+		lab->ndomains++;
+	}
+	struct kathara_domain *dom = &lab->domains[d];
+	struct kathara_member *m = realloc(dom->members, (dom->n + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	dom->members = m;
+	m[dom->n++] = (struct kathara_member){node, iface, line};
+	return 0;
+}
+
+/* Why an option has no netsim equivalent (the generic reason otherwise). */
+static const char *kathara_option_reason(const char *opt)
+{
+	static const struct {
+		const char *opt, *why;
+	} reasons[] = {
+		{"image", "netsim nodes run a root filesystem, not a container image; set "
+			  "rootfs= to a tarball of the image's files"},
+		{"mem", "container nodes share the host's memory"},
+		{"cpus", "container nodes share the host's CPUs"},
+		{"bridged", "netsim nodes have no uplink to the host network"},
+		{"port", "use `netsim forward` to reach a node's port"},
+		{"exec", "put the command in the node's init or a files= overlay"},
+		{"sysctl", "set it in the node's init or a files= overlay"},
+		{"env", "netsim sets its own environment (NETSIM_*)"},
+		{"ipv6", "netsim nodes always have IPv6"},
+		{"shell", "use `netsim shell`"},
+		{"num_terms", "use `netsim shell`"},
+		{"hosthome_mount", "nodes see no host directories"},
+		{"shared_mount", "nodes see no host directories"},
+	};
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strcmp(opt, reasons[i].opt) == 0)
+			return reasons[i].why;
+	return "no netsim equivalent";
+}
+
+static int kathara_parse(struct importer *im, struct kathara_lab *lab, char *text,
+			 struct error *err)
+{
+	char where[32];
+	char *save = NULL;
+	int line = 0;
+	/* (node, iface) → line, to refuse an interface given twice */
+	struct assigned {
+		unsigned node, iface;
+		int line;
+	} *assigned = NULL;
+	unsigned nassigned = 0;
+	int r = 0;
+	for (char *p = text; p && r == 0; p = save) {
+		save = strchr(p, '\n');
+		if (save)
+			*save++ = '\0';
+		line++;
+		snprintf(where, sizeof(where), "%d", line);
+		size_t l = strlen(p);
+		while (l > 0 && isspace((unsigned char)p[l - 1]))
+			p[--l] = '\0';
+		p += strspn(p, " \t");
+		if (!*p || *p == '#')
+			continue;
+		char *bracket = strchr(p, '['), *eq = strchr(p, '=');
+		if (strncmp(p, "LAB_", 4) == 0 && eq && (!bracket || bracket > eq)) {
+			*eq = '\0';
+			char *value = kathara_value(eq + 1);
+			if (!value) {
+				r = error_setmsg(err, EINVAL, "%s:%d: malformed value of %s", im->path,
+						 line, p);
+				break;
+			}
+			if (strcmp(p, "LAB_NAME") == 0) {
+				import_map_name(value, TOPO_SIM_MAX, im->sim, sizeof(im->sim));
+				if (strcmp(im->sim, value) != 0)
+					note(im, where, "lab name `%s` is sim `%s` (sim names: "
+							"[a-z0-9-], at most %d characters)",
+					     value, im->sim, TOPO_SIM_MAX);
+			} else if (strcmp(p, "LAB_DESCRIPTION") == 0 || strcmp(p, "LAB_VERSION") == 0 ||
+				   strcmp(p, "LAB_AUTHOR") == 0 || strcmp(p, "LAB_EMAIL") == 0 ||
+				   strcmp(p, "LAB_WEB") == 0) {
+				fprintf(lab->meta_f, "# %s: %s\n", p + 4, value);
+			} else {
+				note(im, where, "not translated: %s=%s (unknown lab setting)", p, value);
+			}
+			continue;
+		}
+		char *close = bracket ? strchr(bracket, ']') : NULL;
+		if (!bracket || !close || close[1] != '=' || bracket == p) {
+			r = error_setmsg(err, EINVAL, "%s:%d: expected DEVICE[N]=DOMAIN, "
+						      "DEVICE[OPTION]=VALUE or LAB_...=VALUE",
+					 im->path, line);
+			break;
+		}
+		*bracket = *close = '\0';
+		const char *device = p, *arg = bracket + 1;
+		char *value = kathara_value(close + 2);
+		if (!value || !*value || !is_word(arg)) {
+			r = error_setmsg(err, EINVAL, "%s:%d: malformed %s[%s]= line", im->path, line,
+					 device, arg);
+			break;
+		}
+		int node = node_ref(im, device, where, err);
+		if (node < 0) {
+			r = node;
+			break;
+		}
+		if (strspn(arg, "0123456789") != strlen(arg)) {
+			note(im, where, "not translated: %s[%s]=%s (%s)", device, arg, value,
+			     kathara_option_reason(arg));
+			continue;
+		}
+		unsigned long iface = strtoul(arg, NULL, 10);
+		if (iface > KATHARA_MAX_IFACE) {
+			r = error_setmsg(err, EINVAL, "%s:%d: interface number %s is too large "
+						      "(at most %u)", im->path, line, arg,
+					 KATHARA_MAX_IFACE);
+			break;
+		}
+		/* Kathara allows DOMAIN/MAC; netsim derives MACs from the names. */
+		char *mac = strchr(value, '/');
+		if (mac) {
+			*mac++ = '\0';
+			note(im, where, "not translated: MAC address %s of %s[%s] (netsim derives "
+					"stable MACs from sim, node and interface names)", mac, device, arg);
+		}
+		if (!is_word(value)) {
+			r = error_setmsg(err, EINVAL, "%s:%d: collision domain `%s`: use letters, "
+						      "digits and '_'", im->path, line, value);
+			break;
+		}
+		for (unsigned i = 0; i < nassigned; i++) {
+			if (assigned[i].node == (unsigned)node && assigned[i].iface == iface) {
+				r = error_setmsg(err, EINVAL, "%s:%d: %s[%s] is already assigned at "
+							      "line %d", im->path, line, device,
+						 arg, assigned[i].line);
+				break;
+			}
+		}
+		if (r < 0)
+			break;
+		struct assigned *a = realloc(assigned, (nassigned + 1) * sizeof(*a));
+		if (!a) {
+			r = error_set(err, ENOMEM, "import %s", im->path);
+			break;
+		}
+		assigned = a;
+		assigned[nassigned++] = (struct assigned){(unsigned)node, (unsigned)iface, line};
+		if (kathara_member_add(lab, value, (unsigned)node, (unsigned)iface, line) < 0)
+			r = error_set(err, ENOMEM, "import %s", im->path);
+	}
+	free(assigned);
+	return r;
+}
+
+/* Kathara copies DEVICE/ into the device and runs DEVICE.startup in it; netsim
+ * has files= overlays and the rootfs's own init instead.  Say which exist. */
+static void kathara_note_files(struct importer *im, const char *dir)
+{
+	static const char *const lab_files[] = {"shared", "shared.startup", "shared.shutdown",
+						"lab.dep", "lab.ext"};
+	char path[PATH_MAX];
+	struct stat st;
+	for (size_t i = 0; i < sizeof(lab_files) / sizeof(lab_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, lab_files[i]);
+		if (stat(path, &st) == 0)
+			note_file(im, path, "not translated: Kathara lab file");
+	}
+	for (unsigned n = 0; n < im->nodes.n; n++) {
+		const char *raw = im->nodes.raw[n];
+		snprintf(path, sizeof(path), "%s/%s", dir, raw);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			note_file(im, path, "not translated: files of device %s (use `node %s "
+					    "files=%s`)", raw, im->nodes.name[n], path);
+		static const char *const scripts[] = {"startup", "shutdown"};
+		for (int s = 0; s < 2; s++) {
+			snprintf(path, sizeof(path), "%s/%s.%s", dir, raw, scripts[s]);
+			if (stat(path, &st) == 0)
+				note_file(im, path, "not translated: %s script of device %s (netsim "
+						    "runs the rootfs's own init)", scripts[s], raw);
+		}
+	}
+}
+
+static int kathara_emit(struct importer *im, struct kathara_lab *lab, struct error *err)
+{
+	struct namer segs = {.max = IFNAMSIZ - 1, .map = map_ifname};
+	char where[32];
+	for (unsigned i = 0; i < im->nodes.n; i++)
+		fprintf(im->body_f, "node %s\n", im->nodes.name[i]);
+	for (unsigned d = 0; d < lab->ndomains; d++) {
+		struct kathara_domain *dom = &lab->domains[d];
+		snprintf(where, sizeof(where), "%d", dom->members[0].line);
+		/* A node twice on one domain has no netsim equivalent (a link to itself,
+		 * or a node twice in a segment): keep its first interface. */
+		unsigned n = 0;
+		for (unsigned m = 0; m < dom->n; m++) {
+			unsigned k;
+			for (k = 0; k < n; k++)
+				if (dom->members[k].node == dom->members[m].node)
+					break;
+			if (k < n) {
+				char w[32];
+				snprintf(w, sizeof(w), "%d", dom->members[m].line);
+				note(im, w, "not translated: %s[%u] (the device is on collision domain "
+					    "%s already, line %d)", im->nodes.raw[dom->members[m].node],
+				     dom->members[m].iface, dom->raw, dom->members[k].line);
+				continue;
+			}
+			dom->members[n++] = dom->members[m];
+		}
+		if (n < 2) {
+			note(im, where, "not translated: collision domain %s has only one device "
+					"(%s[%u]); netsim has no unconnected interfaces", dom->raw,
+			     im->nodes.raw[dom->members[0].node], dom->members[0].iface);
+			continue;
+		}
+		if (n == 2) {
+			fprintf(im->body_f, "link %s:eth%u %s:eth%u    # collision domain %s\n",
+				im->nodes.name[dom->members[0].node], dom->members[0].iface,
+				im->nodes.name[dom->members[1].node], dom->members[1].iface, dom->raw);
+			continue;
+		}
+		bool added, renamed;
+		int s = namer_get(&segs, dom->raw, &added, &renamed);
+		if (s < 0) {
+			namer_free(&segs);
+			return error_set(err, -s, "import %s", im->path);
+		}
+		if (renamed)
+			note(im, where, "collision domain `%s` is segment `%s` (an interface name: at "
+					"most %d characters)", dom->raw, segs.name[s], IFNAMSIZ - 1);
+		fprintf(im->body_f, "segment %s", segs.name[s]);
+		for (unsigned m = 0; m < n; m++)
+			fprintf(im->body_f, " %s:eth%u", im->nodes.name[dom->members[m].node],
+				dom->members[m].iface);
+		fprintf(im->body_f, "\n");
+	}
+	namer_free(&segs);
+	return 0;
+}
+
+static int import_kathara(const char *path, const char *text, size_t len,
+			  struct import_result *res, struct error *err)
+{
+	struct importer im;
+	struct kathara_lab lab = {0};
+	cleanup_free char *copy = NULL;
+	int r = importer_init(&im, path, err);
+	if (r < 0)
+		goto out;
+	if (memchr(text, '\0', len)) {
+		r = error_setmsg(err, EINVAL, "%s: contains a NUL byte: not a lab.conf", path);
+		goto out;
+	}
+	lab.meta_f = open_memstream(&lab.meta, &lab.meta_len);
+	copy = strndup(text, len);
+	if (!lab.meta_f || !copy) {
+		r = error_set(err, ENOMEM, "import %s", path);
+		goto out;
+	}
+	r = kathara_parse(&im, &lab, copy, err);
+	if (r < 0)
+		goto out;
+	if (im.nodes.n == 0) {
+		r = error_setmsg(err, EINVAL, "%s: no devices (lines such as pc1[0]=A): not a "
+					      "Kathara lab.conf", path);
+		goto out;
+	}
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!im.sim[0]) {
+		/* A Kathara lab is its directory: name the sim after it. */
+		char real[PATH_MAX];
+		sim_from_path(realpath(dir, real) ? real : dir, "", im.sim, sizeof(im.sim));
+	}
+	r = kathara_emit(&im, &lab, err);
+	if (r < 0)
+		goto out;
+	kathara_note_files(&im, dir);
+	fclose(lab.meta_f);
+	lab.meta_f = NULL;
+	r = importer_finish(&im, "kathara", lab.meta, res, err);
+out:
+	kathara_lab_free(&lab);
+	importer_free(&im);
+	return r;
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+int import_format_parse(const char *name, enum import_format *format)
+{
+	if (strcmp(name, "meshnet-lab") == 0 || strcmp(name, "meshnet") == 0)
+		*format = IMPORT_MESHNET_LAB;
+	else if (strcmp(name, "kathara") == 0)
+		*format = IMPORT_KATHARA;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int import_text(enum import_format format, const char *path, const char *text, size_t len,
+		struct import_result *res, struct error *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (len > IMPORT_MAX_BYTES)
+		return error_setmsg(err, EFBIG, "%s: larger than %u MiB", path,
+				    IMPORT_MAX_BYTES >> 20);
+	if (format == IMPORT_MESHNET_LAB)
+		return import_meshnet_lab(path, text, len, res, err);
+	return import_kathara(path, text, len, res, err);
+}
+
+int import_file(enum import_format format, const char *path, struct import_result *res,
+		struct error *err)
+{
+	char conf[PATH_MAX];
+	struct stat st;
+	memset(res, 0, sizeof(*res));
+	if (format == IMPORT_KATHARA && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(conf, sizeof(conf), "%s/lab.conf", path);
+		path = conf;
+	}
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return error_set(err, errno, "read %s", path);
+	if (!S_ISREG(st.st_mode))
+		return error_setmsg(err, EINVAL, "%s: not a regular file", path);
+	if ((unsigned long long)st.st_size > IMPORT_MAX_BYTES)
+		return error_setmsg(err, EFBIG, "%s: larger than %u MiB", path,
+				    IMPORT_MAX_BYTES >> 20);
+	cleanup_free char *text = malloc((size_t)st.st_size + 1);
+	if (!text)
+		return error_set(err, ENOMEM, "read %s", path);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error_set(err, errno, "read %s", path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	text[got] = '\0';
+	return import_text(format, path, text, got, res, err);
+}
+
+void import_result_free(struct import_result *res)
+{
+	free(res->topology);
+	free(res->notes);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,1344 @@
+/* Topology file parser (format: docs/topology.md).
+ *
+ * The parser reads the whole file before judging references, so links may name
+ * nodes declared further down, and it collects every error instead of stopping at
+ * the first: a user fixing a file sees all problems at once.  Errors are sorted
+ * by line and handed back in err->msg, one "FILE:LINE: message" per line. */
+#include "topo/topo.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "topo/ident.h"
+#include "topo/lines.h"
+#include "topo/units.h"
+
+#define TOPO_NODES_MAX 65534           /* default addresses derive from the index */
+#define TOPO_FILE_SIZE_MAX (64u << 20) /* far above any real topology */
+#define QUOTE_MAX 64                   /* user text quoted in messages is cut here */
+
+enum node_attr {
+	NODE_ROOTFS,
+	NODE_FILES,
+	NODE_INIT,
+	NODE_ADDR,
+	NODE_ADDR6,
+	NODE_BACKEND,
+	NODE_MEM,
+	NODE_CPUS,
+	NODE_KERNEL,
+	NODE_PIDS,
+	NODE_CPU,
+	NODE_DISK,
+	NODE_FEED,
+	NODE_NATTRS,
+};
+
+static const char *const node_attr_names[NODE_NATTRS] = {
+	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
+	"pids", "cpu", "disk", "feed",
+};
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed"
+#define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
+/* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
+#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
+/* layers of a container's overlay: a VM's root is a cpio packed at boot */
+#define NODE_OVERLAY_ONLY (1u << NODE_FEED)
+#define NODE_PIDS_MIN 8
+#define NODE_PIDS_MAX 4194304
+#define NODE_CPU_WEIGHT_MAX 10000
+
+/* Indexed by bit position: quality_attr_names[i] sets 1 << i (TOPO_Q_*). */
+static const char *const quality_attr_names[] = {
+	"rate", "delay", "jitter", "loss", "duplicate", "reorder",
+};
+#define QUALITY_NATTRS (sizeof(quality_attr_names) / sizeof(quality_attr_names[0]))
+#define QUALITY_ATTRS_VALID "rate, delay, jitter, loss, duplicate, reorder"
+
+/* Node attributes being collected from `defaults` lines and a node's own line. */
+struct node_settings {
+	unsigned given; /* 1 << NODE_* for each attribute set (own or inherited) */
+	unsigned own;   /* the subset given on the node's own line */
+	char *rootfs, *files, *init, *kernel, *feed;
+	char addr4[48], addr6[64];
+	enum topo_backend backend;
+	uint64_t mem_mib;
+	unsigned cpus;
+	uint64_t pids;
+	unsigned cpu_weight;
+	uint64_t disk_mib;
+};
+
+struct token {
+	char *text;
+	int eq; /* offset of the first unquoted '=', or -1 */
+};
+
+struct parse_error {
+	int line;
+	unsigned seq; /* keeps errors of one line in the order found */
+	char *msg;
+};
+
+typedef char node_name_t[TOPO_NAME_MAX + 1];
+
+struct parser {
+	const char *file;
+	struct topo *t;
+	size_t nodes_cap, links_cap, segments_cap;
+	/* Endpoint node names until they are resolved after the whole file is read;
+	 * "" marks an endpoint already reported as broken. */
+	node_name_t *link_ends;          /* 2 per link */
+	node_name_t **segment_members;   /* one array per segment */
+	struct node_settings defaults;
+	int sim_line, first_node_line;
+	bool too_many_nodes_reported;
+	/* open-addressing index of node names: slot = node index + 1, 0 = empty */
+	unsigned *name_slots;
+	size_t name_slots_size;
+	struct parse_error *errors;
+	size_t nerrors, errors_cap;
+	bool out_of_memory;
+};
+
+/* ---- errors ---- */
+
+__attribute__((format(printf, 3, 4))) static void report(struct parser *p, int line,
+							  const char *fmt, ...)
+{
+	if (p->out_of_memory)
+		return;
+	if (p->nerrors == p->errors_cap) {
+		size_t cap = p->errors_cap ? p->errors_cap * 2 : 16;
+		struct parse_error *grown = realloc(p->errors, cap * sizeof(*grown));
+		if (!grown) {
+			p->out_of_memory = true;
+			return;
+		}
+		p->errors = grown;
+		p->errors_cap = cap;
+	}
+	char *body = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&body, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		p->out_of_memory = true;
+		return;
+	}
+	p->errors[p->nerrors] = (struct parse_error){ line, (unsigned)p->nerrors, body };
+	p->nerrors++;
+}
+
+static int compare_errors(const void *a, const void *b)
+{
+	const struct parse_error *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* All errors, by line, into err->msg; what does not fit is counted at the end. */
+static void errors_to_message(struct parser *p, struct error *err)
+{
+	qsort(p->errors, p->nerrors, sizeof(*p->errors), compare_errors);
+	char *out = err->msg;
+	size_t size = sizeof(err->msg), used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < p->nerrors; i++) {
+		char entry[sizeof(err->msg)];
+		snprintf(entry, sizeof(entry), "%s%s:%d: %s", i ? "\n" : "", p->file,
+			 p->errors[i].line, p->errors[i].msg);
+		size_t len = strlen(entry);
+		size_t reserve = i + 1 < p->nerrors ? 40 : 0; /* for "...and N more" */
+		if (used + len + reserve >= size && i > 0) {
+			snprintf(out + used, size - used, "\n...and %zu more error%s",
+				 p->nerrors - i, p->nerrors - i == 1 ? "" : "s");
+			break;
+		}
+		snprintf(out + used, size - used, "%s", entry);
+		used = strlen(out);
+	}
+	err->errnum = EINVAL;
+}
+
+/* ---- small validators ---- */
+
+int topo_valid_name(const char *name, unsigned max)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > max || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* What the kernel accepts as a device name (dev_valid_name), minus "lo" and '%'
+ * (which rtnetlink would expand as a "%d" template). */
+static bool valid_ifname(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len >= IFNAMSIZ || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strcmp(name, "lo") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == ':' || name[i] == '%' || name[i] == ' ' ||
+		    (name[i] >= '\t' && name[i] <= '\r'))
+			return false;
+	return true;
+}
+
+/* "ADDR[/PREFIX]" → canonical "ADDR/PREFIX" in out (prefix defaults to the full
+ * length); the binary address goes to bytes. */
+static bool parse_cidr(int family, const char *text, char *out, size_t outlen,
+		       uint8_t bytes[16])
+{
+	unsigned max_prefix = family == AF_INET ? 32 : 128;
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t addr_len = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned prefix = max_prefix;
+
+	if (addr_len == 0 || addr_len >= sizeof(addr))
+		return false;
+	memcpy(addr, text, addr_len);
+	addr[addr_len] = '\0';
+	memset(bytes, 0, 16);
+	if (inet_pton(family, addr, bytes) != 1)
+		return false;
+	if (slash) {
+		const char *digits = slash + 1;
+		size_t ndigits = strspn(digits, "0123456789");
+		if (ndigits == 0 || ndigits > 3 || digits[ndigits] != '\0')
+			return false;
+		prefix = (unsigned)atoi(digits);
+		if (prefix > max_prefix)
+			return false;
+	}
+	if (!inet_ntop(family, bytes, addr, sizeof(addr)))
+		return false;
+	snprintf(out, outlen, "%s/%u", addr, prefix);
+	return true;
+}
+
+/* mem=: QEMU's -m syntax restricted to MiB/GiB: "512", "512M", "2G". */
+bool topo_parse_mem_mib(const char *text, uint64_t *mib)
+{
+	size_t ndigits = strspn(text, "0123456789");
+	if (ndigits == 0 || ndigits > 9)
+		return false;
+	uint64_t value = strtoull(text, NULL, 10);
+	const char *suffix = text + ndigits;
+	if (strcmp(suffix, "G") == 0 || strcmp(suffix, "g") == 0)
+		value *= 1024;
+	else if (!(suffix[0] == '\0' || strcmp(suffix, "M") == 0 || strcmp(suffix, "m") == 0))
+		return false;
+	if (value == 0)
+		return false;
+	*mib = value;
+	return true;
+}
+
+/* A decimal number in [min, max], digits only. */
+static bool parse_bounded(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t ndigits = strspn(text, "0123456789");
+	if (ndigits == 0 || ndigits > 9 || text[ndigits] != '\0')
+		return false;
+	uint64_t value = strtoull(text, NULL, 10);
+	if (value < min || value > max)
+		return false;
+	*out = value;
+	return true;
+}
+
+static bool parse_cpus(const char *text, unsigned *cpus)
+{
+	size_t ndigits = strspn(text, "0123456789");
+	if (ndigits == 0 || ndigits > 4 || text[ndigits] != '\0')
+		return false;
+	unsigned value = (unsigned)atoi(text);
+	if (value < 1 || value > 1024)
+		return false;
+	*cpus = value;
+	return true;
+}
+
+/* ---- node name index ---- */
+
+static size_t hash_name(const char *name)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static int name_index_find(const struct parser *p, const char *name)
+{
+	if (!p->name_slots_size)
+		return -1;
+	size_t mask = p->name_slots_size - 1;
+	for (size_t i = hash_name(name) & mask;; i = (i + 1) & mask) {
+		unsigned slot = p->name_slots[i];
+		if (!slot)
+			return -1;
+		if (strcmp(p->t->nodes[slot - 1].name, name) == 0)
+			return (int)(slot - 1);
+	}
+}
+
+static void name_index_insert(unsigned *slots, size_t size, const char *name, unsigned node)
+{
+	size_t mask = size - 1, i = hash_name(name) & mask;
+	while (slots[i])
+		i = (i + 1) & mask;
+	slots[i] = node + 1;
+}
+
+/* Index t->nodes[node], growing the table to stay at most half full. */
+static int name_index_add(struct parser *p, unsigned node)
+{
+	if ((node + 1) * 2 > p->name_slots_size) {
+		size_t size = p->name_slots_size ? p->name_slots_size * 2 : 64;
+		unsigned *slots = calloc(size, sizeof(*slots));
+		if (!slots)
+			return -ENOMEM;
+		for (unsigned i = 0; i < node; i++)
+			name_index_insert(slots, size, p->t->nodes[i].name, i);
+		free(p->name_slots);
+		p->name_slots = slots;
+		p->name_slots_size = size;
+	}
+	name_index_insert(p->name_slots, p->name_slots_size, p->t->nodes[node].name, node);
+	return 0;
+}
+
+/* ---- tokens ---- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Split a NUL-terminated line in place.  '#' outside quotes ends the line; a
+ * double-quoted part of a token may hold blanks, '#' and '=' (init="/bin/sh -c
+ * 'x'"); inside quotes \" and \\ are escapes.  Returns 0, -EINVAL for an
+ * unterminated quote, or -ENOMEM. */
+static int tokenize(char *line, struct token **tokens, size_t *ntokens, size_t *cap)
+{
+	/* Unquoting only shrinks a token, so the write cursor never passes the read
+	 * cursor and the tokens can live in the line itself. */
+	char *r = line, *w = line;
+	*ntokens = 0;
+	for (;;) {
+		while (is_blank(*r))
+			r++;
+		if (*r == '\0' || *r == '#')
+			return 0;
+		char *start = w;
+		int eq = -1;
+		bool quoted = false;
+		while (*r && (quoted || (!is_blank(*r) && *r != '#'))) {
+			if (*r == '"') {
+				quoted = !quoted;
+				r++;
+				continue;
+			}
+			if (quoted && *r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				r++;
+			else if (!quoted && *r == '=' && eq < 0)
+				eq = (int)(w - start);
+			*w++ = *r++;
+		}
+		if (quoted)
+			return -EINVAL;
+		char stop = *r; /* a blank, '#' or the end; the terminator may overwrite it */
+		*w++ = '\0';
+		if (*ntokens == *cap) {
+			size_t grown_cap = *cap ? *cap * 2 : 16;
+			struct token *grown = realloc(*tokens, grown_cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			*tokens = grown;
+			*cap = grown_cap;
+		}
+		(*tokens)[(*ntokens)++] = (struct token){ start, eq };
+		if (stop == '\0' || stop == '#')
+			return 0;
+		r++;
+	}
+}
+
+/* ---- node settings ---- */
+
+static void settings_clear(struct node_settings *s)
+{
+	free(s->rootfs);
+	free(s->files);
+	free(s->init);
+	free(s->kernel);
+	free(s->feed);
+	memset(s, 0, sizeof(*s));
+}
+
+static int settings_copy(struct node_settings *dst, const struct node_settings *src)
+{
+	*dst = *src;
+	dst->rootfs = dst->files = dst->init = dst->kernel = dst->feed = NULL;
+	if ((src->rootfs && !(dst->rootfs = strdup(src->rootfs))) ||
+	    (src->files && !(dst->files = strdup(src->files))) ||
+	    (src->init && !(dst->init = strdup(src->init))) ||
+	    (src->kernel && !(dst->kernel = strdup(src->kernel))) ||
+	    (src->feed && !(dst->feed = strdup(src->feed)))) {
+		settings_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Values are kept as written: relative paths are resolved against the topology
+ * file's directory by the code that uses them (netsim/sim.c), not here. */
+static char *copy_value(struct parser *p, const char *value)
+{
+	char *out = strdup(value);
+	if (!out)
+		p->out_of_memory = true;
+	return out;
+}
+
+static void replace_string(char **slot, char *value)
+{
+	free(*slot);
+	*slot = value;
+}
+
+static void apply_node_attr(struct parser *p, struct node_settings *s, enum node_attr attr,
+			    const char *value, int line)
+{
+	uint8_t bytes[16];
+	switch (attr) {
+	case NODE_ROOTFS:
+		replace_string(&s->rootfs, copy_value(p, value));
+		break;
+	case NODE_FILES:
+		replace_string(&s->files, copy_value(p, value));
+		break;
+	case NODE_KERNEL:
+		replace_string(&s->kernel, copy_value(p, value));
+		break;
+	case NODE_INIT:
+		replace_string(&s->init, copy_value(p, value));
+		break;
+	case NODE_ADDR:
+		if (!parse_cidr(AF_INET, value, s->addr4, sizeof(s->addr4), bytes)) {
+			report(p, line,
+			       "addr=%.*s is not an IPv4 address with an optional /PREFIX (0..32)",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
+	case NODE_ADDR6:
+		if (!parse_cidr(AF_INET6, value, s->addr6, sizeof(s->addr6), bytes)) {
+			report(p, line,
+			       "addr6=%.*s is not an IPv6 address with an optional /PREFIX (0..128)",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
+	case NODE_BACKEND:
+		if (strcmp(value, "container") == 0) {
+			s->backend = TOPO_BACKEND_CONTAINER;
+		} else if (strcmp(value, "qemu") == 0) {
+			s->backend = TOPO_BACKEND_QEMU;
+		} else {
+			report(p, line, "backend=%.*s: the backends are container and qemu",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
+	case NODE_MEM:
+		if (!topo_parse_mem_mib(value, &s->mem_mib)) {
+			report(p, line, "mem=%.*s: give MiB or GiB, e.g. mem=512M or mem=2G",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
+	case NODE_CPUS:
+		if (!parse_cpus(value, &s->cpus)) {
+			report(p, line, "cpus=%.*s: give a number from 1 to 1024", QUOTE_MAX,
+			       value);
+			return;
+		}
+		break;
+	case NODE_PIDS:
+		if (!parse_bounded(value, NODE_PIDS_MIN, NODE_PIDS_MAX, &s->pids)) {
+			report(p, line, "pids=%.*s: give a number of processes from %d to %d",
+			       QUOTE_MAX, value, NODE_PIDS_MIN, NODE_PIDS_MAX);
+			return;
+		}
+		break;
+	case NODE_CPU: {
+		uint64_t weight;
+		if (!parse_bounded(value, 1, NODE_CPU_WEIGHT_MAX, &weight)) {
+			report(p, line, "cpu=%.*s: give a CPU weight from 1 to %d (100 = a default node's share)",
+			       QUOTE_MAX, value, NODE_CPU_WEIGHT_MAX);
+			return;
+		}
+		s->cpu_weight = (unsigned)weight;
+		break;
+	}
+	case NODE_DISK:
+		if (!topo_parse_mem_mib(value, &s->disk_mib)) {
+			report(p, line, "disk=%.*s: give MiB or GiB, e.g. disk=512M or disk=2G",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
+	case NODE_FEED:
+		replace_string(&s->feed, copy_value(p, value));
+		break;
+	case NODE_NATTRS:
+		return;
+	}
+	s->given |= 1u << attr;
+}
+
+/* Checks KEY=VALUE shape; returns the key length, or -1 after reporting. */
+static int attr_key_length(struct parser *p, const struct token *tok, int line)
+{
+	if (tok->eq < 0) {
+		report(p, line, "`%.*s` is not an attribute (KEY=VALUE)", QUOTE_MAX, tok->text);
+		return -1;
+	}
+	if (tok->eq == 0) {
+		report(p, line, "`%.*s` has no attribute name before '='", QUOTE_MAX, tok->text);
+		return -1;
+	}
+	if (tok->text[tok->eq + 1] == '\0') {
+		report(p, line, "%.*s= has an empty value", tok->eq < QUOTE_MAX ? tok->eq : QUOTE_MAX,
+		       tok->text);
+		return -1;
+	}
+	return tok->eq;
+}
+
+static int lookup_attr(const char *const *names, size_t count, const char *key, size_t len)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(names[i]) == len && strncmp(names[i], key, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Node attributes of one line (a `node` or `defaults` line) into s. */
+static void apply_node_attrs(struct parser *p, struct node_settings *s,
+			     const struct token *tokens, size_t ntokens, int line,
+			     bool is_defaults)
+{
+	unsigned seen = 0;
+	for (size_t i = 0; i < ntokens; i++) {
+		int keylen = attr_key_length(p, &tokens[i], line);
+		if (keylen < 0)
+			continue;
+		const char *key = tokens[i].text, *value = key + keylen + 1;
+		int attr = lookup_attr(node_attr_names, NODE_NATTRS, key, (size_t)keylen);
+		if (attr < 0) {
+			report(p, line, "unknown node attribute `%.*s` (valid: " NODE_ATTRS_VALID ")",
+			       keylen < QUOTE_MAX ? keylen : QUOTE_MAX, key);
+			continue;
+		}
+		if (seen & (1u << attr)) {
+			report(p, line, "%s= given twice", node_attr_names[attr]);
+			continue;
+		}
+		seen |= 1u << attr;
+		if (is_defaults && (attr == NODE_ADDR || attr == NODE_ADDR6)) {
+			report(p, line, "%s= cannot be a default: every node needs its own address",
+			       node_attr_names[attr]);
+			continue;
+		}
+		apply_node_attr(p, s, (enum node_attr)attr, value, line);
+	}
+	if (!is_defaults)
+		s->own = seen & s->given;
+}
+
+/* ---- quality ---- */
+
+static void parse_quality(struct parser *p, struct topo_quality *q,
+			  const struct token *tokens, size_t ntokens, int line)
+{
+	for (size_t i = 0; i < ntokens; i++) {
+		int keylen = attr_key_length(p, &tokens[i], line);
+		if (keylen < 0)
+			continue;
+		const char *key = tokens[i].text, *value = key + keylen + 1;
+		int attr = lookup_attr(quality_attr_names, QUALITY_NATTRS, key, (size_t)keylen);
+		if (attr < 0) {
+			report(p, line, "unknown link attribute `%.*s` (valid: " QUALITY_ATTRS_VALID ")",
+			       keylen < QUOTE_MAX ? keylen : QUOTE_MAX, key);
+			continue;
+		}
+		unsigned bit = 1u << attr;
+		if (q->set & bit) {
+			report(p, line, "%s= given twice", quality_attr_names[attr]);
+			continue;
+		}
+		int ret;
+		const char *example;
+		switch (bit) {
+		case TOPO_Q_RATE:
+			ret = units_parse_rate(value, &q->rate_bps);
+			example = "a rate such as 54mbit, 500kbit, 1gbit or 10mbps (bytes)";
+			break;
+		case TOPO_Q_DELAY:
+			ret = units_parse_time(value, &q->delay_us);
+			example = "a time such as 5ms, 200us or 1.5s";
+			break;
+		case TOPO_Q_JITTER:
+			ret = units_parse_time(value, &q->jitter_us);
+			example = "a time such as 5ms, 200us or 1.5s";
+			break;
+		case TOPO_Q_LOSS:
+			ret = units_parse_percent(value, &q->loss_ppm);
+			example = "a percentage from 0% to 100%, such as 1% or 0.5%";
+			break;
+		case TOPO_Q_DUPLICATE:
+			ret = units_parse_percent(value, &q->duplicate_ppm);
+			example = "a percentage from 0% to 100%, such as 1% or 0.5%";
+			break;
+		default:
+			ret = units_parse_percent(value, &q->reorder_ppm);
+			example = "a percentage from 0% to 100%, such as 1% or 0.5%";
+			break;
+		}
+		if (ret == -ERANGE) {
+			report(p, line, "%s=%.*s is out of range; use %s", quality_attr_names[attr],
+			       QUOTE_MAX, value, example);
+			continue;
+		}
+		if (ret < 0) {
+			report(p, line, "%s=%.*s: expected %s", quality_attr_names[attr], QUOTE_MAX,
+			       value, example);
+			continue;
+		}
+		q->set |= bit;
+	}
+	if ((q->set & TOPO_Q_JITTER) && !(q->set & TOPO_Q_DELAY))
+		report(p, line, "jitter= needs delay= (netem varies the delay by the jitter)");
+	if ((q->set & TOPO_Q_REORDER) && !((q->set & TOPO_Q_DELAY) && q->delay_us > 0))
+		report(p, line,
+		       "reorder= needs a delay= above 0 (netem reorders by sending some packets "
+		       "without the delay)");
+}
+
+/* ---- statements ---- */
+
+static void parse_sim(struct parser *p, const struct token *tokens, size_t ntokens, int line)
+{
+	if (p->sim_line) {
+		report(p, line, "sim given twice (first at line %d)", p->sim_line);
+		return;
+	}
+	p->sim_line = line;
+	if (p->first_node_line)
+		report(p, line, "sim must come before the first node (line %d)",
+		       p->first_node_line);
+	if (ntokens != 2 || tokens[1].eq >= 0) {
+		report(p, line, "expected `sim NAME`");
+		return;
+	}
+	if (!topo_valid_name(tokens[1].text, TOPO_SIM_MAX)) {
+		report(p, line,
+		       "`%.*s` is not a valid sim name ([a-z0-9-], 1 to %d characters, not "
+		       "starting with '-')",
+		       QUOTE_MAX, tokens[1].text, TOPO_SIM_MAX);
+		return;
+	}
+	strcpy(p->t->sim, tokens[1].text);
+}
+
+static void parse_defaults(struct parser *p, const struct token *tokens, size_t ntokens,
+			   int line)
+{
+	if (ntokens < 2) {
+		report(p, line, "expected `defaults ATTR=VALUE...`");
+		return;
+	}
+	apply_node_attrs(p, &p->defaults, tokens + 1, ntokens - 1, line, true);
+}
+
+/* Fill a topo_node from its settings; settings' strings move into the node. */
+static void node_finish(struct parser *p, struct topo_node *node, struct node_settings *s,
+			int line)
+{
+	if (s->backend != TOPO_BACKEND_QEMU) {
+		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
+			if ((s->own & NODE_QEMU_ONLY) & (1u << attr))
+				report(p, line, "%s= is only for backend=qemu nodes",
+				       node_attr_names[attr]);
+		/* inherited from `defaults` meant for qemu nodes: not this node's concern */
+		s->cpus = 0;
+		free(s->kernel);
+		s->kernel = NULL;
+		node->limit_mem_mib = s->mem_mib;
+		s->mem_mib = 0;
+		node->limit_pids = s->pids;
+		node->limit_cpu_weight = s->cpu_weight;
+		node->limit_disk_mib = s->disk_mib;
+	} else {
+		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
+			if ((s->own & NODE_CONTAINER_ONLY) & (1u << attr))
+				report(p, line, "%s= is only for container nodes (a VM is limited by "
+				       "mem= and cpus=)", node_attr_names[attr]);
+		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
+			if ((s->own & NODE_OVERLAY_ONLY) & (1u << attr))
+				report(p, line, "%s= is only for container nodes (it is an overlay "
+				       "layer; a VM's root is packed at boot: use files=)",
+				       node_attr_names[attr]);
+		/* inherited from `defaults` meant for container nodes */
+		free(s->feed);
+		s->feed = NULL;
+	}
+	node->rootfs = s->rootfs ? steal_pointer(&s->rootfs) : strdup("meshlite");
+	if (!node->rootfs)
+		p->out_of_memory = true;
+	node->files = steal_pointer(&s->files);
+	node->feed = steal_pointer(&s->feed);
+	node->init = steal_pointer(&s->init);
+	node->qemu_kernel = steal_pointer(&s->kernel);
+	node->qemu_mem_mib = s->mem_mib;
+	node->qemu_cpus = s->cpus;
+	node->backend = s->backend;
+	if (s->given & (1u << NODE_ADDR))
+		snprintf(node->addr4, sizeof(node->addr4), "%s", s->addr4);
+	else
+		ident_addr4(node->index, node->addr4, sizeof(node->addr4));
+	if (s->given & (1u << NODE_ADDR6))
+		snprintf(node->addr6, sizeof(node->addr6), "%s", s->addr6);
+	else
+		ident_addr6(node->index, node->addr6, sizeof(node->addr6));
+}
+
+static void parse_node(struct parser *p, const struct token *tokens, size_t ntokens, int line)
+{
+	struct topo *t = p->t;
+	struct node_settings s;
+	bool add = true;
+
+	if (!p->first_node_line)
+		p->first_node_line = line;
+	if (ntokens < 2 || tokens[1].eq >= 0) {
+		report(p, line, "expected `node NAME [ATTR=VALUE...]`");
+		return;
+	}
+	const char *name = tokens[1].text;
+	if (!topo_valid_name(name, TOPO_NAME_MAX)) {
+		report(p, line,
+		       "`%.*s` is not a valid node name ([a-z0-9-], 1 to %d characters, not "
+		       "starting with '-')",
+		       QUOTE_MAX, name, TOPO_NAME_MAX);
+		add = false;
+	} else {
+		int first = name_index_find(p, name);
+		if (first >= 0) {
+			report(p, line, "node %s already declared at line %d", name,
+			       t->nodes[first].line);
+			add = false;
+		}
+	}
+	if (add && t->nnodes == TOPO_NODES_MAX) {
+		if (!p->too_many_nodes_reported)
+			report(p, line, "too many nodes (at most %d)", TOPO_NODES_MAX);
+		p->too_many_nodes_reported = true;
+		add = false;
+	}
+	if (settings_copy(&s, &p->defaults) < 0) {
+		p->out_of_memory = true;
+		return;
+	}
+	s.own = 0;
+	apply_node_attrs(p, &s, tokens + 2, ntokens - 2, line, false);
+	if (!add) {
+		settings_clear(&s);
+		return;
+	}
+	if (t->nnodes == p->nodes_cap) {
+		size_t cap = p->nodes_cap ? p->nodes_cap * 2 : 16;
+		struct topo_node *grown = realloc(t->nodes, cap * sizeof(*grown));
+		if (!grown) {
+			settings_clear(&s);
+			p->out_of_memory = true;
+			return;
+		}
+		t->nodes = grown;
+		p->nodes_cap = cap;
+	}
+	struct topo_node *node = &t->nodes[t->nnodes];
+	memset(node, 0, sizeof(*node));
+	strcpy(node->name, name);
+	node->index = t->nnodes + 1;
+	node->line = line;
+	t->nnodes++;
+	node_finish(p, node, &s, line);
+	settings_clear(&s);
+	if (name_index_add(p, t->nnodes - 1) < 0)
+		p->out_of_memory = true;
+}
+
+/* NODE[:IFNAME]: the node name goes to node_name ("" when broken, after
+ * reporting), an explicit interface name to ep->ifname ("" = assign ethN). */
+static bool parse_endpoint(struct parser *p, const char *text, int line,
+			   node_name_t node_name, struct topo_endpoint *ep)
+{
+	const char *colon = strchr(text, ':');
+	size_t name_len = colon ? (size_t)(colon - text) : strlen(text);
+	char name[TOPO_NAME_MAX + 2];
+
+	node_name[0] = '\0';
+	memset(ep, 0, sizeof(*ep));
+	if (name_len > TOPO_NAME_MAX + 1)
+		name_len = TOPO_NAME_MAX + 1; /* too long either way */
+	memcpy(name, text, name_len);
+	name[name_len] = '\0';
+	if (!topo_valid_name(name, TOPO_NAME_MAX)) {
+		size_t quoted = colon ? (size_t)(colon - text) : strlen(text);
+		report(p, line,
+		       "`%.*s` is not a valid node name ([a-z0-9-], 1 to %d characters, not "
+		       "starting with '-')",
+		       (int)(quoted < QUOTE_MAX ? quoted : QUOTE_MAX), text, TOPO_NAME_MAX);
+		return false;
+	}
+	if (colon) {
+		const char *ifname = colon + 1;
+		if (!valid_ifname(ifname)) {
+			report(p, line,
+			       "`%.*s` is not a valid interface name (1 to %d characters, no '/', "
+			       "':', '%%' or blanks, not lo)",
+			       QUOTE_MAX, ifname, IFNAMSIZ - 1);
+			return false;
+		}
+		strcpy(ep->ifname, ifname);
+	}
+	strcpy(node_name, name);
+	return true;
+}
+
+static void parse_link(struct parser *p, struct token *tokens, size_t ntokens, int line)
+{
+	struct topo *t = p->t;
+	const char *ends[2];
+	size_t nends = 0;
+	struct token *attrs = tokens + 1;
+	size_t nattrs = 0;
+
+	/* endpoints are the words without '='; order among attributes is free */
+	for (size_t i = 1; i < ntokens; i++) {
+		if (tokens[i].eq < 0) {
+			if (nends < 2)
+				ends[nends] = tokens[i].text;
+			nends++;
+		} else {
+			attrs[nattrs++] = tokens[i];
+		}
+	}
+	if (nends != 2) {
+		report(p, line,
+		       "a link has two endpoints (`link A[:IF] B[:IF] [QUALITY...]`), this one "
+		       "has %zu%s",
+		       nends, nends > 2 ? "; use a segment to join more nodes" : "");
+		return;
+	}
+	struct topo_link link = { .line = line };
+	node_name_t names[2];
+	parse_endpoint(p, ends[0], line, names[0], &link.a);
+	parse_endpoint(p, ends[1], line, names[1], &link.b);
+	parse_quality(p, &link.quality, attrs, nattrs, line);
+	if (names[0][0] && strcmp(names[0], names[1]) == 0) {
+		report(p, line, "link from node %s to itself", names[0]);
+		names[0][0] = names[1][0] = '\0';
+	}
+	if (t->nlinks == p->links_cap) {
+		size_t cap = p->links_cap ? p->links_cap * 2 : 16;
+		struct topo_link *grown = realloc(t->links, cap * sizeof(*grown));
+		node_name_t *grown_ends = grown ? realloc(p->link_ends, 2 * cap * sizeof(*grown_ends))
+						: NULL;
+		if (grown)
+			t->links = grown;
+		if (!grown_ends) {
+			p->out_of_memory = true;
+			return;
+		}
+		p->link_ends = grown_ends;
+		p->links_cap = cap;
+	}
+	memcpy(p->link_ends[2 * t->nlinks], names[0], sizeof(names[0]));
+	memcpy(p->link_ends[2 * t->nlinks + 1], names[1], sizeof(names[1]));
+	t->links[t->nlinks++] = link;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	int c = strcmp(*x, *y);
+	/* equal names: keep file order so the later one is the one reported */
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+static void parse_segment(struct parser *p, struct token *tokens, size_t ntokens, int line)
+{
+	struct topo *t = p->t;
+	struct topo_segment segment = { .line = line };
+	struct token *attrs = tokens + 1;
+	size_t nattrs = 0, nwords = 0;
+
+	if (ntokens < 2 || tokens[1].eq >= 0) {
+		report(p, line, "expected `segment NAME NODE[:IF]... [QUALITY...]`");
+		return;
+	}
+	const char *name = tokens[1].text;
+	if (!valid_ifname(name))
+		report(p, line,
+		       "`%.*s` is not a valid segment name: it names a bridge, so 1 to %d "
+		       "characters, no '/', ':', '%%' or blanks, not lo",
+		       QUOTE_MAX, name, IFNAMSIZ - 1);
+	else
+		strcpy(segment.name, name);
+
+	for (size_t i = 2; i < ntokens; i++)
+		if (tokens[i].eq < 0)
+			nwords++;
+	cleanup_free node_name_t *members = calloc(nwords ? nwords : 1, sizeof(*members));
+	segment.members = calloc(nwords ? nwords : 1, sizeof(*segment.members));
+	if (!members || !segment.members) {
+		free(segment.members);
+		p->out_of_memory = true;
+		return;
+	}
+	for (size_t i = 2; i < ntokens; i++) {
+		if (tokens[i].eq >= 0) {
+			attrs[nattrs++] = tokens[i];
+			continue;
+		}
+		parse_endpoint(p, tokens[i].text, line, members[segment.nmembers],
+			       &segment.members[segment.nmembers]);
+		segment.nmembers++;
+	}
+	if (segment.nmembers < 2)
+		report(p, line, "segment %.*s needs at least two members, has %u", QUOTE_MAX, name,
+		       segment.nmembers);
+	parse_quality(p, &segment.quality, attrs, nattrs, line);
+
+	/* a node joins a segment once: sort pointers to the names to find repeats */
+	cleanup_free const char **sorted = calloc(segment.nmembers + 1, sizeof(*sorted));
+	if (!sorted) {
+		free(segment.members);
+		p->out_of_memory = true;
+		return;
+	}
+	size_t nsorted = 0;
+	for (unsigned i = 0; i < segment.nmembers; i++)
+		if (members[i][0])
+			sorted[nsorted++] = members[i];
+	qsort(sorted, nsorted, sizeof(*sorted), compare_names);
+	for (size_t i = 1; i < nsorted; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			report(p, line, "node %s is twice in segment %.*s", sorted[i], QUOTE_MAX,
+			       name);
+
+	if (t->nsegments == p->segments_cap) {
+		size_t cap = p->segments_cap ? p->segments_cap * 2 : 8;
+		struct topo_segment *grown = realloc(t->segments, cap * sizeof(*grown));
+		node_name_t **grown_members =
+			grown ? realloc(p->segment_members, cap * sizeof(*grown_members)) : NULL;
+		if (grown)
+			t->segments = grown;
+		if (!grown_members) {
+			free(segment.members);
+			p->out_of_memory = true;
+			return;
+		}
+		p->segment_members = grown_members;
+		p->segments_cap = cap;
+	}
+	p->segment_members[t->nsegments] = steal_pointer(&members);
+	t->segments[t->nsegments++] = segment;
+}
+
+static void parse_line(struct parser *p, char *text, int line, struct token **tokens,
+		       size_t *cap)
+{
+	size_t ntokens;
+	int ret = tokenize(text, tokens, &ntokens, cap);
+	if (ret == -ENOMEM) {
+		p->out_of_memory = true;
+		return;
+	}
+	if (ret < 0) {
+		report(p, line, "unterminated \" quote");
+		return;
+	}
+	if (ntokens == 0)
+		return;
+	const char *keyword = (*tokens)[0].text;
+	if (strcmp(keyword, "sim") == 0)
+		parse_sim(p, *tokens, ntokens, line);
+	else if (strcmp(keyword, "defaults") == 0)
+		parse_defaults(p, *tokens, ntokens, line);
+	else if (strcmp(keyword, "node") == 0)
+		parse_node(p, *tokens, ntokens, line);
+	else if (strcmp(keyword, "link") == 0)
+		parse_link(p, *tokens, ntokens, line);
+	else if (strcmp(keyword, "segment") == 0)
+		parse_segment(p, *tokens, ntokens, line);
+	else
+		report(p, line,
+		       "unknown keyword `%.*s` (expected sim, defaults, node, link or segment)",
+		       QUOTE_MAX, keyword);
+}
+
+/* ---- whole-file checks ---- */
+
+struct iface_use {
+	unsigned node;
+	const char *ifname;
+	int line;
+	size_t seq;
+};
+
+static int compare_iface_uses(const void *a, const void *b)
+{
+	const struct iface_use *x = a, *y = b;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	int c = strcmp(x->ifname, y->ifname);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Resolve one endpoint and give it ethN if it has no name; the node's Nth
+ * interface in file order (links and segments together) is ethN. */
+static void resolve_endpoint(struct parser *p, const char *node_name, struct topo_endpoint *ep,
+			     int line, struct iface_use *uses, size_t *nuses)
+{
+	if (!node_name[0])
+		return; /* already reported */
+	int node = name_index_find(p, node_name);
+	if (node < 0) {
+		report(p, line, "node %s is not declared", node_name);
+		return;
+	}
+	ep->node = (unsigned)node;
+	struct topo_node *n = &p->t->nodes[node];
+	if (!ep->ifname[0])
+		snprintf(ep->ifname, sizeof(ep->ifname), "eth%u", n->nifaces);
+	n->nifaces++;
+	uses[*nuses] = (struct iface_use){ (unsigned)node, ep->ifname, line, *nuses };
+	(*nuses)++;
+}
+
+static void resolve_endpoints(struct parser *p)
+{
+	struct topo *t = p->t;
+	size_t total = 2 * (size_t)t->nlinks;
+	for (unsigned s = 0; s < t->nsegments; s++)
+		total += t->segments[s].nmembers;
+	cleanup_free struct iface_use *uses = calloc(total + 1, sizeof(*uses));
+	if (!uses) {
+		p->out_of_memory = true;
+		return;
+	}
+	size_t nuses = 0;
+	unsigned li = 0, si = 0;
+	while (li < t->nlinks || si < t->nsegments) {
+		if (si == t->nsegments ||
+		    (li < t->nlinks && t->links[li].line < t->segments[si].line)) {
+			struct topo_link *l = &t->links[li];
+			resolve_endpoint(p, p->link_ends[2 * li], &l->a, l->line, uses, &nuses);
+			resolve_endpoint(p, p->link_ends[2 * li + 1], &l->b, l->line, uses, &nuses);
+			li++;
+		} else {
+			struct topo_segment *seg = &t->segments[si];
+			for (unsigned m = 0; m < seg->nmembers; m++)
+				resolve_endpoint(p, p->segment_members[si][m], &seg->members[m],
+						 seg->line, uses, &nuses);
+			si++;
+		}
+	}
+	qsort(uses, nuses, sizeof(*uses), compare_iface_uses);
+	for (size_t i = 1; i < nuses; i++) {
+		const struct iface_use *prev = &uses[i - 1], *cur = &uses[i];
+		size_t first = i - 1;
+		if (prev->node != cur->node || strcmp(prev->ifname, cur->ifname) != 0)
+			continue;
+		while (first > 0 && uses[first - 1].node == cur->node &&
+		       strcmp(uses[first - 1].ifname, cur->ifname) == 0)
+			first--;
+		report(p, cur->line, "node %s already has an interface %s (line %d)",
+		       t->nodes[cur->node].name, cur->ifname, uses[first].line);
+	}
+}
+
+struct named_line {
+	const char *name;
+	int line;
+};
+
+static int compare_named_lines(const void *a, const void *b)
+{
+	const struct named_line *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void check_segment_names(struct parser *p)
+{
+	struct topo *t = p->t;
+	cleanup_free struct named_line *names = calloc(t->nsegments + 1, sizeof(*names));
+	if (!names) {
+		p->out_of_memory = true;
+		return;
+	}
+	size_t n = 0;
+	for (unsigned s = 0; s < t->nsegments; s++)
+		if (t->segments[s].name[0])
+			names[n++] = (struct named_line){ t->segments[s].name, t->segments[s].line };
+	qsort(names, n, sizeof(*names), compare_named_lines);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (strcmp(names[i].name, names[first].name) != 0) {
+			first = i;
+			continue;
+		}
+		report(p, names[i].line, "segment %s already declared at line %d", names[i].name,
+		       names[first].line);
+	}
+}
+
+struct address_use {
+	uint8_t bytes[16];
+	unsigned node;
+};
+
+static int compare_address_uses(const void *a, const void *b)
+{
+	const struct address_use *x = a, *y = b;
+	int c = memcmp(x->bytes, y->bytes, sizeof(x->bytes));
+	if (c)
+		return c;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static void check_addresses(struct parser *p, int family)
+{
+	struct topo *t = p->t;
+	cleanup_free struct address_use *uses = calloc(t->nnodes + 1, sizeof(*uses));
+	if (!uses) {
+		p->out_of_memory = true;
+		return;
+	}
+	for (unsigned i = 0; i < t->nnodes; i++) {
+		char addr[64];
+		const char *cidr = family == AF_INET ? t->nodes[i].addr4 : t->nodes[i].addr6;
+		snprintf(addr, sizeof(addr), "%s", cidr);
+		char *slash = strchr(addr, '/');
+		if (slash)
+			*slash = '\0';
+		uses[i].node = i;
+		if (inet_pton(family, addr, uses[i].bytes) != 1)
+			memset(uses[i].bytes, 0, sizeof(uses[i].bytes));
+	}
+	qsort(uses, t->nnodes, sizeof(*uses), compare_address_uses);
+	for (size_t i = 1, first = 0; i < t->nnodes; i++) {
+		if (memcmp(uses[i].bytes, uses[first].bytes, sizeof(uses[i].bytes)) != 0) {
+			first = i;
+			continue;
+		}
+		const struct topo_node *node = &t->nodes[uses[i].node];
+		const struct topo_node *owner = &t->nodes[uses[first].node];
+		const char *cidr = family == AF_INET ? node->addr4 : node->addr6;
+		report(p, node->line, "node %s: address %s is already node %s's (line %d)",
+		       node->name, cidr, owner->name, owner->line);
+	}
+}
+
+/* The default sim name: the file's base name without ".conf". */
+static void derive_sim_name(struct parser *p)
+{
+	const char *base = strrchr(p->file, '/');
+	base = base ? base + 1 : p->file;
+	size_t len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".conf") == 0)
+		len -= 5;
+	char name[TOPO_SIM_MAX + 2];
+	if (len > TOPO_SIM_MAX)
+		len = TOPO_SIM_MAX + 1;
+	memcpy(name, base, len);
+	name[len] = '\0';
+	if (!topo_valid_name(name, TOPO_SIM_MAX)) {
+		report(p, 1, "cannot derive a sim name from the file name; add a `sim NAME` line");
+		return;
+	}
+	strcpy(p->t->sim, name);
+}
+
+/* ---- entry points ---- */
+
+void topo_free(struct topo *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->nnodes; i++) {
+		free(t->nodes[i].rootfs);
+		free(t->nodes[i].files);
+		free(t->nodes[i].feed);
+		free(t->nodes[i].init);
+		free(t->nodes[i].qemu_kernel);
+	}
+	for (unsigned i = 0; i < t->nsegments; i++)
+		free(t->segments[i].members);
+	free(t->nodes);
+	free(t->links);
+	free(t->segments);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+}
+
+static void parser_free(struct parser *p)
+{
+	for (size_t i = 0; i < p->nerrors; i++)
+		free(p->errors[i].msg);
+	free(p->errors);
+	if (p->segment_members)
+		for (unsigned i = 0; i < p->t->nsegments; i++)
+			free(p->segment_members[i]);
+	free(p->segment_members);
+	free(p->link_ends);
+	free(p->name_slots);
+	settings_clear(&p->defaults);
+}
+
+/* Parse `len` bytes of text (buffer has a NUL at text[len], and is modified). */
+static int parse_buffer(const char *name, char *text, size_t len, struct topo *t,
+			struct error *err)
+{
+	struct parser p = { .file = name, .t = t };
+	cleanup_free struct token *tokens = NULL;
+	size_t tokens_cap = 0;
+	int ret = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->path = strdup(name);
+	if (!t->path) {
+		p.out_of_memory = true;
+		goto out;
+	}
+
+	struct line_reader lines;
+	char *line;
+	bool has_nul;
+	line_reader_init(&lines, text, len);
+	while (!p.out_of_memory && line_reader_next(&lines, &line, &has_nul)) {
+		if (has_nul)
+			report(&p, lines.lineno, "line contains a NUL byte");
+		else
+			parse_line(&p, line, lines.lineno, &tokens, &tokens_cap);
+	}
+	if (p.out_of_memory)
+		goto out;
+
+	if (!p.sim_line)
+		derive_sim_name(&p);
+	resolve_endpoints(&p);
+	check_segment_names(&p);
+	check_addresses(&p, AF_INET);
+	check_addresses(&p, AF_INET6);
+	if (t->nnodes == 0 && p.nerrors == 0)
+		report(&p, 1, "no nodes declared (add `node NAME` lines)");
+
+out:
+	if (p.out_of_memory) {
+		ret = error_setmsg(err, ENOMEM, "%s: out of memory", name);
+	} else if (p.nerrors) {
+		errors_to_message(&p, err);
+		ret = -EINVAL;
+	} else {
+		error_clear(err);
+	}
+	parser_free(&p); /* first: it walks t's segments */
+	if (ret < 0)
+		topo_free(t);
+	return ret;
+}
+
+int topo_parse_string(const char *name, const char *text, struct topo *t, struct error *err)
+{
+	size_t len = strlen(text);
+	cleanup_free char *copy = malloc(len + 1);
+	if (!copy) {
+		memset(t, 0, sizeof(*t));
+		return error_setmsg(err, ENOMEM, "%s: out of memory", name);
+	}
+	memcpy(copy, text, len + 1);
+	return parse_buffer(name, copy, len, t, err);
+}
+
+int topo_parse_file(const char *path, struct topo *t, struct error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *text = NULL;
+	size_t len = 0, cap = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (fd < 0)
+		return error_set(err, errno, "%s", path);
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= TOPO_FILE_SIZE_MAX)
+				return error_setmsg(err, EFBIG, "%s: larger than %u MiB, not a topology",
+						    path, TOPO_FILE_SIZE_MAX >> 20);
+			size_t grown_cap = cap ? cap * 2 : 65536;
+			char *grown = realloc(text, grown_cap);
+			if (!grown)
+				return error_setmsg(err, ENOMEM, "%s: out of memory", path);
+			text = grown;
+			cap = grown_cap;
+		}
+		ssize_t n = read(fd, text + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_set(err, errno, "%s", path);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	return parse_buffer(path, text, len, t, err);
+}
+
+int topo_find_node(const struct topo *t, const char *name)
+{
+	for (unsigned i = 0; i < t->nnodes; i++)
+		if (strcmp(t->nodes[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
