@@ -64,7 +64,7 @@ complete_words() { # WORDS... → the completions, sorted, on one line
 	)
 }
 like "$(complete_words netsim '')" "^(.* )?down .*exec .*import .*up " "verbs"
-is "$(complete_words netsim up --)" "--help --name --quiet --vm --vm-mem " "options of up, from its --help"
+is "$(complete_words netsim up --)" "--help --json --name --quiet --vm --vm-mem " "options of up, from its --help"
 is "$(complete_words netsim exec -s sima '')" "n1 n2 " "node names of the sim given with -s"
 is "$(complete_words netsim status '')" "sima simb " "sim names"
 like "$(complete_words netsim up topologies/)" "topologies/3node.conf" "topology files"
