@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "cli/cli.h"
 #include "net/capture.h"
+#include "sim/live.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "topo/topo.h"
@@ -58,12 +59,14 @@ static int cmd_capture(int argc, char **argv)
 					      {"write", required_argument, NULL, 'w'},
 					      {"count", required_argument, NULL, 'c'},
 					      {"duration", required_argument, NULL, OPT_DURATION},
+					      {"json", no_argument, NULL, OPT_JSON},
 					      {"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
 	const char *given = NULL, *path = NULL;
 	unsigned long count = 0;
 	uint64_t duration_us = 0;
 	double duration_s;
+	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "s:w:c:", opts, NULL)) != -1) {
 		switch (c) {
@@ -85,12 +88,15 @@ static int cmd_capture(int argc, char **argv)
 				return usage_error("--duration %s: expected a time above 0 "
 						   "(10, 10s, 500ms)", optarg);
 			break;
+		case OPT_JSON: json = true; break;
 		case OPT_HELP: return print_help(current_verb);
 		default: return usage_error("unknown option");
 		}
 	}
 	if (optind >= argc)
 		return usage_error("expects NODE[:IF]");
+	if (json && (!path || strcmp(path, "-") == 0))
+		return usage_error("--json needs -w FILE (stdout is for the JSON)");
 	const char *target = argv[optind++];
 
 	/* The rest is a pcap-filter expression, as with tcpdump. */
@@ -217,11 +223,23 @@ static int cmd_capture(int argc, char **argv)
 			stats.ps_drop);
 	else
 		fprintf(stderr, "%lu packets captured\n", captured);
+	if (json) {
+		printf("{\"sim\":");
+		json_string(stdout, sim);
+		printf(",\"node\":");
+		json_string(stdout, node);
+		printf(",\"interface\":");
+		json_string(stdout, ifname);
+		printf(",\"file\":");
+		json_string(stdout, path);
+		printf(",\"packets\":%lu,\"dropped\":%u}\n", captured,
+		       have_stats ? stats.ps_drop : 0);
+	}
 	return r < 0 && r != -EPIPE ? 1 : 0;
 }
 
 const struct verb verb_capture = {"capture", cmd_capture,
-	"capture [-s SIM] NODE[:IF] [-w FILE.pcap] [-c COUNT] [--duration S] [FILTER...]",
+	"capture [-s SIM] NODE[:IF] [-w FILE.pcap] [-c COUNT] [--duration S] [--json] [FILTER...]",
 	"Capture the packets of a node's interface (libpcap, inside the node's network\n"
 	"namespace) into a pcap file that Wireshark and tcpdump read.\n\n"
 	"NODE alone captures on `any`: every interface of the node, loopback included,\n"
