@@ -116,18 +116,13 @@ static int cmd_capture(int argc, char **argv)
 		}
 	}
 
-	char node[TOPO_NAME_MAX + 1], ifname[IFNAMSIZ] = "any";
-	const char *colon = strchr(target, ':');
-	size_t node_len = colon ? (size_t)(colon - target) : strlen(target);
-	if (node_len == 0 || node_len > TOPO_NAME_MAX)
-		return usage_error("`%s`: expected NODE or NODE:IF", target);
-	memcpy(node, target, node_len);
-	node[node_len] = '\0';
-	if (colon) {
-		if (colon[1] == '\0' || strlen(colon + 1) >= IFNAMSIZ)
-			return usage_error("`%s`: bad interface name", target);
-		snprintf(ifname, sizeof(ifname), "%s", colon + 1);
-	}
+	/* NODE[:IF] by the topology's own rule; lo is fine, it exists in every node */
+	char node[TOPO_NAME_MAX + 1], ifname[IFNAMSIZ];
+	struct error split_err;
+	if (topo_split_endpoint(target, 0, node, ifname, &split_err) < 0)
+		return usage_error("`%s`: expected NODE or NODE:IF: %s", target, split_err.msg);
+	if (!ifname[0])
+		snprintf(ifname, sizeof(ifname), "any");
 
 	bool to_stdout = path ? strcmp(path, "-") == 0 : true;
 	if (!path && isatty(STDOUT_FILENO))
@@ -142,8 +137,7 @@ static int cmd_capture(int argc, char **argv)
 		print_error(&err);
 		return 1;
 	}
-	if (!topo_valid_name(node, TOPO_NAME_MAX) ||
-	    state_netns_path(netns, sizeof(netns), sim, node) < 0 || access(netns, F_OK) < 0)
+	if (state_netns_path(netns, sizeof(netns), sim, node) < 0 || access(netns, F_OK) < 0)
 		return fail("capture: sim %s has no node %s", sim, node);
 	snprintf(who, sizeof(who), "%s:%s", node, ifname);
 

@@ -19,6 +19,7 @@
 #include "sim/link_state.h"
 #include "sim/sim.h"
 #include "sim/state.h"
+#include "topo/quality.h"
 #include "topo/topo.h"
 
 enum action { ACTION_SHOW, ACTION_UP, ACTION_DOWN, ACTION_SET, ACTION_CLEAR };
@@ -73,22 +74,13 @@ static int find_segment(const struct topo *t, const char *name)
 static int split_endpoint(const struct topo *t, const char *word, int *node, char *ifname,
 			  struct error *err)
 {
-	char name[TOPO_NAME_MAX + 2];
-	const char *colon = strchr(word, ':');
-	size_t len = colon ? (size_t)(colon - word) : strlen(word);
-	ifname[0] = '\0';
-	if (len > TOPO_NAME_MAX)
-		return error_setmsg(err, ENOENT, "sim %s has no node %.*s", t->sim, (int)len, word);
-	memcpy(name, word, len);
-	name[len] = '\0';
+	char name[TOPO_NAME_MAX + 1];
+	int r = topo_split_endpoint(word, 0, name, ifname, err);
+	if (r < 0)
+		return r;
 	*node = topo_find_node(t, name);
 	if (*node < 0)
 		return error_setmsg(err, ENOENT, "sim %s has no node %s", t->sim, name);
-	if (colon) {
-		if (strlen(colon + 1) == 0 || strlen(colon + 1) >= IFNAMSIZ)
-			return error_setmsg(err, EINVAL, "%s: bad interface name", word);
-		snprintf(ifname, IFNAMSIZ, "%s", colon + 1);
-	}
 	return 0;
 }
 
@@ -216,13 +208,8 @@ static int apply_quality(const struct target *tg, const struct topo_quality *q,
 static int revalidate(const struct topo_quality *q, struct topo_quality *out, struct error *err)
 {
 	char text[512];
-	shape_format_quality(q, text, sizeof(text));
-	char *words[8];
-	unsigned n = 0;
-	char *save = NULL;
-	for (char *w = strtok_r(text, " ", &save); w && n < 8; w = strtok_r(NULL, " ", &save))
-		words[n++] = w;
-	return shape_parse_quality(words, n, out, err);
+	topo_format_quality(q, text, sizeof(text));
+	return topo_parse_quality(text, 0, out, err);
 }
 
 static int change_quality(const char *sim, struct target *tg, enum action action,
@@ -237,22 +224,22 @@ static int change_quality(const char *sim, struct target *tg, enum action action
 		struct topo_quality change = {0};
 		if (nwords == 0)
 			return error_setmsg(err, EINVAL, "set needs ATTR=VALUE... (such as rate=4mbit)");
-		r = shape_parse_change(words, nwords, &change, err);
+		r = topo_parse_quality_argv(words, nwords, TOPO_QUALITY_CHANGE, &change, err);
 		if (r < 0)
 			return r;
-		shape_merge_quality(&wanted, &change);
+		topo_merge_quality(&wanted, &change);
 	} else {
 		unsigned bits = nwords ? 0 : ~0u;
 		for (unsigned i = 0; i < nwords; i++) {
-			unsigned bit = shape_quality_bit(words[i]);
+			unsigned bit = topo_quality_bit(words[i]);
 			if (!bit)
 				return error_setmsg(err, EINVAL,
-						    "clear: unknown attribute `%s` (valid: rate, delay, "
-						    "jitter, loss, duplicate, reorder)",
+						    "clear: unknown attribute `%s` (valid: "
+						    TOPO_QUALITY_ATTRS_VALID ")",
 						    words[i]);
 			bits |= bit;
 		}
-		shape_clear_quality(&wanted, bits);
+		topo_clear_quality(&wanted, bits);
 	}
 	struct topo_quality checked;
 	r = revalidate(&wanted, &checked, err);
@@ -270,7 +257,7 @@ static int change_quality(const char *sim, struct target *tg, enum action action
 	if (r < 0)
 		return r;
 	char text[512];
-	shape_format_quality(&checked, text, sizeof(text));
+	topo_format_quality(&checked, text, sizeof(text));
 	printf("%s: %s\n", tg->label, text[0] ? text : "no shaping");
 	return 0;
 }
@@ -298,7 +285,7 @@ static int show(const char *sim, const struct target *tg, struct error *err)
 		int r = link_state_load(sim, tg->state_name, tg->topology_quality, &q, err);
 		if (r < 0)
 			return r;
-		shape_format_quality(&q, text, sizeof(text));
+		topo_format_quality(&q, text, sizeof(text));
 	}
 	printf("%s: %s%s%s\n", tg->label, state ? state : "missing", text[0] ? "  " : "",
 	       text[0] ? text : (tg->state_name[0] ? "  no shaping" : ""));

@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "net/netlink.h"
 #include "net/netns.h"
+#include "topo/quality.h"
 #include "topo/units.h"
 
 /* ---- parameters (pure) --------------------------------------------------- */
@@ -295,7 +296,7 @@ static void format_netem_part(const struct topo_quality *q, char *buf, size_t le
 		part.set &= ~(unsigned)TOPO_Q_DUPLICATE;
 	if (part.reorder_ppm == 0)
 		part.set &= ~(unsigned)TOPO_Q_REORDER;
-	shape_format_quality(&part, buf, len);
+	topo_format_quality(&part, buf, len);
 }
 
 int shape_check(const struct topo_quality *q, struct error *err)
@@ -326,164 +327,6 @@ int shape_check(const struct topo_quality *q, struct error *err)
 				    attrs, strchr(attrs, ' ') ? "need" : "needs");
 	}
 	return 0;
-}
-
-/* ---- quality as text ------------------------------------------------------ */
-
-static const char *const attr_names[] = {"rate", "delay", "jitter", "loss", "duplicate",
-					 "reorder"};
-#define NATTRS (sizeof(attr_names) / sizeof(attr_names[0]))
-_Static_assert(NATTRS == SHAPE_NATTRS, "shape.h counts the quality attributes");
-
-unsigned shape_quality_bit(const char *name)
-{
-	for (unsigned i = 0; i < NATTRS; i++)
-		if (strcmp(name, attr_names[i]) == 0)
-			return 1u << i;
-	return 0;
-}
-
-void shape_format_quality(const struct topo_quality *q, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (unsigned i = 0; i < NATTRS; i++) {
-		unsigned bit = 1u << i;
-		char value[64];
-		if (!(q->set & bit))
-			continue;
-		switch (bit) {
-		case TOPO_Q_RATE: units_format_rate(q->rate_bps, value, sizeof(value)); break;
-		case TOPO_Q_DELAY: units_format_time(q->delay_us, value, sizeof(value)); break;
-		case TOPO_Q_JITTER: units_format_time(q->jitter_us, value, sizeof(value)); break;
-		case TOPO_Q_LOSS: units_format_percent(q->loss_ppm, value, sizeof(value)); break;
-		case TOPO_Q_DUPLICATE:
-			units_format_percent(q->duplicate_ppm, value, sizeof(value));
-			break;
-		default: units_format_percent(q->reorder_ppm, value, sizeof(value)); break;
-		}
-		int n = snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", attr_names[i],
-				 value);
-		if (n < 0 || (size_t)n >= len - used)
-			return;
-		used += (size_t)n;
-	}
-}
-
-/* The topology parser says "NAME:LINE: message"; here there is no file. */
-static void strip_locations(char *msg, const char *name)
-{
-	size_t name_len = strlen(name);
-	char *out = msg;
-	const char *in = msg;
-	while (*in) {
-		if (strncmp(in, name, name_len) == 0 && in[name_len] == ':') {
-			const char *p = in + name_len + 1;
-			while (*p >= '0' && *p <= '9')
-				p++;
-			if (p[0] == ':' && p[1] == ' ')
-				in = p + 2;
-		}
-		while (*in && *in != '\n')
-			*out++ = *in++;
-		if (*in == '\n')
-			*out++ = *in++;
-	}
-	*out = '\0';
-}
-
-int shape_parse_quality(char *const words[], unsigned n, struct topo_quality *q,
-			struct error *err)
-{
-	/* One grammar for quality: a two-node topology with one link carrying the
-	 * words, so `link ... set` accepts and refuses exactly what a file does. */
-	static const char name[] = "quality";
-	cleanup_free char *text = NULL;
-	size_t len = 0;
-	cleanup_fclose FILE *f = open_memstream(&text, &len);
-	if (!f)
-		return error_set(err, errno, "parse quality");
-	fputs("sim q\nnode a\nnode b\nlink a b", f);
-	for (unsigned i = 0; i < n; i++) {
-		const char *w = words[i];
-		const char *eq = strchr(w, '=');
-		if (!eq || eq == w || !eq[1] || strpbrk(w, " \t\n\r\"#\\"))
-			return error_setmsg(err, EINVAL, "expected ATTR=VALUE (such as rate=4mbit), got `%s`",
-					    w);
-		fprintf(f, " %s", w);
-	}
-	fputc('\n', f);
-	if (fclose(f) != 0) {
-		f = NULL;
-		return error_set(err, ENOMEM, "parse quality");
-	}
-	f = NULL;
-	struct topo t;
-	int r = topo_parse_string(name, text, &t, err);
-	if (r < 0) {
-		strip_locations(err->msg, name);
-		return r;
-	}
-	*q = t.links[0].quality;
-	topo_free(&t);
-	return 0;
-}
-
-int shape_parse_change(char *const words[], unsigned n, struct topo_quality *q,
-		       struct error *err)
-{
-	/* jitter= and reorder= need a delay, which may be the link's current one:
-	 * stand in a delay when none is given, so only the merged result is
-	 * judged on those rules. */
-	bool has_delay = false;
-	for (unsigned i = 0; i < n; i++)
-		has_delay |= strncmp(words[i], "delay=", 6) == 0;
-	if (has_delay)
-		return shape_parse_quality(words, n, q, err);
-	cleanup_free char **with_delay = calloc(n + 1, sizeof(*with_delay));
-	if (!with_delay)
-		return error_set(err, ENOMEM, "parse quality");
-	memcpy(with_delay, words, n * sizeof(*words));
-	with_delay[n] = (char *)"delay=1s";
-	int r = shape_parse_quality(with_delay, n + 1, q, err);
-	if (r == 0)
-		shape_clear_quality(q, TOPO_Q_DELAY);
-	return r;
-}
-
-void shape_merge_quality(struct topo_quality *base, const struct topo_quality *change)
-{
-	unsigned set = change->set;
-	if (set & TOPO_Q_RATE)
-		base->rate_bps = change->rate_bps;
-	if (set & TOPO_Q_DELAY)
-		base->delay_us = change->delay_us;
-	if (set & TOPO_Q_JITTER)
-		base->jitter_us = change->jitter_us;
-	if (set & TOPO_Q_LOSS)
-		base->loss_ppm = change->loss_ppm;
-	if (set & TOPO_Q_DUPLICATE)
-		base->duplicate_ppm = change->duplicate_ppm;
-	if (set & TOPO_Q_REORDER)
-		base->reorder_ppm = change->reorder_ppm;
-	base->set |= set;
-}
-
-void shape_clear_quality(struct topo_quality *q, unsigned bits)
-{
-	q->set &= ~bits;
-	if (bits & TOPO_Q_RATE)
-		q->rate_bps = 0;
-	if (bits & TOPO_Q_DELAY)
-		q->delay_us = 0;
-	if (bits & TOPO_Q_JITTER)
-		q->jitter_us = 0;
-	if (bits & TOPO_Q_LOSS)
-		q->loss_ppm = 0;
-	if (bits & TOPO_Q_DUPLICATE)
-		q->duplicate_ppm = 0;
-	if (bits & TOPO_Q_REORDER)
-		q->reorder_ppm = 0;
 }
 
 /* ---- names of a sim's links ------------------------------------------------ */

@@ -74,30 +74,6 @@ int shape_check(const struct topo_quality *q, struct error *err);
  * root qdisc it had is removed first, so an empty `q` removes shaping. */
 int shape_apply(int ns, const char *ifname, const struct topo_quality *q, struct error *err);
 
-/* ---- quality as text ---------------------------------------------------- */
-
-/* "rate=4mbit delay=10ms loss=1%" (units_format_*, topology syntax), "" when
- * nothing is set. */
-void shape_format_quality(const struct topo_quality *q, char *buf, size_t len);
-/* Parse ATTR=VALUE words with the topology file's own grammar (same attributes,
- * units, and the jitter/reorder rules).  On error the message has no file:line. */
-int shape_parse_quality(char *const words[], unsigned n, struct topo_quality *q,
-			struct error *err);
-/* The same for a change to an existing quality (`netsim link ... set`): jitter=
- * and reorder= may come without delay=, which the merged result must have
- * (check that by formatting and parsing it again). */
-int shape_parse_change(char *const words[], unsigned n, struct topo_quality *q,
-		       struct error *err);
-/* The TOPO_Q_* bit of an attribute name ("rate", "delay", ...), or 0. */
-unsigned shape_quality_bit(const char *name);
-/* `base` with every attribute set in `change` replaced by change's value. */
-void shape_merge_quality(struct topo_quality *base, const struct topo_quality *change);
-/* How many attributes a quality has (rate delay jitter loss duplicate reorder). */
-#define SHAPE_NATTRS 6
-
-/* Drop the attributes in `bits` (TOPO_Q_*) from `q`. */
-void shape_clear_quality(struct topo_quality *q, unsigned bits);
-
 /* ---- names of a sim's links ------------------------------------------------ */
 
 /* File name for link `l` ("n1:eth0--n2:eth0") or segment `s` ("air0") under

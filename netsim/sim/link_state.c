@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "net/shape.h"
 #include "sim/state.h"
+#include "topo/quality.h"
 
 int link_state_load(const char *sim, const char *name, const struct topo_quality *topology,
 		    struct topo_quality *q, struct error *err)
@@ -24,13 +25,7 @@ int link_state_load(const char *sim, const char *name, const struct topo_quality
 	}
 	if (!fgets(line, sizeof(line), f))
 		line[0] = '\0';
-	char *words[SHAPE_NATTRS + 1];
-	unsigned n = 0;
-	char *save = NULL;
-	for (char *w = strtok_r(line, " \t\n", &save); w && n <= SHAPE_NATTRS;
-	     w = strtok_r(NULL, " \t\n", &save))
-		words[n++] = w;
-	int r = shape_parse_quality(words, n, q, err);
+	int r = topo_parse_quality(line, 0, q, err);
 	if (r < 0)
 		return error_prefix(err, "%s", path);
 	return 0;
@@ -51,7 +46,7 @@ void link_state_text(const char *sim, const struct topo *t, bool segment, unsign
 	if (link_state_load(sim, name, topology, &q, &err) < 0)
 		snprintf(buf, len, "?");
 	else
-		shape_format_quality(&q, buf, len);
+		topo_format_quality(&q, buf, len);
 }
 
 int link_state_save(const char *sim, const char *name, const struct topo_quality *q,
@@ -64,7 +59,7 @@ int link_state_save(const char *sim, const char *name, const struct topo_quality
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return error_set(err, errno, "create %s", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	shape_format_quality(q, text, sizeof(text));
+	topo_format_quality(q, text, sizeof(text));
 	FILE *f = fopen(tmp, "we");
 	if (!f)
 		return error_set(err, errno, "write %s", tmp);

@@ -23,16 +23,14 @@
 
 #include "cleanup.h"
 #include "topo/lines.h"
+#include "topo/quality.h"
 #include "topo/units.h"
 
 #define SCENARIO_FILE_SIZE_MAX (1u << 20)
 #define QUOTE_MAX 64            /* user text quoted in messages is cut here */
 #define ACTION_OUTPUT_MAX 8192  /* stderr kept from a failed action */
 
-static const char *const quality_names[] = {"rate", "delay", "jitter", "loss", "duplicate",
-					    "reorder"};
-#define QUALITY_COUNT (sizeof(quality_names) / sizeof(quality_names[0]))
-#define QUALITY_VALID "rate, delay, jitter, loss, duplicate, reorder"
+#define QUALITY_VALID TOPO_QUALITY_ATTRS_VALID
 
 #define LINK_FORM "`link NODE NODE up|down|set KEY=VALUE...|clear [KEY...]` or `link SEGMENT [NODE] up|down`"
 #define NODE_FORM "`node NODE stop|start|restart`"
@@ -138,30 +136,15 @@ static bool check_node(struct parser *p, int line, const char *what, const char 
 	return true;
 }
 
-/* What the kernel takes as an interface name, minus the odd characters no
- * topology uses. */
-static bool valid_ifname(const char *name)
+/* A link end: NODE or NODE:IFNAME (topo_split_endpoint, the topology's own
+ * rule); *node gets the node part. */
+static bool check_endpoint(struct parser *p, int line, const char *word,
+			   char node[TOPO_NAME_MAX + 1])
 {
-	size_t len = strlen(name);
-	return len > 0 && len < IFNAMSIZ && strspn(name, "abcdefghijklmnopqrstuvwxyz"
-							 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							 "0123456789._-") == len;
-}
-
-/* A link end: NODE or NODE:IFNAME; *node gets the node part. */
-static bool check_endpoint(struct parser *p, int line, const char *word, char *node,
-			   size_t len)
-{
-	const char *colon = strchr(word, ':');
-	size_t nodelen = colon ? (size_t)(colon - word) : strlen(word);
-	snprintf(node, len, "%.*s", (int)nodelen, word);
-	if (colon && !valid_ifname(colon + 1)) {
-		report(p, line, "link: `%.*s` is not NODE:IFNAME", QUOTE_MAX, word);
-		return false;
-	}
-	if (nodelen >= len) {
-		report(p, line, "link: `%.*s` is not a node name ([a-z0-9-], at most %d)",
-		       QUOTE_MAX, word, TOPO_NAME_MAX);
+	char ifname[IFNAMSIZ];
+	struct error err;
+	if (topo_split_endpoint(word, 0, node, ifname, &err) < 0) {
+		report(p, line, "link: %s", err.msg);
 		return false;
 	}
 	return check_node(p, line, "link", node);
@@ -180,67 +163,29 @@ static bool check_node_pair(struct parser *p, int line, const char *what, const 
 	return good;
 }
 
-static int quality_index(const char *key, size_t keylen)
+struct quality_report {
+	struct parser *p;
+	int line;
+};
+
+static void report_quality(void *ctx, const char *msg)
 {
-	for (unsigned q = 0; q < QUALITY_COUNT; q++)
-		if (strlen(quality_names[q]) == keylen && strncmp(quality_names[q], key, keylen) == 0)
-			return (int)q;
-	return -1;
+	struct quality_report *r = ctx;
+	report(r->p, r->line, "link set: %s", msg);
 }
 
-/* `set` attributes are checked with the same units as the topology file, so a
- * typo fails before the scenario starts rather than half-way through it. */
+/* `set` attributes go through the topology's own grammar (a change: jitter=
+ * and reorder= may rely on the link's delay), so a typo fails before the
+ * scenario starts rather than half-way through it. */
 static bool check_link_set(struct parser *p, int line, char **attrs, size_t n)
 {
-	bool good = true;
-	unsigned seen = 0;
 	if (n == 0) {
 		report(p, line, "link set: give at least one KEY=VALUE (" QUALITY_VALID ")");
 		return false;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *eq = strchr(attrs[i], '=');
-		if (!eq || eq == attrs[i] || !eq[1]) {
-			report(p, line, "link set: `%.*s` is not KEY=VALUE", QUOTE_MAX, attrs[i]);
-			good = false;
-			continue;
-		}
-		size_t keylen = (size_t)(eq - attrs[i]);
-		const char *value = eq + 1;
-		int q = quality_index(attrs[i], keylen);
-		if (q < 0) {
-			report(p, line, "link set: unknown attribute `%.*s` (valid: " QUALITY_VALID ")",
-			       keylen < QUOTE_MAX ? (int)keylen : QUOTE_MAX, attrs[i]);
-			good = false;
-			continue;
-		}
-		if (seen & (1u << q)) {
-			report(p, line, "link set: %s= given twice", quality_names[q]);
-			good = false;
-			continue;
-		}
-		seen |= 1u << q;
-		uint64_t u64;
-		uint32_t u32;
-		int r;
-		const char *example;
-		if (q == 0) {
-			r = units_parse_rate(value, &u64);
-			example = "a rate such as 54mbit, 500kbit or 1gbit";
-		} else if (q <= 2) {
-			r = units_parse_time(value, &u64);
-			example = "a time such as 5ms, 200us or 1.5s";
-		} else {
-			r = units_parse_percent(value, &u32);
-			example = "a percentage from 0% to 100%, such as 1% or 0.5%";
-		}
-		if (r < 0) {
-			report(p, line, "link set: %s=%.*s: expected %s", quality_names[q], QUOTE_MAX,
-			       value, example);
-			good = false;
-		}
-	}
-	return good;
+	struct topo_quality q;
+	struct quality_report r = { p, line };
+	return topo_parse_quality_words(attrs, n, TOPO_QUALITY_CHANGE, &q, report_quality, &r) == 0;
 }
 
 /* `clear` takes attribute names only (or none: all shaping). */
@@ -248,7 +193,7 @@ static bool check_link_clear(struct parser *p, int line, char **attrs, size_t n)
 {
 	bool good = true;
 	for (size_t i = 0; i < n; i++)
-		if (quality_index(attrs[i], strlen(attrs[i])) < 0) {
+		if (!topo_quality_bit(attrs[i])) {
 			report(p, line, "link clear: unknown attribute `%.*s` (valid: " QUALITY_VALID ")",
 			       QUOTE_MAX, attrs[i]);
 			good = false;
@@ -282,7 +227,7 @@ static bool check_link(struct parser *p, int line, char **tok, size_t n)
 	const char *operation = tok[op];
 	bool good = true, member = false;
 	if (op == 2) {
-		if (!valid_ifname(tok[1])) {
+		if (!topo_valid_ifname(tok[1], TOPO_IFNAME_CREATE)) {
 			report(p, line, "link: `%.*s` is not a segment name", QUOTE_MAX, tok[1]);
 			good = false;
 		} else if (p->names && !in_list(p->names->segments, p->names->nsegments, tok[1])) {
@@ -298,8 +243,8 @@ static bool check_link(struct parser *p, int line, char **tok, size_t n)
 		good = check_node(p, line, "link", tok[2]);
 	} else {
 		char a[TOPO_NAME_MAX + 1], b[TOPO_NAME_MAX + 1];
-		good = check_endpoint(p, line, tok[1], a, sizeof(a));
-		good = check_endpoint(p, line, tok[2], b, sizeof(b)) && good;
+		good = check_endpoint(p, line, tok[1], a);
+		good = check_endpoint(p, line, tok[2], b) && good;
 		if (good && strcmp(a, b) == 0) {
 			report(p, line, "link: both ends are %s", a);
 			good = false;

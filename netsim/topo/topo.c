@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "topo/ident.h"
 #include "topo/lines.h"
+#include "topo/quality.h"
 #include "topo/units.h"
 
 #define TOPO_NODES_MAX 65534           /* default addresses derive from the index */
@@ -56,13 +57,6 @@ static const char *const node_attr_names[NODE_NATTRS] = {
 #define NODE_PIDS_MIN 8
 #define NODE_PIDS_MAX 4194304
 #define NODE_CPU_WEIGHT_MAX 10000
-
-/* Indexed by bit position: quality_attr_names[i] sets 1 << i (TOPO_Q_*). */
-static const char *const quality_attr_names[] = {
-	"rate", "delay", "jitter", "loss", "duplicate", "reorder",
-};
-#define QUALITY_NATTRS (sizeof(quality_attr_names) / sizeof(quality_attr_names[0]))
-#define QUALITY_ATTRS_VALID "rate, delay, jitter, loss, duplicate, reorder"
 
 /* Node attributes being collected from `defaults` lines and a node's own line. */
 struct node_settings {
@@ -187,19 +181,45 @@ int topo_valid_name(const char *name, unsigned max)
 	return 1;
 }
 
-/* What the kernel accepts as a device name (dev_valid_name), minus "lo" and '%'
- * (which rtnetlink would expand as a "%d" template). */
-static bool valid_ifname(const char *name)
+bool topo_valid_ifname(const char *name, unsigned flags)
 {
-	size_t len = strlen(name);
+	size_t len = strnlen(name, IFNAMSIZ);
 	if (len == 0 || len >= IFNAMSIZ || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-	    strcmp(name, "lo") == 0)
+	    ((flags & TOPO_IFNAME_CREATE) && strcmp(name, "lo") == 0))
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (name[i] == '/' || name[i] == ':' || name[i] == '%' || name[i] == ' ' ||
 		    (name[i] >= '\t' && name[i] <= '\r'))
 			return false;
 	return true;
+}
+
+int topo_split_endpoint(const char *text, unsigned flags, char node[TOPO_NAME_MAX + 1],
+			char ifname[IFNAMSIZ], struct error *err)
+{
+	const char *colon = strchr(text, ':');
+	size_t name_len = colon ? (size_t)(colon - text) : strlen(text);
+	char name[TOPO_NAME_MAX + 2];
+
+	node[0] = ifname[0] = '\0';
+	memcpy(name, text, name_len > TOPO_NAME_MAX + 1 ? TOPO_NAME_MAX + 1 : name_len);
+	name[name_len > TOPO_NAME_MAX + 1 ? TOPO_NAME_MAX + 1 : name_len] = '\0';
+	if (!topo_valid_name(name, TOPO_NAME_MAX))
+		return error_setmsg(err, EINVAL,
+				    "`%.*s` is not a valid node name ([a-z0-9-], 1 to %d characters, "
+				    "not starting with '-')",
+				    (int)(name_len < QUOTE_MAX ? name_len : QUOTE_MAX), text,
+				    TOPO_NAME_MAX);
+	if (colon && !topo_valid_ifname(colon + 1, flags))
+		return error_setmsg(err, EINVAL,
+				    "`%.*s` is not a valid interface name (1 to %d characters, no "
+				    "'/', ':', '%%' or blanks%s)",
+				    QUOTE_MAX, colon + 1, IFNAMSIZ - 1,
+				    flags & TOPO_IFNAME_CREATE ? ", not lo" : "");
+	strcpy(node, name);
+	if (colon)
+		strcpy(ifname, colon + 1);
+	return 0;
 }
 
 /* "ADDR[/PREFIX]" → canonical "ADDR/PREFIX" in out (prefix defaults to the full
@@ -580,71 +600,29 @@ static void apply_node_attrs(struct parser *p, struct node_settings *s,
 
 /* ---- quality ---- */
 
+struct quality_report {
+	struct parser *p;
+	int line;
+};
+
+static void report_quality(void *ctx, const char *msg)
+{
+	struct quality_report *r = ctx;
+	report(r->p, r->line, "%s", msg);
+}
+
 static void parse_quality(struct parser *p, struct topo_quality *q,
 			  const struct token *tokens, size_t ntokens, int line)
 {
-	for (size_t i = 0; i < ntokens; i++) {
-		int keylen = attr_key_length(p, &tokens[i], line);
-		if (keylen < 0)
-			continue;
-		const char *key = tokens[i].text, *value = key + keylen + 1;
-		int attr = lookup_attr(quality_attr_names, QUALITY_NATTRS, key, (size_t)keylen);
-		if (attr < 0) {
-			report(p, line, "unknown link attribute `%.*s` (valid: " QUALITY_ATTRS_VALID ")",
-			       keylen < QUOTE_MAX ? keylen : QUOTE_MAX, key);
-			continue;
-		}
-		unsigned bit = 1u << attr;
-		if (q->set & bit) {
-			report(p, line, "%s= given twice", quality_attr_names[attr]);
-			continue;
-		}
-		int ret;
-		const char *example;
-		switch (bit) {
-		case TOPO_Q_RATE:
-			ret = units_parse_rate(value, &q->rate_bps);
-			example = "a rate such as 54mbit, 500kbit, 1gbit or 10mbps (bytes)";
-			break;
-		case TOPO_Q_DELAY:
-			ret = units_parse_time(value, &q->delay_us);
-			example = "a time such as 5ms, 200us or 1.5s";
-			break;
-		case TOPO_Q_JITTER:
-			ret = units_parse_time(value, &q->jitter_us);
-			example = "a time such as 5ms, 200us or 1.5s";
-			break;
-		case TOPO_Q_LOSS:
-			ret = units_parse_percent(value, &q->loss_ppm);
-			example = "a percentage from 0% to 100%, such as 1% or 0.5%";
-			break;
-		case TOPO_Q_DUPLICATE:
-			ret = units_parse_percent(value, &q->duplicate_ppm);
-			example = "a percentage from 0% to 100%, such as 1% or 0.5%";
-			break;
-		default:
-			ret = units_parse_percent(value, &q->reorder_ppm);
-			example = "a percentage from 0% to 100%, such as 1% or 0.5%";
-			break;
-		}
-		if (ret == -ERANGE) {
-			report(p, line, "%s=%.*s is out of range; use %s", quality_attr_names[attr],
-			       QUOTE_MAX, value, example);
-			continue;
-		}
-		if (ret < 0) {
-			report(p, line, "%s=%.*s: expected %s", quality_attr_names[attr], QUOTE_MAX,
-			       value, example);
-			continue;
-		}
-		q->set |= bit;
+	cleanup_free char **words = calloc(ntokens + 1, sizeof(*words));
+	if (!words) {
+		p->out_of_memory = true;
+		return;
 	}
-	if ((q->set & TOPO_Q_JITTER) && !(q->set & TOPO_Q_DELAY))
-		report(p, line, "jitter= needs delay= (netem varies the delay by the jitter)");
-	if ((q->set & TOPO_Q_REORDER) && !((q->set & TOPO_Q_DELAY) && q->delay_us > 0))
-		report(p, line,
-		       "reorder= needs a delay= above 0 (netem reorders by sending some packets "
-		       "without the delay)");
+	for (size_t i = 0; i < ntokens; i++)
+		words[i] = tokens[i].text;
+	struct quality_report r = { p, line };
+	topo_parse_quality_words(words, ntokens, 0, q, report_quality, &r);
 }
 
 /* ---- statements ---- */
@@ -806,36 +784,12 @@ static void parse_node(struct parser *p, const struct token *tokens, size_t ntok
 static bool parse_endpoint(struct parser *p, const char *text, int line,
 			   node_name_t node_name, struct topo_endpoint *ep)
 {
-	const char *colon = strchr(text, ':');
-	size_t name_len = colon ? (size_t)(colon - text) : strlen(text);
-	char name[TOPO_NAME_MAX + 2];
-
-	node_name[0] = '\0';
+	struct error err;
 	memset(ep, 0, sizeof(*ep));
-	if (name_len > TOPO_NAME_MAX + 1)
-		name_len = TOPO_NAME_MAX + 1; /* too long either way */
-	memcpy(name, text, name_len);
-	name[name_len] = '\0';
-	if (!topo_valid_name(name, TOPO_NAME_MAX)) {
-		size_t quoted = colon ? (size_t)(colon - text) : strlen(text);
-		report(p, line,
-		       "`%.*s` is not a valid node name ([a-z0-9-], 1 to %d characters, not "
-		       "starting with '-')",
-		       (int)(quoted < QUOTE_MAX ? quoted : QUOTE_MAX), text, TOPO_NAME_MAX);
+	if (topo_split_endpoint(text, TOPO_IFNAME_CREATE, node_name, ep->ifname, &err) < 0) {
+		report(p, line, "%s", err.msg);
 		return false;
 	}
-	if (colon) {
-		const char *ifname = colon + 1;
-		if (!valid_ifname(ifname)) {
-			report(p, line,
-			       "`%.*s` is not a valid interface name (1 to %d characters, no '/', "
-			       "':', '%%' or blanks, not lo)",
-			       QUOTE_MAX, ifname, IFNAMSIZ - 1);
-			return false;
-		}
-		strcpy(ep->ifname, ifname);
-	}
-	strcpy(node_name, name);
 	return true;
 }
 
@@ -912,7 +866,7 @@ static void parse_segment(struct parser *p, struct token *tokens, size_t ntokens
 		return;
 	}
 	const char *name = tokens[1].text;
-	if (!valid_ifname(name))
+	if (!topo_valid_ifname(name, TOPO_IFNAME_CREATE))
 		report(p, line,
 		       "`%.*s` is not a valid segment name: it names a bridge, so 1 to %d "
 		       "characters, no '/', ':', '%%' or blanks, not lo",

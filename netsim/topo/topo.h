@@ -104,6 +104,19 @@ void topo_free(struct topo *t);
 /* Lookup helpers. */
 int topo_find_node(const struct topo *t, const char *name); /* index or -1 */
 int topo_valid_name(const char *name, unsigned max);         /* [a-z0-9-], no leading '-' */
+/* An interface name the kernel takes (its dev_valid_name(): 1 to IFNAMSIZ-1
+ * bytes, not "." or "..", no '/', ':' or white space), minus '%', which
+ * rtnetlink would expand as a "%d" template.  With TOPO_IFNAME_CREATE also not
+ * "lo": a name netsim creates (a link end, a bridge) cannot be one every
+ * namespace already has; naming an existing interface (capture) may. */
+enum { TOPO_IFNAME_CREATE = 1 << 0 };
+bool topo_valid_ifname(const char *name, unsigned flags);
+/* Split "NODE" or "NODE:IFNAME": the node name (checked with topo_valid_name)
+ * to node, the interface (checked with topo_valid_ifname and `flags`) to
+ * ifname, "" when none is given.  -EINVAL with a message naming which part is
+ * bad (and quoting at most 64 bytes of it). */
+int topo_split_endpoint(const char *text, unsigned flags, char node[TOPO_NAME_MAX + 1],
+			char ifname[IFNAMSIZ], struct error *err);
 /* A memory size as mem= takes it: "512", "512M", "2G" (MiB, or GiB with G); false if bad. */
 bool topo_parse_mem_mib(const char *text, uint64_t *mib);
 

@@ -114,6 +114,13 @@ static void test_steps(void)
 	is_str(s[12].argv[2], "n3", "one member of a segment");
 	ok(!s[16].reach && s[16].all, "noreach all");
 	scenario_free(&sc);
+
+	/* the topology's own interface names and quality grammar (topo/) */
+	if (parse_ok("at 1s link n1:wan+1 n2:br@x.5 down\n"
+		     "at 2s link n1 n2 set jitter=2ms reorder=5%\n",
+		     &names, &sc, "an interface name the kernel and a topology take; a change "
+		     "leaning on the link's delay"))
+		scenario_free(&sc);
 	ok(sc.steps == NULL && sc.nsteps == 0, "scenario_free empties it");
 	scenario_free(&sc);
 
@@ -208,12 +215,16 @@ static void test_errors(void)
 	      "extra word after down");
 	fails("at 5s link n1 n1 down\n", FILE_NAME ":1: link: both ends are n1", "self link");
 	fails("at 5s link n1 N2 down\n",
-	      FILE_NAME ":1: link: `N2` is not a node name ([a-z0-9-], at most 12)", "bad node name");
+	      FILE_NAME ":1: link: `N2` is not a valid node name ([a-z0-9-], 1 to 12 characters, "
+			"not starting with '-')",
+	      "bad node name");
 	fails("at 5s link n1 n9 down\n", FILE_NAME ":1: link: the sim has no node n9",
 	      "unknown node");
-	fails("at 5s link n1:eth/0 n2 down\n", FILE_NAME ":1: link: `n1:eth/0` is not NODE:IFNAME",
+	fails("at 5s link n1:eth/0 n2 down\n", FILE_NAME ":1: link: `eth/0` is not a valid interface name (1 to "
+			"15 characters, no '/', ':', '%' or blanks)",
 	      "bad interface name");
-	fails("at 5s link n1: n2 down\n", FILE_NAME ":1: link: `n1:` is not NODE:IFNAME",
+	fails("at 5s link n1: n2 down\n", FILE_NAME ":1: link: `` is not a valid interface name (1 to 15 "
+			"characters, no '/', ':', '%' or blanks)",
 	      "empty interface name");
 	fails("at 5s link air9 down\n", FILE_NAME ":1: link: the sim has no segment air9",
 	      "unknown segment");
@@ -229,20 +240,22 @@ static void test_errors(void)
 	      FILE_NAME ":1: link set: give at least one KEY=VALUE (rate, delay, jitter, loss, "
 			"duplicate, reorder)",
 	      "set without attributes");
-	fails("at 5s link n1 n2 set rate\n", FILE_NAME ":1: link set: `rate` is not KEY=VALUE",
+	fails("at 5s link n1 n2 set rate\n", FILE_NAME ":1: link set: `rate` is not an attribute (KEY=VALUE)",
 	      "attribute without =");
-	fails("at 5s link n1 n2 set rate=\n", FILE_NAME ":1: link set: `rate=` is not KEY=VALUE",
+	fails("at 5s link n1 n2 set rate=\n", FILE_NAME ":1: link set: rate= has an empty value",
 	      "attribute without a value");
 	fails("at 5s link n1 n2 set speed=1mbit\n",
-	      FILE_NAME ":1: link set: unknown attribute `speed` (valid: rate, delay, jitter, loss, "
+	      FILE_NAME ":1: link set: unknown link attribute `speed` (valid: rate, delay, jitter, loss, "
 			"duplicate, reorder)",
 	      "unknown attribute");
 	fails("at 5s link n1 n2 set rate=1mbit rate=2mbit\n",
 	      FILE_NAME ":1: link set: rate= given twice", "attribute twice");
 	fails("at 5s link n1 n2 set rate=fast delay=5 loss=200%\n",
-	      FILE_NAME ":1: link set: rate=fast: expected a rate such as 54mbit, 500kbit or 1gbit\n"
+	      FILE_NAME ":1: link set: rate=fast: expected a rate such as 54mbit, 500kbit, 1gbit or "
+			"10mbps (bytes)\n"
 		FILE_NAME ":1: link set: delay=5: expected a time such as 5ms, 200us or 1.5s\n"
-		FILE_NAME ":1: link set: loss=200%: expected a percentage from 0% to 100%, such as "
+		FILE_NAME ":1: link set: loss=200% is out of range; use a percentage from 0% to 100%, "
+			"such as "
 			"1% or 0.5%",
 	      "bad values, every one reported");
 	fails("at 5s link n1 n2 clear loss=1%\n",

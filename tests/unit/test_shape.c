@@ -1,4 +1,5 @@
-/* shape: tbf/netem parameters from link quality, quality text, run-time state. */
+/* shape: tbf/netem parameters from link quality, run-time state (the quality
+ * grammar itself: test_quality.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "net/shape.h"
 #include "sim/link_state.h"
+#include "topo/quality.h"
 #include "tap.h"
 
 static void tbf_is(uint64_t rate_bps, uint32_t rate, uint32_t burst, uint32_t limit)
@@ -89,79 +91,6 @@ static void test_netem(void)
 	is_int(shape_netem_params(&delay_only, &p), -ERANGE, "delay above 60s: ERANGE");
 }
 
-static void parse_ok(const char *text, const char *want)
-{
-	char buf[256], *words[8], out[256];
-	unsigned n = 0;
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (char *w = strtok(buf, " "); w && n < 8; w = strtok(NULL, " "))
-		words[n++] = w;
-	struct topo_quality q;
-	struct error err = {0};
-	int r = shape_parse_quality(words, n, &q, &err);
-	is_int(r, 0, "parse \"%s\"", text);
-	if (r < 0)
-		printf("#   %s\n", err.msg);
-	shape_format_quality(&q, out, sizeof(out));
-	is_str(out, want, "  formats back");
-}
-
-static void parse_fails(int change, const char *text, const char *want_msg)
-{
-	char buf[256], *words[8];
-	unsigned n = 0;
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (char *w = strtok(buf, " "); w && n < 8; w = strtok(NULL, " "))
-		words[n++] = w;
-	struct topo_quality q;
-	struct error err = {0};
-	int r = change ? shape_parse_change(words, n, &q, &err)
-		       : shape_parse_quality(words, n, &q, &err);
-	ok(r < 0, "%s \"%s\" is refused", change ? "change" : "parse", text);
-	ok(strstr(err.msg, want_msg) != NULL, "  message has \"%s\"", want_msg);
-	if (!strstr(err.msg, want_msg))
-		printf("#   got: %s\n", err.msg);
-	ok(strstr(err.msg, "quality:") == NULL, "  no file:line in the message");
-}
-
-static void test_text(void)
-{
-	parse_ok("rate=4mbit", "rate=4mbit");
-	parse_ok("loss=0.5% rate=1.5mbit", "rate=1.5mbit loss=0.5%");
-	parse_ok("delay=10ms jitter=1ms reorder=25% duplicate=1%",
-		 "delay=10ms jitter=1ms duplicate=1% reorder=25%");
-	parse_ok("", "");
-	parse_fails(0, "rate=4xbit", "rate=4xbit: expected a rate");
-	parse_fails(0, "colour=red", "unknown link attribute `colour`");
-	parse_fails(0, "jitter=1ms", "jitter= needs delay=");
-	parse_fails(0, "rate", "expected ATTR=VALUE");
-	parse_fails(0, "rate=\"4mbit", "expected ATTR=VALUE");
-	parse_fails(0, "rate=4mbit rate=5mbit", "rate= given twice");
-	parse_fails(1, "loss=200%", "out of range");
-
-	char *change_words[] = {"jitter=2ms", "reorder=5%"};
-	struct topo_quality change;
-	struct error err = {0};
-	is_int(shape_parse_change(change_words, 2, &change, &err), 0,
-	       "a change may set jitter= and reorder= without delay=");
-	ok(!(change.set & TOPO_Q_DELAY) && change.delay_us == 0, "  ...and sets no delay");
-
-	struct topo_quality base = {.set = TOPO_Q_RATE | TOPO_Q_DELAY, .rate_bps = 1000000,
-				    .delay_us = 5000};
-	shape_merge_quality(&base, &change);
-	char out[256];
-	shape_format_quality(&base, out, sizeof(out));
-	is_str(out, "rate=1mbit delay=5ms jitter=2ms reorder=5%", "merge keeps what is not changed");
-	shape_clear_quality(&base, TOPO_Q_RATE | TOPO_Q_REORDER);
-	shape_format_quality(&base, out, sizeof(out));
-	is_str(out, "delay=5ms jitter=2ms", "clear drops the given attributes");
-	ok(base.rate_bps == 0 && base.reorder_ppm == 0, "  ...and their values");
-
-	is_int(shape_quality_bit("rate"), TOPO_Q_RATE, "attribute bit: rate");
-	is_int(shape_quality_bit("reorder"), TOPO_Q_REORDER, "attribute bit: reorder");
-	is_int(shape_quality_bit("corrupt"), 0, "attribute bit: unknown is 0");
-}
-
 static void test_check(void)
 {
 	struct error err = {0};
@@ -230,7 +159,7 @@ static void test_state(void)
 				   .delay_us = 0};
 	is_int(link_state_save("s", name, &set, &err), 0, "save");
 	is_int(link_state_load("s", name, &t.links[0].quality, &q, &err), 0, "load it back");
-	shape_format_quality(&q, out, sizeof(out));
+	topo_format_quality(&q, out, sizeof(out));
 	is_str(out, "rate=4mbit delay=0us", "  the saved quality");
 	link_state_text("s", &t, false, 0, out, sizeof(out));
 	is_str(out, "rate=4mbit delay=0us", "  status text shows it");
@@ -251,7 +180,6 @@ int main(void)
 	test_tbf();
 	test_probability();
 	test_netem();
-	test_text();
 	test_check();
 	test_state();
 	return tap_done();
