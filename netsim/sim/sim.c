@@ -241,14 +241,15 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 		sim_segment_port(s, m, port, sizeof(port));
 		ident_mac(t->sim, node, ep->ifname, mac_node);
 		ident_port_mac(t->sim, seg->name, port, mac_port);
-		r = sim_kernel->net_veth_create(net, runs[ep->node].netns_fd, ep->ifname, mac_node, sw_fd,
-				    port, mac_port, err);
+		r = sim_kernel->net_veth_create(net, runs[ep->node].netns_fd, ep->ifname,
+						mac_node, sw_fd, port, mac_port, err);
 		if (r == 0)
 			r = sim_kernel->net_bridge_attach(sw_fd, port, seg->name, err);
 		/* Shaped where the member sends into the medium, so a frame crossing
 		 * the segment sees the quality once. */
 		if (r == 0 && seg->quality.set)
-			r = sim_kernel->shape_apply(runs[ep->node].netns_fd, ep->ifname, &seg->quality, err);
+			r = sim_kernel->shape_apply(runs[ep->node].netns_fd, ep->ifname,
+						    &seg->quality, err);
 		if (r < 0)
 			return error_prefix(err, "segment %s: member %s:%s", seg->name, node,
 					    ep->ifname);
@@ -269,15 +270,16 @@ static int wire(const struct topo *t, struct node_run *runs, bool *switch_made,
 		uint8_t mac_a[6], mac_b[6];
 		ident_mac(t->sim, na, link->a.ifname, mac_a);
 		ident_mac(t->sim, nb, link->b.ifname, mac_b);
-		r = sim_kernel->net_veth_create(net, runs[link->a.node].netns_fd, link->a.ifname, mac_a,
-				    runs[link->b.node].netns_fd, link->b.ifname, mac_b, err);
+		r = sim_kernel->net_veth_create(net, runs[link->a.node].netns_fd, link->a.ifname,
+						mac_a, runs[link->b.node].netns_fd,
+						link->b.ifname, mac_b, err);
 		/* Shaped on both ends' egress: each direction sees the quality once. */
 		if (r == 0 && link->quality.set)
 			r = sim_kernel->shape_apply(runs[link->a.node].netns_fd, link->a.ifname,
-					&link->quality, err);
+						    &link->quality, err);
 		if (r == 0 && link->quality.set)
 			r = sim_kernel->shape_apply(runs[link->b.node].netns_fd, link->b.ifname,
-					&link->quality, err);
+						    &link->quality, err);
 		if (r < 0)
 			error_prefix(err, "%s:%d: link %s:%s %s:%s", t->path, link->line, na,
 				     link->a.ifname, nb, link->b.ifname);
@@ -697,7 +699,8 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		if (runs[i].qemu)
 			vm_nodes[n_vms++] = i;
 	if (r == 0)
-		r = sim_kernel->qemu_node_boot_all(t->sim, t, vm_nodes, n_vms, vms, &up_interrupted, err);
+		r = sim_kernel->qemu_node_boot_all(t->sim, t, vm_nodes, n_vms, vms,
+						   &up_interrupted, err);
 	for (unsigned k = 0; k < n_vms && r == 0; k++) {
 		runs[vm_nodes[k]].vm = vms[k];
 		runs[vm_nodes[k]].c.pid = vms[k].pid;  /* QEMU is the node's process */
@@ -859,7 +862,8 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 	/* Everything below nodes/ goes with its tmpfs (a sim whose `up` was killed
 	 * before the mount has plain dirs there, removed with the sim dir below). */
 	state_sim_path(path, sizeof(path), sim, "nodes");
-	if (sim_kernel->umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT && r == 0)
+	if (sim_kernel->umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT &&
+	    r == 0)
 		r = error_set(err, errno, "unmount %s", path);
 	state_netns_path(path, sizeof(path), sim, NULL);
 	struct error e;
