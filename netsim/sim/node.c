@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sim/arch.h"
+#include "sim/kernel.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "net/netns.h"
@@ -189,7 +190,7 @@ static int create_container(struct container_config *cfg, struct container *c,
 			    struct error *err)
 {
 	static bool told;
-	int r = container_create(cfg, c, err);
+	int r = sim_kernel->container_create(cfg, c, err);
 	if (r != -EOPNOTSUPP || cfg->id_count == 0)
 		return r;
 	if (!told)
@@ -198,7 +199,7 @@ static int create_container(struct container_config *cfg, struct container *c,
 	told = true;
 	cfg->id_count = 0;
 	error_clear(err);
-	return container_create(cfg, c, err);
+	return sim_kernel->container_create(cfg, c, err);
 }
 
 /* ---- the one way to start a node's PID 1 --------------------------------- */
@@ -304,7 +305,7 @@ void node_limits(const struct topo_node *node, struct cgroup_limits *limits)
 static int node_cgroup_locate(const char *sim, const char *node, const struct cgroup_system **sys,
 			      char *path, size_t len, struct error *err)
 {
-	int r = cgroup_system_get(sys, err);
+	int r = sim_kernel->cgroup_system_get(sys, err);
 	if (r < 0 || cgroup_system_empty(*sys))
 		return r;
 	if (state_cgroup_path(path, len, sim, node) < 0)
@@ -321,7 +322,7 @@ static int node_cgroup_create(const char *sim, const struct topo_node *node, str
 	if (r <= 0)
 		return r;
 	node_limits(node, &limits);
-	return cgroup_create(sys, path, false, &limits, err);
+	return sim_kernel->cgroup_create(sys, path, false, &limits, err);
 }
 
 static int node_cgroup_attach(const char *sim, const char *node, pid_t pid, struct error *err)
@@ -329,7 +330,7 @@ static int node_cgroup_attach(const char *sim, const char *node, pid_t pid, stru
 	const struct cgroup_system *sys;
 	char path[256];
 	int r = node_cgroup_locate(sim, node, &sys, path, sizeof(path), err);
-	return r <= 0 ? r : cgroup_attach(sys, path, pid, err);
+	return r <= 0 ? r : sim_kernel->cgroup_attach(sys, path, pid, err);
 }
 
 int node_cgroup_remove(const char *sim, const char *node, struct error *err)
@@ -337,7 +338,7 @@ int node_cgroup_remove(const char *sim, const char *node, struct error *err)
 	const struct cgroup_system *sys;
 	char path[256];
 	int r = node_cgroup_locate(sim, node, &sys, path, sizeof(path), err);
-	return r <= 0 ? r : cgroup_remove(sys, path, false, err);
+	return r <= 0 ? r : sim_kernel->cgroup_remove(sys, path, false, err);
 }
 
 int node_join_cgroup(const char *sim, const char *node, struct error *err)
@@ -355,7 +356,7 @@ int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct
 	const struct cgroup_system *sys;
 	char path[256];
 	memset(u, 0, sizeof(*u));
-	int r = cgroup_system_get(&sys, err);
+	int r = sim_kernel->cgroup_system_get(&sys, err);
 	if (r < 0)
 		return r;
 	if (state_cgroup_path(path, sizeof(path), sim, node) < 0)
@@ -762,9 +763,9 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 	};
 	r = node_spawn(&l, &c, err);
 	if (r == 0) {
-		r = container_wait_ready(&c, err);
+		r = sim_kernel->container_wait_ready(&c, err);
 		if (r == 0)
-			r = container_start(&c, err);
+			r = sim_kernel->container_start(&c, err);
 		if (r < 0)
 			error_prefix(err, "node %s", node);
 	}
@@ -772,12 +773,12 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 		r = state_set_pid(sim, node, c.pid, err);
 	if (r == 0) {
 		res->new_pid = c.pid;
-		container_release(&c);
+		sim_kernel->container_release(&c);
 	}
 out:
 	if (r < 0) {
 		struct error ignored;
-		container_destroy(&c);
+		sim_kernel->container_destroy(&c);
 		if (!qemu_node_is(sim, node))
 			node_cgroup_remove(sim, node, &ignored);
 		pidfile_remove(sim, node);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sim/arch.h"
+#include "sim/kernel.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
@@ -229,7 +230,7 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 			struct node_run *runs, struct error *err)
 {
 	const struct topo_segment *seg = &t->segments[s];
-	int r = net_bridge_create(net, sw_fd, seg->name, err);
+	int r = sim_kernel->net_bridge_create(net, sw_fd, seg->name, err);
 	if (r < 0)
 		return error_prefix(err, "segment %s", seg->name);
 	for (unsigned m = 0; m < seg->nmembers; m++) {
@@ -240,14 +241,15 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 		sim_segment_port(s, m, port, sizeof(port));
 		ident_mac(t->sim, node, ep->ifname, mac_node);
 		ident_port_mac(t->sim, seg->name, port, mac_port);
-		r = net_veth_create(net, runs[ep->node].netns_fd, ep->ifname, mac_node, sw_fd,
-				    port, mac_port, err);
+		r = sim_kernel->net_veth_create(net, runs[ep->node].netns_fd, ep->ifname,
+						mac_node, sw_fd, port, mac_port, err);
 		if (r == 0)
-			r = net_bridge_attach(sw_fd, port, seg->name, err);
+			r = sim_kernel->net_bridge_attach(sw_fd, port, seg->name, err);
 		/* Shaped where the member sends into the medium, so a frame crossing
 		 * the segment sees the quality once. */
 		if (r == 0 && seg->quality.set)
-			r = shape_apply(runs[ep->node].netns_fd, ep->ifname, &seg->quality, err);
+			r = sim_kernel->shape_apply(runs[ep->node].netns_fd, ep->ifname,
+						    &seg->quality, err);
 		if (r < 0)
 			return error_prefix(err, "segment %s: member %s:%s", seg->name, node,
 					    ep->ifname);
@@ -259,7 +261,7 @@ static int wire(const struct topo *t, struct node_run *runs, bool *switch_made,
 		struct error *err)
 {
 	struct net *net = NULL;
-	int r = net_open(&net, err);
+	int r = sim_kernel->net_open(&net, err);
 	if (r < 0)
 		return r;
 	for (unsigned l = 0; l < t->nlinks && r == 0; l++) {
@@ -268,15 +270,16 @@ static int wire(const struct topo *t, struct node_run *runs, bool *switch_made,
 		uint8_t mac_a[6], mac_b[6];
 		ident_mac(t->sim, na, link->a.ifname, mac_a);
 		ident_mac(t->sim, nb, link->b.ifname, mac_b);
-		r = net_veth_create(net, runs[link->a.node].netns_fd, link->a.ifname, mac_a,
-				    runs[link->b.node].netns_fd, link->b.ifname, mac_b, err);
+		r = sim_kernel->net_veth_create(net, runs[link->a.node].netns_fd, link->a.ifname,
+						mac_a, runs[link->b.node].netns_fd,
+						link->b.ifname, mac_b, err);
 		/* Shaped on both ends' egress: each direction sees the quality once. */
 		if (r == 0 && link->quality.set)
-			r = shape_apply(runs[link->a.node].netns_fd, link->a.ifname,
-					&link->quality, err);
+			r = sim_kernel->shape_apply(runs[link->a.node].netns_fd, link->a.ifname,
+						    &link->quality, err);
 		if (r == 0 && link->quality.set)
-			r = shape_apply(runs[link->b.node].netns_fd, link->b.ifname,
-					&link->quality, err);
+			r = sim_kernel->shape_apply(runs[link->b.node].netns_fd, link->b.ifname,
+						    &link->quality, err);
 		if (r < 0)
 			error_prefix(err, "%s:%d: link %s:%s %s:%s", t->path, link->line, na,
 				     link->a.ifname, nb, link->b.ifname);
@@ -287,9 +290,9 @@ static int wire(const struct topo *t, struct node_run *runs, bool *switch_made,
 	if (r == 0 && t->nsegments > 0) {
 		char path[PATH_MAX];
 		state_netns_path(path, sizeof(path), t->sim, NULL);
-		r = netns_create(path, err);
+		r = sim_kernel->netns_create(path, err);
 		*switch_made = r == 0;
-		cleanup_close int sw_fd = r < 0 ? -1 : netns_open(path, err);
+		cleanup_close int sw_fd = r < 0 ? -1 : sim_kernel->netns_open(path, err);
 		if (r == 0 && sw_fd < 0)
 			r = sw_fd;
 		for (unsigned s = 0; s < t->nsegments && r == 0; s++) {
@@ -297,7 +300,7 @@ static int wire(const struct topo *t, struct node_run *runs, bool *switch_made,
 			up_progress_step(UP_LINKS, t->nlinks + s + 1);
 		}
 	}
-	net_close(net);
+	sim_kernel->net_close(net);
 	return r;
 }
 
@@ -496,12 +499,12 @@ static int sim_cgroup_create(const struct topo *t, struct error *err)
 	const struct cgroup_system *sys;
 	char path[256];
 	struct cgroup_limits limits;
-	int r = cgroup_system_get(&sys, err);
+	int r = sim_kernel->cgroup_system_get(&sys, err);
 	if (r < 0 || cgroup_system_empty(sys))
 		return r;
 	state_cgroup_path(path, sizeof(path), t->sim, NULL);
 	sim_limits(t->nnodes, &limits);
-	return cgroup_create(sys, path, true, &limits, err);
+	return sim_kernel->cgroup_create(sys, path, true, &limits, err);
 }
 
 static bool sim_cgroup_exists(const char *sim)
@@ -509,21 +512,21 @@ static bool sim_cgroup_exists(const char *sim)
 	const struct cgroup_system *sys;
 	char path[256];
 	struct error ignored;
-	if (cgroup_system_get(&sys, &ignored) < 0)
+	if (sim_kernel->cgroup_system_get(&sys, &ignored) < 0)
 		return false;
 	state_cgroup_path(path, sizeof(path), sim, NULL);
-	return cgroup_exists(sys, path);
+	return sim_kernel->cgroup_exists(sys, path);
 }
 
 static int sim_cgroup_remove(const char *sim, struct error *err)
 {
 	const struct cgroup_system *sys;
 	char path[256];
-	int r = cgroup_system_get(&sys, err);
+	int r = sim_kernel->cgroup_system_get(&sys, err);
 	if (r < 0 || cgroup_system_empty(sys))
 		return r;
 	state_cgroup_path(path, sizeof(path), sim, NULL);
-	return cgroup_remove(sys, path, true, err);
+	return sim_kernel->cgroup_remove(sys, path, true, err);
 }
 
 static int sim_exists(const char *sim)
@@ -572,12 +575,20 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		runs[i].netns_fd = -1;
 	}
 	cleanup_close int lock_fd = -1;
-	bool created = false;
+	bool created = false, signals_caught = false;
 	struct up_made made = { .t = t, .runs = runs };
 	r = resolve_rootfs(t, runs, err);
 	if (r < 0)
 		goto out;
 	raise_fd_limit();
+	/* From before the first thing is created: a signal then ends `up` at its
+	 * next step, with everything created so far removed. */
+	struct sigaction sa = {.sa_handler = on_interrupt}, old[3];
+	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	up_interrupted = 0;
+	for (int s = 0; s < 3; s++)
+		sigaction(sigs[s], &sa, &old[s]);
+	signals_caught = true;
 	r = state_lock(t->sim, &lock_fd, err);
 	if (r < 0)
 		goto out;
@@ -597,7 +608,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	/* before any node: the host's neighbour tables must hold the sim */
 	struct neigh_need need;
 	neigh_need_of_topo(t, &need);
-	r = neigh_limits_claim(t->sim, &need, stderr, err);
+	r = sim_kernel->neigh_limits_claim(t->sim, &need, stderr, err);
 	if (r < 0)
 		goto out;
 	char path[PATH_MAX];
@@ -610,7 +621,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	 * sim's own: `down` unmounts it instead of unlinking thousands of files. */
 	char options[128];
 	sim_tmpfs_options(t, options, sizeof(options));
-	if (mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) {
+	if (sim_kernel->mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) {
 		r = error_set(err, errno, "mount tmpfs on %s", path);
 		goto out;
 	}
@@ -621,11 +632,6 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	if (r < 0)
 		goto out;
 
-	struct sigaction sa = {.sa_handler = on_interrupt}, old[3];
-	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
-	up_interrupted = 0;
-	for (int s = 0; s < 3; s++)
-		sigaction(sigs[s], &sa, &old[s]);
 	up_progress_begin(t, opt && opt->quiet);
 
 	/* Clone every node first and only then wait for them: the children build
@@ -640,7 +646,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			snprintf(setup.rootfs, sizeof(setup.rootfs), "%s", runs[i].rootfs);
 			snprintf(setup.files, sizeof(setup.files), "%s", runs[i].files);
 			snprintf(setup.kernel_dir, sizeof(setup.kernel_dir), "%s", runs[i].kernel_dir);
-			r = qemu_node_create(t->sim, t->nodes[i].name, &setup, err);
+			r = sim_kernel->qemu_node_create(t->sim, t->nodes[i].name, &setup, err);
 			runs[i].netns_made = r == 0; /* its last step */
 			continue;
 		}
@@ -657,13 +663,13 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		const char *name = t->nodes[i].name;
 		state_netns_path(path, sizeof(path), t->sim, name);
 		if (!runs[i].qemu) {
-			r = container_wait_ready(&runs[i].c, err);
+			r = sim_kernel->container_wait_ready(&runs[i].c, err);
 			if (r == 0)
-				r = netns_bind_pid(runs[i].c.pid, path, err);
+				r = sim_kernel->netns_bind_pid(runs[i].c.pid, path, err);
 			runs[i].netns_made = r == 0;
 		}
 		if (r == 0) {
-			runs[i].netns_fd = netns_open(path, err);
+			runs[i].netns_fd = sim_kernel->netns_open(path, err);
 			if (runs[i].netns_fd < 0)
 				r = runs[i].netns_fd;
 		}
@@ -679,7 +685,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
 		if (runs[i].qemu)
 			continue;
-		r = container_start(&runs[i].c, err);
+		r = sim_kernel->container_start(&runs[i].c, err);
 		if (r < 0)
 			error_prefix(err, "node %s: start init", t->nodes[i].name);
 	}
@@ -693,7 +699,8 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 		if (runs[i].qemu)
 			vm_nodes[n_vms++] = i;
 	if (r == 0)
-		r = qemu_node_boot_all(t->sim, t, vm_nodes, n_vms, vms, &up_interrupted, err);
+		r = sim_kernel->qemu_node_boot_all(t->sim, t, vm_nodes, n_vms, vms,
+						   &up_interrupted, err);
 	for (unsigned k = 0; k < n_vms && r == 0; k++) {
 		runs[vm_nodes[k]].vm = vms[k];
 		runs[vm_nodes[k]].c.pid = vms[k].pid;  /* QEMU is the node's process */
@@ -728,6 +735,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	}
 	for (int s = 0; s < 3; s++)
 		sigaction(sigs[s], &old[s], NULL);
+	signals_caught = false;
 	up_progress_end();
 
 	if (r == 0) {
@@ -742,18 +750,20 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 				       (int)runs[i].c.pid, t->nodes[i].addr4, runs[i].source);
 			if (runs[i].qemu)
 				runs[i].c.pid = -1;  /* not a container of ours */
-			container_release(&runs[i].c);
+			sim_kernel->container_release(&runs[i].c);
 		}
 		printf("sim %s up: %u nodes, %u links, %u segments in %.2f s\n", t->sim,
 		       t->nnodes, t->nlinks, t->nsegments, now_seconds() - started);
 	}
 out:
+	for (int s = 0; signals_caught && s < 3; s++)
+		sigaction(sigs[s], &old[s], NULL);
 	up_progress_end();
 	if (r < 0) {
 		for (unsigned i = 0; i < t->nnodes; i++) {
 			if (runs[i].qemu)
 				runs[i].c.pid = -1;  /* a VM: teardown stops it */
-			container_destroy(&runs[i].c);
+			sim_kernel->container_destroy(&runs[i].c);
 		}
 		if (created) {
 			struct error ignored;
@@ -766,7 +776,7 @@ out:
 	if (r < 0 && created) {
 		/* the sim's need went with its directory */
 		struct error ignored;
-		neigh_limits_release(&ignored);
+		sim_kernel->neigh_limits_release(&ignored);
 	}
 	for (unsigned i = 0; i < t->nnodes; i++)
 		if (runs[i].feed_owned) {
@@ -824,7 +834,7 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 		pids[i] = state_pidfile_read(sim, nodes[i]);
 		if (pids[i] > 0) {
 			starts[i] = process_starttime(pids[i]);
-			kill(pids[i], SIGKILL);
+			sim_kernel->kill(pids[i], SIGKILL);
 		}
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -833,7 +843,7 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 	/* A VM whose pid file `up` had not written yet (killed during the boot),
 	 * and its sockets and initrd. */
 	for (unsigned i = 0; i < n; i++) {
-		qemu_node_teardown(sim, nodes[i]);
+		sim_kernel->qemu_node_teardown(sim, nodes[i]);
 		node_ids_release(sim, nodes[i]);
 	}
 	/* also ends what no pid file knew of (a `netsim exec` still running) */
@@ -844,7 +854,7 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 		if (!made_netns(made, nodes[i]) ||
 		    state_netns_path(path, sizeof(path), sim, nodes[i]) < 0)
 			continue;
-		if (netns_remove(path, &e) < 0 && r == 0) {
+		if (sim_kernel->netns_remove(path, &e) < 0 && r == 0) {
 			*err = e;
 			r = -e.errnum;
 		}
@@ -852,11 +862,12 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 	/* Everything below nodes/ goes with its tmpfs (a sim whose `up` was killed
 	 * before the mount has plain dirs there, removed with the sim dir below). */
 	state_sim_path(path, sizeof(path), sim, "nodes");
-	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT && r == 0)
+	if (sim_kernel->umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT &&
+	    r == 0)
 		r = error_set(err, errno, "unmount %s", path);
 	state_netns_path(path, sizeof(path), sim, NULL);
 	struct error e;
-	if (made_netns(made, NULL) && netns_remove(path, &e) < 0 && r == 0) {
+	if (made_netns(made, NULL) && sim_kernel->netns_remove(path, &e) < 0 && r == 0) {
 		*err = e;
 		r = -e.errnum;
 	}
@@ -889,7 +900,7 @@ int sim_down(const char *sim, struct error *err)
 		/* Nothing recorded; a switch namespace or cgroups can still be left over. */
 		int r = topo_valid_name(sim, TOPO_SIM_MAX) ? sim_cgroup_remove(sim, err) : 0;
 		state_netns_path(path, sizeof(path), sim, NULL);
-		return r < 0 ? r : netns_remove(path, err);
+		return r < 0 ? r : sim_kernel->netns_remove(path, err);
 	}
 	cleanup_close int lock_fd = -1;
 	int r = state_lock(sim, &lock_fd, err);
@@ -898,7 +909,7 @@ int sim_down(const char *sim, struct error *err)
 	r = teardown_locked(sim, NULL, err);
 	if (r < 0)
 		return error_prefix(err, "down %s", sim);
-	return neigh_limits_release(err); /* the sim's need went with its directory */
+	return sim_kernel->neigh_limits_release(err); /* the sim's need went with its directory */
 }
 
 static int cmp_names(const void *a, const void *b)
