@@ -502,7 +502,7 @@ const char *rootfs_writer_root(const struct rootfs_writer *w)
 	return w->root;
 }
 
-int rootfs_writer_fail_bytes(const struct rootfs_writer *w, const char *entry, struct error *err)
+static int rootfs_writer_fail_bytes(const struct rootfs_writer *w, const char *entry, struct error *err)
 {
 	const char *knob = w->limits.bytes_knob;
 	return error_setmsg(err, EFBIG,
