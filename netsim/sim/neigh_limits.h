@@ -62,6 +62,11 @@ struct neigh_table_status {
 
 int neigh_limits_status(const char *sim, struct neigh_table_status st[NEIGH_FAMILIES],
 			struct error *err);
+/* For the unit test: called after every file netsim writes on the way (the
+ * sim's need, the record, each sysctl), so a test can kill a `claim` or
+ * `release` at each point and check what the next one finds.  NULL in netsim. */
+extern void (*neigh_limits_step_hook)(void);
+
 /* "IPv4" / "IPv6" */
 const char *neigh_family_name(int family);
 
