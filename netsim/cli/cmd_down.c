@@ -2,6 +2,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
+#include "sim/neigh_limits.h"
 #include "sim/sim.h"
 #include "sim/vmsim.h"
 
@@ -46,6 +47,12 @@ static int cmd_down(int argc, char **argv)
 		for (unsigned i = 0; i < n; i++)
 			rc |= down_one(names[i]);
 		sim_names_free(names, n);
+		/* with no sim left (or none to begin with), limits still raised for
+		 * sims that went without `down` come back now */
+		if (neigh_limits_release(&err) < 0) {
+			print_error(&err);
+			rc = 1;
+		}
 		return rc;
 	}
 	const char *arg = argv[optind];

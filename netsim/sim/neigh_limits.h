@@ -17,7 +17,11 @@
  * more than the host had, the original values come back and the record goes.
  * Because the originals live in one place, the last sim to go restores them
  * whichever sim raised them, even if that one crashed.  A value someone else
- * changed meanwhile is left alone.
+ * changed meanwhile is left alone.  The record is written before the sysctls
+ * (so a kill at any point leaves it describing them), and only the needs of
+ * sims that still exist (up, `up` running, or a node alive) count, so the
+ * next `up` or `down` restores what a crashed one raised
+ * (docs/architecture.md, step 3a, lists what is guaranteed).
  *
  * NETSIM_SYSCTL_DIR (default /proc/sys) and NETSIM_PROC_NET_STAT (default
  * /proc/net/stat) let the unit test run all of it on plain files. */
@@ -62,6 +66,11 @@ struct neigh_table_status {
 
 int neigh_limits_status(const char *sim, struct neigh_table_status st[NEIGH_FAMILIES],
 			struct error *err);
+/* For the unit test: called after every file netsim writes on the way (the
+ * sim's need, the record, each sysctl), so a test can kill a `claim` or
+ * `release` at each point and check what the next one finds.  NULL in netsim. */
+extern void (*neigh_limits_step_hook)(void);
+
 /* "IPv4" / "IPv6" */
 const char *neigh_family_name(int family);
 

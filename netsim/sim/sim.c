@@ -900,15 +900,23 @@ int sim_down(const char *sim, struct error *err)
 		/* Nothing recorded; a switch namespace or cgroups can still be left over. */
 		int r = topo_valid_name(sim, TOPO_SIM_MAX) ? sim_cgroup_remove(sim, err) : 0;
 		state_netns_path(path, sizeof(path), sim, NULL);
-		return r < 0 ? r : sim_kernel->netns_remove(path, err);
+		r = r < 0 ? r : sim_kernel->netns_remove(path, err);
+		/* its directory may have gone without `down`: the limits it raised not */
+		if (r < 0) {
+			sim_kernel->neigh_limits_release(&ignored);
+			return r;
+		}
+		return sim_kernel->neigh_limits_release(err);
 	}
 	cleanup_close int lock_fd = -1;
 	int r = state_lock(sim, &lock_fd, err);
 	if (r < 0)
 		return r;
 	r = teardown_locked(sim, NULL, err);
-	if (r < 0)
+	if (r < 0) {
+		sim_kernel->neigh_limits_release(&ignored); /* fit to what is left all the same */
 		return error_prefix(err, "down %s", sim);
+	}
 	return sim_kernel->neigh_limits_release(err); /* the sim's need went with its directory */
 }
 

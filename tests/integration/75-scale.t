@@ -19,19 +19,38 @@ NEIGH=/proc/sys/net/ipv6/neigh/default
 NEIGH4=/proc/sys/net/ipv4/neigh/default
 [ -w $NEIGH/gc_thresh3 ] || skip_all "cannot write $NEIGH/gc_thresh3 here"
 
-orig6="$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)"
-orig4="$(cat $NEIGH4/gc_thresh2) $(cat $NEIGH4/gc_thresh3)"
+# The host's own values: netsim's record of them while another sim on the host
+# has them raised (the values seen now are then that sim's, not the host's),
+# else the values now.  What other sims need is part of every expectation.
+recorded() { awk -v f=$1 '$1 == f {print $2, $3}' /run/netsim/neigh-limits.saved 2>/dev/null; }
+orig6=$(recorded ipv6); orig6=${orig6:-"$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)"}
+orig4=$(recorded ipv4); orig4=${orig4:-"$(cat $NEIGH4/gc_thresh2) $(cat $NEIGH4/gc_thresh3)"}
+others6=$(cat /run/netsim/*/neigh 2>/dev/null | awk '$1 == "ipv6" {n += $2} END {print n + 0}')
+others4=$(cat /run/netsim/*/neigh 2>/dev/null | awk '$1 == "ipv4" {n += $2} END {print n + 0}')
+[ "$others6$others4" = 00 ] || echo "# other sims on this host need $others4 IPv4 / $others6 IPv6 entries"
+# "T2 T3" netsim sets for NEED entries over the host's "T2 T3" (neigh_limits.c)
+fit() { # fit "T2 T3" NEED
+	set -- $1 $2
+	[ $3 -le $(($1 / 2)) ] && echo "$1 $2" || echo "$(($1 + $3)) $(($2 + 2 * $3))"
+}
 
 # After the sims are down: should `down` not have restored the limits (a
-# failed step, a bug), put the values this test started with back, unless
-# another sim on the host still needs raised ones.
+# failed step, a bug), put the host's values back from netsim's record, unless
+# another sim on the host still needs raised ones.  Never from what this test
+# saw at its start without a record: those may be another sim's raised values,
+# and writing them back strands them (how a host once kept 8504/17008).
 restore_limits() {
 	t_cleanup
 	ls /run/netsim/*/neigh >/dev/null 2>&1 && return
-	set -- $orig6
-	[ "$(cat $NEIGH/gc_thresh3)" = "$2" ] || { echo $2 >$NEIGH/gc_thresh3; echo $1 >$NEIGH/gc_thresh2; }
-	set -- $orig4
-	[ "$(cat $NEIGH4/gc_thresh3)" = "$2" ] || { echo $2 >$NEIGH4/gc_thresh3; echo $1 >$NEIGH4/gc_thresh2; }
+	local fam dir v
+	for fam in ipv6 ipv4; do
+		v=$(recorded $fam)
+		[ -n "$v" ] || continue
+		echo "# netsim left $fam limits raised with its record: restoring $v" >&2
+		dir=/proc/sys/net/$fam/neigh/default
+		set -- $v
+		echo $1 >$dir/gc_thresh2; echo $2 >$dir/gc_thresh3
+	done
 	rm -f /run/netsim/neigh-limits.saved
 }
 trap restore_limits EXIT
@@ -54,15 +73,25 @@ cleanup_sim scb
 wait $pa; ra=$?
 wait $pb; rb=$?
 ok $((ra + rb)) "two 8x8 sims up at the same time"
-set -- $orig6
-is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$(($1 + 2 * 896)) $(($2 + 4 * 896))" \
+is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$(fit "$orig6" $((others6 + 2 * 896)))" \
 	"IPv6 limits fit both needs (host's + need, host's + 2 x need)"
 "$NETSIM" down sca >/dev/null 2>&1 & pa=$!
 "$NETSIM" down scb >/dev/null 2>&1 & pb=$!
 wait $pa; ra=$?
 wait $pb; rb=$?
 ok $((ra + rb)) "both down at the same time"
-is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$orig6" "...and the host's values are back"
+is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$(fit "$orig6" $others6)" "...and the host's values are back"
+
+# --- an `up` killed (SIGKILL) after it raised them: `down` of that sim restores ----------
+"$NETSIM" up -q "$T_TMP/a.conf" >"$T_TMP/a.out" 2>&1 & pa=$!
+for i in $(seq 100); do [ -e /run/netsim/neigh-limits.saved ] && break; sleep 0.05; done
+kill -9 $pa; wait $pa 2>/dev/null
+ok $([ "$(cat $NEIGH/gc_thresh3)" -gt "$(set -- $(fit "$orig6" $others6); echo $2)" ] &&
+	[ -e /run/netsim/neigh-limits.saved ]; echo $?) "an up killed after raising the limits left them recorded"
+"$NETSIM" down sca >/dev/null 2>&1
+ok $? "down of the killed sim"
+is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$(fit "$orig6" $others6)" "...puts the host's values back"
+is "$(settled_leftovers sca)" "" "...and nothing of it is left"
 
 # --- up raises the host's limits ---------------------------------------------------
 up_started=$(date +%s)
@@ -132,9 +161,10 @@ ok $([ "$(cat $NEIGH/gc_thresh3)" -lt "$raised" ]; echo $?) \
 	"with only the small sim left, the limits come down ($(cat $NEIGH/gc_thresh3))"
 out=$("$NETSIM" down $SMALL 2>&1)
 ok $? "down $SMALL"
-is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$orig6" "IPv6 gc_thresh2/3 restored"
-is "$(cat $NEIGH4/gc_thresh2) $(cat $NEIGH4/gc_thresh3)" "$orig4" "IPv4 gc_thresh2/3 restored"
-ok $([ ! -e /run/netsim/neigh-limits.saved ]; echo $?) "the record is gone"
+is "$(cat $NEIGH/gc_thresh2) $(cat $NEIGH/gc_thresh3)" "$(fit "$orig6" $others6)" "IPv6 gc_thresh2/3 restored"
+is "$(cat $NEIGH4/gc_thresh2) $(cat $NEIGH4/gc_thresh3)" "$(fit "$orig4" $others4)" "IPv4 gc_thresh2/3 restored"
+ok $([ ! -e /run/netsim/neigh-limits.saved ] || [ "$(fit "$orig6" $others6)$(fit "$orig4" $others4)" != "$orig6$orig4" ]; echo $?) \
+	"the record is gone (unless other sims still need raised limits)"
 is "$(settled_leftovers $BIG)$(settled_leftovers $SMALL)" "" "nothing of either sim is left"
 
 done_testing
