@@ -215,6 +215,7 @@ struct link_change {
 	const char *ifname;
 	const char *master;  /* bridge to attach to, or NULL */
 	int set_up;          /* 1 up, 0 down, -1 leave alone */
+	unsigned mtu;        /* 0: leave alone */
 };
 
 static int change_link(struct net *n, void *arg)
@@ -230,6 +231,8 @@ static int change_link(struct net *n, void *arg)
 		rtnl_link_set_flags(link, IFF_UP);
 	else if (change->set_up == 0)
 		rtnl_link_unset_flags(link, IFF_UP);
+	if (change->mtu)
+		rtnl_link_set_mtu(link, change->mtu);
 	if (change->master) {
 		struct rtnl_link *bridge = NULL;
 		n->kernel_errno = 0;
@@ -374,6 +377,20 @@ static int query_link(struct net *n, void *arg)
 		snprintf(state->kind, sizeof(state->kind), "%s", kind);
 	rtnl_link_put(link);
 	return 0;
+}
+
+int net_link_get(struct net *n, const char *ifname, struct net_link_state *out)
+{
+	struct link_query query = { .ifname = ifname, .state = out };
+
+	return query_link(n, &query);
+}
+
+int net_link_change(struct net *n, const char *ifname, unsigned mtu, int up)
+{
+	struct link_change change = { .ifname = ifname, .set_up = up ? 1 : 0, .mtu = mtu };
+
+	return change_link(n, &change);
 }
 
 int net_link_query(int ns, const char *ifname, struct net_link_state *out,

@@ -77,4 +77,11 @@ int net_run_in_netns(int ns, netns_operation operation, void *arg, int *result,
 struct nl_sock *net_request_socket(struct net *n);
 int net_request_errno(const struct net *n, int nlerr);
 
+/* The same on `n` itself, for an operation already inside the link's netns
+ * (net_run_in_netns); they return 0 or the kernel's -errno.  net_link_change
+ * sets the MTU (0: leave it) and brings the link up (up != 0) or down, in one
+ * request. */
+int net_link_get(struct net *n, const char *ifname, struct net_link_state *out);
+int net_link_change(struct net *n, const char *ifname, unsigned mtu, int up);
+
 #endif

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <netlink/netlink.h>
@@ -21,8 +20,7 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
-#include "cleanup.h"
-#include "net/netns.h"
+#include "net/netlink.h"
 #include "net/redirect.h"
 
 /* A non-persistent TAP: it lives as long as an fd to it (ours, then QEMU's). */
@@ -43,25 +41,17 @@ static int tap_open(const char *name, struct error *err)
 	return fd;
 }
 
-static int link_configure(const char *ifname, unsigned mtu, struct error *err)
+/* Up with `mtu` (0: as it is), and without IPv6: the host side of the join only
+ * forwards, so no addresses and no IPv6 chatter (router solicitations, DAD)
+ * mixing with the guest's frames. */
+static int link_configure(struct net *n, const char *ifname, unsigned mtu, struct error *err)
 {
-	cleanup_close int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = { 0 };
-	if (sock < 0)
-		return error_set(err, errno, "socket");
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (mtu) {
-		ifr.ifr_mtu = (int)mtu;
-		if (ioctl(sock, SIOCSIFMTU, &ifr) < 0)
-			return error_set(err, errno, "%s: set MTU %u", ifname, mtu);
+	int r = net_link_change(n, ifname, mtu, 1);
+	if (r < 0) {
+		if (mtu)
+			return error_set(err, -r, "%s: set up with MTU %u", ifname, mtu);
+		return error_set(err, -r, "%s: set up", ifname);
 	}
-	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
-		return error_set(err, errno, "%s", ifname);
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
-		return error_set(err, errno, "%s: set up", ifname);
-	/* The host side of the join only forwards: no addresses, no IPv6 chatter
-	 * (router solicitations, DAD) mixing with the guest's frames. */
 	char path[128];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -74,25 +64,10 @@ static int link_configure(const char *ifname, unsigned mtu, struct error *err)
 	return 0;
 }
 
-static int nl_errno(int nlerr)
-{
-	switch (-nlerr) {
-	case NLE_EXIST: return EEXIST;
-	case NLE_OBJ_NOTFOUND: return ENOENT;
-	case NLE_NODEV: return ENODEV;
-	case NLE_PERM: return EPERM;
-	case NLE_NOMEM: return ENOMEM;
-	case NLE_OPNOTSUPP: return EOPNOTSUPP;
-	case NLE_INVAL: return EINVAL;
-	default: return EIO;
-	}
-}
-
 /* Every frame arriving on `from` leaves through `to`: ingress qdisc on `from`
  * (replacing one left by an earlier run) and a match-all u32 filter whose action is
- * mirred egress redirect to `to`.  Runs with the socket inside the netns. */
-static int redirect_all(struct nl_sock *sock, int from, int to, const char *label,
-			struct error *err)
+ * mirred egress redirect to `to`.  `n` is a socket inside the netns. */
+static int redirect_all(struct net *n, int from, int to, const char *label, struct error *err)
 {
 	struct rtnl_qdisc *qdisc = rtnl_qdisc_alloc();
 	struct rtnl_cls *cls = rtnl_cls_alloc();
@@ -106,10 +81,10 @@ static int redirect_all(struct nl_sock *sock, int from, int to, const char *labe
 	rtnl_tc_set_parent(TC_CAST(qdisc), TC_H_INGRESS);
 	rtnl_tc_set_handle(TC_CAST(qdisc), TC_H_MAKE(0xffffU << 16, 0));
 	rtnl_tc_set_kind(TC_CAST(qdisc), "ingress");
-	rtnl_qdisc_delete(sock, qdisc);  /* none there is the usual case */
-	if ((r = rtnl_qdisc_add(sock, qdisc, NLM_F_CREATE | NLM_F_EXCL)) < 0) {
-		ret = error_setmsg(err, nl_errno(r), "%s: ingress qdisc: %s (needs sch_ingress)",
-				   label, nl_geterror(r));
+	rtnl_qdisc_delete(net_request_socket(n), qdisc);  /* none there is the usual case */
+	if ((r = rtnl_qdisc_add(net_request_socket(n), qdisc, NLM_F_CREATE | NLM_F_EXCL)) < 0) {
+		ret = error_set(err, net_request_errno(n, r), "%s: ingress qdisc (needs sch_ingress)",
+				label);
 		goto out;
 	}
 	rtnl_tc_set_ifindex(TC_CAST(cls), from);
@@ -123,12 +98,13 @@ static int redirect_all(struct nl_sock *sock, int from, int to, const char *labe
 	rtnl_mirred_set_ifindex(act, (uint32_t)to);
 	/* u32 "match u32 0 0 at 0" matches everything, like matchall, which hosts
 	 * lack more often than u32. */
+	struct nl_sock *sock = net_request_socket(n);
 	if ((r = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0)) < 0 ||
 	    (r = rtnl_u32_set_cls_terminal(cls)) < 0 ||
 	    (r = rtnl_u32_add_action(cls, act)) < 0 ||
 	    (r = rtnl_cls_add(sock, cls, NLM_F_CREATE | NLM_F_EXCL)) < 0)
-		ret = error_setmsg(err, nl_errno(r), "%s: u32 filter with mirred redirect: %s "
-				   "(needs cls_u32 and act_mirred)", label, nl_geterror(r));
+		ret = error_set(err, net_request_errno(n, r), "%s: u32 filter with mirred redirect "
+				"(needs cls_u32 and act_mirred)", label);
 out:
 	if (act)
 		rtnl_act_put(act);
@@ -139,56 +115,54 @@ out:
 	return ret;
 }
 
+struct join {
+	const char *ns_label;
+	const char *const *veths;
+	unsigned n_veths;
+	int *tap_fds;
+	struct error err;
+};
+
+/* Inside the node's netns, on a socket opened there. */
+static int join_in_netns(struct net *n, void *arg)
+{
+	struct join *j = arg;
+	struct error *err = &j->err;
+	int r;
+	for (unsigned i = 0; i < j->n_veths; i++) {
+		const char *veth = j->veths[i];
+		char tap[IFNAMSIZ];
+		snprintf(tap, sizeof(tap), "tap%u", i);
+		struct net_link_state veth_state, tap_state;
+		if ((r = net_link_get(n, veth, &veth_state)) < 0)
+			return error_set(err, -r, "link end %s in %s", veth, j->ns_label);
+		if ((j->tap_fds[i] = tap_open(tap, err)) < 0)
+			return j->tap_fds[i];
+		if ((r = net_link_get(n, tap, &tap_state)) < 0)
+			return error_set(err, -r, "TAP %s", tap);
+		char label[64];
+		snprintf(label, sizeof(label), "join %s with %s", veth, tap);
+		if ((r = link_configure(n, tap, veth_state.mtu, err)) < 0 ||
+		    (r = link_configure(n, veth, 0, err)) < 0 ||
+		    (r = redirect_all(n, veth_state.ifindex, tap_state.ifindex, label, err)) < 0 ||
+		    (r = redirect_all(n, tap_state.ifindex, veth_state.ifindex, label, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int net_redirect_taps(int ns_fd, const char *ns_label, const char *const *veths,
 		      unsigned n_veths, int *tap_fds, struct error *err)
 {
-	int saved = -1, ret;
-	struct nl_sock *sock = NULL;
-	if ((ret = netns_enter(ns_fd, &saved, err)) < 0)
-		return ret;
-	sock = nl_socket_alloc();
-	if (!sock || nl_connect(sock, NETLINK_ROUTE) < 0) {
-		ret = error_set(err, sock ? ECONNREFUSED : ENOMEM, "rtnetlink socket");
-		goto out;
+	struct join j = { .ns_label = ns_label, .veths = veths, .n_veths = n_veths,
+			  .tap_fds = tap_fds };
+	int result = 0;
+	int r = net_run_in_netns(ns_fd, join_in_netns, &j, &result, err);
+	if (r < 0)
+		return r;
+	if (result < 0) {
+		*err = j.err;
+		return result;
 	}
-	for (unsigned i = 0; i < n_veths; i++) {
-		const char *veth = veths[i];
-		char tap[IFNAMSIZ];
-		snprintf(tap, sizeof(tap), "tap%u", i);
-		unsigned veth_index = if_nametoindex(veth);
-		if (!veth_index) {
-			ret = error_set(err, errno, "link end %s in %s", veth, ns_label);
-			goto out;
-		}
-		/* (ioctl, not sysfs: /sys shows the netns it was mounted in) */
-		unsigned mtu = 0;
-		int ioctl_sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		struct ifreq ifr = { 0 };
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", veth);
-		if (ioctl_sock >= 0 && ioctl(ioctl_sock, SIOCGIFMTU, &ifr) == 0)
-			mtu = (unsigned)ifr.ifr_mtu;
-		if (ioctl_sock >= 0)
-			close(ioctl_sock);
-		if ((tap_fds[i] = tap_open(tap, err)) < 0) {
-			ret = tap_fds[i];
-			goto out;
-		}
-		unsigned tap_index = if_nametoindex(tap);
-		char label[64];
-		snprintf(label, sizeof(label), "join %s with %s", veth, tap);
-		if ((ret = link_configure(tap, mtu, err)) < 0 ||
-		    (ret = link_configure(veth, 0, err)) < 0 ||
-		    (ret = redirect_all(sock, (int)veth_index, (int)tap_index, label, err)) < 0 ||
-		    (ret = redirect_all(sock, (int)tap_index, (int)veth_index, label, err)) < 0)
-			goto out;
-	}
-out:
-	if (sock)
-		nl_socket_free(sock);
-	struct error leave_err;
-	if (netns_leave(&saved, &leave_err) < 0 && ret == 0) {
-		*err = leave_err;
-		ret = -leave_err.errnum;
-	}
-	return ret;
+	return 0;
 }
