@@ -49,8 +49,10 @@ static int link_configure(struct net *n, const char *ifname, unsigned mtu, struc
 	int r = net_link_change(n, ifname, mtu, 1);
 	if (r < 0) {
 		if (mtu)
-			return error_set(err, -r, "%s: set up with MTU %u", ifname, mtu);
-		return error_set(err, -r, "%s: set up", ifname);
+			error_set(err, -r, "%s: set up with MTU %u", ifname, mtu);
+		else
+			error_set(err, -r, "%s: set up", ifname);
+		return net_error_add_kernel_msg(err, net_request_message(n));
 	}
 	char path[128];
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
@@ -83,8 +85,8 @@ static int redirect_all(struct net *n, int from, int to, const char *label, stru
 	rtnl_tc_set_kind(TC_CAST(qdisc), "ingress");
 	rtnl_qdisc_delete(net_request_socket(n), qdisc);  /* none there is the usual case */
 	if ((r = rtnl_qdisc_add(net_request_socket(n), qdisc, NLM_F_CREATE | NLM_F_EXCL)) < 0) {
-		ret = error_set(err, net_request_errno(n, r), "%s: ingress qdisc (needs sch_ingress)",
-				label);
+		error_set(err, net_request_errno(n, r), "%s: ingress qdisc (needs sch_ingress)", label);
+		ret = net_error_add_kernel_msg(err, net_request_message(n));
 		goto out;
 	}
 	rtnl_tc_set_ifindex(TC_CAST(cls), from);
@@ -102,9 +104,11 @@ static int redirect_all(struct net *n, int from, int to, const char *label, stru
 	if ((r = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0)) < 0 ||
 	    (r = rtnl_u32_set_cls_terminal(cls)) < 0 ||
 	    (r = rtnl_u32_add_action(cls, act)) < 0 ||
-	    (r = rtnl_cls_add(sock, cls, NLM_F_CREATE | NLM_F_EXCL)) < 0)
-		ret = error_set(err, net_request_errno(n, r), "%s: u32 filter with mirred redirect "
-				"(needs cls_u32 and act_mirred)", label);
+	    (r = rtnl_cls_add(sock, cls, NLM_F_CREATE | NLM_F_EXCL)) < 0) {
+		error_set(err, net_request_errno(n, r), "%s: u32 filter with mirred redirect "
+			  "(needs cls_u32 and act_mirred)", label);
+		ret = net_error_add_kernel_msg(err, net_request_message(n));
+	}
 out:
 	if (act)
 		rtnl_act_put(act);
