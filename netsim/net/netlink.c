@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+#include <netlink/attr.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -28,14 +32,53 @@ struct net {
 	/* The errno from the kernel's NLMSG_ERROR for the last request: libnl folds
 	 * errnos into fewer NLE_* codes, and callers need the real one. */
 	int kernel_errno;
+	/* The kernel's own words for it (extended ACK, NLMSGERR_ATTR_MSG), or "". */
+	char kernel_msg[NET_KERNEL_MSG_LEN];
 };
+
+/* libnl-3 has no API for extended ACKs, but it hands the error callback the
+ * payload of the NLMSG_ERROR message, so the header is just before it.  After
+ * struct nlmsgerr come the request's header (NLM_F_CAPPED: we ask for that) or
+ * the whole request, then the TLVs (NLM_F_ACK_TLVS). */
+static void record_ext_ack(struct net *n, const struct nlmsgerr *nlerr)
+{
+	const struct nlmsghdr *hdr = (const void *)((const char *)nlerr - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t total, offset = sizeof(*nlerr);
+
+	n->kernel_msg[0] = 0;
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || hdr->nlmsg_len < NLMSG_HDRLEN)
+		return;
+	total = hdr->nlmsg_len - NLMSG_HDRLEN;
+	if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) {
+		if (nlerr->msg.nlmsg_len < NLMSG_HDRLEN)
+			return;
+		offset += nlerr->msg.nlmsg_len - NLMSG_HDRLEN;
+	}
+	offset = NLMSG_ALIGN(offset);
+	if (offset >= total ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)nlerr + offset),
+		      (int)(total - offset), NULL) < 0 || !tb[NLMSGERR_ATTR_MSG])
+		return;
+	nla_strlcpy(n->kernel_msg, tb[NLMSGERR_ATTR_MSG], sizeof(n->kernel_msg));
+}
 
 static int record_kernel_error(struct sockaddr_nl *who, struct nlmsgerr *nlerr, void *arg)
 {
 	struct net *n = arg;
 	(void)who;
 	n->kernel_errno = -nlerr->error;
+	record_ext_ack(n, nlerr);
 	return NL_STOP;  /* libnl then returns its own code for the same error */
+}
+
+int net_error_add_kernel_msg(struct error *err, const char *kernel_msg)
+{
+	if (err && kernel_msg && kernel_msg[0]) {
+		size_t len = strlen(err->msg);
+		snprintf(err->msg + len, sizeof(err->msg) - len, " (%s)", kernel_msg);
+	}
+	return err ? -err->errnum : -EINVAL;
 }
 
 /* For failures that never reached the kernel (allocation, socket, parsing). */
@@ -90,6 +133,11 @@ int net_open(struct net **out, struct error *err)
 	/* Best effort: the default buffer is already enough for one reply. */
 	nl_socket_set_buffer_size(n->sock, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES);
 	nl_socket_modify_err_cb(n->sock, NL_CB_CUSTOM, record_kernel_error, n);
+	/* Best effort (older kernels): the kernel's explanation of a refusal, and
+	 * only the header of our request echoed back with it. */
+	int one = 1;
+	setsockopt(nl_socket_get_fd(n->sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(n->sock), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	*out = n;
 	return 0;
 }
@@ -124,6 +172,7 @@ static int configure_new_link(struct rtnl_link *link, int ns, const char *name,
 static int link_request(struct net *n, struct rtnl_link *link, int flags)
 {
 	n->kernel_errno = 0;
+	n->kernel_msg[0] = 0;
 	int r = rtnl_link_add(n->sock, link, flags);
 	return r < 0 ? -failure_errno(n, r) : 0;
 }
@@ -142,7 +191,8 @@ int net_bridge_create(struct net *n, int ns, const char *name, struct error *err
 	if (r < 0) {
 		char label[PATH_MAX];
 		netns_describe(ns, label, sizeof(label));
-		return error_set(err, -r, "bridge %s:%s", label, name);
+		error_set(err, -r, "bridge %s:%s", label, name);
+		return net_error_add_kernel_msg(err, n->kernel_msg);
 	}
 	return 0;
 }
@@ -153,7 +203,7 @@ int net_bridge_create(struct net *n, int ns, const char *name, struct error *err
  * leaving failed; otherwise 0, with the operation's own 0/-errno in *result (the
  * caller words that message: it knows what it was doing). */
 static int run_in_netns(int ns, netns_operation operation, void *arg, int *result,
-			struct error *err)
+			char kernel_msg[NET_KERNEL_MSG_LEN], struct error *err)
 {
 	struct net *n = NULL;
 	struct error leave_err;
@@ -163,8 +213,12 @@ static int run_in_netns(int ns, netns_operation operation, void *arg, int *resul
 	if (r < 0)
 		return r;
 	r = net_open(&n, err);
-	if (r == 0)
+	if (r == 0) {
 		*result = operation(n, arg);
+		if (kernel_msg)
+			snprintf(kernel_msg, NET_KERNEL_MSG_LEN, "%s",
+				 *result < 0 ? n->kernel_msg : "");
+	}
 	net_close(n);
 	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
 		if (err)
@@ -177,12 +231,13 @@ static int run_in_netns(int ns, netns_operation operation, void *arg, int *resul
 int net_run_in_netns(int ns, netns_operation operation, void *arg, int *result,
 		     struct error *err)
 {
-	return run_in_netns(ns, operation, arg, result, err);
+	return run_in_netns(ns, operation, arg, result, NULL, err);
 }
 
 struct nl_sock *net_request_socket(struct net *n)
 {
 	n->kernel_errno = 0;
+	n->kernel_msg[0] = 0;
 	return n->sock;
 }
 
@@ -191,13 +246,18 @@ int net_request_errno(const struct net *n, int nlerr)
 	return failure_errno(n, nlerr);
 }
 
+const char *net_request_message(const struct net *n)
+{
+	return n->kernel_msg;
+}
+
 /* Run `operation` on `ifname` in `ns`; failures read "WHAT NS:IFNAME[EXTRA]: ...". */
 static int operate_on_link(int ns, const char *ifname, netns_operation operation,
 			   void *arg, const char *what, const char *extra, struct error *err)
 {
-	char label[PATH_MAX];
+	char label[PATH_MAX], kernel_msg[NET_KERNEL_MSG_LEN] = "";
 	int result = 0;
-	int r = run_in_netns(ns, operation, arg, &result, err);
+	int r = run_in_netns(ns, operation, arg, &result, kernel_msg, err);
 
 	if (r == 0 && result == 0)
 		return 0;
@@ -206,7 +266,8 @@ static int operate_on_link(int ns, const char *ifname, netns_operation operation
 		error_prefix(err, "%s %s:%s%s", what, label, ifname, extra);
 		return r;
 	}
-	return error_set(err, -result, "%s %s:%s%s", what, label, ifname, extra);
+	error_set(err, -result, "%s %s:%s%s", what, label, ifname, extra);
+	return net_error_add_kernel_msg(err, kernel_msg);
 }
 
 /* Plain RTM_NEWLINK on an existing link found by name: no NLM_F_CREATE, so the
@@ -215,6 +276,7 @@ struct link_change {
 	const char *ifname;
 	const char *master;  /* bridge to attach to, or NULL */
 	int set_up;          /* 1 up, 0 down, -1 leave alone */
+	unsigned mtu;        /* 0: leave alone */
 };
 
 static int change_link(struct net *n, void *arg)
@@ -230,9 +292,12 @@ static int change_link(struct net *n, void *arg)
 		rtnl_link_set_flags(link, IFF_UP);
 	else if (change->set_up == 0)
 		rtnl_link_unset_flags(link, IFF_UP);
+	if (change->mtu)
+		rtnl_link_set_mtu(link, change->mtu);
 	if (change->master) {
 		struct rtnl_link *bridge = NULL;
 		n->kernel_errno = 0;
+		n->kernel_msg[0] = 0;
 		r = rtnl_link_get_kernel(n->sock, 0, change->master, &bridge);
 		if (r < 0) {
 			r = -failure_errno(n, r);
@@ -256,6 +321,7 @@ static int delete_link(struct net *n, void *arg)
 		return -ENOMEM;
 	rtnl_link_set_name(link, arg);
 	n->kernel_errno = 0;
+	n->kernel_msg[0] = 0;
 	r = rtnl_link_delete(n->sock, link);
 	rtnl_link_put(link);
 	if (r < 0) {
@@ -307,15 +373,17 @@ int net_veth_create(struct net *n, int ns_a, const char *name_a, const uint8_t m
 		if (r < 0) {
 			/* No half-made pair: deleting end A takes end B with it. */
 			int ignored;
-			run_in_netns(ns_a, delete_link, (void *)name_a, &ignored, NULL);
+			run_in_netns(ns_a, delete_link, (void *)name_a, &ignored, NULL, NULL);
 		}
 	}
 	if (r == 0)
 		return 0;
 	netns_describe(ns_a, label_a, sizeof(label_a));
 	netns_describe(ns_b, label_b, sizeof(label_b));
-	if (!created)
-		return error_set(err, -r, "veth %s:%s — %s:%s", label_a, name_a, label_b, name_b);
+	if (!created) {
+		error_set(err, -r, "veth %s:%s — %s:%s", label_a, name_a, label_b, name_b);
+		return net_error_add_kernel_msg(err, n->kernel_msg);
+	}
 	error_prefix(err, "veth %s:%s — %s:%s", label_a, name_a, label_b, name_b);
 	return r;
 }
@@ -356,6 +424,7 @@ static int query_link(struct net *n, void *arg)
 	const char *kind;
 
 	n->kernel_errno = 0;
+	n->kernel_msg[0] = 0;
 	int r = rtnl_link_get_kernel(n->sock, 0, query->ifname, &link);
 	if (r < 0)
 		return -failure_errno(n, r);
@@ -374,6 +443,20 @@ static int query_link(struct net *n, void *arg)
 		snprintf(state->kind, sizeof(state->kind), "%s", kind);
 	rtnl_link_put(link);
 	return 0;
+}
+
+int net_link_get(struct net *n, const char *ifname, struct net_link_state *out)
+{
+	struct link_query query = { .ifname = ifname, .state = out };
+
+	return query_link(n, &query);
+}
+
+int net_link_change(struct net *n, const char *ifname, unsigned mtu, int up)
+{
+	struct link_change change = { .ifname = ifname, .set_up = up ? 1 : 0, .mtu = mtu };
+
+	return change_link(n, &change);
 }
 
 int net_link_query(int ns, const char *ifname, struct net_link_state *out,

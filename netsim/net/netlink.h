@@ -13,6 +13,11 @@
 
 struct net;  /* a connected rtnetlink socket in the caller's netns */
 
+/* The socket asks for extended ACKs (NETLINK_EXT_ACK): when the kernel explains
+ * a refusal, the explanation follows in parentheses, as iproute2 shows it, e.g.
+ *   "set up n1:eth0: Invalid argument (MTU too large)" */
+#define NET_KERNEL_MSG_LEN 256
+
 /* Errors carry the kernel's own errno (EEXIST, ENODEV, EPERM, ...), not libnl's
  * lossy NLE_* codes, and name both ends, e.g.
  *   "veth n1:eth0 — n2:eth0: File exists"
@@ -76,5 +81,17 @@ int net_run_in_netns(int ns, netns_operation operation, void *arg, int *result,
  * own errno (or the nearest errno for libnl's code `nlerr`). */
 struct nl_sock *net_request_socket(struct net *n);
 int net_request_errno(const struct net *n, int nlerr);
+/* The kernel's explanation of the last failed request on `n`, or "". */
+const char *net_request_message(const struct net *n);
+/* Append " (kernel_msg)" to err's message when kernel_msg is not empty;
+ * returns -err->errnum. */
+int net_error_add_kernel_msg(struct error *err, const char *kernel_msg);
+
+/* The same on `n` itself, for an operation already inside the link's netns
+ * (net_run_in_netns); they return 0 or the kernel's -errno.  net_link_change
+ * sets the MTU (0: leave it) and brings the link up (up != 0) or down, in one
+ * request. */
+int net_link_get(struct net *n, const char *ifname, struct net_link_state *out);
+int net_link_change(struct net *n, const char *ifname, unsigned mtu, int up);
 
 #endif

@@ -2,15 +2,13 @@
  *
  * The VM runs inside the node's network namespace.  Each of the node's links
  * already ends there as a veth (made by the normal wiring); for each, qemu.c
- * makes a TAP in the same namespace and joins the two with tc: an ingress qdisc
- * and a match-all u32 filter with a mirred "egress redirect" action on each side, so
- * every frame arriving on one leaves through the other (measured faster than a
- * bridge, docs/vm.md).  The guest sees one virtio-net NIC per link, renamed to
+ * has net/redirect.h make a TAP in the same namespace and join the two with tc
+ * (mirred redirects both ways; measured faster than a bridge, docs/vm.md).  The guest sees one virtio-net NIC per link, renamed to
  * the link's interface name and given the MAC the caller asks for.
  *
  * The kernel and base initramfs come from `make kernel` (build/kernel/,
  * rootfs/build-kernel.sh).  The node's rootfs directory is appended as a second,
- * uncompressed newc cpio, so the rootfs's own init (procd, meshlite's init) runs
+ * uncompressed newc cpio (vm/initrd.h), so the rootfs's own init (procd, meshlite's init) runs
  * as PID 1 after netsim's /netsim/init has loaded the modules and started the
  * guest agent.  docs/vm.md has the whole story.
  *
@@ -28,6 +26,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "vm/agent.h"  /* qemu_agent_exec: how callers run commands in a node */
 
 #define QEMU_DEFAULT_MEMORY_MIB 128
 #define QEMU_BINARY "qemu-system-x86_64"
@@ -83,18 +82,5 @@ int qemu_node_stop(const char *run_dir, struct error *err);
 
 /* QEMU's pid for `run_dir` when it is running (pid file and start time agree), else 0. */
 pid_t qemu_node_pid(const char *run_dir);
-
-/* Run argv[] in the guest through the agent; `in_fd` feeds its stdin (-1: none),
- * its stdout/stderr go to out_fd/err_fd.  *status gets the exit code, or 128+N
- * when signal N killed it.  timeout_ms <= 0: no limit. */
-int qemu_agent_exec(const char *run_dir, char *const argv[], int in_fd, int out_fd, int err_fd,
-		    int timeout_ms, int *status, struct error *err);
-
-/* 0 when the agent answers within timeout_ms. */
-int qemu_agent_ping(const char *run_dir, int timeout_ms, struct error *err);
-
-/* Write `rootfs_dir` (and `files_dir` over it, may be NULL) as newc cpio to fd. */
-int qemu_write_rootfs_cpio(int fd, const char *rootfs_dir, const char *files_dir,
-			   struct error *err);
 
 #endif

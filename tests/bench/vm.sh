@@ -6,7 +6,7 @@
 # 1. Boot: seconds from qemu_node_start() to the guest agent answering, for one
 #    meshlite node under TCG (what CI gets), RUNS times; QEMU's RSS right after
 #    boot and 10 s later.  Memory is the default 128 MiB.
-# 2. The TAP<->veth join: the tc mirred redirect qemu.c makes, against a bridge
+# 2. The TAP<->veth join: the tc mirred redirect net/redirect.c makes, against a bridge
 #    (the same TAP and veth as ports of one bridge), measured on one VM: iperf3
 #    TCP throughput (5 s, guest -> peer netns) and ping RTT (20 pings).  Uses
 #    KVM when /dev/kvm opens (under TCG the guest CPU is the bottleneck and both
@@ -120,7 +120,7 @@ measure() { # LABEL
 		awk '/receiver/ {print $7, $8}')
 	printf '%-8s ping avg %s ms, iperf3 guest->peer %s\n' "$1" "${rtt:-?}" "${bw:-?}"
 }
-to_mirred() { # the join qemu.c makes, by hand
+to_mirred() { # the join net/redirect.c makes, by hand
 	for pair in "eth0 tap0" "tap0 eth0"; do
 		set -- $pair
 		tc -n tqb-node qdisc add dev "$1" ingress &&

@@ -60,6 +60,20 @@ static ino_t inode_of(int fd_or_minus, const char *path)
 	return r == 0 ? st.st_ino : 0;
 }
 
+struct mtu_try {
+	const char *ifname;
+	unsigned mtu;
+	char kernel_msg[NET_KERNEL_MSG_LEN];
+};
+
+static int try_mtu(struct net *n, void *arg)
+{
+	struct mtu_try *t = arg;
+	int r = net_link_change(n, t->ifname, t->mtu, 1);
+	snprintf(t->kernel_msg, sizeof(t->kernel_msg), "%s", r < 0 ? net_request_message(n) : "");
+	return r;
+}
+
 static void test_veth_pair(struct net *host, const int fd[])
 {
 	static const uint8_t mac_a[6] = { 0x02, 0x4e, 0x53, 0x00, 0x00, 0x0a };
@@ -102,6 +116,23 @@ static void test_veth_pair(struct net *host, const int fd[])
 	is_int(r, 0, "set a:eth0 up");
 	net_link_query(fd[NS_A], "eth0", &state, &err);
 	ok(state.flags & IFF_UP, "a:eth0 is up again");
+	struct mtu_try try = { .ifname = "eth0", .mtu = 70000 };
+	int result = 0;
+	r = net_run_in_netns(fd[NS_A], try_mtu, &try, &result, &err);
+	is_int(r, 0, "a socket inside netns a");
+	is_int(result, -EINVAL, "MTU 70000 on a veth: EINVAL");
+	ok(strstr(try.kernel_msg, "mtu") || strstr(try.kernel_msg, "MTU"),
+	   "the kernel's extended ACK explains it: \"%s\"", try.kernel_msg);
+	error_set(&err, EINVAL, "set up a:eth0");
+	net_error_add_kernel_msg(&err, try.kernel_msg);
+	snprintf(want, sizeof(want), "set up a:eth0: Invalid argument (%s)", try.kernel_msg);
+	is_str(err.msg, want, "the kernel's words follow strerror in parentheses");
+	try.mtu = 1400;
+	r = net_run_in_netns(fd[NS_A], try_mtu, &try, &result, &err);
+	is_int(result, 0, "MTU 1400 and up in one request");
+	is_str(try.kernel_msg, "", "no kernel message after a success");
+	net_link_query(fd[NS_A], "eth0", &state, &err);
+	is_int((int)state.mtu, 1400, "a:eth0 has MTU 1400");
 	r = net_link_set_up(fd[NS_A], "nosuch0", 1, &err);
 	is_int(r, -ENODEV, "set up a missing link: ENODEV");
 	snprintf(want, sizeof(want), "set up %s:nosuch0: No such device", ns_name[NS_A]);

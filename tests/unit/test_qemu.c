@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vm/initrd.h"
 #include "vm/qemu.h"
 #include "rootfs.h"
 #include "tap.h"
