@@ -19,16 +19,16 @@
 #include "cleanup.h"
 #include "vm/agent.h"
 
-#define PATH_LEN 4096
+#define PATH_LEN QEMU_PATH_LEN
 
-static long long now_ms(void)
+long long qemu_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static int run_path(char *buf, const char *run_dir, const char *leaf)
+int qemu_run_path(char *buf, const char *run_dir, const char *leaf)
 {
 	int n = snprintf(buf, PATH_LEN, "%s/%s", run_dir, leaf);
 	return n < 0 || n >= PATH_LEN ? -ENAMETOOLONG : 0;
@@ -46,7 +46,7 @@ static int conn_wait(struct agent_conn *c, short events, struct error *err)
 	for (;;) {
 		int timeout = -1;
 		if (c->deadline) {
-			long long left = c->deadline - now_ms();
+			long long left = c->deadline - qemu_now_ms();
 			if (left <= 0)
 				return error_setmsg(err, ETIMEDOUT, "guest agent: no answer in time");
 			timeout = (int)left;
@@ -108,7 +108,7 @@ static int read_frame(struct agent_conn *c, int other_fd, int *type, size_t *len
 		struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = other_fd, .events = POLLIN } };
 		int timeout = -1;
 		if (c->deadline) {
-			long long left = c->deadline - now_ms();
+			long long left = c->deadline - qemu_now_ms();
 			if (left <= 0)
 				return error_setmsg(err, ETIMEDOUT, "guest agent: no answer in time");
 			timeout = (int)left;
@@ -150,12 +150,12 @@ static int agent_connect(const char *run_dir, int timeout_ms, struct agent_conn 
 {
 	char path[PATH_LEN];
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	run_path(path, run_dir, "agent.sock");
+	qemu_run_path(path, run_dir, "agent.sock");
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return error_setmsg(err, ENAMETOOLONG, "%s: path too long for a unix socket", path);
 	strcpy(addr.sun_path, path);
 	c->have = 0;
-	c->deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	c->deadline = timeout_ms > 0 ? qemu_now_ms() + timeout_ms : 0;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return error_set(err, errno, "socket");
@@ -164,7 +164,7 @@ static int agent_connect(const char *run_dir, int timeout_ms, struct agent_conn 
 	unsigned char hello[1 + 8];
 	hello[0] = AGENT_VERSION;
 	if (getrandom(hello + 1, 8, 0) != 8) {
-		long long t = now_ms() ^ getpid();
+		long long t = qemu_now_ms() ^ getpid();
 		memcpy(hello + 1, &t, 8);
 	}
 	int ret = send_frame(c, AGENT_HELLO, hello, sizeof(hello), err);

@@ -26,20 +26,8 @@
 #include "vm/initrd.h"
 #include "vm/qemu.h"
 
-#define PATH_LEN 4096
+#define PATH_LEN QEMU_PATH_LEN
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int run_path(char *buf, const char *run_dir, const char *leaf)
-{
-	int n = snprintf(buf, PATH_LEN, "%s/%s", run_dir, leaf);
-	return n < 0 || n >= PATH_LEN ? -ENAMETOOLONG : 0;
-}
 
 /* ---- finding things ------------------------------------------------------ */
 
@@ -237,7 +225,7 @@ static int build_argv(const struct qemu_node_config *cfg, const char *qemu, cons
 	ARG("-no-reboot");
 	ARG("-kernel");
 	ARG("%s/vmlinuz", kernel_dir);
-	run_path(path, cfg->run_dir, "initrd");
+	qemu_run_path(path, cfg->run_dir, "initrd");
 	ARG("-initrd");
 	ARG("%s", path);
 	ARG("-append");
@@ -245,13 +233,13 @@ static int build_argv(const struct qemu_node_config *cfg, const char *qemu, cons
 	/* The console: a unix socket `netsim console` attaches to, logged to a file
 	 * whether or not anyone is attached. */
 	char log[PATH_LEN];
-	run_path(path, cfg->run_dir, "console.sock");
-	run_path(log, cfg->run_dir, "console.log");
+	qemu_run_path(path, cfg->run_dir, "console.sock");
+	qemu_run_path(log, cfg->run_dir, "console.log");
 	ARG("-chardev");
 	ARG("socket,id=console,path=%s,server=on,wait=off,logfile=%s,logappend=on", path, log);
 	ARG("-serial");
 	ARG("chardev:console");
-	run_path(path, cfg->run_dir, "agent.sock");
+	qemu_run_path(path, cfg->run_dir, "agent.sock");
 	ARG("-device");
 	ARG("virtio-serial-pci,id=vser");
 	ARG("-chardev");
@@ -273,7 +261,7 @@ static int build_argv(const struct qemu_node_config *cfg, const char *qemu, cons
 static int write_pidfile(const char *run_dir, pid_t pid, struct error *err)
 {
 	char path[PATH_LEN], tmp[PATH_LEN + 8];
-	run_path(path, run_dir, "qemu.pid");
+	qemu_run_path(path, run_dir, "qemu.pid");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	FILE *f = fopen(tmp, "we");
 	if (!f)
@@ -287,7 +275,7 @@ static int write_pidfile(const char *run_dir, pid_t pid, struct error *err)
 pid_t qemu_node_pid(const char *run_dir)
 {
 	char path[PATH_LEN];
-	if (run_path(path, run_dir, "qemu.pid") < 0)
+	if (qemu_run_path(path, run_dir, "qemu.pid") < 0)
 		return 0;
 	cleanup_fclose FILE *f = fopen(path, "re");
 	int pid;
@@ -410,11 +398,11 @@ static void kill_and_wait(pid_t pid, int grace_ms)
 	if (pid <= 0)
 		return;
 	kill(pid, SIGTERM);
-	long long deadline = now_ms() + grace_ms;
+	long long deadline = qemu_now_ms() + grace_ms;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	unsigned long long start = process_starttime(pid);
-	while (start && process_starttime(pid) == start && now_ms() < deadline)
+	while (start && process_starttime(pid) == start && qemu_now_ms() < deadline)
 		usleep(20000);
 	if (start && process_starttime(pid) == start) {
 		kill(pid, SIGKILL);
@@ -432,7 +420,7 @@ int qemu_node_stop(const char *run_dir, struct error *err)
 	static const char *const leaves[] = { "qemu.pid", "console.sock", "agent.sock", "initrd" };
 	char path[PATH_LEN];
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
-		if (run_path(path, run_dir, leaves[i]) == 0)
+		if (qemu_run_path(path, run_dir, leaves[i]) == 0)
 			unlink(path);
 	return 0;
 }
@@ -455,12 +443,12 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 	snprintf(vm->accel, sizeof(vm->accel), "%s", accel);
 	qemu_node_stop(cfg->run_dir, err);  /* what an earlier run may have left */
 	struct stat st;
-	run_path(path, cfg->run_dir, "console.log");
+	qemu_run_path(path, cfg->run_dir, "console.log");
 	off_t console_start = stat(path, &st) == 0 ? st.st_size : 0;
-	run_path(path, cfg->run_dir, "qemu.log");
+	qemu_run_path(path, cfg->run_dir, "qemu.log");
 	off_t qemu_log_start = stat(path, &st) == 0 ? st.st_size : 0;
 
-	run_path(path, cfg->run_dir, "initrd");
+	qemu_run_path(path, cfg->run_dir, "initrd");
 	if ((ret = qemu_write_initrd(kernel_dir, cfg->rootfs_dir, cfg->files_dir, path, err)) < 0)
 		goto fail;
 	if ((ns_fd = netns_open(cfg->netns_path, err)) < 0) {
@@ -477,8 +465,8 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 				     err)) < 0 ||
 	    (ret = build_argv(cfg, qemu, kernel_dir, accel, tap_fds, &b, err)) < 0)
 		goto fail;
-	run_path(path, cfg->run_dir, "qemu.log");
-	long long started = now_ms();
+	qemu_run_path(path, cfg->run_dir, "qemu.log");
+	long long started = qemu_now_ms();
 	if ((ret = spawn_qemu(b.argv, ns_fd, tap_fds, n_taps, path, &pid, err)) < 0 ||
 	    (ret = write_pidfile(cfg->run_dir, pid, err)) < 0)
 		goto fail;
@@ -494,19 +482,19 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 		struct error ping_err = { 0 };
 		if (qemu_node_pid(cfg->run_dir) != pid) {
 			char qemu_tail[2048], console_tail[2048];
-			run_path(path, cfg->run_dir, "qemu.log");
+			qemu_run_path(path, cfg->run_dir, "qemu.log");
 			file_tail(path, qemu_log_start, 5, qemu_tail, sizeof(qemu_tail));
-			run_path(path, cfg->run_dir, "console.log");
+			qemu_run_path(path, cfg->run_dir, "console.log");
 			file_tail(path, console_start, 10, console_tail, sizeof(console_tail));
 			ret = error_setmsg(err, ECHILD, "QEMU exited during boot; its output:%s\n"
 					   "last console lines:%s", qemu_tail[0] ? qemu_tail : " (none)",
 					   console_tail[0] ? console_tail : " (none)");
 			goto fail;
 		}
-		long long left = deadline - now_ms();
+		long long left = deadline - qemu_now_ms();
 		if (left <= 0) {
 			char console_tail[2048];
-			run_path(path, cfg->run_dir, "console.log");
+			qemu_run_path(path, cfg->run_dir, "console.log");
 			file_tail(path, console_start, 10, console_tail, sizeof(console_tail));
 			ret = error_setmsg(err, ETIMEDOUT, "VM not up within %u s (%s); last console lines:%s",
 					   timeout / 1000, accel, console_tail[0] ? console_tail : " (none)");
@@ -517,7 +505,7 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 		usleep(100000);
 	}
 	vm->pid = pid;
-	vm->boot_ms = now_ms() - started;
+	vm->boot_ms = qemu_now_ms() - started;
 	argv_free(&b);
 	return 0;
 
