@@ -13,14 +13,11 @@
 
 enum { OPT_CHECK = OPT_VERB_BASE };
 
-int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs)
+int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs,
+		   struct error *err)
 {
-	struct error err = {0};
-	if (sim_pick(given, sim, len, &err) < 0 || reach_sim_open(sim, rs, &err) < 0) {
-		error_prefix(&err, "%s", current_verb->name);
-		print_error(&err);
-		return -1;
-	}
+	if (sim_pick(given, sim, len, err) < 0 || reach_sim_open(sim, rs, err) < 0)
+		return error_prefix(err, "%s", current_verb->name);
 	return 0;
 }
 
@@ -162,7 +159,7 @@ out:
 	return r;
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"json", no_argument, NULL, OPT_JSON},
@@ -178,46 +175,42 @@ static int cmd_run(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_CHECK: check_only = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "missing SCENARIO file" : "too many arguments");
+		return verb_usage(err, optind == argc ? "missing SCENARIO file" : "too many arguments");
 	const char *path = argv[optind];
-	struct error err = {0};
 	struct scenario sc;
 	if (check_only && !given) {
 		/* syntax only: no sim to check node names against */
-		if (scenario_parse_file(path, NULL, &sc, &err) < 0) {
-			print_error(&err);
-			return 1;
-		}
+		if (scenario_parse_file(path, NULL, &sc, err) < 0)
+			return EXIT_FAIL;
 		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
 		scenario_free(&sc);
 		return 0;
 	}
-	if (need_root())
-		return 1;
+	if (require_root(err))
+		return EXIT_FAIL;
 	char sim[TOPO_SIM_MAX + 1];
 	struct reach_sim rs;
-	if (open_reach_sim(given, sim, sizeof(sim), &rs) < 0)
-		return 1;
-	int rc = 1;
+	if (open_reach_sim(given, sim, sizeof(sim), &rs, err) < 0)
+		return EXIT_FAIL;
+	int rc = EXIT_FAIL;
 	struct scenario_outcome *out = NULL;
-	int parsed = parse_for_sim(path, sim, &rs, &sc, &err);
+	int parsed = parse_for_sim(path, sim, &rs, &sc, err);
 	if (parsed < 0) {
-		print_error(&err);
 		reach_sim_close(&rs);
-		return 1;
+		return EXIT_FAIL;
 	}
 	if (check_only) {
 		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
-		rc = 0;
+		rc = EXIT_OK;
 		goto out_scenario;
 	}
 	out = calloc(sc.nsteps, sizeof(*out));
 	if (!out) {
-		fail("run: out of memory");
+		verb_fail(err, "run: out of memory");
 		goto out_scenario;
 	}
 	struct scenario_env env = {
@@ -233,9 +226,8 @@ static int cmd_run(int argc, char **argv)
 	if (!json)
 		printf("run %s on sim %s: %u steps, %u expectations\n", path, sim, sc.nsteps,
 		       sc.nexpect);
-	if (scenario_run(&sc, &env, out, &err) < 0) {
-		error_prefix(&err, "run: %s", path);
-		print_error(&err);
+	if (scenario_run(&sc, &env, out, err) < 0) {
+		error_prefix(err, "run: %s", path);
 		goto out_scenario;
 	}
 	unsigned passed = 0, failed_action = 0;
@@ -264,7 +256,7 @@ static int cmd_run(int argc, char **argv)
 			printf("run %s: %s: %u/%u expectations passed in %.1f s\n", path,
 			       ok ? "PASS" : "FAIL", passed, sc.nexpect, seconds);
 	}
-	rc = ok ? 0 : 1;
+	rc = ok ? EXIT_OK : EXIT_FAIL;
 out_scenario:
 	scenario_outcomes_free(out, sc.nsteps);
 	free(out);
@@ -273,7 +265,7 @@ out_scenario:
 	return rc;
 }
 
-const struct verb verb_run = {"run", cmd_run, "run [-s SIM] [--json] [--check] SCENARIO",
+const struct verb verb_run = {"run", NULL, "run [-s SIM] [--json] [--check] SCENARIO",
 		"Run a scenario file (docs/scenarios.md) against a running sim: faults on a\n"
 		"timeline (`at 10s link n1 n2 down`, `at 40s node n2 restart`) and\n"
 		"expectations (`expect reach n1 n3 within 20s`, `expect noreach n1 n3\n"
@@ -287,4 +279,5 @@ const struct verb verb_run = {"run", cmd_run, "run [-s SIM] [--json] [--check] S
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"      --json       one JSON object at the end instead of the timeline\n"
 		"      --check      only check the file (node names too with -s); run nothing\n",
-		.in_vm = VERB_IN_VM_RUN};
+		.in_vm = VERB_IN_VM_RUN,
+	.run = cmd_run};
