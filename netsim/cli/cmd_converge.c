@@ -2,7 +2,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "tools/scenario.h"
 
 /* Echo spacing while waiting for convergence: fine enough to measure to a
@@ -52,21 +52,23 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 	bool converged = res.pairs_ok == res.pairs;
 	unsigned n = res.n, listed = 0;
 	if (json) {
-		fputs("{\"sim\":", stdout);
-		json_string(stdout, sim);
-		printf(",\"converged\":%s,\"seconds\":%.3f,\"timeout\":%g,\"pairs_ok\":%u,"
-		       "\"pairs\":%u,\"missing\":[",
-		       converged ? "true" : "false", res.seconds, timeout, res.pairs_ok, res.pairs);
+		struct json_object *o = json_object_new_object(), *missing = json_object_new_array();
+		json_object_object_add(o, "sim", json_object_new_string(sim));
+		json_object_object_add(o, "converged", json_object_new_boolean(converged));
+		json_object_object_add(o, "seconds", json_out_double("%.3f", res.seconds));
+		json_object_object_add(o, "timeout", json_out_double("%g", timeout));
+		json_object_object_add(o, "pairs_ok", json_object_new_int64(res.pairs_ok));
+		json_object_object_add(o, "pairs", json_object_new_int64(res.pairs));
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)
 				if (s != d && !res.reached[(size_t)s * n + d]) {
-					fputs(listed++ ? ",[" : "[", stdout);
-					json_string(stdout, rs.nodes[s].name);
-					putchar(',');
-					json_string(stdout, rs.nodes[d].name);
-					putchar(']');
+					struct json_object *pair = json_object_new_array();
+					json_object_array_add(pair, json_object_new_string(rs.nodes[s].name));
+					json_object_array_add(pair, json_object_new_string(rs.nodes[d].name));
+					json_object_array_add(missing, pair);
 				}
-		puts("]}");
+		json_object_object_add(o, "missing", missing);
+		json_out_write(stdout, o);
 	} else if (converged) {
 		printf("converge %s: every node reaches every node (%u pairs) after %.1f s\n", sim,
 		       res.pairs, res.seconds);

@@ -14,7 +14,7 @@
 #include "cleanup.h"
 #include "cli/cli.h"
 #include "net/netns.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/proc.h"
 #include "sim/sim.h"
 #include "sim/state.h"
@@ -51,12 +51,16 @@ static void print_started(const char *sim, const char *node, uint16_t host_port,
 			  uint16_t node_port, pid_t pid, bool json)
 {
 	if (json) {
-		printf("{\"sim\":");
-		json_string(stdout, sim);
-		printf(",\"node\":");
-		json_string(stdout, node);
-		printf(",\"listen\":\"127.0.0.1:%u\",\"host_port\":%u,\"node_port\":%u,\"pid\":%d}\n",
-		       host_port, host_port, node_port, (int)pid);
+		char listen[32];
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", host_port);
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "sim", json_object_new_string(sim));
+		json_object_object_add(o, "node", json_object_new_string(node));
+		json_object_object_add(o, "listen", json_object_new_string(listen));
+		json_object_object_add(o, "host_port", json_object_new_int(host_port));
+		json_object_object_add(o, "node_port", json_object_new_int(node_port));
+		json_object_object_add(o, "pid", json_object_new_int(pid));
+		json_out_write(stdout, o);
 	} else {
 		printf("forward: 127.0.0.1:%u -> %s/%s:%u (pid %d)\n", host_port, sim, node, node_port,
 		       (int)pid);

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/node.h"
 #include "sim/sim.h"
 #include "topo/topo.h"
@@ -78,14 +78,17 @@ static int cmd_node(int argc, char **argv, struct error *err)
 		return EXIT_FAIL;
 	double took = now_seconds() - started;
 	if (json) {
-		printf("{\"sim\":");
-		json_string(stdout, sim);
-		printf(",\"node\":");
-		json_string(stdout, node);
-		printf(",\"state\":\"%s\",\"stopped_pid\":%d,\"killed\":%s,\"pid\":%d,"
-		       "\"seconds\":%.3f}\n", res.new_pid > 0 ? "running" : "stopped",
-		       (int)res.old_pid, res.killed ? "true" : "false", (int)res.new_pid, took);
-		return 0;
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "sim", json_object_new_string(sim));
+		json_object_object_add(o, "node", json_object_new_string(node));
+		json_object_object_add(o, "state", json_object_new_string(res.new_pid > 0 ? "running"
+											    : "stopped"));
+		json_object_object_add(o, "stopped_pid", json_object_new_int(res.old_pid));
+		json_object_object_add(o, "killed", json_object_new_boolean(res.killed));
+		json_object_object_add(o, "pid", json_object_new_int(res.new_pid));
+		json_object_object_add(o, "seconds", json_out_double("%.3f", took));
+		json_out_write(stdout, o);
+		return EXIT_OK;
 	}
 	if (run != node_start) {
 		if (res.old_pid > 0)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/sim.h"
 #include "tools/reach.h"
 
@@ -36,40 +36,34 @@ static void print_json(FILE *f, const char *sim, const struct reach_node *nodes,
 		       const struct reach_result *res, unsigned round)
 {
 	unsigned n = res->n;
-	fputs("{\"sim\":", f);
-	json_string(f, sim);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "sim", json_object_new_string(sim));
 	if (round)
-		fprintf(f, ",\"round\":%u", round);
-	fprintf(f, ",\"seconds\":%.3f,\"pairs_ok\":%u,\"pairs\":%u,\"nodes\":[", res->seconds,
-		res->pairs_ok, res->pairs);
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, nodes[i].name);
-	}
-	fputs("],\"matrix\":[", f);
+		json_object_object_add(o, "round", json_object_new_int64(round));
+	json_object_object_add(o, "seconds", json_out_double("%.3f", res->seconds));
+	json_object_object_add(o, "pairs_ok", json_object_new_int64(res->pairs_ok));
+	json_object_object_add(o, "pairs", json_object_new_int64(res->pairs));
+	struct json_object *names = json_object_new_array();
+	for (unsigned i = 0; i < n; i++)
+		json_object_array_add(names, json_object_new_string(nodes[i].name));
+	json_object_object_add(o, "nodes", names);
+	struct json_object *matrix = json_object_new_array(), *rtt = json_object_new_array();
 	for (unsigned s = 0; s < n; s++) {
-		fputs(s ? ",[" : "[", f);
-		for (unsigned d = 0; d < n; d++)
-			fprintf(f, "%s%s", d ? "," : "",
-				s == d ? "null" : res->reached[(size_t)s * n + d] ? "true" : "false");
-		fputc(']', f);
-	}
-	fputs("],\"rtt_ms\":[", f);
-	for (unsigned s = 0; s < n; s++) {
-		fputs(s ? ",[" : "[", f);
+		struct json_object *mrow = json_object_new_array(), *rrow = json_object_new_array();
 		for (unsigned d = 0; d < n; d++) {
 			size_t k = (size_t)s * n + d;
-			if (d)
-				fputc(',', f);
-			if (s != d && res->reached[k])
-				fprintf(f, "%.3f", res->rtt_ms[k]);
-			else
-				fputs("null", f);
+			/* NULL is JSON null: the diagonal, and no answer */
+			json_object_array_add(mrow, s == d ? NULL : json_object_new_boolean(res->reached[k]));
+			json_object_array_add(rrow, s != d && res->reached[k]
+							    ? json_out_double("%.3f", res->rtt_ms[k])
+							    : NULL);
 		}
-		fputc(']', f);
+		json_object_array_add(matrix, mrow);
+		json_object_array_add(rtt, rrow);
 	}
-	fputs("]}\n", f);
+	json_object_object_add(o, "matrix", matrix);
+	json_object_object_add(o, "rtt_ms", rtt);
+	json_out_write(f, o);
 	fflush(f);
 }
 

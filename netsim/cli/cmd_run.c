@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/sim.h"
 #include "tools/scenario.h"
 #include "topo/units.h"
@@ -83,12 +83,9 @@ static void print_step(const struct scenario *sc, unsigned i, const struct scena
 	fflush(stdout);
 }
 
-static void print_json_number(double v, bool valid)
+static void add_seconds(struct json_object *o, const char *key, double seconds)
 {
-	if (valid)
-		printf("%.3f", v);
-	else
-		fputs("null", stdout);
+	json_object_object_add(o, key, json_out_double("%.3f", seconds));
 }
 
 static void print_run_json(const char *sim, const struct scenario *sc,
@@ -96,39 +93,49 @@ static void print_run_json(const char *sim, const struct scenario *sc,
 			   double seconds)
 {
 	static const char *const kinds[] = {"action", "wait", "expect"};
-	fputs("{\"sim\":", stdout);
-	json_string(stdout, sim);
-	fputs(",\"scenario\":", stdout);
-	json_string(stdout, sc->path);
-	printf(",\"ok\":%s,\"seconds\":%.3f,\"expectations\":%u,\"passed\":%u,\"steps\":[",
-	       ok ? "true" : "false", seconds, sc->nexpect, passed);
+	struct json_object *o = json_object_new_object(), *steps = json_object_new_array();
+	json_object_object_add(o, "sim", json_object_new_string(sim));
+	json_object_object_add(o, "scenario", json_object_new_string(sc->path));
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	add_seconds(o, "seconds", seconds);
+	json_object_object_add(o, "expectations", json_object_new_int64(sc->nexpect));
+	json_object_object_add(o, "passed", json_object_new_int64(passed));
 	for (unsigned i = 0; i < sc->nsteps; i++) {
 		const struct scenario_step *step = &sc->steps[i];
-		const struct scenario_outcome *o = &out[i];
-		printf("%s{\"line\":%d,\"kind\":\"%s\",\"text\":", i ? "," : "", step->line,
-		       kinds[step->kind]);
-		json_string(stdout, step->text);
-		printf(",\"ran\":%s,\"ok\":%s", o->ran ? "true" : "false",
-		       o->ran && o->ok ? "true" : "false");
-		if (o->ran)
-			printf(",\"started\":%.3f,\"finished\":%.3f", o->started, o->finished);
+		const struct scenario_outcome *so = &out[i];
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "line", json_object_new_int(step->line));
+		json_object_object_add(j, "kind", json_object_new_string(kinds[step->kind]));
+		json_object_object_add(j, "text", json_object_new_string(step->text));
+		json_object_object_add(j, "ran", json_object_new_boolean(so->ran));
+		json_object_object_add(j, "ok", json_object_new_boolean(so->ran && so->ok));
+		if (so->ran) {
+			add_seconds(j, "started", so->started);
+			add_seconds(j, "finished", so->finished);
+		}
 		if (step->kind == SCENARIO_ACTION) {
-			printf(",\"scheduled\":%.3f", (double)step->time_us / 1e6);
-			if (o->ran) {
-				printf(",\"status\":%d,\"stderr\":", o->status);
-				json_string(stdout, o->output ? o->output : "");
+			add_seconds(j, "scheduled", (double)step->time_us / 1e6);
+			if (so->ran) {
+				json_object_object_add(j, "status", json_object_new_int(so->status));
+				/* the action's stderr: text a node may have written */
+				json_object_object_add(j, "stderr",
+						       json_object_new_string(so->output ? so->output : ""));
 			}
 		} else if (step->kind == SCENARIO_EXPECT) {
-			printf(",\"within\":%.3f", (double)step->time_us / 1e6);
-			if (o->ran) {
-				printf(",\"since\":%.3f,\"seconds\":", o->base);
-				print_json_number(o->measured, o->measured >= 0);
-				printf(",\"pairs_ok\":%u,\"pairs\":%u", o->pairs_ok, o->pairs);
+			add_seconds(j, "within", (double)step->time_us / 1e6);
+			if (so->ran) {
+				add_seconds(j, "since", so->base);
+				/* null: the expectation never held */
+				json_object_object_add(j, "seconds", so->measured >= 0
+						       ? json_out_double("%.3f", so->measured) : NULL);
+				json_object_object_add(j, "pairs_ok", json_object_new_int64(so->pairs_ok));
+				json_object_object_add(j, "pairs", json_object_new_int64(so->pairs));
 			}
 		}
-		putchar('}');
+		json_object_array_add(steps, j);
 	}
-	puts("]}");
+	json_object_object_add(o, "steps", steps);
+	json_out_write(stdout, o);
 }
 
 /* Parse with the sim's node and segment names, so that a typo in a name is

@@ -4,11 +4,13 @@
  * (vmsim_exec), with stdout, stderr and exit status passed back. */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "cleanup.h"
 #include "cli/cli.h"
+#include "sim/json_out.h"
 #include "sim/sim.h"
 #include "sim/vmsim.h"
 
@@ -82,12 +84,27 @@ static void print_status(int fd, bool json, const char *sim)
 		fputs(buf, stdout);
 		return;
 	}
-	if (json)
-		printf("%.*s{\"vm\":true,\"accel\":\"%s\",\"qemu_pid\":%s,%s",
-		       (int)(split - buf), buf, accel, pid[0] ? pid : "0", split + 1);
-	else
+	if (json) {
+		/* the same object with "vm", "accel" and "qemu_pid" first */
+		struct json_object *inner = json_tokener_parse(split);
+		if (!json_object_is_type(inner, json_type_object)) {
+			json_object_put(inner);
+			fputs(buf, stdout);
+			return;
+		}
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "vm", json_object_new_boolean(true));
+		json_object_object_add(o, "accel", json_object_new_string(accel));
+		json_object_object_add(o, "qemu_pid", json_object_new_int(atoi(pid)));
+		json_object_object_foreach(inner, key, value)
+			json_object_object_add(o, key, json_object_get(value));
+		json_object_put(inner);
+		fwrite(buf, 1, (size_t)(split - buf), stdout);
+		json_out_write(stdout, o);
+	} else {
 		printf("%.*s  (in VM, accel %s, QEMU pid %s)%s", (int)(split - buf), buf,
 		       accel[0] ? accel : "?", pid[0] ? pid : "?", split);
+	}
 }
 
 int vm_forward(const struct verb *verb, int argc, char **argv, struct error *err)
