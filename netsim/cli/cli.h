@@ -1,5 +1,6 @@
-/* Shared pieces of the command line: the verb table entry, error printing in
- * the one format ("netsim: CONTEXT: REASON"), option conventions.  Each verb
+/* Shared pieces of the command line: the verb table entry, the exit statuses,
+ * error printing in the one format ("netsim: CONTEXT: REASON"), option
+ * conventions.  Each verb
  * lives in a cmd_*.c file and exports a `const struct verb verb_NAME`. */
 #ifndef NETSIM_CLI_H
 #define NETSIM_CLI_H
@@ -33,8 +34,7 @@ enum {
 /* A verb's run() returns its exit status and, when it failed, fills err; main
  * prints err once ("netsim: MESSAGE", one line per line of it) after the verb
  * returned (unless the status is EXIT_OK), and after a usage error the verb's
- * usage line too.  argv[0] is the
- * verb. */
+ * usage line too.  argv[0] is the verb. */
 struct verb {
 	const char *name;
 	/* A verb that still prints its own errors (capture, until it is converted);
