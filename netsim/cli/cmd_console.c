@@ -124,12 +124,12 @@ static int cmd_console(int argc, char **argv, struct error *err)
 	struct stat st;
 	if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return verb_fail(err, "console %s: no serial console (%s missing): only backend=qemu nodes have "
-			    "one; `netsim log %s` shows a container node's console", node, path, node);
+				 "one; `netsim log %s` shows a container node's console", node, path, node);
 	strcpy(addr.sun_path, path);
 	cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return verb_fail(err, "console %s: connect %s: %s (is the VM running?)", node, path,
-			    strerror(errno));
+				 strerror(errno));
 
 	signal(SIGPIPE, SIG_IGN);
 	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {

@@ -34,7 +34,7 @@ int run_in_node(char **argv, const char *given, const char *node, char *const cm
 		/* A VM: through its guest agent, which has no terminal to offer. */
 		if (shell)
 			return verb_fail(err, "shell %s: not supported for qemu nodes; use `netsim console %s` "
-				    "(or `netsim exec %s -- COMMAND`)", node, node, node);
+					 "(or `netsim exec %s -- COMMAND`)", node, node, node);
 		int status = 0;
 		if (qemu_node_exec(sim, node, cmd, &status, err) < 0) {
 			error_prefix(err, "%s %s", current_verb->name, node);

@@ -203,7 +203,7 @@ static int cmd_forward(int argc, char **argv, struct error *err)
 	/* A VM's services live behind its virtual NICs, not on its netns's loopback. */
 	if (is_qemu)
 		return verb_fail(err, "forward: node %s is a QEMU VM (backend=qemu); forward reaches "
-			    "container nodes only", node);
+				 "container nodes only", node);
 
 	char netns_path[PATH_MAX];
 	if (state_netns_path(netns_path, sizeof(netns_path), sim, node) < 0)

@@ -34,29 +34,29 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 			r = units_parse_rate(optarg, &o.quality.rate_bps);
 			if (r < 0)
 				return verb_usage(err, "--rate %s: %s (a rate: 10mbit, 1.5mbit, 100kbit, "
-						   "1mbps)", optarg, strerror(-r));
+						  "1mbps)", optarg, strerror(-r));
 			o.quality.set |= TOPO_Q_RATE;
 			break;
 		case OPT_DELAY:
 			r = units_parse_time(optarg, &o.quality.delay_us);
 			if (r < 0)
 				return verb_usage(err, "--delay %s: %s (a time: 5ms, 200us, 1.5s)",
-						   optarg, strerror(-r));
+						  optarg, strerror(-r));
 			o.quality.set |= TOPO_Q_DELAY;
 			break;
 		case OPT_LOSS:
 			r = units_parse_percent(optarg, &o.quality.loss_ppm);
 			if (r < 0)
 				return verb_usage(err, "--loss %s: %s (a percentage: 1%%, 0.5%%)",
-						   optarg, strerror(-r));
+						  optarg, strerror(-r));
 			o.quality.set |= TOPO_Q_LOSS;
 			break;
 		case 's':
 			if (strlen(optarg) >= sizeof(o.sim) ||
 			    !topo_valid_name(optarg, TOPO_SIM_MAX))
 				return verb_usage(err, "--sim %s: a sim name is [a-z0-9-], 1 to %d "
-						   "characters, not starting with '-'",
-						   optarg, TOPO_SIM_MAX);
+						  "characters, not starting with '-'",
+						  optarg, TOPO_SIM_MAX);
 			snprintf(o.sim, sizeof(o.sim), "%s", optarg);
 			break;
 		case OPT_HELP: return print_help(current_verb);
@@ -67,7 +67,7 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 		return verb_usage(err, "expects SHAPE and SIZE (e.g. `ring 6`, `grid 3x3`)");
 	if (gen_shape_parse(argv[optind], &o.shape) < 0)
 		return verb_usage(err, "unknown shape `%s` (line, ring, star, grid, tree, random)",
-				   argv[optind]);
+				  argv[optind]);
 	if (o.shape != GEN_RANDOM && (seed_arg || degree_arg))
 		return verb_usage(err, "--seed and --degree apply to `random` only");
 	if (gen_size_parse(&o, argv[optind + 1], err) < 0)
@@ -80,7 +80,7 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 		o.seed = strtoull(seed_arg, &end, 10);
 		if (seed_arg[0] < '0' || seed_arg[0] > '9' || *end || errno)
 			return verb_usage(err, "--seed %s: expected a number from 0 to %" PRIu64,
-					   seed_arg, UINT64_MAX);
+					  seed_arg, UINT64_MAX);
 	} else if (o.shape == GEN_RANDOM) {
 		/* A fresh seed, small enough to retype: the header shows it. */
 		uint32_t s;

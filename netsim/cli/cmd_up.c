@@ -44,7 +44,7 @@ static int cmd_up(int argc, char **argv, struct error *err)
 		return verb_usage(err, "--json is not available with --vm");
 	if (name && !topo_valid_name(name, TOPO_SIM_MAX))
 		return verb_usage(err, "bad sim name '%s' (use [a-z0-9-], at most %d characters)",
-				   name, TOPO_SIM_MAX);
+				  name, TOPO_SIM_MAX);
 	struct topo t;
 	if (topo_parse_file(argv[optind], &t, err) < 0)
 		return EXIT_FAIL;

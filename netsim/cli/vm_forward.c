@@ -140,7 +140,7 @@ int vm_forward(const struct verb *verb, int argc, char **argv, struct error *err
 	if (kind == VERB_NOT_IN_VM) {
 		if (strcmp(argv[0], "shell") == 0)
 			return verb_fail(err, "shell: sim %s runs in a VM (--vm), whose guest agent has no "
-				    "terminal: use `netsim exec -s %s NODE -- COMMAND`", sim, sim);
+					 "terminal: use `netsim exec -s %s NODE -- COMMAND`", sim, sim);
 		return verb_fail(err, "%s: not available for sim %s, which runs in a VM (--vm)", argv[0], sim);
 	}
 	if (require_root(err))
@@ -151,10 +151,10 @@ int vm_forward(const struct verb *verb, int argc, char **argv, struct error *err
 	vmsim_marker_get(sim, "pid", pid, sizeof(pid));
 	if (!pid[0])
 		return verb_fail(err, "%s: sim %s is still starting, or its `netsim up --vm` was interrupted "
-			    "(then `netsim down %s` removes it)", argv[0], sim, sim);
+				 "(then `netsim down %s` removes it)", argv[0], sim, sim);
 	if (vmsim_vm_pid(sim) == 0)
 		return verb_fail(err, "%s: the VM of sim %s is not running (its console: %s/console.log); "
-			    "`netsim down %s` removes what is left", argv[0], sim, run_dir, sim);
+				 "`netsim down %s` removes what is left", argv[0], sim, run_dir, sim);
 
 	/* The command line as given, with host files made VM-side ones. */
 	cleanup_free char **args = calloc((size_t)argc + 1, sizeof(*args));
@@ -175,7 +175,7 @@ int vm_forward(const struct verb *verb, int argc, char **argv, struct error *err
 			args[at] = attached ? (argv[at][1] == '-' ? "--write=-" : "-w-") : "-";
 		} else if (!file && isatty(STDOUT_FILENO)) {
 			return verb_usage(err, "will not write pcap to a terminal: give -w FILE, or pipe "
-					   "stdout into a program");
+					  "stdout into a program");
 		}
 	} else if (kind == VERB_IN_VM_RUN && (at = first_operand(argc, argv)) > 0) {
 		/* The scenario goes in as the wrapper's stdin, under its own base name
