@@ -103,13 +103,6 @@ void print_escaped(FILE *f, const char *s)
 
 /* ---- errors ----------------------------------------------------------------- */
 
-static void print_escaped_va(FILE *f, const char *fmt, va_list ap)
-{
-	char buf[4096];
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	print_escaped(f, buf);
-}
-
 void print_error(const struct error *err)
 {
 	/* Parser errors come one per line; prefix each. */
@@ -127,26 +120,69 @@ void print_error(const struct error *err)
 	}
 }
 
-int fail(const char *fmt, ...)
+int verb_fail(struct error *err, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("netsim: ", stderr);
 	va_start(ap, fmt);
-	print_escaped_va(stderr, fmt, ap);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
+	if (!err->errnum)
+		err->errnum = EINVAL;
+	return EXIT_FAIL;
+}
+
+int verb_usage(struct error *err, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_setmsg(err, EINVAL, "%s: %s", current_verb->name, msg);
+	return EXIT_USAGE;
+}
+
+void verb_error_add(struct error *err, const struct error *more)
+{
+	size_t len = strlen(err->msg);
+	if (len == 0)
+		snprintf(err->msg, sizeof(err->msg), "%s", more->msg);
+	else if (len + 1 < sizeof(err->msg))
+		snprintf(err->msg + len, sizeof(err->msg) - len, "\n%s", more->msg);
+	err->errnum = more->errnum ? more->errnum : EINVAL;
+}
+
+void print_verb_error(const struct verb *v, int status, const struct error *err)
+{
+	if (status == EXIT_OK || !err->msg[0])
+		return;  /* what a verb tried and got past is no error */
+	print_error(err);
+	if (status == EXIT_USAGE)
+		fprintf(stderr, "usage: netsim %s\n", v->usage);
+}
+
+int fail(const char *fmt, ...)
+{
+	struct error err = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	va_end(ap);
+	print_verb_error(current_verb, EXIT_FAIL, &err);
+	return EXIT_FAIL;
 }
 
 int usage_error(const char *fmt, ...)
 {
+	char msg[sizeof(((struct error *)0)->msg)];
+	struct error err = {0};
 	va_list ap;
-	fprintf(stderr, "netsim %s: ", current_verb->name);
 	va_start(ap, fmt);
-	print_escaped_va(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: netsim %s\n", current_verb->usage);
-	return 2;
+	verb_usage(&err, "%s", msg);
+	print_verb_error(current_verb, EXIT_USAGE, &err);
+	return EXIT_USAGE;
 }
 
 int print_help(const struct verb *v)
@@ -155,11 +191,20 @@ int print_help(const struct verb *v)
 	return 0;
 }
 
-int need_root(void)
+int require_root(struct error *err)
 {
 	if (geteuid() != 0)
-		return fail("%s: needs root (namespaces, mounts and links)", current_verb->name);
-	return 0;
+		return verb_fail(err, "%s: needs root (namespaces, mounts and links)",
+				 current_verb->name);
+	return EXIT_OK;
+}
+
+int need_root(void)
+{
+	struct error err = {0};
+	int rc = require_root(&err);
+	print_error(&err);
+	return rc;
 }
 
 bool looks_like_file(const char *arg)
@@ -168,7 +213,7 @@ bool looks_like_file(const char *arg)
 	return strchr(arg, '/') || (len > 5 && strcmp(arg + len - 5, ".conf") == 0);
 }
 
-int parse_sim_options(int argc, char **argv, const char **sim)
+int parse_sim_options(int argc, char **argv, const char **sim, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"help", no_argument, NULL, OPT_HELP},
@@ -179,7 +224,7 @@ int parse_sim_options(int argc, char **argv, const char **sim)
 		switch (c) {
 		case 's': *sim = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	return -1;

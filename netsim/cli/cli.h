@@ -1,5 +1,6 @@
-/* Shared pieces of the command line: the verb table entry, error printing in
- * the one format ("netsim: CONTEXT: REASON"), option conventions.  Each verb
+/* Shared pieces of the command line: the verb table entry, the exit statuses,
+ * error printing in the one format ("netsim: CONTEXT: REASON"), option
+ * conventions.  Each verb
  * lives in a cmd_*.c file and exports a `const struct verb verb_NAME`. */
 #ifndef NETSIM_CLI_H
 #define NETSIM_CLI_H
@@ -20,17 +21,35 @@ enum verb_in_vm {
 	VERB_NOT_IN_VM,      /* refused: it needs the host's view of the node */
 };
 
+/* Exit statuses, one convention for every verb (docs/cli.md).  exec and shell
+ * pass the node command's own status through instead. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,          /* the verb failed; its error says why */
+	EXIT_USAGE = 2,         /* bad command line; main adds the usage line */
+	EXIT_CANNOT_RUN = 127,  /* exec/shell: the command could not be started */
+	EXIT_INTERRUPTED = 130, /* reach --watch: Ctrl-C before a round finished */
+};
+
+/* A verb's run() returns its exit status and, when it failed, fills err; main
+ * prints err once ("netsim: MESSAGE", one line per line of it) after the verb
+ * returned (unless the status is EXIT_OK), and after a usage error the verb's
+ * usage line too.  argv[0] is the verb. */
 struct verb {
 	const char *name;
-	int (*run)(int argc, char **argv);  /* argv[0] is the verb */
+	/* A verb that still prints its own errors (capture, until it is converted);
+	 * NULL for every verb with run(). */
+	int (*run_printing)(int argc, char **argv);
 	const char *usage;   /* first line of --help, after "usage: netsim " */
 	const char *help;    /* the rest of --help */
 	enum verb_in_vm in_vm;
+	int (*run)(int argc, char **argv, struct error *err);
 };
 
 /* main.c's hook, with the verb's argv (argv[0] the verb): when its sim runs in a
- * VM, run the verb there and return its exit status; otherwise -1 (run it here). */
-int vm_forward(const struct verb *verb, int argc, char **argv);
+ * VM, run the verb there and return its exit status (err filled when it could
+ * not); otherwise -1 (run it here). */
+int vm_forward(const struct verb *verb, int argc, char **argv, struct error *err);
 
 /* The verb being run (set by main), for messages. */
 extern const struct verb *current_verb;
@@ -50,20 +69,33 @@ void escape_write(struct escaper *e, FILE *f, const char *buf, size_t len);
 void escape_finish(struct escaper *e, FILE *f);
 void print_escaped(FILE *f, const char *s);
 
-/* Print every line of err->msg as "netsim: LINE" on stderr, escaped. */
+/* Print every line of err->msg as "netsim: LINE" on stderr, escaped (main, for
+ * the verb's error; a verb only for a note it prints and goes on after). */
 void print_error(const struct error *err);
-/* "netsim: MESSAGE" on stderr, escaped; returns 1 (the exit status for failures). */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "netsim VERB: MESSAGE" + usage line on stderr; returns 2 (bad usage). */
-int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The verb's error: fill err with MESSAGE; return EXIT_FAIL. */
+int verb_fail(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A usage error: fill err with "VERB: MESSAGE"; return EXIT_USAGE. */
+int verb_usage(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For a verb that goes on after a failure (down --all): add more's message to
+ * err as a line of its own. */
+void verb_error_add(struct error *err, const struct error *more);
+/* What main prints for a verb's result: after a non-zero status, err (when
+ * set) as print_error does, then after EXIT_USAGE the verb's usage line. */
+void print_verb_error(const struct verb *v, int status, const struct error *err);
 /* --help of a verb on stdout; returns 0. */
 int print_help(const struct verb *v);
-/* Prints an error and returns 1 unless running as root. */
+/* EXIT_OK when running as root, else fills err and returns EXIT_FAIL. */
+int require_root(struct error *err);
+/* For a verb with run_printing only (capture): these print at once.  fail()
+ * prints "netsim: MESSAGE" and returns 1; usage_error() prints the usage error
+ * and returns 2; need_root() prints and returns 1 unless root. */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int need_root(void);
 /* Options of verbs that take only -s SIM and --help.  Returns -1 to go on
  * (operands start at optind, *sim is the -s value or NULL), else the exit
- * status the verb returns (help printed, or a usage error). */
-int parse_sim_options(int argc, char **argv, const char **sim);
+ * status the verb returns (help printed, or a usage error in err). */
+int parse_sim_options(int argc, char **argv, const char **sim, struct error *err);
 /* A duration option: a bare number of seconds ("10", "1.5") or a time with a
  * unit ("500ms", "2s"; units_parse_time).  0 when it lies in [min, max]. */
 int parse_seconds_option(const char *arg, double min, double max, double *seconds);
@@ -72,16 +104,19 @@ bool looks_like_file(const char *arg);
 
 /* Entering a node, shared by exec and shell (cmd_exec.c).  parse_enter_options
  * takes -s SIM, -t, -T, --help and returns -1 to go on, else the verb's exit
- * status; run_in_node runs cmd[] in NODE and returns its exit status. */
+ * status; run_in_node runs cmd[] in NODE and returns its exit status
+ * (EXIT_FAIL or EXIT_CANNOT_RUN with err filled when it could not). */
 enum tty_choice { TTY_AUTO, TTY_ALWAYS, TTY_NEVER };
-int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice *tty);
+int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice *tty,
+			struct error *err);
 int run_in_node(char **argv, const char *given, const char *node, char *const cmd[],
-		bool shell, enum tty_choice tty);
+		bool shell, enum tty_choice tty, struct error *err);
 
 /* The sim a reach-based verb means (-s or the only one running), opened for
- * probing (converge, run; cmd_run.c).  Prints the error itself. */
+ * probing (converge, run; cmd_run.c).  Returns < 0 with err filled. */
 struct reach_sim;
-int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs);
+int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs,
+		   struct error *err);
 
 /* Long-option values shared by the verbs (short options use their letter). */
 enum {

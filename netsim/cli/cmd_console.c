@@ -50,7 +50,7 @@ static int write_all(int fd, const char *buf, size_t len)
 /* Relay between the terminal and the console socket until Ctrl-], the VM
  * closing the console, or (stdin not a terminal) end of input plus a moment for
  * the last output. */
-static int relay(int sock, const char *node)
+static int relay(int sock, const char *node, struct error *err)
 {
 	char buf[4096];
 	bool input_open = true;
@@ -63,7 +63,7 @@ static int relay(int sock, const char *node)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return fail("console %s: poll: %s", node, strerror(errno));
+			return verb_fail(err, "console %s: poll: %s", node, strerror(errno));
 		}
 		if (r == 0)
 			return 0;  /* input ended and the console went quiet */
@@ -71,11 +71,11 @@ static int relay(int sock, const char *node)
 			ssize_t n = read(sock, buf, sizeof(buf));
 			if (n <= 0) {
 				restore_terminal();
-				fprintf(stderr, "\nnetsim: console %s: closed (the VM stopped)\n", node);
-				return 1;
+				fputc('\n', stderr);  /* off the console's last line */
+				return verb_fail(err, "console %s: closed (the VM stopped)", node);
 			}
 			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-				return 1;
+				return EXIT_FAIL;  /* our stdout went away: nobody to tell */
 		}
 		if (input_open && fds[1].revents) {
 			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
@@ -87,14 +87,14 @@ static int relay(int sock, const char *node)
 			char *detach = memchr(buf, DETACH_KEY, (size_t)n);
 			size_t len = detach ? (size_t)(detach - buf) : (size_t)n;
 			if (len && write_all(sock, buf, len) < 0)
-				return fail("console %s: write: %s", node, strerror(errno));
+				return verb_fail(err, "console %s: write: %s", node, strerror(errno));
 			if (detach)
 				return 0;
 		}
 	}
 }
 
-static int cmd_console(int argc, char **argv)
+static int cmd_console(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = { { "sim", required_argument, NULL, 's' },
 					      { "help", no_argument, NULL, OPT_HELP },
@@ -105,34 +105,31 @@ static int cmd_console(int argc, char **argv)
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("expects one NODE");
+		return verb_usage(err, "expects one NODE");
 	const char *node = argv[optind];
-	if (need_root())
-		return 1;
+	if (require_root(err))
+		return EXIT_FAIL;
 
 	char sim[TOPO_SIM_MAX + 1], path[PATH_MAX];
-	struct error err = { 0 };
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_pick(given, sim, sizeof(sim), err) < 0)
+		return EXIT_FAIL;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (state_node_path(path, sizeof(path), sim, node, "console.sock") < 0 ||
 	    strlen(path) >= sizeof(addr.sun_path))
-		return fail("console %s: state path too long", node);
+		return verb_fail(err, "console %s: state path too long", node);
 	struct stat st;
 	if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return fail("console %s: no serial console (%s missing): only backend=qemu nodes have "
-			    "one; `netsim log %s` shows a container node's console", node, path, node);
+		return verb_fail(err, "console %s: no serial console (%s missing): only backend=qemu nodes have "
+				 "one; `netsim log %s` shows a container node's console", node, path, node);
 	strcpy(addr.sun_path, path);
 	cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return fail("console %s: connect %s: %s (is the VM running?)", node, path,
-			    strerror(errno));
+		return verb_fail(err, "console %s: connect %s: %s (is the VM running?)", node, path,
+				 strerror(errno));
 
 	signal(SIGPIPE, SIG_IGN);
 	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
@@ -143,7 +140,7 @@ static int cmd_console(int argc, char **argv)
 			fprintf(stderr, "netsim: console of %s (sim %s); Ctrl-] detaches\r\n", node, sim);
 		}
 	}
-	int ret = relay(sock, node);
+	int ret = relay(sock, node, err);
 	restore_terminal();
 	if (ret == 0 && isatty(STDIN_FILENO))
 		fprintf(stderr, "\nnetsim: detached from %s\n", node);
@@ -151,7 +148,7 @@ static int cmd_console(int argc, char **argv)
 }
 
 const struct verb verb_console = {
-	"console", cmd_console, "console [-s SIM] NODE",
+	"console", NULL, "console [-s SIM] NODE",
 	"Attach the terminal to the serial console of a QEMU node (backend=qemu): the\n"
 	"kernel's messages, the rootfs init's output and, on OpenWrt, a login shell.\n"
 	"The terminal is put in raw mode; Ctrl-] detaches and leaves the VM running.\n"
@@ -163,4 +160,5 @@ const struct verb verb_console = {
 	"Options:\n"
 	"  -s, --sim SIM   the sim (default: the only one that is up)\n"
 	"      --help      this text\n",
-	.in_vm = VERB_NOT_IN_VM};
+	.in_vm = VERB_NOT_IN_VM,
+	.run = cmd_console};

@@ -2,7 +2,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "tools/scenario.h"
 
 /* Echo spacing while waiting for convergence: fine enough to measure to a
@@ -10,7 +10,7 @@
 #define CONVERGE_INTERVAL 0.2
 #define MISSING_LISTED 20
 
-static int cmd_converge(int argc, char **argv)
+static int cmd_converge(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -27,48 +27,48 @@ static int cmd_converge(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_TIMEOUT:
 			if (parse_seconds_option(optarg, 1e-3, 86400, &timeout) < 0)
-				return usage_error("--timeout wants seconds (0 < S <= 86400)");
+				return verb_usage(err, "--timeout wants seconds (0 < S <= 86400)");
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind < argc)
 		given = argv[optind++];
 	if (optind != argc)
-		return usage_error("too many arguments");
-	if (need_root())
-		return 1;
+		return verb_usage(err, "too many arguments");
+	if (require_root(err))
+		return EXIT_FAIL;
 	char sim[TOPO_SIM_MAX + 1];
 	struct reach_sim rs;
-	if (open_reach_sim(given, sim, sizeof(sim), &rs) < 0)
-		return 1;
-	struct error err = {0};
+	if (open_reach_sim(given, sim, sizeof(sim), &rs, err) < 0)
+		return EXIT_FAIL;
 	struct reach_result res;
-	if (reach_run(rs.nodes, rs.n, timeout, CONVERGE_INTERVAL, &res, &err) < 0) {
-		error_prefix(&err, "converge");
-		print_error(&err);
+	if (reach_run(rs.nodes, rs.n, timeout, CONVERGE_INTERVAL, &res, err) < 0) {
+		error_prefix(err, "converge");
 		reach_sim_close(&rs);
-		return 1;
+		return EXIT_FAIL;
 	}
 	bool converged = res.pairs_ok == res.pairs;
 	unsigned n = res.n, listed = 0;
 	if (json) {
-		fputs("{\"sim\":", stdout);
-		json_string(stdout, sim);
-		printf(",\"converged\":%s,\"seconds\":%.3f,\"timeout\":%g,\"pairs_ok\":%u,"
-		       "\"pairs\":%u,\"missing\":[",
-		       converged ? "true" : "false", res.seconds, timeout, res.pairs_ok, res.pairs);
+		struct json_object *o = json_object_new_object(), *missing = json_object_new_array();
+		json_object_object_add(o, "sim", json_object_new_string(sim));
+		json_object_object_add(o, "converged", json_object_new_boolean(converged));
+		json_object_object_add(o, "seconds", json_out_double("%.3f", res.seconds));
+		json_object_object_add(o, "timeout", json_out_double("%g", timeout));
+		json_object_object_add(o, "pairs_ok", json_object_new_int64(res.pairs_ok));
+		json_object_object_add(o, "pairs", json_object_new_int64(res.pairs));
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)
 				if (s != d && !res.reached[(size_t)s * n + d]) {
-					fputs(listed++ ? ",[" : "[", stdout);
-					json_string(stdout, rs.nodes[s].name);
-					putchar(',');
-					json_string(stdout, rs.nodes[d].name);
-					putchar(']');
+					struct json_object *pair = json_object_new_array();
+					json_object_array_add(pair, json_object_new_string(rs.nodes[s].name));
+					json_object_array_add(pair, json_object_new_string(rs.nodes[d].name));
+					json_object_array_add(missing, pair);
 				}
-		puts("]}");
+		json_object_object_add(o, "missing", missing);
+		json_out_write(stdout, o);
 	} else if (converged) {
 		printf("converge %s: every node reaches every node (%u pairs) after %.1f s\n", sim,
 		       res.pairs, res.seconds);
@@ -83,10 +83,10 @@ static int cmd_converge(int argc, char **argv)
 	}
 	reach_result_free(&res);
 	reach_sim_close(&rs);
-	return converged ? 0 : 1;
+	return converged ? EXIT_OK : EXIT_FAIL;
 }
 
-const struct verb verb_converge = {"converge", cmd_converge,
+const struct verb verb_converge = {"converge", NULL,
 		"converge [-s SIM] [--timeout S] [--json]",
 		"Wait until every node reaches every node and print how long that took,\n"
 		"measured with ICMP echo from inside each node's network namespace (one echo\n"
@@ -97,4 +97,5 @@ const struct verb verb_converge = {"converge", cmd_converge,
 		"      --timeout S  give up after S seconds (default 60)\n"
 		"      --json       one JSON object: converged, seconds, pairs_ok, pairs,\n"
 		"                   missing ([from, to] pairs)\n",
-		.in_vm = VERB_IN_VM};
+		.in_vm = VERB_IN_VM,
+	.run = cmd_converge};

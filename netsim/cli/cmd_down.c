@@ -6,18 +6,15 @@
 #include "sim/sim.h"
 #include "sim/vmsim.h"
 
-static int down_one(const char *sim)
+static int down_one(const char *sim, struct error *err)
 {
-	struct error err = {0};
-	if (vmsim_is_vm(sim) ? vmsim_down(sim, &err) < 0 : sim_down(sim, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (vmsim_is_vm(sim) ? vmsim_down(sim, err) < 0 : sim_down(sim, err) < 0)
+		return EXIT_FAIL;
 	printf("sim %s down\n", sim);
-	return 0;
+	return EXIT_OK;
 }
 
-static int cmd_down(int argc, char **argv)
+static int cmd_down(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"all", no_argument, NULL, OPT_ALL},
 					      {"help", no_argument, NULL, OPT_HELP},
@@ -28,52 +25,54 @@ static int cmd_down(int argc, char **argv)
 		switch (c) {
 		case OPT_ALL: all = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (all ? optind != argc : optind + 1 != argc)
-		return usage_error("expects one SIM or FILE, or --all");
-	if (need_root())
-		return 1;
+		return verb_usage(err, "expects one SIM or FILE, or --all");
+	if (require_root(err))
+		return EXIT_FAIL;
 	if (all) {
 		char **names;
 		unsigned n;
-		struct error err = {0};
-		if (sim_names(&names, &n, &err) < 0) {
-			print_error(&err);
-			return 1;
+		if (sim_names(&names, &n, err) < 0)
+			return EXIT_FAIL;
+		/* every sim gets its turn; the errors are told together */
+		int rc = EXIT_OK;
+		for (unsigned i = 0; i < n; i++) {
+			struct error one = {0};
+			if (down_one(names[i], &one) != EXIT_OK) {
+				verb_error_add(err, &one);
+				rc = EXIT_FAIL;
+			}
 		}
-		int rc = 0;
-		for (unsigned i = 0; i < n; i++)
-			rc |= down_one(names[i]);
 		sim_names_free(names, n);
 		/* with no sim left (or none to begin with), limits still raised for
 		 * sims that went without `down` come back now */
-		if (neigh_limits_release(&err) < 0) {
-			print_error(&err);
-			rc = 1;
+		struct error limits = {0};
+		if (neigh_limits_release(&limits) < 0) {
+			verb_error_add(err, &limits);
+			rc = EXIT_FAIL;
 		}
 		return rc;
 	}
 	const char *arg = argv[optind];
 	if (looks_like_file(arg)) {
 		struct topo t;
-		struct error err = {0};
-		if (topo_parse_file(arg, &t, &err) < 0) {
-			print_error(&err);
-			return 1;
-		}
-		int rc = down_one(t.sim);
+		if (topo_parse_file(arg, &t, err) < 0)
+			return EXIT_FAIL;
+		int rc = down_one(t.sim, err);
 		topo_free(&t);
 		return rc;
 	}
 	if (!topo_valid_name(arg, TOPO_SIM_MAX))
-		return usage_error("'%s' is neither a sim name nor a topology file", arg);
-	return down_one(arg);
+		return verb_usage(err, "'%s' is neither a sim name nor a topology file", arg);
+	return down_one(arg, err);
 }
 
-const struct verb verb_down = {"down", cmd_down, "down SIM|FILE|--all",
+const struct verb verb_down = {"down", NULL, "down SIM|FILE|--all",
 		"Stop a sim and remove everything it created: node processes, network\n"
 		"namespaces, links, bridges, state under /run/netsim.  Idempotent; works after\n"
 		"`up` was killed at any point.\n\n"
-		"      --all        every sim on this machine\n", .in_vm = VERB_HERE};
+		"      --all        every sim on this machine\n", .in_vm = VERB_HERE,
+	.run = cmd_down};

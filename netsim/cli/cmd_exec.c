@@ -21,57 +21,52 @@ static bool want_pty(enum tty_choice tty)
 }
 
 int run_in_node(char **argv, const char *given, const char *node, char *const cmd[],
-		       bool shell, enum tty_choice tty)
+		bool shell, enum tty_choice tty, struct error *err)
 {
 	char sim[TOPO_SIM_MAX + 1];
-	struct error err = {0};
 	pid_t pid;
-	if (need_root())
-		return 1;
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0 ||
-	    sim_node_pid(sim, node, &pid, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (require_root(err))
+		return EXIT_FAIL;
+	if (sim_pick(given, sim, sizeof(sim), err) < 0 ||
+	    sim_node_pid(sim, node, &pid, err) < 0)
+		return EXIT_FAIL;
 	if (qemu_node_is(sim, node)) {
 		/* A VM: through its guest agent, which has no terminal to offer. */
 		if (shell)
-			return fail("shell %s: not supported for qemu nodes; use `netsim console %s` "
-				    "(or `netsim exec %s -- COMMAND`)", node, node, node);
+			return verb_fail(err, "shell %s: not supported for qemu nodes; use `netsim console %s` "
+					 "(or `netsim exec %s -- COMMAND`)", node, node, node);
 		int status = 0;
-		if (qemu_node_exec(sim, node, cmd, &status, &err) < 0) {
-			error_prefix(&err, "%s %s", current_verb->name, node);
-			print_error(&err);
-			return 127;
+		if (qemu_node_exec(sim, node, cmd, &status, err) < 0) {
+			error_prefix(err, "%s %s", current_verb->name, node);
+			return EXIT_CANNOT_RUN;
 		}
+		error_clear(err);  /* the command's own status, nothing of ours */
 		return status;
 	}
 	/* Entering a node runs this binary inside it until the command's execve:
 	 * that must be a sealed copy, never the host file.  main's argv is the
 	 * verb's argv minus one (getopt with "+" leaves it in order). */
-	if (sealed_exe_ensure(argv - 1, &err) < 0) {
-		error_prefix(&err, "%s %s", current_verb->name, node);
-		print_error(&err);
-		return 127;
+	if (sealed_exe_ensure(argv - 1, err) < 0) {
+		error_prefix(err, "%s %s", current_verb->name, node);
+		return EXIT_CANNOT_RUN;
 	}
 	/* envp NULL: container_enter's minimal environment, nothing of ours */
 	int status = 0;
 	/* the command and all it forks count against the node's limits */
-	if (node_join_cgroup(sim, node, &err) < 0) {
-		print_error(&err);
-		return 127;
-	}
-	int rc = want_pty(tty) ? container_enter_tty(pid, cmd, NULL, &status, &err)
-			       : container_enter(pid, cmd, NULL, &status, &err);
+	if (node_join_cgroup(sim, node, err) < 0)
+		return EXIT_CANNOT_RUN;
+	int rc = want_pty(tty) ? container_enter_tty(pid, cmd, NULL, &status, err)
+			       : container_enter(pid, cmd, NULL, &status, err);
 	if (rc < 0) {
-		error_prefix(&err, "%s %s", current_verb->name, node);
-		print_error(&err);
-		return 127;
+		error_prefix(err, "%s %s", current_verb->name, node);
+		return EXIT_CANNOT_RUN;
 	}
+	error_clear(err);  /* the command's own status, nothing of ours */
 	return status;
 }
 
-int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice *tty)
+int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice *tty,
+			struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"tty", no_argument, NULL, 't'},
@@ -87,30 +82,30 @@ int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice
 		case 't': *tty = TTY_ALWAYS; break;
 		case 'T': *tty = TTY_NEVER; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	return -1;
 }
 
-static int cmd_exec(int argc, char **argv)
+static int cmd_exec(int argc, char **argv, struct error *err)
 {
 	const char *given;
 	enum tty_choice tty;
-	int rc = parse_enter_options(argc, argv, &given, &tty);
+	int rc = parse_enter_options(argc, argv, &given, &tty, err);
 	if (rc >= 0)
 		return rc;
 	if (optind >= argc)
-		return usage_error("expects NODE -- COMMAND...");
+		return verb_usage(err, "expects NODE -- COMMAND...");
 	const char *node = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
 	if (optind >= argc)
-		return usage_error("expects a COMMAND after the node name");
-	return run_in_node(argv, given, node, argv + optind, false, tty);
+		return verb_usage(err, "expects a COMMAND after the node name");
+	return run_in_node(argv, given, node, argv + optind, false, tty, err);
 }
 
-const struct verb verb_exec = {"exec", cmd_exec, "exec [-s SIM] [-t|-T] NODE -- COMMAND [ARG...]",
+const struct verb verb_exec = {"exec", NULL, "exec [-s SIM] [-t|-T] NODE -- COMMAND [ARG...]",
 		"Run COMMAND inside NODE (all of its namespaces, its capabilities and seccomp\n"
 		"filter), in a new session, with only PATH, HOME and TERM in its environment.\n"
 		"The exit status passes through.  When stdin and stdout are both terminals the\n"
@@ -122,4 +117,5 @@ const struct verb verb_exec = {"exec", cmd_exec, "exec [-s SIM] [-t|-T] NODE -- 
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"  -t, --tty        always use a relayed pseudo-terminal\n"
 		"  -T, --no-tty     never use one (no controlling terminal, TERM=dumb)\n",
-		.in_vm = VERB_IN_VM_EXEC};
+		.in_vm = VERB_IN_VM_EXEC,
+	.run = cmd_exec};

@@ -14,7 +14,7 @@
 #include "cleanup.h"
 #include "cli/cli.h"
 #include "net/netns.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/proc.h"
 #include "sim/sim.h"
 #include "sim/state.h"
@@ -51,12 +51,16 @@ static void print_started(const char *sim, const char *node, uint16_t host_port,
 			  uint16_t node_port, pid_t pid, bool json)
 {
 	if (json) {
-		printf("{\"sim\":");
-		json_string(stdout, sim);
-		printf(",\"node\":");
-		json_string(stdout, node);
-		printf(",\"listen\":\"127.0.0.1:%u\",\"host_port\":%u,\"node_port\":%u,\"pid\":%d}\n",
-		       host_port, host_port, node_port, (int)pid);
+		char listen[32];
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", host_port);
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "sim", json_object_new_string(sim));
+		json_object_object_add(o, "node", json_object_new_string(node));
+		json_object_object_add(o, "listen", json_object_new_string(listen));
+		json_object_object_add(o, "host_port", json_object_new_int(host_port));
+		json_object_object_add(o, "node_port", json_object_new_int(node_port));
+		json_object_object_add(o, "pid", json_object_new_int(pid));
+		json_out_write(stdout, o);
 	} else {
 		printf("forward: 127.0.0.1:%u -> %s/%s:%u (pid %d)\n", host_port, sim, node, node_port,
 		       (int)pid);
@@ -84,19 +88,19 @@ static int write_record(const char *sim, uint16_t port, char *path, size_t len,
  * (with *is_parent false), or the exit status for the caller (*is_parent true). */
 static int go_background(const char *sim, const char *node, uint16_t host_port,
 			 uint16_t node_port, bool json, char *record, size_t record_len,
-			 bool *is_parent)
+			 bool *is_parent, struct error *err)
 {
 	int report[2];
 	*is_parent = true;
 	if (pipe2(report, O_CLOEXEC) < 0)
-		return fail("forward: pipe: %s", strerror(errno));
+		return verb_fail(err, "forward: pipe: %s", strerror(errno));
 	fflush(stdout);
 	fflush(stderr);
 	pid_t child = fork();
 	if (child < 0) {
 		close(report[0]);
 		close(report[1]);
-		return fail("forward: fork: %s", strerror(errno));
+		return verb_fail(err, "forward: fork: %s", strerror(errno));
 	}
 	if (child > 0) {
 		close(report[1]);
@@ -120,7 +124,7 @@ static int go_background(const char *sim, const char *node, uint16_t host_port,
 			print_started(sim, node, host_port, node_port, pid, json);
 			return 0;
 		}
-		return fail("forward: %s", got ? msg : "the background process died");
+		return verb_fail(err, "forward: %s", got ? msg : "the background process died");
 	}
 	/* The middle process: leave the caller's session, then let go of the relay. */
 	close(report[0]);
@@ -141,22 +145,21 @@ static int go_background(const char *sim, const char *node, uint16_t host_port,
 		if (devnull > STDERR_FILENO)
 			close(devnull);
 	}
-	struct error err = { 0 };
 	char msg[1200];
 	int len;
-	int r = write_record(sim, host_port, record, record_len, &err);
+	int r = write_record(sim, host_port, record, record_len, err);
 	if (r < 0)
-		len = snprintf(msg, sizeof(msg), "%s", err.msg);
+		len = snprintf(msg, sizeof(msg), "%s", err->msg);
 	else
 		len = snprintf(msg, sizeof(msg), "ok %d", (int)getpid());
 	if (write(report[1], msg, (size_t)len) < 0) {
 		/* the caller is gone; run anyway, `down` still finds the record */
 	}
 	close(report[1]);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-static int cmd_forward(int argc, char **argv)
+static int cmd_forward(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = { { "sim", required_argument, NULL, 's' },
 					      { "background", no_argument, NULL, OPT_BACKGROUND },
@@ -174,54 +177,47 @@ static int cmd_forward(int argc, char **argv)
 		case OPT_BACKGROUND: background = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind + 2 != argc)
-		return usage_error("expects NODE HOSTPORT:NODEPORT");
+		return verb_usage(err, "expects NODE HOSTPORT:NODEPORT");
 	const char *node = argv[optind];
-	struct error err = { 0 };
 	uint16_t host_port, node_port;
-	if (forward_parse_spec(argv[optind + 1], &host_port, &node_port, &err) < 0)
-		return usage_error("%s", err.msg);
-	if (need_root())
-		return 1;
+	if (forward_parse_spec(argv[optind + 1], &host_port, &node_port, err) < 0)
+		return verb_usage(err, "%s", err->msg);
+	if (require_root(err))
+		return EXIT_FAIL;
 
 	char sim[TOPO_SIM_MAX + 1];
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_pick(given, sim, sizeof(sim), err) < 0)
+		return EXIT_FAIL;
 	struct topo t;
-	if (sim_topology(sim, &t, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_topology(sim, &t, err) < 0)
+		return EXIT_FAIL;
 	int idx = topo_find_node(&t, node);
 	bool is_qemu = idx >= 0 && t.nodes[idx].backend == TOPO_BACKEND_QEMU;
 	topo_free(&t);
 	if (idx < 0)
-		return fail("forward: sim %s has no node %s", sim, node);
+		return verb_fail(err, "forward: sim %s has no node %s", sim, node);
 	/* A VM's services live behind its virtual NICs, not on its netns's loopback. */
 	if (is_qemu)
-		return fail("forward: node %s is a QEMU VM (backend=qemu); forward reaches "
-			    "container nodes only", node);
+		return verb_fail(err, "forward: node %s is a QEMU VM (backend=qemu); forward reaches "
+				 "container nodes only", node);
 
 	char netns_path[PATH_MAX];
 	if (state_netns_path(netns_path, sizeof(netns_path), sim, node) < 0)
-		return fail("forward: node %s: path too long", node);
-	cleanup_close int netns_fd = netns_open(netns_path, &err);
+		return verb_fail(err, "forward: node %s: path too long", node);
+	cleanup_close int netns_fd = netns_open(netns_path, err);
 	if (netns_fd < 0) {
-		error_prefix(&err, "forward: node %s has no network namespace", node);
-		print_error(&err);
-		return 1;
+		error_prefix(err, "forward: node %s has no network namespace", node);
+		return EXIT_FAIL;
 	}
 	uint16_t bound;
-	cleanup_close int listen_fd = forward_listen(host_port, &bound, &err);
+	cleanup_close int listen_fd = forward_listen(host_port, &bound, err);
 	if (listen_fd < 0) {
-		error_prefix(&err, "forward");
-		print_error(&err);
-		return 1;
+		error_prefix(err, "forward");
+		return EXIT_FAIL;
 	}
 
 	sigset_t wait_mask;
@@ -232,7 +228,7 @@ static int cmd_forward(int argc, char **argv)
 	if (background) {
 		bool is_parent;
 		int status = go_background(sim, node, bound, node_port, json, record,
-					   sizeof(record), &is_parent);
+					   sizeof(record), &is_parent, err);
 		if (is_parent || status != 0)
 			return status;
 	} else {
@@ -242,20 +238,19 @@ static int cmd_forward(int argc, char **argv)
 	struct forward_relay relay = { .listen_fd = listen_fd, .netns_fd = netns_fd,
 				       .netns_path = netns_path, .node_port = node_port,
 				       .label = label, .log = background ? NULL : stderr };
-	int r = forward_run(&relay, &wait_mask, &stop_requested, &err);
+	int r = forward_run(&relay, &wait_mask, &stop_requested, err);
 	/* Only our own record: a new forward may have taken the port since. */
 	if (record[0] && proc_pid_read(record) == getpid())
 		unlink(record);
 	if (r < 0) {
-		error_prefix(&err, "forward");
-		print_error(&err);
-		return 1;
+		error_prefix(err, "forward");
+		return EXIT_FAIL;
 	}
 	return 0;
 }
 
 const struct verb verb_forward = {
-	"forward", cmd_forward,
+	"forward", NULL,
 	"forward [-s SIM] NODE HOSTPORT:NODEPORT [--background] [--json]",
 	"Make a TCP service of a container node reachable from the host: connections\n"
 	"to 127.0.0.1:HOSTPORT on the host are relayed to 127.0.0.1:NODEPORT inside\n"
@@ -280,4 +275,5 @@ const struct verb verb_forward = {
 	"      --json        print the first line as JSON: sim, node, listen,\n"
 	"                    host_port, node_port, pid\n"
 	"      --help        this text\n",
-	.in_vm = VERB_NOT_IN_VM};
+	.in_vm = VERB_NOT_IN_VM,
+	.run = cmd_forward};

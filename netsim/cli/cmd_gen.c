@@ -12,7 +12,7 @@
 
 enum { OPT_SEED = OPT_VERB_BASE, OPT_DEGREE, OPT_RATE, OPT_DELAY, OPT_LOSS };
 
-static int cmd_gen(int argc, char **argv)
+static int cmd_gen(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"seed", required_argument, NULL, OPT_SEED},
 					      {"degree", required_argument, NULL, OPT_DEGREE},
@@ -24,7 +24,6 @@ static int cmd_gen(int argc, char **argv)
 					      {NULL, 0, NULL, 0}};
 	struct gen_options o = {0};
 	const char *seed_arg = NULL, *degree_arg = NULL;
-	struct error err = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
 		int r = 0;
@@ -34,54 +33,54 @@ static int cmd_gen(int argc, char **argv)
 		case OPT_RATE:
 			r = units_parse_rate(optarg, &o.quality.rate_bps);
 			if (r < 0)
-				return usage_error("--rate %s: %s (a rate: 10mbit, 1.5mbit, 100kbit, "
-						   "1mbps)", optarg, strerror(-r));
+				return verb_usage(err, "--rate %s: %s (a rate: 10mbit, 1.5mbit, 100kbit, "
+						  "1mbps)", optarg, strerror(-r));
 			o.quality.set |= TOPO_Q_RATE;
 			break;
 		case OPT_DELAY:
 			r = units_parse_time(optarg, &o.quality.delay_us);
 			if (r < 0)
-				return usage_error("--delay %s: %s (a time: 5ms, 200us, 1.5s)",
-						   optarg, strerror(-r));
+				return verb_usage(err, "--delay %s: %s (a time: 5ms, 200us, 1.5s)",
+						  optarg, strerror(-r));
 			o.quality.set |= TOPO_Q_DELAY;
 			break;
 		case OPT_LOSS:
 			r = units_parse_percent(optarg, &o.quality.loss_ppm);
 			if (r < 0)
-				return usage_error("--loss %s: %s (a percentage: 1%%, 0.5%%)",
-						   optarg, strerror(-r));
+				return verb_usage(err, "--loss %s: %s (a percentage: 1%%, 0.5%%)",
+						  optarg, strerror(-r));
 			o.quality.set |= TOPO_Q_LOSS;
 			break;
 		case 's':
 			if (strlen(optarg) >= sizeof(o.sim) ||
 			    !topo_valid_name(optarg, TOPO_SIM_MAX))
-				return usage_error("--sim %s: a sim name is [a-z0-9-], 1 to %d "
-						   "characters, not starting with '-'",
-						   optarg, TOPO_SIM_MAX);
+				return verb_usage(err, "--sim %s: a sim name is [a-z0-9-], 1 to %d "
+						  "characters, not starting with '-'",
+						  optarg, TOPO_SIM_MAX);
 			snprintf(o.sim, sizeof(o.sim), "%s", optarg);
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (argc - optind != 2)
-		return usage_error("expects SHAPE and SIZE (e.g. `ring 6`, `grid 3x3`)");
+		return verb_usage(err, "expects SHAPE and SIZE (e.g. `ring 6`, `grid 3x3`)");
 	if (gen_shape_parse(argv[optind], &o.shape) < 0)
-		return usage_error("unknown shape `%s` (line, ring, star, grid, tree, random)",
-				   argv[optind]);
+		return verb_usage(err, "unknown shape `%s` (line, ring, star, grid, tree, random)",
+				  argv[optind]);
 	if (o.shape != GEN_RANDOM && (seed_arg || degree_arg))
-		return usage_error("--seed and --degree apply to `random` only");
-	if (gen_size_parse(&o, argv[optind + 1], &err) < 0)
-		return usage_error("%s", err.msg);
-	if (degree_arg && gen_degree_parse(degree_arg, &o.degree_x100, &err) < 0)
-		return usage_error("%s", err.msg);
+		return verb_usage(err, "--seed and --degree apply to `random` only");
+	if (gen_size_parse(&o, argv[optind + 1], err) < 0)
+		return verb_usage(err, "%s", err->msg);
+	if (degree_arg && gen_degree_parse(degree_arg, &o.degree_x100, err) < 0)
+		return verb_usage(err, "%s", err->msg);
 	if (seed_arg) {
 		char *end;
 		errno = 0;
 		o.seed = strtoull(seed_arg, &end, 10);
 		if (seed_arg[0] < '0' || seed_arg[0] > '9' || *end || errno)
-			return usage_error("--seed %s: expected a number from 0 to %" PRIu64,
-					   seed_arg, UINT64_MAX);
+			return verb_usage(err, "--seed %s: expected a number from 0 to %" PRIu64,
+					  seed_arg, UINT64_MAX);
 	} else if (o.shape == GEN_RANDOM) {
 		/* A fresh seed, small enough to retype: the header shows it. */
 		uint32_t s;
@@ -89,16 +88,14 @@ static int cmd_gen(int argc, char **argv)
 			s = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 		o.seed = s;
 	}
-	if (gen_validate(&o, &err) < 0)
-		return usage_error("%s", err.msg);
-	if (gen_write(stdout, &o, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (gen_validate(&o, err) < 0)
+		return verb_usage(err, "%s", err->msg);
+	if (gen_write(stdout, &o, err) < 0)
+		return EXIT_FAIL;
 	return 0;
 }
 
-const struct verb verb_gen = {"gen", cmd_gen,
+const struct verb verb_gen = {"gen", NULL,
 	"gen line|ring|star|grid|tree|random SIZE [--seed S] [--degree D] [--rate R] "
 	"[--delay T] [--loss P] [--sim NAME]",
 	"Print a topology file of nodes n1..nN; its first line is the command that\n"
@@ -119,4 +116,5 @@ const struct verb verb_gen = {"gen", cmd_gen,
 	"  --rate R, --delay T, --loss P\n"
 	"                link quality for every link (docs/topology.md, units)\n"
 	"  -s, --sim NAME  add a `sim NAME` line (default: named after the file)\n\n"
-	"    netsim gen ring 6 > ring6.conf && netsim up ring6.conf\n", .in_vm = VERB_HERE};
+	"    netsim gen ring 6 > ring6.conf && netsim up ring6.conf\n", .in_vm = VERB_HERE,
+	.run = cmd_gen};

@@ -98,7 +98,7 @@ static int render(const struct topo *t, const struct graph_live *live, const cha
 	return r;
 }
 
-static int cmd_graph(int argc, char **argv)
+static int cmd_graph(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"output", required_argument, NULL, 'o'},
@@ -111,69 +111,61 @@ static int cmd_graph(int argc, char **argv)
 		case 's': given = optarg; break;
 		case 'o': out = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind < argc) {
 		if (given)
-			return usage_error("give FILE|SIM or -s SIM, not both");
+			return verb_usage(err, "give FILE|SIM or -s SIM, not both");
 		given = argv[optind++];
 	}
 	if (optind != argc)
-		return usage_error("too many arguments");
+		return verb_usage(err, "too many arguments");
 	const char *format = NULL;
 	if (out && output_format(out, &format) < 0)
-		return usage_error("-o %s: expected a .dot, .gv, .svg, .png or .pdf file", out);
+		return verb_usage(err, "-o %s: expected a .dot, .gv, .svg, .png or .pdf file", out);
 
-	struct error err = {0};
 	struct topo t;
 	struct graph_live live = {0};
 	bool running = !(given && looks_like_file(given));
 	char sim[TOPO_SIM_MAX + 1];
 	if (running) {
-		if (need_root())
-			return 1;
-		if (sim_pick(given, sim, sizeof(sim), &err) < 0 ||
-		    sim_topology(sim, &t, &err) < 0) {
-			print_error(&err);
-			return 1;
-		}
-		if (live_graph_read(sim, &t, &live, &err) < 0) {
+		if (require_root(err))
+			return EXIT_FAIL;
+		if (sim_pick(given, sim, sizeof(sim), err) < 0 ||
+		    sim_topology(sim, &t, err) < 0)
+			return EXIT_FAIL;
+		if (live_graph_read(sim, &t, &live, err) < 0) {
 			topo_free(&t);
-			print_error(&err);
-			return 1;
+			return EXIT_FAIL;
 		}
-	} else if (topo_parse_file(given, &t, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	} else if (topo_parse_file(given, &t, err) < 0)
+		return EXIT_FAIL;
 
 	int r;
 	if (format) {
-		r = render(&t, running ? &live : NULL, format, out, &err);
+		r = render(&t, running ? &live : NULL, format, out, err);
 	} else if (out) {
 		FILE *f = fopen(out, "w");
 		if (!f) {
-			r = error_set(&err, errno, "graph: %s", out);
+			r = error_set(err, errno, "graph: %s", out);
 		} else {
-			r = graph_write_dot(f, &t, running ? &live : NULL, &err);
+			r = graph_write_dot(f, &t, running ? &live : NULL, err);
 			if (fclose(f) == EOF && r == 0)
-				r = error_set(&err, errno, "graph: %s", out);
+				r = error_set(err, errno, "graph: %s", out);
 		}
 	} else {
-		r = graph_write_dot(stdout, &t, running ? &live : NULL, &err);
+		r = graph_write_dot(stdout, &t, running ? &live : NULL, err);
 	}
 	if (running)
 		graph_live_free(&t, &live);
 	topo_free(&t);
-	if (r < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (r < 0)
+		return EXIT_FAIL;
 	return 0;
 }
 
-const struct verb verb_graph = {"graph", cmd_graph, "graph [FILE|SIM] [-o OUT.dot|OUT.svg]",
+const struct verb verb_graph = {"graph", NULL, "graph [FILE|SIM] [-o OUT.dot|OUT.svg]",
 	"The topology as a Graphviz graph: nodes (name, address), links labelled with\n"
 	"their quality and both interface names, segments as boxes with an edge to\n"
 	"each member.  FILE (a path, or a name ending in .conf) draws the file; SIM\n"
@@ -185,4 +177,5 @@ const struct verb verb_graph = {"graph", cmd_graph, "graph [FILE|SIM] [-o OUT.do
 	"    netsim graph lab -o lab.svg\n\n"
 	"  -s, --sim SIM        the sim (same as the operand)\n"
 	"  -o, --output FILE    FILE.dot (or .gv): DOT; FILE.svg, .png or .pdf: rendered by\n"
-	"                       Graphviz's `dot` (Debian package graphviz)\n", .in_vm = VERB_HERE};
+	"                       Graphviz's `dot` (Debian package graphviz)\n", .in_vm = VERB_HERE,
+	.run = cmd_graph};

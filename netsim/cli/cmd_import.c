@@ -7,7 +7,7 @@
 #include "topo/import.h"
 #include "topo/topo.h"
 
-static int cmd_import(int argc, char **argv)
+static int cmd_import(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
@@ -15,31 +15,28 @@ static int cmd_import(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind + 2 != argc)
-		return usage_error("expects a FORMAT (meshnet-lab or kathara) and a FILE");
+		return verb_usage(err, "expects a FORMAT (meshnet-lab or kathara) and a FILE");
 	enum import_format format;
 	if (import_format_parse(argv[optind], &format) < 0)
-		return usage_error("unknown format '%s' (meshnet-lab or kathara)", argv[optind]);
+		return verb_usage(err, "unknown format '%s' (meshnet-lab or kathara)", argv[optind]);
 
 	struct import_result res;
-	struct error err = {0};
-	if (import_file(format, argv[optind + 1], &res, &err) < 0) {
-		error_prefix(&err, "import");
-		print_error(&err);
-		return 1;
+	if (import_file(format, argv[optind + 1], &res, err) < 0) {
+		error_prefix(err, "import");
+		return EXIT_FAIL;
 	}
 	/* The translation must be a topology `netsim up` accepts; check it here so a
 	 * mistake in the translator shows up now, not at `up`. */
 	struct topo t;
-	if (topo_parse_string("import", res.topology, &t, &err) < 0) {
-		error_prefix(&err, "import %s: the translation does not parse (a bug in netsim "
+	if (topo_parse_string("import", res.topology, &t, err) < 0) {
+		error_prefix(err, "import %s: the translation does not parse (a bug in netsim "
 				   "import)", argv[optind + 1]);
-		print_error(&err);
 		import_result_free(&res);
-		return 1;
+		return EXIT_FAIL;
 	}
 	topo_free(&t);
 	for (const char *p = res.notes; *p;) {
@@ -49,10 +46,10 @@ static int cmd_import(int argc, char **argv)
 	}
 	fputs(res.topology, stdout);
 	import_result_free(&res);
-	return fflush(stdout) == 0 ? 0 : fail("import: write the topology: stdout failed");
+	return fflush(stdout) == 0 ? EXIT_OK : verb_fail(err, "import: write the topology: stdout failed");
 }
 
-const struct verb verb_import = {"import", cmd_import, "import meshnet-lab|kathara FILE",
+const struct verb verb_import = {"import", NULL, "import meshnet-lab|kathara FILE",
 	"Translate another emulator's topology into a netsim topology file, printed on\n"
 	"stdout: `netsim import kathara lab.conf > lab.conf.netsim`.\n\n"
 	"  meshnet-lab FILE.json   {\"nodes\": [{\"id\": ...}], \"links\": [{\"source\": ..,\n"
@@ -67,4 +64,5 @@ const struct verb verb_import = {"import", cmd_import, "import meshnet-lab|katha
 	"`netsim import: FILE:LINE: not translated: ...` (JSON: FILE:$.links[3].key)\n"
 	"and repeated as comments at the top of the output.  Nodes run the meshlite\n"
 	"rootfs.  Exit status 0 when a topology was printed (with or without such\n"
-	"notes), 1 when the input is malformed.\n", .in_vm = VERB_HERE};
+	"notes), 1 when the input is malformed.\n", .in_vm = VERB_HERE,
+	.run = cmd_import};

@@ -292,25 +292,22 @@ static int show(const char *sim, const struct target *tg, struct error *err)
 	return 0;
 }
 
-static int cmd_link(int argc, char **argv)
+static int cmd_link(int argc, char **argv, struct error *err)
 {
 	const char *given;
-	int rc = parse_sim_options(argc, argv, &given);
+	int rc = parse_sim_options(argc, argv, &given, err);
 	if (rc >= 0)
 		return rc;
 	char **ops = argv + optind;
 	int nops = argc - optind;
 	if (nops < 1)
-		return usage_error("expects N1 N2 or SEGMENT, then up, down, set or clear");
-	if (need_root())
-		return 1;
+		return verb_usage(err, "expects N1 N2 or SEGMENT, then up, down, set or clear");
+	if (require_root(err))
+		return EXIT_FAIL;
 	char sim[TOPO_SIM_MAX + 1];
-	struct error err = {0};
 	struct topo t;
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0 || sim_topology(sim, &t, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_pick(given, sim, sizeof(sim), err) < 0 || sim_topology(sim, &t, err) < 0)
+		return EXIT_FAIL;
 	/* The action is the first word after one operand (a segment) or two
 	 * (two link ends, or a segment and a member); none means show. */
 	int nargs, action;
@@ -324,66 +321,65 @@ static int cmd_link(int argc, char **argv)
 		nargs = nops;
 	else {
 		topo_free(&t);
-		return usage_error("expected up, down, set or clear after `%s %s`", ops[0], ops[1]);
+		return verb_usage(err, "expected up, down, set or clear after `%s %s`", ops[0], ops[1]);
 	}
 	action = nargs < nops ? parse_action(ops[nargs]) : ACTION_SHOW;
 	char **words = ops + nargs + (nargs < nops);
 	unsigned nwords = (unsigned)(nops - nargs - (nargs < nops));
 	if ((action == ACTION_UP || action == ACTION_DOWN || action == ACTION_SHOW) && nwords) {
 		topo_free(&t);
-		return usage_error("%s takes nothing after it (got `%s`)", ops[nargs], words[0]);
+		return verb_usage(err, "%s takes nothing after it (got `%s`)", ops[nargs], words[0]);
 	}
 
 	cleanup_free struct target *tg = calloc(1, sizeof(*tg));
-	int r = tg ? 0 : error_set(&err, ENOMEM, "link");
+	int r = tg ? 0 : error_set(err, ENOMEM, "link");
 	int s = find_segment(&t, ops[0]);
 	if (r < 0) {
 		/* reported below */
 	} else if (nargs == 1) {
 		if (s < 0 && topo_find_node(&t, ops[0]) >= 0)
-			r = error_setmsg(&err, EINVAL,
+			r = error_setmsg(err, EINVAL,
 					 "%s is a node: a link is named by both of its nodes (N1 N2)",
 					 ops[0]);
 		else if (s < 0)
-			r = error_setmsg(&err, ENOENT, "sim %s has no segment %s", sim, ops[0]);
+			r = error_setmsg(err, ENOENT, "sim %s has no segment %s", sim, ops[0]);
 		else
-			r = resolve_segment(&t, s, NULL, tg, &err);
+			r = resolve_segment(&t, s, NULL, tg, err);
 	} else if (s >= 0 && topo_find_node(&t, ops[0]) < 0) {
-		r = resolve_segment(&t, s, ops[1], tg, &err);
+		r = resolve_segment(&t, s, ops[1], tg, err);
 	} else {
-		r = resolve_link(&t, ops[0], ops[1], tg, &err);
+		r = resolve_link(&t, ops[0], ops[1], tg, err);
 	}
 	if (r == 0 && !tg->state_name[0] && (action == ACTION_SET || action == ACTION_CLEAR))
-		r = error_setmsg(&err, EINVAL,
+		r = error_setmsg(err, EINVAL,
 				 "quality belongs to the whole segment: netsim link %s %s ...",
 				 t.segments[s].name, ops[nargs]);
 	cleanup_close int lock_fd = -1;
 	if (r == 0 && action != ACTION_SHOW)
-		r = state_lock(sim, &lock_fd, &err);
+		r = state_lock(sim, &lock_fd, err);
 	if (r == 0) {
 		switch (action) {
-		case ACTION_SHOW: r = show(sim, tg, &err); break;
+		case ACTION_SHOW: r = show(sim, tg, err); break;
 		case ACTION_UP:
 		case ACTION_DOWN:
-			r = set_admin(tg, action == ACTION_UP, &err);
+			r = set_admin(tg, action == ACTION_UP, err);
 			if (r == 0)
 				printf("%s: %s\n", tg->label, action == ACTION_UP ? "up" : "down");
 			break;
-		default: r = change_quality(sim, tg, (enum action)action, words, nwords, &err); break;
+		default: r = change_quality(sim, tg, (enum action)action, words, nwords, err); break;
 		}
 		if (r < 0)
-			error_prefix(&err, "%s", tg->label);
+			error_prefix(err, "%s", tg->label);
 	}
 	topo_free(&t);
 	if (r < 0) {
-		error_prefix(&err, "link");
-		print_error(&err);
-		return 1;
+		error_prefix(err, "link");
+		return EXIT_FAIL;
 	}
 	return 0;
 }
 
-const struct verb verb_link = {"link", cmd_link,
+const struct verb verb_link = {"link", NULL,
 		"link [-s SIM] (N1[:IF] N2[:IF] | SEGMENT [NODE]) [up|down|set ATTR=VALUE...|clear [ATTR...]]",
 		"Change a running sim's links.  A link is named by its two nodes (N1:IF N2:IF\n"
 		"picks one of parallel links), a segment by its name; SEGMENT NODE is one\n"
@@ -402,4 +398,5 @@ const struct verb verb_link = {"link", cmd_link,
 		"  netsim link n1 n2 clear rate\n"
 		"  netsim link air0 n3 down\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n",
-		.in_vm = VERB_IN_VM};
+		.in_vm = VERB_IN_VM,
+	.run = cmd_link};

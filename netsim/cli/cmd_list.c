@@ -6,7 +6,7 @@
 #include "sim/state.h"
 #include "sim/vmsim.h"
 
-static int cmd_list(int argc, char **argv)
+static int cmd_list(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
@@ -14,17 +14,14 @@ static int cmd_list(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == OPT_HELP)
 			return print_help(current_verb);
-		return usage_error("unknown option");
+		return verb_usage(err, "unknown option");
 	}
 	if (optind != argc)
-		return usage_error("takes no arguments");
+		return verb_usage(err, "takes no arguments");
 	char **names;
 	unsigned n;
-	struct error err = {0};
-	if (sim_names(&names, &n, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_names(&names, &n, err) < 0)
+		return EXIT_FAIL;
 	for (unsigned i = 0; i < n; i++) {
 		struct state st;
 		struct error e;
@@ -47,4 +44,5 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-const struct verb verb_list = {"list", cmd_list, "list", "List the sims that are up, with how many nodes run.\n", .in_vm = VERB_HERE};
+const struct verb verb_list = {"list", NULL, "list", "List the sims that are up, with how many nodes run.\n", .in_vm = VERB_HERE,
+	.run = cmd_list};

@@ -10,7 +10,7 @@
 #include "sim/sim.h"
 #include "sim/state.h"
 
-static int cmd_log(int argc, char **argv)
+static int cmd_log(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"follow", no_argument, NULL, 'f'},
@@ -26,24 +26,21 @@ static int cmd_log(int argc, char **argv)
 		case 'f': follow = true; break;
 		case OPT_RAW: raw = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("expects one NODE");
+		return verb_usage(err, "expects one NODE");
 	const char *node = argv[optind];
 	char sim[TOPO_SIM_MAX + 1], path[PATH_MAX];
-	struct error err = {0};
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_pick(given, sim, sizeof(sim), err) < 0)
+		return EXIT_FAIL;
 	if (!topo_valid_name(node, TOPO_NAME_MAX))
-		return fail("log: sim %s has no node %s", sim, node);
+		return verb_fail(err, "log: sim %s has no node %s", sim, node);
 	state_node_path(path, sizeof(path), sim, node, "console.log");
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail("log: sim %s has no node %s", sim, node);
+		return verb_fail(err, "log: sim %s has no node %s", sim, node);
 	/* The console is the node's own output: escaped unless asked for raw. */
 	struct escaper esc = ESCAPER_INIT;
 	char buf[65536];
@@ -53,13 +50,13 @@ static int cmd_log(int argc, char **argv)
 			if (!raw)
 				escape_write(&esc, stdout, buf, (size_t)n);
 			else if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-				return 1;
+				return EXIT_FAIL;  /* stdout went away: nobody to tell */
 			if (ferror(stdout))
-				return 1;
+				return EXIT_FAIL;
 			continue;
 		}
 		if (n < 0 && errno != EINTR)
-			return fail("log: read %s: %s", path, strerror(errno));
+			return verb_fail(err, "log: read %s: %s", path, strerror(errno));
 		if (!follow)
 			break;
 		fflush(stdout);
@@ -72,7 +69,7 @@ static int cmd_log(int argc, char **argv)
 	return 0;
 }
 
-const struct verb verb_log = {"log", cmd_log, "log [-s SIM] [-f] [--raw] NODE",
+const struct verb verb_log = {"log", NULL, "log [-s SIM] [-f] [--raw] NODE",
 		"The console output of NODE's PID 1 (its init and what init starts); for a\n"
 		"backend=qemu node, the VM's serial console (kernel messages, init's output).\n"
 		"Control characters and broken UTF-8 are shown escaped (ESC as \\033), so\n"
@@ -80,4 +77,5 @@ const struct verb verb_log = {"log", cmd_log, "log [-s SIM] [-f] [--raw] NODE",
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"  -f, --follow     keep printing new output until the sim goes down\n"
 		"      --raw        the bytes as they are, escape sequences included\n",
-		.in_vm = VERB_IN_VM};
+		.in_vm = VERB_IN_VM,
+	.run = cmd_log};

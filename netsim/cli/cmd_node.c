@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/node.h"
 #include "sim/sim.h"
 #include "topo/topo.h"
@@ -21,7 +21,7 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int cmd_node(int argc, char **argv)
+static int cmd_node(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"reset", no_argument, NULL, OPT_RESET},
@@ -42,18 +42,18 @@ static int cmd_node(int argc, char **argv)
 		case OPT_TIMEOUT: {
 			double s;
 			if (parse_seconds_option(optarg, 1e-3, 3600, &s) < 0)
-				return usage_error("--timeout wants seconds (0 < S <= 3600)");
+				return verb_usage(err, "--timeout wants seconds (0 < S <= 3600)");
 			opt.stop_grace_ms = (unsigned)(s * 1000 + 0.5);
 			if (opt.stop_grace_ms == 0)
 				opt.stop_grace_ms = 1;
 			break;
 		}
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (argc - optind != 2)
-		return usage_error("expects NODE and one of stop, start, restart");
+		return verb_usage(err, "expects NODE and one of stop, start, restart");
 	const char *node = argv[optind], *action = argv[optind + 1];
 	int (*run)(const char *, const char *, const struct node_options *,
 		   struct node_result *, struct error *);
@@ -64,31 +64,31 @@ static int cmd_node(int argc, char **argv)
 	else if (strcmp(action, "restart") == 0)
 		run = node_restart;
 	else
-		return usage_error("unknown action '%s' (stop, start or restart)", action);
+		return verb_usage(err, "unknown action '%s' (stop, start or restart)", action);
 	if (opt.reset && run == node_stop)
-		return usage_error("--reset goes with start or restart");
-	if (need_root())
-		return 1;
+		return verb_usage(err, "--reset goes with start or restart");
+	if (require_root(err))
+		return EXIT_FAIL;
 
 	char sim[TOPO_SIM_MAX + 1];
-	struct error err = {0};
 	struct node_result res;
 	double started = now_seconds();
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0 ||
-	    run(sim, node, &opt, &res, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_pick(given, sim, sizeof(sim), err) < 0 ||
+	    run(sim, node, &opt, &res, err) < 0)
+		return EXIT_FAIL;
 	double took = now_seconds() - started;
 	if (json) {
-		printf("{\"sim\":");
-		json_string(stdout, sim);
-		printf(",\"node\":");
-		json_string(stdout, node);
-		printf(",\"state\":\"%s\",\"stopped_pid\":%d,\"killed\":%s,\"pid\":%d,"
-		       "\"seconds\":%.3f}\n", res.new_pid > 0 ? "running" : "stopped",
-		       (int)res.old_pid, res.killed ? "true" : "false", (int)res.new_pid, took);
-		return 0;
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "sim", json_object_new_string(sim));
+		json_object_object_add(o, "node", json_object_new_string(node));
+		json_object_object_add(o, "state", json_object_new_string(res.new_pid > 0 ? "running"
+											    : "stopped"));
+		json_object_object_add(o, "stopped_pid", json_object_new_int(res.old_pid));
+		json_object_object_add(o, "killed", json_object_new_boolean(res.killed));
+		json_object_object_add(o, "pid", json_object_new_int(res.new_pid));
+		json_object_object_add(o, "seconds", json_out_double("%.3f", took));
+		json_out_write(stdout, o);
+		return EXIT_OK;
 	}
 	if (run != node_start) {
 		if (res.old_pid > 0)
@@ -104,7 +104,7 @@ static int cmd_node(int argc, char **argv)
 	return 0;
 }
 
-const struct verb verb_node = {"node", cmd_node,
+const struct verb verb_node = {"node", NULL,
 		"node [-s SIM] NODE stop|start|restart [--reset] [--timeout S] [--json]",
 		"Stop, start or restart one node while the rest of the sim keeps running.\n\n"
 		"  stop     SIGTERM to the node's PID 1 (meshlite's init stops babeld and\n"
@@ -128,4 +128,5 @@ const struct verb verb_node = {"node", cmd_node,
 		"                   seconds (default 5)\n"
 		"      --json       one JSON object: sim, node, state, stopped_pid, killed,\n"
 		"                   pid, seconds\n",
-		.in_vm = VERB_IN_VM};
+		.in_vm = VERB_IN_VM,
+	.run = cmd_node};

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/sim.h"
 #include "tools/reach.h"
 
@@ -36,40 +36,34 @@ static void print_json(FILE *f, const char *sim, const struct reach_node *nodes,
 		       const struct reach_result *res, unsigned round)
 {
 	unsigned n = res->n;
-	fputs("{\"sim\":", f);
-	json_string(f, sim);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "sim", json_object_new_string(sim));
 	if (round)
-		fprintf(f, ",\"round\":%u", round);
-	fprintf(f, ",\"seconds\":%.3f,\"pairs_ok\":%u,\"pairs\":%u,\"nodes\":[", res->seconds,
-		res->pairs_ok, res->pairs);
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, nodes[i].name);
-	}
-	fputs("],\"matrix\":[", f);
+		json_object_object_add(o, "round", json_object_new_int64(round));
+	json_object_object_add(o, "seconds", json_out_double("%.3f", res->seconds));
+	json_object_object_add(o, "pairs_ok", json_object_new_int64(res->pairs_ok));
+	json_object_object_add(o, "pairs", json_object_new_int64(res->pairs));
+	struct json_object *names = json_object_new_array();
+	for (unsigned i = 0; i < n; i++)
+		json_object_array_add(names, json_object_new_string(nodes[i].name));
+	json_object_object_add(o, "nodes", names);
+	struct json_object *matrix = json_object_new_array(), *rtt = json_object_new_array();
 	for (unsigned s = 0; s < n; s++) {
-		fputs(s ? ",[" : "[", f);
-		for (unsigned d = 0; d < n; d++)
-			fprintf(f, "%s%s", d ? "," : "",
-				s == d ? "null" : res->reached[(size_t)s * n + d] ? "true" : "false");
-		fputc(']', f);
-	}
-	fputs("],\"rtt_ms\":[", f);
-	for (unsigned s = 0; s < n; s++) {
-		fputs(s ? ",[" : "[", f);
+		struct json_object *mrow = json_object_new_array(), *rrow = json_object_new_array();
 		for (unsigned d = 0; d < n; d++) {
 			size_t k = (size_t)s * n + d;
-			if (d)
-				fputc(',', f);
-			if (s != d && res->reached[k])
-				fprintf(f, "%.3f", res->rtt_ms[k]);
-			else
-				fputs("null", f);
+			/* NULL is JSON null: the diagonal, and no answer */
+			json_object_array_add(mrow, s == d ? NULL : json_object_new_boolean(res->reached[k]));
+			json_object_array_add(rrow, s != d && res->reached[k]
+							    ? json_out_double("%.3f", res->rtt_ms[k])
+							    : NULL);
 		}
-		fputc(']', f);
+		json_object_array_add(matrix, mrow);
+		json_object_array_add(rtt, rrow);
 	}
-	fputs("]}\n", f);
+	json_object_object_add(o, "matrix", matrix);
+	json_object_object_add(o, "rtt_ms", rtt);
+	json_out_write(f, o);
 	fflush(f);
 }
 
@@ -93,22 +87,20 @@ static void sleep_until(double until)
 /* --watch: every round sends one echo per pair and waits one interval for the
  * answers, so the matrix shows who reaches whom right now. */
 static int watch(const char *sim, const struct reach_sim *rs, double interval, unsigned count,
-		 bool json, bool quiet)
+		 bool json, bool quiet, struct error *err)
 {
 	struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
 	sigemptyset(&sa.sa_mask); /* no SA_RESTART: Ctrl-C cuts the wait short */
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	bool tty = !json && isatty(STDOUT_FILENO);
-	int rc = 130; /* interrupted before the first round finished */
-	struct error err = {0};
+	int rc = EXIT_INTERRUPTED; /* before the first round finished */
 	for (unsigned round = 1; !interrupted && (count == 0 || round <= count); round++) {
 		double started = monotonic_seconds();
 		struct reach_result res;
-		if (reach_run(rs->nodes, rs->n, interval, interval, &res, &err) < 0) {
-			error_prefix(&err, "reach");
-			print_error(&err);
-			rc = 1;
+		if (reach_run(rs->nodes, rs->n, interval, interval, &res, err) < 0) {
+			error_prefix(err, "reach");
+			rc = EXIT_FAIL;
 			break;
 		}
 		if (interrupted && round > 1) {
@@ -129,7 +121,7 @@ static int watch(const char *sim, const struct reach_sim *rs, double interval, u
 			print_summary(sim, &res, true);
 			fflush(stdout);
 		}
-		rc = res.pairs_ok == res.pairs ? 0 : 1;
+		rc = res.pairs_ok == res.pairs ? EXIT_OK : EXIT_FAIL;
 		reach_result_free(&res);
 		if (count == 0 || round < count)
 			sleep_until(started + interval);
@@ -139,7 +131,7 @@ static int watch(const char *sim, const struct reach_sim *rs, double interval, u
 	return rc;
 }
 
-static int cmd_reach(int argc, char **argv)
+static int cmd_reach(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -164,49 +156,46 @@ static int cmd_reach(int argc, char **argv)
 		case OPT_WATCH: watching = true; break;
 		case OPT_TIMEOUT:
 			if (parse_seconds_option(optarg, 1e-3, 86400, &timeout) < 0)
-				return usage_error("--timeout wants seconds (0 < S <= 86400)");
+				return verb_usage(err, "--timeout wants seconds (0 < S <= 86400)");
 			timeout_given = true;
 			break;
 		case OPT_INTERVAL:
 			if (parse_seconds_option(optarg, 0.01, 60, &interval) < 0)
-				return usage_error("--interval wants seconds (0.01 .. 60)");
+				return verb_usage(err, "--interval wants seconds (0.01 .. 60)");
 			break;
 		case OPT_COUNT:
 			count = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || optarg[0] == '-' || count < 1 || count > 1000000)
-				return usage_error("--count wants a number of rounds (1 .. 1000000)");
+				return verb_usage(err, "--count wants a number of rounds (1 .. 1000000)");
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind < argc)
 		given = argv[optind++];
 	if (optind != argc)
-		return usage_error("too many arguments");
+		return verb_usage(err, "too many arguments");
 	if (watching && timeout_given)
-		return usage_error("--watch rounds last one --interval; --timeout does not apply");
+		return verb_usage(err, "--watch rounds last one --interval; --timeout does not apply");
 	if (count && !watching)
-		return usage_error("--count goes with --watch");
-	if (need_root())
-		return 1;
+		return verb_usage(err, "--count goes with --watch");
+	if (require_root(err))
+		return EXIT_FAIL;
 	char sim[TOPO_SIM_MAX + 1];
-	struct error err = {0};
 	struct reach_sim rs;
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0 || reach_sim_open(sim, &rs, &err) < 0) {
-		error_prefix(&err, "reach");
-		print_error(&err);
-		return 1;
+	if (sim_pick(given, sim, sizeof(sim), err) < 0 || reach_sim_open(sim, &rs, err) < 0) {
+		error_prefix(err, "reach");
+		return EXIT_FAIL;
 	}
-	int rc = 1;
+	int rc = EXIT_FAIL;
 	if (watching) {
-		rc = watch(sim, &rs, interval, (unsigned)count, json, quiet);
+		rc = watch(sim, &rs, interval, (unsigned)count, json, quiet, err);
 		goto out;
 	}
 	struct reach_result res;
-	if (reach_run(rs.nodes, rs.n, timeout, interval, &res, &err) < 0) {
-		error_prefix(&err, "reach");
-		print_error(&err);
+	if (reach_run(rs.nodes, rs.n, timeout, interval, &res, err) < 0) {
+		error_prefix(err, "reach");
 		goto out;
 	}
 	if (json) {
@@ -216,14 +205,14 @@ static int cmd_reach(int argc, char **argv)
 			reach_print_matrix(stdout, rs.nodes, &res);
 		print_summary(sim, &res, false);
 	}
-	rc = res.pairs_ok == res.pairs ? 0 : 1;
+	rc = res.pairs_ok == res.pairs ? EXIT_OK : EXIT_FAIL;
 	reach_result_free(&res);
 out:
 	reach_sim_close(&rs);
 	return rc;
 }
 
-const struct verb verb_reach = {"reach", cmd_reach,
+const struct verb verb_reach = {"reach", NULL,
 		"reach [-s SIM] [--timeout S] [--interval S] [--watch [--count N]] [--json] [-q]",
 		"All-pairs ping matrix: every node sends ICMP echo to every other node's\n"
 		"address, from inside its own network namespace, until all pairs answered or\n"
@@ -240,4 +229,5 @@ const struct verb verb_reach = {"reach", cmd_reach,
 		"                   matrix (true/false, null on the diagonal), rtt_ms,\n"
 		"                   pairs_ok, pairs, seconds\n"
 		"  -q, --quiet      only the summary line\n",
-		.in_vm = VERB_IN_VM};
+		.in_vm = VERB_IN_VM,
+	.run = cmd_reach};

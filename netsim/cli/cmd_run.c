@@ -6,21 +6,18 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "sim/live.h"
+#include "sim/json_out.h"
 #include "sim/sim.h"
 #include "tools/scenario.h"
 #include "topo/units.h"
 
 enum { OPT_CHECK = OPT_VERB_BASE };
 
-int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs)
+int open_reach_sim(const char *given, char *sim, size_t len, struct reach_sim *rs,
+		   struct error *err)
 {
-	struct error err = {0};
-	if (sim_pick(given, sim, len, &err) < 0 || reach_sim_open(sim, rs, &err) < 0) {
-		error_prefix(&err, "%s", current_verb->name);
-		print_error(&err);
-		return -1;
-	}
+	if (sim_pick(given, sim, len, err) < 0 || reach_sim_open(sim, rs, err) < 0)
+		return error_prefix(err, "%s", current_verb->name);
 	return 0;
 }
 
@@ -86,12 +83,9 @@ static void print_step(const struct scenario *sc, unsigned i, const struct scena
 	fflush(stdout);
 }
 
-static void print_json_number(double v, bool valid)
+static void add_seconds(struct json_object *o, const char *key, double seconds)
 {
-	if (valid)
-		printf("%.3f", v);
-	else
-		fputs("null", stdout);
+	json_object_object_add(o, key, json_out_double("%.3f", seconds));
 }
 
 static void print_run_json(const char *sim, const struct scenario *sc,
@@ -99,39 +93,49 @@ static void print_run_json(const char *sim, const struct scenario *sc,
 			   double seconds)
 {
 	static const char *const kinds[] = {"action", "wait", "expect"};
-	fputs("{\"sim\":", stdout);
-	json_string(stdout, sim);
-	fputs(",\"scenario\":", stdout);
-	json_string(stdout, sc->path);
-	printf(",\"ok\":%s,\"seconds\":%.3f,\"expectations\":%u,\"passed\":%u,\"steps\":[",
-	       ok ? "true" : "false", seconds, sc->nexpect, passed);
+	struct json_object *o = json_object_new_object(), *steps = json_object_new_array();
+	json_object_object_add(o, "sim", json_object_new_string(sim));
+	json_object_object_add(o, "scenario", json_object_new_string(sc->path));
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	add_seconds(o, "seconds", seconds);
+	json_object_object_add(o, "expectations", json_object_new_int64(sc->nexpect));
+	json_object_object_add(o, "passed", json_object_new_int64(passed));
 	for (unsigned i = 0; i < sc->nsteps; i++) {
 		const struct scenario_step *step = &sc->steps[i];
-		const struct scenario_outcome *o = &out[i];
-		printf("%s{\"line\":%d,\"kind\":\"%s\",\"text\":", i ? "," : "", step->line,
-		       kinds[step->kind]);
-		json_string(stdout, step->text);
-		printf(",\"ran\":%s,\"ok\":%s", o->ran ? "true" : "false",
-		       o->ran && o->ok ? "true" : "false");
-		if (o->ran)
-			printf(",\"started\":%.3f,\"finished\":%.3f", o->started, o->finished);
+		const struct scenario_outcome *so = &out[i];
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "line", json_object_new_int(step->line));
+		json_object_object_add(j, "kind", json_object_new_string(kinds[step->kind]));
+		json_object_object_add(j, "text", json_object_new_string(step->text));
+		json_object_object_add(j, "ran", json_object_new_boolean(so->ran));
+		json_object_object_add(j, "ok", json_object_new_boolean(so->ran && so->ok));
+		if (so->ran) {
+			add_seconds(j, "started", so->started);
+			add_seconds(j, "finished", so->finished);
+		}
 		if (step->kind == SCENARIO_ACTION) {
-			printf(",\"scheduled\":%.3f", (double)step->time_us / 1e6);
-			if (o->ran) {
-				printf(",\"status\":%d,\"stderr\":", o->status);
-				json_string(stdout, o->output ? o->output : "");
+			add_seconds(j, "scheduled", (double)step->time_us / 1e6);
+			if (so->ran) {
+				json_object_object_add(j, "status", json_object_new_int(so->status));
+				/* the action's stderr: text a node may have written */
+				json_object_object_add(j, "stderr",
+						       json_object_new_string(so->output ? so->output : ""));
 			}
 		} else if (step->kind == SCENARIO_EXPECT) {
-			printf(",\"within\":%.3f", (double)step->time_us / 1e6);
-			if (o->ran) {
-				printf(",\"since\":%.3f,\"seconds\":", o->base);
-				print_json_number(o->measured, o->measured >= 0);
-				printf(",\"pairs_ok\":%u,\"pairs\":%u", o->pairs_ok, o->pairs);
+			add_seconds(j, "within", (double)step->time_us / 1e6);
+			if (so->ran) {
+				add_seconds(j, "since", so->base);
+				/* null: the expectation never held */
+				json_object_object_add(j, "seconds", so->measured >= 0
+						       ? json_out_double("%.3f", so->measured) : NULL);
+				json_object_object_add(j, "pairs_ok", json_object_new_int64(so->pairs_ok));
+				json_object_object_add(j, "pairs", json_object_new_int64(so->pairs));
 			}
 		}
-		putchar('}');
+		json_object_array_add(steps, j);
 	}
-	puts("]}");
+	json_object_object_add(o, "steps", steps);
+	json_out_write(stdout, o);
 }
 
 /* Parse with the sim's node and segment names, so that a typo in a name is
@@ -162,7 +166,7 @@ out:
 	return r;
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"json", no_argument, NULL, OPT_JSON},
@@ -178,46 +182,42 @@ static int cmd_run(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_CHECK: check_only = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error(optind == argc ? "missing SCENARIO file" : "too many arguments");
+		return verb_usage(err, optind == argc ? "missing SCENARIO file" : "too many arguments");
 	const char *path = argv[optind];
-	struct error err = {0};
 	struct scenario sc;
 	if (check_only && !given) {
 		/* syntax only: no sim to check node names against */
-		if (scenario_parse_file(path, NULL, &sc, &err) < 0) {
-			print_error(&err);
-			return 1;
-		}
+		if (scenario_parse_file(path, NULL, &sc, err) < 0)
+			return EXIT_FAIL;
 		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
 		scenario_free(&sc);
 		return 0;
 	}
-	if (need_root())
-		return 1;
+	if (require_root(err))
+		return EXIT_FAIL;
 	char sim[TOPO_SIM_MAX + 1];
 	struct reach_sim rs;
-	if (open_reach_sim(given, sim, sizeof(sim), &rs) < 0)
-		return 1;
-	int rc = 1;
+	if (open_reach_sim(given, sim, sizeof(sim), &rs, err) < 0)
+		return EXIT_FAIL;
+	int rc = EXIT_FAIL;
 	struct scenario_outcome *out = NULL;
-	int parsed = parse_for_sim(path, sim, &rs, &sc, &err);
+	int parsed = parse_for_sim(path, sim, &rs, &sc, err);
 	if (parsed < 0) {
-		print_error(&err);
 		reach_sim_close(&rs);
-		return 1;
+		return EXIT_FAIL;
 	}
 	if (check_only) {
 		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
-		rc = 0;
+		rc = EXIT_OK;
 		goto out_scenario;
 	}
 	out = calloc(sc.nsteps, sizeof(*out));
 	if (!out) {
-		fail("run: out of memory");
+		verb_fail(err, "run: out of memory");
 		goto out_scenario;
 	}
 	struct scenario_env env = {
@@ -233,9 +233,8 @@ static int cmd_run(int argc, char **argv)
 	if (!json)
 		printf("run %s on sim %s: %u steps, %u expectations\n", path, sim, sc.nsteps,
 		       sc.nexpect);
-	if (scenario_run(&sc, &env, out, &err) < 0) {
-		error_prefix(&err, "run: %s", path);
-		print_error(&err);
+	if (scenario_run(&sc, &env, out, err) < 0) {
+		error_prefix(err, "run: %s", path);
 		goto out_scenario;
 	}
 	unsigned passed = 0, failed_action = 0;
@@ -264,7 +263,7 @@ static int cmd_run(int argc, char **argv)
 			printf("run %s: %s: %u/%u expectations passed in %.1f s\n", path,
 			       ok ? "PASS" : "FAIL", passed, sc.nexpect, seconds);
 	}
-	rc = ok ? 0 : 1;
+	rc = ok ? EXIT_OK : EXIT_FAIL;
 out_scenario:
 	scenario_outcomes_free(out, sc.nsteps);
 	free(out);
@@ -273,7 +272,7 @@ out_scenario:
 	return rc;
 }
 
-const struct verb verb_run = {"run", cmd_run, "run [-s SIM] [--json] [--check] SCENARIO",
+const struct verb verb_run = {"run", NULL, "run [-s SIM] [--json] [--check] SCENARIO",
 		"Run a scenario file (docs/scenarios.md) against a running sim: faults on a\n"
 		"timeline (`at 10s link n1 n2 down`, `at 40s node n2 restart`) and\n"
 		"expectations (`expect reach n1 n3 within 20s`, `expect noreach n1 n3\n"
@@ -287,4 +286,5 @@ const struct verb verb_run = {"run", cmd_run, "run [-s SIM] [--json] [--check] S
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"      --json       one JSON object at the end instead of the timeline\n"
 		"      --check      only check the file (node names too with -s); run nothing\n",
-		.in_vm = VERB_IN_VM_RUN};
+		.in_vm = VERB_IN_VM_RUN,
+	.run = cmd_run};

@@ -40,7 +40,7 @@ static void print_neigh_tables(const char *sim)
 			       neigh_family_name(i), nt[i].fulls_since_up, sim);
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
 					      {"sim", required_argument, NULL, 's'},
@@ -54,33 +54,27 @@ static int cmd_status(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case 's': given = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind < argc)
 		given = argv[optind++];
 	if (optind != argc)
-		return usage_error("too many arguments");
+		return verb_usage(err, "too many arguments");
 	char sim[TOPO_SIM_MAX + 1];
-	struct error err = {0};
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_pick(given, sim, sizeof(sim), err) < 0)
+		return EXIT_FAIL;
 	if (json) {
-		if (live_write_json(stdout, sim, &err) < 0) {
-			print_error(&err);
-			return 1;
-		}
-		return 0;
+		if (live_write_json(stdout, sim, err) < 0)
+			return EXIT_FAIL;
+		return EXIT_OK;
 	}
 	struct state st;
-	if (state_load(sim, &st, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (state_load(sim, &st, err) < 0)
+		return EXIT_FAIL;
 	struct topo t;
-	bool have_topo = sim_topology(sim, &t, &err) == 0;
+	struct error no_topo;  /* then only the nodes are shown */
+	bool have_topo = sim_topology(sim, &t, &no_topo) == 0;
 	time_t now = time(NULL);
 	printf("sim %s  (%s, up %lld s)\n", st.sim, st.topology, (long long)now - st.created);
 	printf("%-12s %-8s %-8s %-9s %-8s %-18s %-14s %-10s %-8s %-3s %s\n", "NODE", "STATE", "PID",
@@ -139,7 +133,7 @@ static int cmd_status(int argc, char **argv)
 	return 0;
 }
 
-const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
+const struct verb verb_status = {"status", NULL, "status [SIM] [--json]",
 		"Nodes (state, PID 1 on the host, address, rootfs) and links of a sim.  SIM may\n"
 		"be left out when only one sim is up.  BACKEND is container, or qemu/ACCEL\n"
 		"(kvm or tcg) for a VM node, whose PID is QEMU's.  ARCH is the machine of the\n"
@@ -149,4 +143,5 @@ const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
 		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"
 		"      --json       one JSON object, for scripts\n",
-		.in_vm = VERB_IN_VM_STATUS};
+		.in_vm = VERB_IN_VM_STATUS,
+	.run = cmd_status};

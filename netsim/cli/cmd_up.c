@@ -12,7 +12,7 @@
 
 enum { OPT_VM_MEM = OPT_VERB_BASE };
 
-static int cmd_up(int argc, char **argv)
+static int cmd_up(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
@@ -32,61 +32,56 @@ static int cmd_up(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_VM_MEM:
 			if (!topo_parse_mem_mib(optarg, &vm_mem) || vm_mem > UINT32_MAX)
-				return usage_error("--vm-mem %s: expected a size like 512M or 1G", optarg);
+				return verb_usage(err, "--vm-mem %s: expected a size like 512M or 1G", optarg);
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("expects exactly one topology FILE");
+		return verb_usage(err, "expects exactly one topology FILE");
 	if (json && vm)
-		return usage_error("--json is not available with --vm");
+		return verb_usage(err, "--json is not available with --vm");
 	if (name && !topo_valid_name(name, TOPO_SIM_MAX))
-		return usage_error("bad sim name '%s' (use [a-z0-9-], at most %d characters)",
-				   name, TOPO_SIM_MAX);
+		return verb_usage(err, "bad sim name '%s' (use [a-z0-9-], at most %d characters)",
+				  name, TOPO_SIM_MAX);
 	struct topo t;
-	struct error err = {0};
-	if (topo_parse_file(argv[optind], &t, &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (topo_parse_file(argv[optind], &t, err) < 0)
+		return EXIT_FAIL;
 	if (name)
 		snprintf(t.sim, sizeof(t.sim), "%s", name);
-	if (need_root()) {
+	if (require_root(err)) {
 		topo_free(&t);
-		return 1;
+		return EXIT_FAIL;
 	}
 	int r;
 	if (vm) {
 		struct vmsim_options vo = {.mem_mib = (unsigned)vm_mem, .quiet = uo.quiet};
-		r = vmsim_up(&t, &vo, &err);
+		r = vmsim_up(&t, &vo, err);
 	} else {
 		/* --json: stdout carries only the JSON object, so the per-node and
 		 * summary lines go to stderr meanwhile. */
 		int saved_stdout = json ? dup(STDOUT_FILENO) : -1;
 		if (json && (saved_stdout < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)) {
 			topo_free(&t);
-			return fail("up: stdout: %s", strerror(errno));
+			return verb_fail(err, "up: stdout: %s", strerror(errno));
 		}
-		r = sim_up(&t, &uo, &err);
+		r = sim_up(&t, &uo, err);
 		if (json) {
 			fflush(stdout);
 			dup2(saved_stdout, STDOUT_FILENO);
 			close(saved_stdout);
 		}
-		if (r == 0 && json && live_write_json(stdout, t.sim, &err) < 0)
-			r = -err.errnum;
+		if (r == 0 && json && live_write_json(stdout, t.sim, err) < 0)
+			r = -err->errnum;
 	}
-	if (r < 0) {
-		error_prefix(&err, "up %s", t.sim);
-		print_error(&err);
-	}
+	if (r < 0)
+		error_prefix(err, "up %s", t.sim);
 	topo_free(&t);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-const struct verb verb_up = {"up", cmd_up, "up [-n SIM] [-q] [--json] [--vm [--vm-mem SIZE]] FILE",
+const struct verb verb_up = {"up", NULL, "up [-n SIM] [-q] [--json] [--vm [--vm-mem SIZE]] FILE",
 		"Start every node, link and segment of the topology FILE.  All or nothing: if\n"
 		"anything fails (or on Ctrl-C) everything created so far is removed again.\n\n"
 		"  -n, --name SIM   run under this sim name instead of the file's `sim` line\n"
@@ -98,4 +93,5 @@ const struct verb verb_up = {"up", cmd_up, "up [-n SIM] [-q] [--json] [--vm [--v
 		"                   (batman-adv, 8021q, netem, hwsim); the VM has no network\n"
 		"                   device.  Every other verb on the sim is forwarded to it\n"
 		"                   (docs/vm.md)\n"
-		"      --vm-mem SIZE  the VM's memory (default 512M)\n", .in_vm = VERB_HERE};
+		"      --vm-mem SIZE  the VM's memory (default 512M)\n", .in_vm = VERB_HERE,
+	.run = cmd_up};

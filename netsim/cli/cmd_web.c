@@ -13,7 +13,7 @@
 
 enum { OPT_PORT = OPT_VERB_BASE };
 
-static int cmd_web(int argc, char **argv)
+static int cmd_web(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
 					      {"port", required_argument, NULL, OPT_PORT},
@@ -31,23 +31,20 @@ static int cmd_web(int argc, char **argv)
 			errno = 0;
 			port = strtoul(optarg, &end, 10);
 			if (errno || end == optarg || *end || port > 65535)
-				return usage_error("--port: not a port number: %s", optarg);
+				return verb_usage(err, "--port: not a port number: %s", optarg);
 			break;
 		}
 		case OPT_HELP: return print_help(current_verb);
-		default: return usage_error("unknown option");
+		default: return verb_usage(err, "unknown option");
 		}
 	}
 	if (optind != argc)
-		return usage_error("takes no arguments");
-	if (need_root())
-		return 1;
+		return verb_usage(err, "takes no arguments");
+	if (require_root(err))
+		return EXIT_FAIL;
 	char sim[TOPO_SIM_MAX + 1];
-	struct error err = {0};
-	if (sim_pick(given, sim, sizeof(sim), &err) < 0) {
-		print_error(&err);
-		return 1;
-	}
+	if (sim_pick(given, sim, sizeof(sim), err) < 0)
+		return EXIT_FAIL;
 	/* Blocked before the server's thread exists, so it inherits the mask and
 	 * the signals wait here for sigwait. */
 	sigset_t stop;
@@ -57,10 +54,9 @@ static int cmd_web(int argc, char **argv)
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	struct web_server *ws;
-	if (web_start(sim, (uint16_t)port, &ws, &err) < 0) {
-		error_prefix(&err, "web");
-		print_error(&err);
-		return 1;
+	if (web_start(sim, (uint16_t)port, &ws, err) < 0) {
+		error_prefix(err, "web");
+		return EXIT_FAIL;
 	}
 	printf("netsim web: http://127.0.0.1:%u/ (sim %s)\n", web_port(ws), sim);
 	fflush(stdout);
@@ -71,7 +67,7 @@ static int cmd_web(int argc, char **argv)
 	return 0;
 }
 
-const struct verb verb_web = {"web", cmd_web, "web [-s SIM] [-p|--port PORT]",
+const struct verb verb_web = {"web", NULL, "web [-s SIM] [-p|--port PORT]",
 		"Serve a live view of a running sim to a browser: the topology as a graph\n"
 		"(nodes coloured by state, links by state and quality, segments as hubs),\n"
 		"refreshed every second; click a node for its addresses and routes.\n"
@@ -81,4 +77,5 @@ const struct verb verb_web = {"web", cmd_web, "web [-s SIM] [-p|--port PORT]",
 		"                     one, printed on the first line)\n\n"
 		"JSON API: GET /api/status (as `netsim status --json`), GET /api/node/NODE\n"
 		"(the node's addresses and routes as `ip -j` prints them).  See docs/web.md.\n",
-		.in_vm = VERB_NOT_IN_VM};
+		.in_vm = VERB_NOT_IN_VM,
+	.run = cmd_web};

@@ -27,8 +27,9 @@ extern const struct verb verb_forward;
 extern const struct verb verb_web;
 extern const struct verb verb_import;
 
-static int cmd_help(int argc, char **argv);
-static const struct verb verb_help = {"help", cmd_help, "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE};
+static int cmd_help(int argc, char **argv, struct error *err);
+static const struct verb verb_help = {"help", NULL, "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE,
+	.run = cmd_help};
 
 static const struct verb *const verbs[] = {
 	&verb_up,
@@ -70,14 +71,14 @@ static void print_overview(FILE *f)
 	fprintf(f, "\n`netsim VERB --help` explains one verb; docs/cli.md has them all.\n");
 }
 
-static int cmd_help(int argc, char **argv)
+static int cmd_help(int argc, char **argv, struct error *err)
 {
 	if (argc > 1 && strcmp(argv[1], "--help") == 0)
 		return print_help(current_verb);
 	if (argc > 1) {
 		const struct verb *v = find_verb(argv[1]);
 		if (!v)
-			return fail("help: unknown verb '%s'", argv[1]);
+			return verb_fail(err, "help: unknown verb '%s'", argv[1]);
 		return print_help(v);
 	}
 	print_overview(stdout);
@@ -88,27 +89,32 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		print_overview(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		print_overview(stdout);
-		return 0;
+		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("netsim %s\n", NETSIM_VERSION);
-		return 0;
+		return EXIT_OK;
 	}
 	current_verb = find_verb(argv[1]);
 	if (!current_verb) {
 		fprintf(stderr, "netsim: unknown verb '%s'\n", argv[1]);
 		print_overview(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
 	/* stdout may be a pipe to a test; keep lines in order with stderr. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* A sim started with `up --vm` runs its verbs inside its VM. */
-	int rc = vm_forward(current_verb, argc - 1, argv + 1);
-	if (rc >= 0)
-		return rc;
-	return current_verb->run(argc - 1, argv + 1);
+	struct error err = {0};
+	int rc = vm_forward(current_verb, argc - 1, argv + 1, &err);
+	if (rc < 0 && current_verb->run)
+		rc = current_verb->run(argc - 1, argv + 1, &err);
+	else if (rc < 0)
+		rc = current_verb->run_printing(argc - 1, argv + 1);
+	/* the one place a verb's error reaches the operator */
+	print_verb_error(current_verb, rc, &err);
+	return rc;
 }

@@ -4,11 +4,13 @@
  * (vmsim_exec), with stdout, stderr and exit status passed back. */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "cleanup.h"
 #include "cli/cli.h"
+#include "sim/json_out.h"
 #include "sim/sim.h"
 #include "sim/vmsim.h"
 
@@ -82,15 +84,30 @@ static void print_status(int fd, bool json, const char *sim)
 		fputs(buf, stdout);
 		return;
 	}
-	if (json)
-		printf("%.*s{\"vm\":true,\"accel\":\"%s\",\"qemu_pid\":%s,%s",
-		       (int)(split - buf), buf, accel, pid[0] ? pid : "0", split + 1);
-	else
+	if (json) {
+		/* the same object with "vm", "accel" and "qemu_pid" first */
+		struct json_object *inner = json_tokener_parse(split);
+		if (!json_object_is_type(inner, json_type_object)) {
+			json_object_put(inner);
+			fputs(buf, stdout);
+			return;
+		}
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "vm", json_object_new_boolean(true));
+		json_object_object_add(o, "accel", json_object_new_string(accel));
+		json_object_object_add(o, "qemu_pid", json_object_new_int(atoi(pid)));
+		json_object_object_foreach(inner, key, value)
+			json_object_object_add(o, key, json_object_get(value));
+		json_object_put(inner);
+		fwrite(buf, 1, (size_t)(split - buf), stdout);
+		json_out_write(stdout, o);
+	} else {
 		printf("%.*s  (in VM, accel %s, QEMU pid %s)%s", (int)(split - buf), buf,
 		       accel[0] ? accel : "?", pid[0] ? pid : "?", split);
+	}
 }
 
-int vm_forward(const struct verb *verb, int argc, char **argv)
+int vm_forward(const struct verb *verb, int argc, char **argv, struct error *err)
 {
 	enum verb_in_vm kind = verb->in_vm;
 	if (kind == VERB_HERE)
@@ -110,8 +127,8 @@ int vm_forward(const struct verb *verb, int argc, char **argv)
 	} else {
 		char **names;
 		unsigned n;
-		struct error e = { 0 };
-		if (sim_names(&names, &n, &e) < 0)
+		struct error ignored = { 0 };
+		if (sim_names(&names, &n, &ignored) < 0)
 			return -1;
 		if (n == 1)
 			snprintf(sim, sizeof(sim), "%s", names[0]);
@@ -122,27 +139,27 @@ int vm_forward(const struct verb *verb, int argc, char **argv)
 
 	if (kind == VERB_NOT_IN_VM) {
 		if (strcmp(argv[0], "shell") == 0)
-			return fail("shell: sim %s runs in a VM (--vm), whose guest agent has no "
-				    "terminal: use `netsim exec -s %s NODE -- COMMAND`", sim, sim);
-		return fail("%s: not available for sim %s, which runs in a VM (--vm)", argv[0], sim);
+			return verb_fail(err, "shell: sim %s runs in a VM (--vm), whose guest agent has no "
+					 "terminal: use `netsim exec -s %s NODE -- COMMAND`", sim, sim);
+		return verb_fail(err, "%s: not available for sim %s, which runs in a VM (--vm)", argv[0], sim);
 	}
-	if (need_root())
-		return 1;
+	if (require_root(err))
+		return EXIT_FAIL;
 	char run_dir[PATH_MAX];
 	vmsim_run_dir(sim, run_dir);
 	char pid[32];
 	vmsim_marker_get(sim, "pid", pid, sizeof(pid));
 	if (!pid[0])
-		return fail("%s: sim %s is still starting, or its `netsim up --vm` was interrupted "
-			    "(then `netsim down %s` removes it)", argv[0], sim, sim);
+		return verb_fail(err, "%s: sim %s is still starting, or its `netsim up --vm` was interrupted "
+				 "(then `netsim down %s` removes it)", argv[0], sim, sim);
 	if (vmsim_vm_pid(sim) == 0)
-		return fail("%s: the VM of sim %s is not running (its console: %s/console.log); "
-			    "`netsim down %s` removes what is left", argv[0], sim, run_dir, sim);
+		return verb_fail(err, "%s: the VM of sim %s is not running (its console: %s/console.log); "
+				 "`netsim down %s` removes what is left", argv[0], sim, run_dir, sim);
 
 	/* The command line as given, with host files made VM-side ones. */
 	cleanup_free char **args = calloc((size_t)argc + 1, sizeof(*args));
 	if (!args)
-		return fail("%s: out of memory", argv[0]);
+		return verb_fail(err, "%s: out of memory", argv[0]);
 	memcpy(args, argv, (size_t)argc * sizeof(*args));
 	cleanup_close int in_fd = kind == VERB_IN_VM_EXEC && fcntl(STDIN_FILENO, F_GETFD) >= 0 ? dup(STDIN_FILENO) : -1;
 	cleanup_close int out_fd = -1;
@@ -154,18 +171,18 @@ int vm_forward(const struct verb *verb, int argc, char **argv)
 		if (file && strcmp(file, "-") != 0) {
 			out_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			if (out_fd < 0)
-				return fail("capture: %s: %s", file, strerror(errno));
+				return verb_fail(err, "capture: %s: %s", file, strerror(errno));
 			args[at] = attached ? (argv[at][1] == '-' ? "--write=-" : "-w-") : "-";
 		} else if (!file && isatty(STDOUT_FILENO)) {
-			return usage_error("will not write pcap to a terminal: give -w FILE, or pipe "
-					   "stdout into a program");
+			return verb_usage(err, "will not write pcap to a terminal: give -w FILE, or pipe "
+					  "stdout into a program");
 		}
 	} else if (kind == VERB_IN_VM_RUN && (at = first_operand(argc, argv)) > 0) {
 		/* The scenario goes in as the wrapper's stdin, under its own base name
 		 * (messages say FILE:LINE). */
 		in_fd = open(argv[at], O_RDONLY | O_CLOEXEC);
 		if (in_fd < 0)
-			return fail("run: %s: %s", argv[at], strerror(errno));
+			return verb_fail(err, "run: %s: %s", argv[at], strerror(errno));
 		const char *base = strrchr(argv[at], '/');
 		snprintf(vm_file, sizeof(vm_file), "/tmp/netsim-run-%d/%s", (int)getpid(),
 			 base ? base + 1 : argv[at]);
@@ -174,17 +191,15 @@ int vm_forward(const struct verb *verb, int argc, char **argv)
 	} else if (kind == VERB_IN_VM_STATUS) {
 		out_fd = memfd_create("netsim-status", MFD_CLOEXEC);
 		if (out_fd < 0)
-			return fail("status: memfd: %s", strerror(errno));
+			return verb_fail(err, "status: memfd: %s", strerror(errno));
 	}
 	/* The netsim inside runs every verb against this sim. */
 	fflush(stdout);
 	int status = 0;
-	struct error err = { 0 };
 	if (vmsim_exec(sim, stdin_file, argc, args, in_fd, out_fd >= 0 ? out_fd : STDOUT_FILENO,
-		       &status, &err) < 0) {
-		error_prefix(&err, "%s: sim %s (in a VM)", argv[0], sim);
-		print_error(&err);
-		return 1;
+		       &status, err) < 0) {
+		error_prefix(err, "%s: sim %s (in a VM)", argv[0], sim);
+		return EXIT_FAIL;
 	}
 	if (kind == VERB_IN_VM_STATUS) {
 		bool json = false;

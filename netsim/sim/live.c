@@ -88,149 +88,154 @@ void live_usage_text(const struct cgroup_usage *u, struct live_usage_text *out)
 		snprintf(out->cpu, sizeof(out->cpu), "%.2fs", (double)u->cpu_usec / 1e6);
 }
 
-static void json_limit(FILE *f, uint64_t value)
+static struct json_object *json_limit(uint64_t value)
 {
-	if (value == CGROUP_UNLIMITED)
-		fputs("null", f);
-	else
-		fprintf(f, "%llu", (unsigned long long)value);
+	return value == CGROUP_UNLIMITED ? NULL : json_object_new_uint64(value);  /* NULL: null */
 }
 
-/* ,"memory":{"current":..,"max":..,"oom_kills":..},"pids":{..},"cpu_usec":.. —
+/* "memory":{"current":..,"max":..,"oom_kills":..},"pids":{..},"cpu_usec":.. —
  * what the node's cgroup uses; absent fields are unknown (stopped, VM). */
-static void write_usage(FILE *f, const char *sim, const char *node)
+static void add_usage(struct json_object *o, const char *sim, const char *node)
 {
 	struct cgroup_usage u;
 	struct error err;
 	if (node_usage(sim, node, &u, &err) < 0)
 		return;
 	if (u.have & CGROUP_HAVE_MEMORY) {
-		fprintf(f, ",\"memory\":{\"current\":%llu,\"max\":", (unsigned long long)u.memory_current);
-		json_limit(f, u.memory_max);
-		fprintf(f, ",\"oom_kills\":%llu}", (unsigned long long)u.oom_kills);
+		struct json_object *m = json_object_new_object();
+		json_object_object_add(m, "current", json_object_new_uint64(u.memory_current));
+		json_object_object_add(m, "max", json_limit(u.memory_max));
+		json_object_object_add(m, "oom_kills", json_object_new_uint64(u.oom_kills));
+		json_object_object_add(o, "memory", m);
 	}
 	if (u.have & CGROUP_HAVE_PIDS) {
-		fprintf(f, ",\"pids\":{\"current\":%llu,\"max\":", (unsigned long long)u.pids_current);
-		json_limit(f, u.pids_max);
-		fputc('}', f);
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "current", json_object_new_uint64(u.pids_current));
+		json_object_object_add(p, "max", json_limit(u.pids_max));
+		json_object_object_add(o, "pids", p);
 	}
 	if (u.have & CGROUP_HAVE_CPU)
-		fprintf(f, ",\"cpu_usec\":%llu", (unsigned long long)u.cpu_usec);
+		json_object_object_add(o, "cpu_usec", json_object_new_uint64(u.cpu_usec));
 }
 
-/* ,"quality":{"rate":"4mbit","delay":"10ms"} — values in topology units; {} unshaped. */
-static void write_quality(FILE *f, const char *sim, const struct topo *t, bool segment,
-			  unsigned index)
+/* "quality":{"rate":"4mbit","delay":"10ms"} — values in topology units; {} unshaped. */
+static void add_quality(struct json_object *o, const char *sim, const struct topo *t,
+			bool segment, unsigned index)
 {
 	char text[512];
 	link_state_text(sim, t, segment, index, text, sizeof(text));
-	fprintf(f, ",\"quality\":{");
+	struct json_object *q = json_object_new_object();
 	char *save = NULL;
-	bool first = true;
 	for (char *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		char *eq = strchr(w, '=');
 		if (!eq)
 			continue;
 		*eq = '\0';
-		fprintf(f, "%s", first ? "" : ",");
-		json_string(f, w);
-		fputc(':', f);
-		json_string(f, eq + 1);
-		first = false;
+		json_object_object_add(q, w, json_object_new_string(eq + 1));
 	}
-	fputc('}', f);
+	json_object_object_add(o, "quality", q);
 }
 
-int live_write_json(FILE *f, const char *sim, struct error *err)
+static void add_string(struct json_object *o, const char *key, const char *value)
+{
+	json_object_object_add(o, key, json_object_new_string(value));
+}
+
+/* "NODE:IF" */
+static struct json_object *end_name(const char *node, const char *ifname)
+{
+	char text[TOPO_NAME_MAX + IFNAMSIZ + 2];
+	snprintf(text, sizeof(text), "%s:%s", node, ifname);
+	return json_object_new_string(text);
+}
+
+static struct json_object *node_json(const char *sim, const struct state_node *n)
+{
+	pid_t pid = state_pidfile_read(sim, n->name);
+	struct json_object *o = json_object_new_object();
+	add_string(o, "name", n->name);
+	add_string(o, "state", pid > 0 ? "running" : "stopped");
+	json_object_object_add(o, "pid", json_object_new_int(pid > 0 ? pid : 0));
+	add_string(o, "addr", n->addr4);
+	add_string(o, "addr6", n->addr6);
+	add_string(o, "rootfs", n->rootfs);
+	char accel[16];
+	add_string(o, "backend", live_node_backend(sim, n->name, accel, sizeof(accel)));
+	if (accel[0])
+		add_string(o, "accel", accel);
+	char arch[24], arch_how[256];
+	arch_record_read(sim, n->name, arch, sizeof(arch), arch_how, sizeof(arch_how));
+	add_string(o, "arch", arch[0] == '-' && accel[0] ? "x86_64" : arch);
+	if (arch[0] != '-')
+		add_string(o, "arch_detail", arch_how);
+	add_usage(o, sim, n->name);
+	return o;
+}
+
+struct json_object *live_status_json(const char *sim, struct error *err)
 {
 	struct state st;
-	int r = state_load(sim, &st, err);
-	if (r < 0)
-		return r;
+	if (state_load(sim, &st, err) < 0)
+		return NULL;
 	struct topo t;
 	struct error topo_err;
 	bool have_topo = sim_topology(sim, &t, &topo_err) == 0;
-	fprintf(f, "{\"sim\":");
-	json_string(f, st.sim);
-	fprintf(f, ",\"topology\":");
-	json_string(f, st.topology);
-	fprintf(f, ",\"created\":%lld,\"nodes\":[", st.created);
-	for (unsigned i = 0; i < st.nnodes; i++) {
-		const struct state_node *n = &st.nodes[i];
-		pid_t pid = state_pidfile_read(sim, n->name);
-		const char *state = pid > 0 ? "running" : "stopped";
-		fprintf(f, "%s{\"name\":", i ? "," : "");
-		json_string(f, n->name);
-		fprintf(f, ",\"state\":\"%s\",\"pid\":%d,\"addr\":", state, pid > 0 ? pid : 0);
-		json_string(f, n->addr4);
-		fprintf(f, ",\"addr6\":");
-		json_string(f, n->addr6);
-		fprintf(f, ",\"rootfs\":");
-		json_string(f, n->rootfs);
-		char accel[16];
-		fprintf(f, ",\"backend\":\"%s\"", live_node_backend(sim, n->name, accel,
-									sizeof(accel)));
-		if (accel[0]) {
-			fprintf(f, ",\"accel\":");
-			json_string(f, accel);
-		}
-		char arch[24], arch_how[256];
-		arch_record_read(sim, n->name, arch, sizeof(arch), arch_how, sizeof(arch_how));
-		fprintf(f, ",\"arch\":");
-		json_string(f, arch[0] == '-' && accel[0] ? "x86_64" : arch);
-		if (arch[0] != '-') {
-			fprintf(f, ",\"arch_detail\":");
-			json_string(f, arch_how);
-		}
-		write_usage(f, sim, n->name);
-		fprintf(f, "}");
-	}
-	fprintf(f, "],\"links\":[");
+	struct json_object *o = json_object_new_object();
+	add_string(o, "sim", st.sim);
+	add_string(o, "topology", st.topology);
+	json_object_object_add(o, "created", json_object_new_int64(st.created));
+	struct json_object *nodes = json_object_new_array();
+	for (unsigned i = 0; i < st.nnodes; i++)
+		json_object_array_add(nodes, node_json(sim, &st.nodes[i]));
+	json_object_object_add(o, "nodes", nodes);
+	struct json_object *links = json_object_new_array();
 	for (unsigned l = 0; have_topo && l < t.nlinks; l++) {
 		const struct topo_link *lk = &t.links[l];
 		const char *na = t.nodes[lk->a.node].name, *nb = t.nodes[lk->b.node].name;
 		const char *sa = live_iface_state(sim, na, lk->a.ifname);
 		const char *sb = live_iface_state(sim, nb, lk->b.ifname);
-		const char *state = strcmp(sa, sb) == 0 ? sa : "partial";
-		fprintf(f, "%s{\"a\":\"%s:%s\",\"b\":\"%s:%s\",\"state\":\"%s\"", l ? "," : "",
-			na, lk->a.ifname, nb, lk->b.ifname, state);
-		write_quality(f, sim, &t, false, l);
-		fprintf(f, "}");
+		struct json_object *lo = json_object_new_object();
+		json_object_object_add(lo, "a", end_name(na, lk->a.ifname));
+		json_object_object_add(lo, "b", end_name(nb, lk->b.ifname));
+		add_string(lo, "state", strcmp(sa, sb) == 0 ? sa : "partial");
+		add_quality(lo, sim, &t, false, l);
+		json_object_array_add(links, lo);
 	}
-	fprintf(f, "],\"segments\":[");
+	json_object_object_add(o, "links", links);
+	struct json_object *segments = json_object_new_array();
 	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
 		const struct topo_segment *seg = &t.segments[s];
-		fprintf(f, "%s{\"name\":\"%s\"", s ? "," : "", seg->name);
-		write_quality(f, sim, &t, true, s);
-		fprintf(f, ",\"members\":[");
+		struct json_object *so = json_object_new_object();
+		add_string(so, "name", seg->name);
+		add_quality(so, sim, &t, true, s);
+		struct json_object *members = json_object_new_array();
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;
-			fprintf(f, "%s{\"member\":\"%s:%s\",\"state\":\"%s\"}", m ? "," : "", node,
-				ifn, live_iface_state(sim, node, ifn));
+			struct json_object *mo = json_object_new_object();
+			json_object_object_add(mo, "member", end_name(node, ifn));
+			add_string(mo, "state", live_iface_state(sim, node, ifn));
+			json_object_array_add(members, mo);
 		}
-		fprintf(f, "]}");
+		json_object_object_add(so, "members", members);
+		json_object_array_add(segments, so);
 	}
-	fprintf(f, "]}\n");
+	json_object_object_add(o, "segments", segments);
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);
-	return 0;
+	return o;
 }
 
-void json_string(FILE *f, const char *s)
+int live_write_json(FILE *f, const char *sim, struct error *err)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	struct json_object *o = live_status_json(sim, err);
+	if (!o)
+		return -(err->errnum ? err->errnum : EINVAL);
+	int r = json_out_write(f, o);
+	if (r < 0)
+		return error_set(err, -r, "status %s", sim);
+	return 0;
 }
 
 /* ---- the graph's view ------------------------------------------------------- */

@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "sim/json_out.h"  /* json_string for the verbs that include only this */
 #include "topo/graph.h"
 #include "topo/topo.h"
 
@@ -27,12 +28,11 @@ struct live_usage_text {
 };
 void live_usage_text(const struct cgroup_usage *u, struct live_usage_text *out);
 
-/* Write SIM's status object (nodes, links, segments) and a newline to f.
- * Fails only when the sim's state cannot be read. */
+/* SIM's status object (nodes, links, segments), for the caller to put; NULL
+ * with err filled only when the sim's state cannot be read. */
+struct json_object *live_status_json(const char *sim, struct error *err);
+/* live_status_json() and a newline written to f (json_out_write). */
 int live_write_json(FILE *f, const char *sim, struct error *err);
-
-/* A JSON string literal with escaping (the verbs' --json output uses it too). */
-void json_string(FILE *f, const char *s);
 
 /* What `netsim graph SIM` draws of a running sim whose topology is `t`
  * (sim_topology()): which nodes run, which interfaces are up.  Needs root (the

@@ -23,6 +23,7 @@
 
 #include "cleanup.h"
 #include "net/netns.h"
+#include "sim/json_out.h"
 #include "sim/live.h"
 #include "sim/state.h"
 #include "topo/topo.h"
@@ -240,7 +241,7 @@ static char *node_json(const struct web_server *ws, const char *node, unsigned *
 	}
 	if (ip_err.errnum)
 		json_object_object_add(o, "error", json_object_new_string(ip_err.msg));
-	char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	char *text = strdup(json_object_to_json_string_ext(o, JSON_OUT_FLAGS));
 	json_object_put(o);
 	if (!text) {
 		error_set(err, ENOMEM, "node %s", node);
@@ -279,10 +280,14 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned statu
 	FILE *f = open_memstream(&body, &len);
 	if (!f)
 		return MHD_NO;
-	fputs("{\"error\":", f);
-	json_string(f, msg);
-	fputs("}\n", f);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	int r = json_out_write(f, o);
 	fclose(f);
+	if (r < 0) {
+		free(body);
+		return MHD_NO;
+	}
 	return respond(conn, status, "application/json", body, len, MHD_RESPMEM_MUST_FREE);
 }
 

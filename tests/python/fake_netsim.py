@@ -28,7 +28,7 @@ def die(msg, code=1):
 
 
 def usage(verb, msg):
-    sys.stderr.write("netsim %s: %s\nusage: netsim %s ...\n" % (verb, msg, verb))
+    sys.stderr.write("netsim: %s: %s\nusage: netsim %s ...\n" % (verb, msg, verb))
     sys.exit(2)
 
 

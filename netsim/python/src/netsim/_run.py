@@ -47,7 +47,8 @@ class NetsimTimeout(NetsimError):
 
 
 def _netsim_message(stderr):
-    """netsim's error lines ("netsim: ...", "netsim VERB: ..."), else all of stderr."""
+    """netsim's error lines ("netsim: ..."; a usage error's "netsim: VERB: ..."),
+    else all of stderr."""
     lines = [l for l in stderr.splitlines() if l.startswith("netsim")]
     text = "\n".join(lines) if lines else stderr.strip()
     return text or "netsim failed without a message"
