@@ -12,6 +12,7 @@
 #include "sim/live.h"
 #include "sim/sim.h"
 #include "tools/reach.h"
+#include "util.h"
 
 enum { OPT_WATCH = OPT_VERB_BASE, OPT_COUNT };
 
@@ -21,13 +22,6 @@ static void on_interrupt(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* One JSON object: the matrix (null on the diagonal), round-trip times (null
@@ -83,7 +77,7 @@ static void print_summary(const char *sim, const struct reach_result *res, bool 
 /* Sleep until `until` (monotonic seconds) or a signal. */
 static void sleep_until(double until)
 {
-	double left = until - monotonic_seconds();
+	double left = until - now_seconds();
 	if (left <= 0)
 		return;
 	struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
@@ -103,7 +97,7 @@ static int watch(const char *sim, const struct reach_sim *rs, double interval, u
 	int rc = 130; /* interrupted before the first round finished */
 	struct error err = {0};
 	for (unsigned round = 1; !interrupted && (count == 0 || round <= count); round++) {
-		double started = monotonic_seconds();
+		double started = now_seconds();
 		struct reach_result res;
 		if (reach_run(rs->nodes, rs->n, interval, interval, &res, &err) < 0) {
 			error_prefix(&err, "reach");

@@ -25,6 +25,7 @@
 #include "topo/lines.h"
 #include "topo/quality.h"
 #include "topo/units.h"
+#include "util.h"
 
 #define SCENARIO_FILE_SIZE_MAX (1u << 20)
 #define QUOTE_MAX 64            /* user text quoted in messages is cut here */
@@ -555,13 +556,6 @@ int scenario_parse_file(const char *path, const struct scenario_names *names,
 }
 
 /* ---- runner ---- */
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_until(double when)
 {

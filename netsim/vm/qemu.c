@@ -23,6 +23,7 @@
 #include "net/netns.h"
 #include "net/redirect.h"
 #include "process.h"
+#include "util.h"
 #include "vm/initrd.h"
 #include "vm/qemu.h"
 
@@ -398,11 +399,11 @@ static void kill_and_wait(pid_t pid, int grace_ms)
 	if (pid <= 0)
 		return;
 	kill(pid, SIGTERM);
-	long long deadline = qemu_now_ms() + grace_ms;
+	long long deadline = now_ms() + grace_ms;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	unsigned long long start = process_starttime(pid);
-	while (start && process_starttime(pid) == start && qemu_now_ms() < deadline)
+	while (start && process_starttime(pid) == start && now_ms() < deadline)
 		usleep(20000);
 	if (start && process_starttime(pid) == start) {
 		kill(pid, SIGKILL);
@@ -466,7 +467,7 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 	    (ret = build_argv(cfg, qemu, kernel_dir, accel, tap_fds, &b, err)) < 0)
 		goto fail;
 	qemu_run_path(path, cfg->run_dir, "qemu.log");
-	long long started = qemu_now_ms();
+	long long started = now_ms();
 	if ((ret = spawn_qemu(b.argv, ns_fd, tap_fds, n_taps, path, &pid, err)) < 0 ||
 	    (ret = write_pidfile(cfg->run_dir, pid, err)) < 0)
 		goto fail;
@@ -491,7 +492,7 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 					   console_tail[0] ? console_tail : " (none)");
 			goto fail;
 		}
-		long long left = deadline - qemu_now_ms();
+		long long left = deadline - now_ms();
 		if (left <= 0) {
 			char console_tail[2048];
 			qemu_run_path(path, cfg->run_dir, "console.log");
@@ -505,7 +506,7 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 		usleep(100000);
 	}
 	vm->pid = pid;
-	vm->boot_ms = qemu_now_ms() - started;
+	vm->boot_ms = now_ms() - started;
 	argv_free(&b);
 	return 0;
 
