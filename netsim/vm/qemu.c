@@ -394,23 +394,12 @@ static void file_tail(const char *path, off_t from, int lines, char *out, size_t
 	}
 }
 
-static void kill_and_wait(pid_t pid, int grace_ms)
+/* QEMU is not our child (spawn_qemu forks twice): SIGTERM, SIGKILL after
+ * grace_ms, then up to 5 s for the kernel to finish it. */
+static void kill_and_wait(pid_t pid, unsigned grace_ms)
 {
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	long long deadline = now_ms() + grace_ms;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	unsigned long long start = process_starttime(pid);
-	while (start && process_starttime(pid) == start && now_ms() < deadline)
-		usleep(20000);
-	if (start && process_starttime(pid) == start) {
-		kill(pid, SIGKILL);
-		/* Not our child: wait for the kernel (and its reaper) to finish it. */
-		for (int i = 0; i < 250 && process_starttime(pid) == start; i++)
-			usleep(20000);
-	}
+	if (pid > 0)
+		(void)process_stop(pid, process_starttime(pid), grace_ms, 5000);
 }
 
 int qemu_node_stop(const char *run_dir, struct error *err)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -233,6 +234,56 @@ static void test_helper(void)
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 127, "and exits 127");
 }
 
+static pid_t child_that(bool ignores_term)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (ignores_term)
+			signal(SIGTERM, SIG_IGN);
+		close(p[0]);
+		close(p[1]); /* ready */
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	char c;
+	(void)!read(p[0], &c, 1); /* EOF once the child set its handler */
+	close(p[0]);
+	return pid;
+}
+
+static void test_process_stop(void)
+{
+	pid_t pid = child_that(false);
+	unsigned long long start = process_starttime(pid);
+	ok(start > 0, "a child has a start time");
+	long long t0 = now_ms();
+	is_int(process_stop(pid, start, 2000, 2000), 0, "process_stop: it ends on SIGTERM");
+	ok(now_ms() - t0 < 1500, "without waiting out the grace time (%lld ms)", now_ms() - t0);
+	errno = 0;
+	ok(waitpid(pid, NULL, WNOHANG) < 0 && errno == ECHILD, "and it was reaped");
+
+	pid = child_that(true);
+	start = process_starttime(pid);
+	t0 = now_ms();
+	is_int(process_stop(pid, start, 200, 2000), 1, "one that ignores SIGTERM needs SIGKILL");
+	ok(now_ms() - t0 >= 200, "after the grace time (%lld ms)", now_ms() - t0);
+	errno = 0;
+	ok(waitpid(pid, NULL, WNOHANG) < 0 && errno == ECHILD, "and it was reaped");
+	is_int(process_stop(pid, start, 200, 200), 0, "a process that is gone: 0");
+	ok(process_wait_gone(pid, start, 0), "process_wait_gone of it: true");
+
+	pid = child_that(true);
+	start = process_starttime(pid);
+	is_int(process_stop(pid, start + 1, 100, 100), 0,
+	       "another start time (a recycled pid) is left alone");
+	ok(!process_wait_gone(pid, start, 50), "it still runs");
+	is_int(process_stop(pid, start, 0, 2000), 1, "grace 0: SIGKILL at once");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -244,6 +295,7 @@ int main(void)
 	test_parse_unsigned();
 	test_archive();
 	test_helper();
+	test_process_stop();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	(void)!system(cmd);
