@@ -37,6 +37,7 @@
 #include "cleanup.h"
 #include "deb.h"
 #include "error.h"
+#include "util.h"
 
 struct module {
 	char name[64];        /* normalized: '-' -> '_' */
@@ -413,16 +414,13 @@ static int cpio_add_file(struct cpio *c, const char *source, const char *path, m
 	cleanup_close int fd = open(source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(err, errno, "open %s", source);
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return error_set(err, errno, "stat %s", source);
-	cleanup_free unsigned char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return error_set(err, ENOMEM, "%s", source);
-	ssize_t n = read(fd, buf, (size_t)st.st_size);
-	if (n != st.st_size)
-		return error_set(err, n < 0 ? errno : EIO, "read %s", source);
-	return cpio_add(c, path, AE_IFREG, perm, buf, (size_t)n, NULL, err);
+	cleanup_free char *buf = NULL;
+	size_t n;
+	/* (the largest file is the static guest agent, well under the cap) */
+	int r = read_fd_all(fd, 256u << 20, &buf, &n);
+	if (r < 0)
+		return error_set(err, -r, "read %s", source);
+	return cpio_add(c, path, AE_IFREG, perm, (unsigned char *)buf, n, NULL, err);
 }
 
 /* bin/busybox out of the busybox-static package. */

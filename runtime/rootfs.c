@@ -35,6 +35,7 @@
 #include "cleanup.h"
 #include "image.h"
 #include "sha256.h"
+#include "util.h"
 
 /* Not ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS: the names we hand libarchive are
  * absolute on purpose (dest/name), so absolute entry names are refused by
@@ -760,26 +761,8 @@ int rootfs_extract(const char *tarball, const char *dest, const struct rootfs_li
 
 static int make_directories(const char *path, mode_t mode, struct error *err)
 {
-	cleanup_free char *copy = strdup(path);
-	if (!copy)
-		return error_set(err, ENOMEM, "create %s", path);
-	for (char *p = copy + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return error_set(err, errno, "create %s", copy);
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return error_set(err, errno, "create %s", path);
-	if (!S_ISDIR(st.st_mode))
-		return error_set(err, ENOTDIR, "create %s", path);
-	return 0;
+	int r = mkdir_p(path, mode);
+	return r < 0 ? error_set(err, -r, "create %s", path) : 0;
 }
 
 #define CACHE_FIX "chown root:root %s && chmod 0700 %s, or point NETSIM_CACHE_DIR elsewhere"

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "sim/proc.h"
+#include "util.h"
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -193,24 +194,6 @@ int state_forward_path(char *buf, size_t len, const char *sim, const char *port)
 	if (port)
 		return path_printf(buf, len, "%s/%s/forwards/%s", state_run_dir(), sim, port);
 	return path_printf(buf, len, "%s/%s/forwards", state_run_dir(), sim);
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 int state_lock(const char *sim, int *fd, struct error *err)

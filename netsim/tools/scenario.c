@@ -531,27 +531,16 @@ int scenario_parse_file(const char *path, const struct scenario_names *names,
 			struct scenario *sc, struct error *err)
 {
 	memset(sc, 0, sizeof(*sc));
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_set(err, errno, "%s", path);
-	cleanup_free char *text = malloc(SCENARIO_FILE_SIZE_MAX + 1);
-	if (!text)
-		return error_setmsg(err, ENOMEM, "%s: out of memory", path);
+	cleanup_free char *text = NULL;
 	size_t len = 0;
-	for (;;) {
-		ssize_t got = read(fd, text + len, SCENARIO_FILE_SIZE_MAX + 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return error_set(err, errno, "%s", path);
-		if (got == 0)
-			break;
-		len += (size_t)got;
-		if (len > SCENARIO_FILE_SIZE_MAX)
-			return error_setmsg(err, EFBIG, "%s: larger than %u KiB, not a scenario",
-					    path, SCENARIO_FILE_SIZE_MAX >> 10);
-	}
-	text[len] = '\0';
+	int r = read_file_all(path, SCENARIO_FILE_SIZE_MAX, &text, &len);
+	if (r == -EFBIG)
+		return error_setmsg(err, EFBIG, "%s: larger than %u KiB, not a scenario", path,
+				    SCENARIO_FILE_SIZE_MAX >> 10);
+	if (r == -ENOMEM)
+		return error_setmsg(err, ENOMEM, "%s: out of memory", path);
+	if (r < 0)
+		return error_set(err, -r, "%s", path);
 	return parse_buffer(path, text, len, names, sc, err);
 }
 
