@@ -147,9 +147,8 @@ static int cmd_reach(int argc, char **argv)
 	const char *given = NULL;
 	double timeout = 10, interval = 1;
 	bool quiet = false, json = false, watching = false, timeout_given = false;
-	unsigned long count = 0;
+	unsigned long long count = 0;
 	int c;
-	char *end;
 	while ((c = getopt_long(argc, argv, "+s:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
@@ -166,8 +165,7 @@ static int cmd_reach(int argc, char **argv)
 				return usage_error("--interval wants seconds (0.01 .. 60)");
 			break;
 		case OPT_COUNT:
-			count = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || optarg[0] == '-' || count < 1 || count > 1000000)
+			if (parse_unsigned(optarg, 1, 1000000, &count) < 0)
 				return usage_error("--count wants a number of rounds (1 .. 1000000)");
 			break;
 		case OPT_HELP: return print_help(current_verb);

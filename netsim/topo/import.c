@@ -818,8 +818,8 @@ static int kathara_parse(struct importer *im, struct kathara_lab *lab, char *tex
 			     kathara_option_reason(arg));
 			continue;
 		}
-		unsigned long iface = strtoul(arg, NULL, 10);
-		if (iface > KATHARA_MAX_IFACE) {
+		unsigned long long iface = 0;
+		if (arg[0] && parse_unsigned(arg, 0, KATHARA_MAX_IFACE, &iface) < 0) {
 			r = error_setmsg(err, EINVAL, "%s:%d: interface number %s is too large "
 						      "(at most %u)", im->path, line, arg,
 					 KATHARA_MAX_IFACE);

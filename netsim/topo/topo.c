@@ -277,11 +277,8 @@ bool topo_parse_mem_mib(const char *text, uint64_t *mib)
 /* A decimal number in [min, max], digits only. */
 static bool parse_bounded(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 {
-	size_t ndigits = strspn(text, "0123456789");
-	if (ndigits == 0 || ndigits > 9 || text[ndigits] != '\0')
-		return false;
-	uint64_t value = strtoull(text, NULL, 10);
-	if (value < min || value > max)
+	unsigned long long value;
+	if (parse_unsigned(text, min, max, &value) < 0)
 		return false;
 	*out = value;
 	return true;
