@@ -541,8 +541,7 @@ static int open_layer_archive(struct rootfs_hashed *h, struct archive **out, con
 	if (!in)
 		return error_set(err, ENOMEM, "%s", what);
 	if (rootfs_archive_support_tar(in) < 0 || rootfs_hashed_open(h, in) < 0) {
-		int ret = error_setmsg(err, EINVAL, "%s: %s", what, archive_error_string(in)
-				       ? archive_error_string(in) : "not a tar archive");
+		int ret = error_setmsg(err, EINVAL, "%s: %s", what, archive_text(in, "not a tar archive"));
 		archive_read_free(in);
 		return ret;
 	}
@@ -586,7 +585,7 @@ static int apply_whiteouts(struct apply *a, int layer_fd, const struct layer *la
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = error_setmsg(err, EIO, "%s: %s", a->what, archive_error_string(in));
+			ret = error_setmsg(err, EIO, "%s: %s", a->what, archive_text(in, "unknown libarchive error"));
 			break;
 		}
 		const char *raw = archive_entry_pathname(entry);
