@@ -573,26 +573,16 @@ static int run_action(const struct scenario_step *step, const struct scenario_en
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return error_set(err, errno, "line %d: pipe", step->line);
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return error_set(err, e, "line %d: fork", step->line);
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-		}
-		dup2(pipefd[1], STDERR_FILENO);
-		execv(env->exe, argv);
-		dprintf(STDERR_FILENO, "netsim: run %s: %s\n", env->exe, strerror(errno));
-		free(argv); /* _exit skips the cleanup; keeps leak checkers quiet */
-		_exit(127);
-	}
+	struct helper verb = {.path = env->exe, .argv = argv, .stdin_fd = HELPER_FD_NULL,
+			      .stdout_fd = HELPER_FD_NULL, .stderr_fd = pipefd[1], .netns_fd = -1,
+			      .exec_error_prefix = "netsim: run "};
+	pid_t pid;
+	int spawned = helper_spawn(&verb, &pid, err);
 	close(pipefd[1]);
+	if (spawned < 0) {
+		close(pipefd[0]);
+		return error_prefix(err, "line %d", step->line);
+	}
 	char *buf = malloc(ACTION_OUTPUT_MAX + 1);
 	size_t len = 0;
 	double deadline = now_seconds() + env->action_timeout;
@@ -625,9 +615,8 @@ static int run_action(const struct scenario_step *step, const struct scenario_en
 		}
 	}
 	close(pipefd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status = 0;
+	helper_wait(pid, &status);
 	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (buf) {
 		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
