@@ -374,8 +374,7 @@ out:
 			continue;
 		if (r < 0)
 			kill(pids[k], SIGKILL);
-		while (waitpid(pids[k], NULL, 0) < 0 && errno == EINTR)
-			;
+		helper_wait(pids[k], NULL);
 	}
 	for (unsigned k = 0; fds && k < count; k++)
 		if (fds[k].fd >= 0)
@@ -506,7 +505,6 @@ void qemu_node_probe_stop(pid_t pid, int fd)
 	if (pid > 0) {
 		/* Its agent connection closes with it: the agent kills the pingers. */
 		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		helper_wait(pid, NULL);
 	}
 }
