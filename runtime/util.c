@@ -170,6 +170,7 @@ void stop_signals_block(sigset_t *wait_mask)
 
 int parse_unsigned_prefix(const char *text, const char **end, unsigned long long *out)
 {
+	*end = text;
 	if (*text < '0' || *text > '9')
 		return -EINVAL;
 	unsigned long long v = 0;

@@ -53,7 +53,8 @@ int parse_unsigned(const char *text, unsigned long long min, unsigned long long 
 		   unsigned long long *out);
 
 /* The leading digits of `text` as a number (at least one digit, no sign);
- * *end points after them.  -EINVAL without a digit, -ERANGE on overflow. */
+ * *end points after them (at `text` when there is none).  -EINVAL without a
+ * digit, -ERANGE on overflow; *out is set only on success. */
 int parse_unsigned_prefix(const char *text, const char **end, unsigned long long *out);
 
 /* ---- libarchive ---- */

@@ -48,8 +48,9 @@ static int env_count(const char *name, uint64_t fallback, bool suffixes, uint64_
 	*out = fallback;
 	if (!v || !*v)
 		return 0;
-	size_t ndigits = strspn(v, "0123456789");
-	const char *suffix = v + ndigits;
+	const char *suffix;
+	unsigned long long value = 0;
+	bool number = parse_unsigned_prefix(v, &suffix, &value) == 0;
 	unsigned shift = 0;
 	if (suffixes && suffix[0] && !suffix[1]) {
 		/* (memchr over the 4 letters: strchr would also find the '\0' that
@@ -59,9 +60,7 @@ static int env_count(const char *name, uint64_t fallback, bool suffixes, uint64_
 		shift = at ? 10 * (unsigned)(at - units + 1) : 0;
 		suffix += at ? 1 : 0;
 	}
-	errno = 0;
-	unsigned long long value = ndigits && ndigits < 20 ? strtoull(v, NULL, 10) : 0;
-	if (!ndigits || *suffix || errno || value == 0 || value > (UINT64_MAX >> shift))
+	if (!number || *suffix || value == 0 || value > (UINT64_MAX >> shift))
 		return error_setmsg(err, EINVAL, "%s=%s: give a number above 0%s", name, v,
 				    suffixes ? ", optionally with K, M, G or T (1024-based)" : "");
 	*out = (uint64_t)value << shift;

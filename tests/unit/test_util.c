@@ -158,6 +158,10 @@ static void test_parse_unsigned(void)
 	is_int(parse_unsigned_prefix("12x34", &end, &v), 0, "prefix \"12x34\"");
 	ok(v == 12 && strcmp(end, "x34") == 0, "  = 12, rest \"x34\"");
 	is_int(parse_unsigned_prefix("x", &end, &v), -EINVAL, "prefix \"x\": -EINVAL");
+	ok(strcmp(end, "x") == 0, "  with *end at the text");
+	is_int(parse_unsigned_prefix("99999999999999999999K", &end, &v), -ERANGE,
+	       "prefix overflow: -ERANGE");
+	ok(strcmp(end, "K") == 0, "  with *end after the digits");
 }
 
 static void test_archive(void)
