@@ -6,13 +6,7 @@
 #include <sys/stat.h>
 
 #include "rootfs.h"
-
-int deb_archive_error(struct error *err, struct archive *a, const char *what)
-{
-	int errnum = archive_errno(a) > 0 ? archive_errno(a) : EIO;
-	const char *msg = archive_error_string(a);
-	return error_setmsg(err, errnum, "%s: %s", what, msg ? msg : strerror(errnum));
-}
+#include "util.h"
 
 /* The inner reader pulls the data.tar member's bytes from the outer ar reader. */
 static la_ssize_t read_from_member(struct archive *inner, void *outer_archive,
@@ -22,9 +16,8 @@ static la_ssize_t read_from_member(struct archive *inner, void *outer_archive,
 	struct archive *outer = outer_archive;
 	la_ssize_t n = archive_read_data(outer, chunk, sizeof(chunk));
 	if (n < 0) {
-		const char *msg = archive_error_string(outer);
-		archive_set_error(inner, archive_errno(outer) > 0 ? archive_errno(outer) : EIO,
-				  "%s", msg ? msg : "read error in .deb");
+		archive_set_error(inner, archive_errnum(outer, EIO), "%s",
+				  archive_text(outer, "read error in .deb"));
 		return -1;
 	}
 	*buffer = chunk;
@@ -41,7 +34,7 @@ static int walk_data_member(struct archive *outer, deb_entry_fn fn, void *arg,
 	/* The same tar-only reader as rootfs tarballs: data.tar.{gz,xz,zst,...}. */
 	rootfs_archive_support_tar(data);
 	if (archive_read_open(data, outer, NULL, read_from_member, NULL) != ARCHIVE_OK) {
-		ret = deb_archive_error(err, data, "data.tar");
+		ret = archive_error(err, data, "data.tar");
 		goto out;
 	}
 	for (;;) {
@@ -50,7 +43,7 @@ static int walk_data_member(struct archive *outer, deb_entry_fn fn, void *arg,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = deb_archive_error(err, data, "data.tar");
+			ret = archive_error(err, data, "data.tar");
 			goto out;
 		}
 		ret = fn(data, entry, arg, err);
@@ -83,7 +76,7 @@ int deb_walk(const char *deb, deb_entry_fn fn, void *arg, struct error *err)
 	}
 	if (archive_read_open_filename(ar, deb, 65536) != ARCHIVE_OK) {
 		ret = error_setmsg(err, EINVAL, "not a Debian package (%s)",
-				   archive_error_string(ar));
+				   archive_text(ar, "unreadable"));
 		goto out;
 	}
 	for (;;) {
@@ -92,7 +85,7 @@ int deb_walk(const char *deb, deb_entry_fn fn, void *arg, struct error *err)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = deb_archive_error(err, ar, "reading the ar archive");
+			ret = archive_error(err, ar, "reading the ar archive");
 			goto out;
 		}
 		const char *name = archive_entry_pathname(member);

@@ -8,9 +8,7 @@
 #include <archive_entry.h>
 
 #include "error.h"
-
-/* Fill err from libarchive's last error on `a`, as "WHAT: message". */
-int deb_archive_error(struct error *err, struct archive *a, const char *what);
+#include "util.h" /* archive_error(), which deb.c's users report with */
 
 /* Called for each entry of the package's data.tar.*; `data` is positioned at the
  * entry's contents (archive_read_data).  Return <0 to stop. */

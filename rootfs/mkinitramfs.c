@@ -37,6 +37,7 @@
 #include "cleanup.h"
 #include "deb.h"
 #include "error.h"
+#include "util.h"
 
 struct module {
 	char name[64];        /* normalized: '-' -> '_' */
@@ -154,7 +155,7 @@ static int read_entry(struct archive *a, const char *what, unsigned char **out, 
 		}
 		la_ssize_t n = archive_read_data(a, buf + len, cap - len);
 		if (n < 0)
-			return deb_archive_error(err, a, what);
+			return archive_error(err, a, what);
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -178,7 +179,7 @@ static int unxz(unsigned char **data, size_t *size, const char *what, struct err
 	size_t plain_size = 0;
 	if (archive_read_open_memory(a, *data, *size) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &entry) != ARCHIVE_OK) {
-		ret = deb_archive_error(err, a, what);
+		ret = archive_error(err, a, what);
 		goto out;
 	}
 	ret = read_entry(a, what, &plain, &plain_size, err);
@@ -402,7 +403,7 @@ static int cpio_add(struct cpio *c, const char *path, mode_t type, mode_t perm,
 	int ret = 0;
 	if (archive_write_header(c->a, e) < ARCHIVE_WARN ||
 	    (size && archive_write_data(c->a, data, size) != (la_ssize_t)size))
-		ret = deb_archive_error(err, c->a, path);
+		ret = archive_error(err, c->a, path);
 	archive_entry_free(e);
 	return ret;
 }
@@ -413,16 +414,13 @@ static int cpio_add_file(struct cpio *c, const char *source, const char *path, m
 	cleanup_close int fd = open(source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(err, errno, "open %s", source);
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return error_set(err, errno, "stat %s", source);
-	cleanup_free unsigned char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return error_set(err, ENOMEM, "%s", source);
-	ssize_t n = read(fd, buf, (size_t)st.st_size);
-	if (n != st.st_size)
-		return error_set(err, n < 0 ? errno : EIO, "read %s", source);
-	return cpio_add(c, path, AE_IFREG, perm, buf, (size_t)n, NULL, err);
+	cleanup_free char *buf = NULL;
+	size_t n;
+	/* (the largest file is the static guest agent, well under the cap) */
+	int r = read_fd_all(fd, 256u << 20, &buf, &n);
+	if (r < 0)
+		return error_set(err, -r, "read %s", source);
+	return cpio_add(c, path, AE_IFREG, perm, (unsigned char *)buf, n, NULL, err);
 }
 
 /* bin/busybox out of the busybox-static package. */
@@ -462,7 +460,7 @@ static int write_initramfs(struct kernel_package *k, const char *out_dir, const 
 	    archive_write_add_filter_gzip(c.a) != ARCHIVE_OK ||
 	    archive_write_set_filter_option(c.a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
 	    archive_write_open_filename(c.a, tmp) != ARCHIVE_OK) {
-		ret = deb_archive_error(err, c.a, tmp);
+		ret = archive_error(err, c.a, tmp);
 		goto out;
 	}
 	static const char *const dirs[] = { "dev", "proc", "sys", "netsim", "netsim/bin",
@@ -495,7 +493,7 @@ static int write_initramfs(struct kernel_package *k, const char *out_dir, const 
 			    err)) < 0)
 		goto out;
 	if (archive_write_close(c.a) != ARCHIVE_OK) {
-		ret = deb_archive_error(err, c.a, tmp);
+		ret = archive_error(err, c.a, tmp);
 		goto out;
 	}
 	if (rename(tmp, path) < 0) {

@@ -141,7 +141,7 @@ static int write_header(struct rootfs_writer *w, struct archive_entry *entry,
 	archive_entry_unset_ctime(entry);
 	archive_entry_unset_birthtime(entry);
 	if (archive_write_header(w->out, entry) < ARCHIVE_WARN)
-		return deb_archive_error(err, w->out, path);
+		return archive_error(err, w->out, path);
 	w->n_entries++;
 	return 0;
 }
@@ -273,7 +273,7 @@ static int write_file_from_disk(struct rootfs_writer *w, const char *source,
 		if (n == 0)
 			break;
 		if (archive_write_data(w->out, buf, (size_t)n) < 0)
-			return deb_archive_error(err, w->out, path);
+			return archive_error(err, w->out, path);
 		copied += n;
 	}
 	if (copied != st.st_size)
@@ -324,11 +324,11 @@ static int copy_package_entry(struct rootfs_writer *w, struct archive *data,
 	for (;;) {
 		la_ssize_t n = archive_read_data(data, buf, sizeof(buf));
 		if (n < 0)
-			return deb_archive_error(err, data, path);
+			return archive_error(err, data, path);
 		if (n == 0)
 			return 0;
 		if (archive_write_data(w->out, buf, (size_t)n) < 0)
-			return deb_archive_error(err, w->out, path);
+			return archive_error(err, w->out, path);
 	}
 }
 
@@ -463,7 +463,7 @@ static int build_rootfs(const char *out_path, struct rootfs_writer *w,
 	    /* A NULL value turns the option off: no build time in the gzip header. */
 	    archive_write_set_filter_option(w->out, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
 	    archive_write_open_fd(w->out, fd) != ARCHIVE_OK) {
-		ret = deb_archive_error(err, w->out, tmp_path);
+		ret = archive_error(err, w->out, tmp_path);
 		goto out;
 	}
 	for (size_t i = 0; i < n_items; i++) {
@@ -472,7 +472,7 @@ static int build_rootfs(const char *out_path, struct rootfs_writer *w,
 			goto out;
 	}
 	if (archive_write_close(w->out) != ARCHIVE_OK) {
-		ret = deb_archive_error(err, w->out, tmp_path);
+		ret = archive_error(err, w->out, tmp_path);
 		goto out;
 	}
 	if (fsync(fd) < 0) {

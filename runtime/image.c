@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "sha256.h"
+#include "util.h"
 
 /* ---- platforms --------------------------------------------------------------- */
 
@@ -145,7 +146,7 @@ static int tar_kind(const char *path, const struct rootfs_limits *limits, enum t
 	uint64_t entries = 0;
 	if (rootfs_archive_support_tar(in) < 0 ||
 	    archive_read_open_filename(in, path, 1 << 16) != ARCHIVE_OK) {
-		ret = error_setmsg(err, EIO, "read %s: %s", path, archive_error_string(in));
+		ret = error_setmsg(err, EIO, "read %s: %s", path, archive_text(in, "unknown libarchive error"));
 		goto out;
 	}
 	for (;;) {
@@ -154,7 +155,7 @@ static int tar_kind(const char *path, const struct rootfs_limits *limits, enum t
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = error_setmsg(err, EIO, "read %s: %s", path, archive_error_string(in));
+			ret = error_setmsg(err, EIO, "read %s: %s", path, archive_text(in, "unknown libarchive error"));
 			goto out;
 		}
 		/* Past the limit: extracting it fails anyway, with the limit's own

@@ -40,6 +40,7 @@
 
 #include "cleanup.h"
 #include "sha256.h"
+#include "util.h"
 
 #define SECTOR 512
 #define MAX_DEPTH 256            /* directory nesting */
@@ -206,8 +207,7 @@ static int open_raw(struct rootfs_hashed *h, struct archive **out, struct error 
 	struct archive_entry *entry;
 	if (archive_read_support_format_raw(in) != ARCHIVE_OK || rootfs_hashed_open(h, in) < 0 ||
 	    archive_read_next_header(in, &entry) != ARCHIVE_OK) {
-		int ret = error_setmsg(err, EIO, "%s", archive_error_string(in) ?
-				       archive_error_string(in) : "unreadable");
+		int ret = error_setmsg(err, EIO, "%s", archive_text(in, "unreadable"));
 		archive_read_free(in);
 		return ret;
 	}
@@ -272,7 +272,7 @@ static int copy_image(const char *path, const char *scratch, const char *hex,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = error_setmsg(err, EIO, "read %s: %s", path, archive_error_string(in));
+			ret = error_setmsg(err, EIO, "read %s: %s", path, archive_text(in, "unknown libarchive error"));
 			break;
 		}
 		if (offset < 0 || (uint64_t)offset > max || len > max - (uint64_t)offset) {

@@ -31,6 +31,7 @@
 
 #include "cleanup.h"
 #include "sha256.h"
+#include "util.h"
 
 #define JSON_MAX_BYTES (4 << 20)   /* index, manifest or config: real ones are a few kB */
 #define MAX_LAYERS 256             /* Docker allows 127 */
@@ -112,23 +113,14 @@ static int read_small(const struct layout *l, const char *path, char **out, size
 		return error_setmsg(err, EFBIG, "%s: %s has %lld bytes, more than the %d a "
 				    "manifest may have", l->what, path, (long long)st.st_size,
 				    JSON_MAX_BYTES);
-	cleanup_free char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
+	int r = read_fd_all(fd, JSON_MAX_BYTES, out, len);
+	if (r == -EFBIG) /* it grew since the fstat */
+		return error_setmsg(err, EFBIG, "%s: %s has more than the %d bytes a manifest "
+				    "may have", l->what, path, JSON_MAX_BYTES);
+	if (r == -ENOMEM)
 		return error_set(err, ENOMEM, "%s: %s", l->what, path);
-	size_t used = 0;
-	while (used < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + used, (size_t)st.st_size - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return error_set(err, errno, "%s: read %s", l->what, path);
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	buf[used] = '\0';
-	*len = used;
-	*out = steal_pointer(&buf);
+	if (r < 0)
+		return error_set(err, -r, "%s: read %s", l->what, path);
 	return 0;
 }
 
@@ -549,8 +541,7 @@ static int open_layer_archive(struct rootfs_hashed *h, struct archive **out, con
 	if (!in)
 		return error_set(err, ENOMEM, "%s", what);
 	if (rootfs_archive_support_tar(in) < 0 || rootfs_hashed_open(h, in) < 0) {
-		int ret = error_setmsg(err, EINVAL, "%s: %s", what, archive_error_string(in)
-				       ? archive_error_string(in) : "not a tar archive");
+		int ret = error_setmsg(err, EINVAL, "%s: %s", what, archive_text(in, "not a tar archive"));
 		archive_read_free(in);
 		return ret;
 	}
@@ -594,7 +585,7 @@ static int apply_whiteouts(struct apply *a, int layer_fd, const struct layer *la
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = error_setmsg(err, EIO, "%s: %s", a->what, archive_error_string(in));
+			ret = error_setmsg(err, EIO, "%s: %s", a->what, archive_text(in, "unknown libarchive error"));
 			break;
 		}
 		const char *raw = archive_entry_pathname(entry);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "util.h"
 
 static void close_fd(int *fd)
 {
@@ -376,13 +377,6 @@ static void channel_write(struct relay_channel *ch)
  * for it forever, with the operator's terminal in raw mode. */
 #define KILL_GRACE_NS 2000000000LL
 
-static long long monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Returns true when a terminating signal was passed on. */
 static bool handle_signals(struct relay *r, pid_t child)
 {
@@ -406,7 +400,7 @@ static struct timespec *poll_timeout(struct timespec *ts, bool eof_due, long lon
 	if (eof_due)
 		wait = EOF_QUIET_NS;
 	if (kill_at) {
-		long long left = kill_at - monotonic_ns();
+		long long left = kill_at - now_ns();
 		if (left < 0)
 			left = 0;
 		if (wait < 0 || left < wait)
@@ -484,8 +478,8 @@ int relay_run(struct relay *r, pid_t child, struct error *err)
 		struct timespec timeout;
 		int ready = ppoll(fds, n, poll_timeout(&timeout, eof_due, kill_at), &wait_mask);
 		if (handle_signals(r, child) && !kill_at)
-			kill_at = monotonic_ns() + KILL_GRACE_NS;
-		if (kill_at && monotonic_ns() >= kill_at) {
+			kill_at = now_ns() + KILL_GRACE_NS;
+		if (kill_at && now_ns() >= kill_at) {
 			kill(child, SIGKILL); /* its exit ends the loop above */
 			kill_at = 0;
 			continue;

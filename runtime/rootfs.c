@@ -35,6 +35,7 @@
 #include "cleanup.h"
 #include "image.h"
 #include "sha256.h"
+#include "util.h"
 
 /* Not ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS: the names we hand libarchive are
  * absolute on purpose (dest/name), so absolute entry names are refused by
@@ -238,9 +239,7 @@ static int archive_failure(struct error *err, struct archive *a, const char *ent
 			   const char *what)
 {
 	int errnum = archive_errno(a);
-	const char *msg = archive_error_string(a);
-	if (!msg)
-		msg = "unknown libarchive error";
+	const char *msg = archive_text(a, "unknown libarchive error");
 	if (errnum > 0)
 		return error_setmsg(err, errnum, "entry '%s': %s: %s: %s", entry, what, msg,
 				    strerror(errnum));
@@ -274,11 +273,11 @@ int rootfs_archive_support_tar(struct archive *a)
 static int not_tar(struct archive *in, const char *tarball, struct error *err)
 {
 	int errnum = archive_errno(in);
-	const char *msg = archive_error_string(in);
 	if (errnum > 0 && errnum != EILSEQ)
-		return error_setmsg(err, errnum, "open %s: %s", tarball, msg ? msg : strerror(errnum));
+		return error_setmsg(err, errnum, "open %s: %s", tarball,
+				    archive_text(in, strerror(errnum)));
 	return error_setmsg(err, EINVAL, "%s is not a tar archive (%s; " TAR_ONLY ")", tarball,
-			    msg ? msg : "unreadable");
+			    archive_text(in, "unreadable"));
 }
 
 /* A file as libarchive reads it: every byte it is given is hashed, so an
@@ -405,7 +404,7 @@ static int open_tarball(const char *tarball, struct archive **out, struct rootfs
 	if (!in)
 		return error_set(err, ENOMEM, "libarchive");
 	if (rootfs_archive_support_tar(in) < 0)
-		return error_setmsg(err, EINVAL, "libarchive: %s", archive_error_string(in));
+		return error_setmsg(err, EINVAL, "libarchive: %s", archive_text(in, "unknown libarchive error"));
 	if (rootfs_hashed_open(r, in) < 0)
 		return not_tar(in, tarball, err);
 	*out = steal_pointer(&in);
@@ -429,11 +428,9 @@ static int read_header(struct archive *in, const char *tarball, uint64_t index,
 		return 0;
 	if (r < ARCHIVE_WARN && index == 0)
 		return not_tar(in, tarball, err);
-	int errnum = archive_errno(in);
-	const char *msg = archive_error_string(in);
 	if (r < ARCHIVE_WARN)
-		return error_setmsg(err, errnum > 0 ? errnum : EIO, "read %s: %s", tarball,
-				    msg ? msg : "unknown libarchive error");
+		return error_setmsg(err, archive_errnum(in, EIO), "read %s: %s", tarball,
+				    archive_text(in, "unknown libarchive error"));
 	return 1;
 }
 
@@ -477,7 +474,7 @@ int rootfs_writer_new(const char *dest, const struct rootfs_limits *limits,
 	w->out = archive_write_disk_new();
 	if (!w->out || archive_write_disk_set_options(w->out, extract_flags) != ARCHIVE_OK) {
 		int ret = error_setmsg(err, ENOMEM, "libarchive: %s",
-				       w->out ? archive_error_string(w->out) : "out of memory");
+				       archive_text(w->out, "out of memory"));
 		if (w->out)
 			archive_write_free(w->out);
 		free(w->root);
@@ -691,7 +688,7 @@ int rootfs_writer_close(struct rootfs_writer *w, struct error *err)
 {
 	/* Closing applies the deferred directory modes and times. */
 	if (archive_write_close(w->out) < ARCHIVE_WARN)
-		return error_setmsg(err, EIO, "finish %s: %s", w->root, archive_error_string(w->out));
+		return error_setmsg(err, EIO, "finish %s: %s", w->root, archive_text(w->out, "unknown libarchive error"));
 	struct stat st;
 	if (lstat(w->root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return error_setmsg(err, EPERM, "%s is no longer a directory", w->root);
@@ -701,7 +698,7 @@ int rootfs_writer_close(struct rootfs_writer *w, struct error *err)
 int rootfs_writer_checkpoint(struct rootfs_writer *w, struct error *err)
 {
 	if (archive_write_close(w->out) < ARCHIVE_WARN)
-		return error_setmsg(err, EIO, "finish %s: %s", w->root, archive_error_string(w->out));
+		return error_setmsg(err, EIO, "finish %s: %s", w->root, archive_text(w->out, "unknown libarchive error"));
 	archive_write_free(w->out);
 	w->out = archive_write_disk_new();
 	if (!w->out || archive_write_disk_set_options(w->out, extract_flags) != ARCHIVE_OK)
@@ -760,26 +757,8 @@ int rootfs_extract(const char *tarball, const char *dest, const struct rootfs_li
 
 static int make_directories(const char *path, mode_t mode, struct error *err)
 {
-	cleanup_free char *copy = strdup(path);
-	if (!copy)
-		return error_set(err, ENOMEM, "create %s", path);
-	for (char *p = copy + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return error_set(err, errno, "create %s", copy);
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return error_set(err, errno, "create %s", path);
-	if (!S_ISDIR(st.st_mode))
-		return error_set(err, ENOTDIR, "create %s", path);
-	return 0;
+	int r = mkdir_p(path, mode);
+	return r < 0 ? error_set(err, -r, "create %s", path) : 0;
 }
 
 #define CACHE_FIX "chown root:root %s && chmod 0700 %s, or point NETSIM_CACHE_DIR elsewhere"

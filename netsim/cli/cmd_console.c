@@ -18,6 +18,7 @@
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "topo/topo.h"
+#include "util.h"
 
 #define DETACH_KEY 0x1d  /* Ctrl-] as telnet and virsh use it */
 
@@ -30,21 +31,6 @@ static void restore_terminal(void)
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
 		terminal_raw = false;
 	}
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Relay between the terminal and the console socket until Ctrl-], the VM

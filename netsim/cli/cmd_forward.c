@@ -20,6 +20,7 @@
 #include "sim/state.h"
 #include "tools/forward.h"
 #include "topo/topo.h"
+#include "util.h"
 
 enum { OPT_BACKGROUND = OPT_VERB_BASE };
 
@@ -36,15 +37,11 @@ static void catch_stop_signals(sigset_t *wait_mask)
 {
 	struct sigaction sa = { .sa_handler = on_stop };  /* no SA_RESTART: ppoll returns */
 	sigemptyset(&sa.sa_mask);
-	sigset_t block;
-	sigemptyset(&block);
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&block, sigs[i]);
-	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	stop_signals_block(wait_mask);
 }
 
 static void print_started(const char *sim, const char *node, uint16_t host_port,

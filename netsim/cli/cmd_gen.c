@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "topo/gen.h"
 #include "topo/units.h"
+#include "util.h"
 
 enum { OPT_SEED = OPT_VERB_BASE, OPT_DEGREE, OPT_RATE, OPT_DELAY, OPT_LOSS };
 
@@ -75,12 +76,11 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 	if (degree_arg && gen_degree_parse(degree_arg, &o.degree_x100, err) < 0)
 		return verb_usage(err, "%s", err->msg);
 	if (seed_arg) {
-		char *end;
-		errno = 0;
-		o.seed = strtoull(seed_arg, &end, 10);
-		if (seed_arg[0] < '0' || seed_arg[0] > '9' || *end || errno)
+		unsigned long long seed;
+		if (parse_unsigned(seed_arg, 0, UINT64_MAX, &seed) < 0)
 			return verb_usage(err, "--seed %s: expected a number from 0 to %" PRIu64,
 					  seed_arg, UINT64_MAX);
+		o.seed = seed;
 	} else if (o.shape == GEN_RANDOM) {
 		/* A fresh seed, small enough to retype: the header shows it. */
 		uint32_t s;

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "sim/live.h"
 #include "sim/sim.h"
+#include "util.h"
 
 /* The program `name` in $PATH, like execvp would find it. */
 static bool find_in_path(const char *name, char *out, size_t len)
@@ -59,22 +60,17 @@ static int render(const struct topo *t, const struct graph_live *live, const cha
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return error_set(err, errno, "graph: pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(fds[0]);
-		close(fds[1]);
-		return error_set(err, e, "graph: fork");
-	}
-	if (pid == 0) {
-		if (dup2(fds[0], STDIN_FILENO) < 0)
-			_exit(127);
-		char *args[] = {"dot", type, "-o", (char *)out, NULL};
-		execv(dot_path, args);
-		fprintf(stderr, "netsim: graph: exec %s: %s\n", dot_path, strerror(errno));
-		_exit(127);
-	}
+	char *args[] = {"dot", type, "-o", (char *)out, NULL};
+	struct helper dot = {.path = dot_path, .argv = args, .stdin_fd = fds[0],
+			     .stdout_fd = HELPER_FD_INHERIT, .stderr_fd = HELPER_FD_INHERIT,
+			     .netns_fd = -1, .exec_error_prefix = "netsim: graph: exec "};
+	pid_t pid;
+	int spawned = helper_spawn(&dot, &pid, err);
 	close(fds[0]);
+	if (spawned < 0) {
+		close(fds[1]);
+		return error_prefix(err, "graph");
+	}
 	/* dot dying early must show as its exit status, not kill us with SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	FILE *f = fdopen(fds[1], "w");
@@ -88,13 +84,12 @@ static int render(const struct topo *t, const struct graph_live *live, const cha
 			r = error_set(err, errno, "graph: write to dot");
 	}
 	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return error_set(err, errno, "graph: wait for dot");
+	int waited = helper_wait(pid, &status);
+	if (waited < 0)
+		return error_set(err, -waited, "graph: wait for dot");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return error_setmsg(err, EIO, "graph: `dot %s -o %s` failed (%s %d)", type, out,
-				    WIFEXITED(status) ? "exit status" : "signal",
-				    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+				    helper_status_kind(status), helper_status_code(status));
 	return r;
 }
 

@@ -11,15 +11,9 @@
 #include "sim/node.h"
 #include "sim/sim.h"
 #include "topo/topo.h"
+#include "util.h"
 
 enum { OPT_RESET = OPT_VERB_BASE };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmd_node(int argc, char **argv, struct error *err)
 {

@@ -12,6 +12,7 @@
 #include "sim/json_out.h"
 #include "sim/sim.h"
 #include "tools/reach.h"
+#include "util.h"
 
 enum { OPT_WATCH = OPT_VERB_BASE, OPT_COUNT };
 
@@ -21,13 +22,6 @@ static void on_interrupt(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* One JSON object: the matrix (null on the diagonal), round-trip times (null
@@ -77,7 +71,7 @@ static void print_summary(const char *sim, const struct reach_result *res, bool 
 /* Sleep until `until` (monotonic seconds) or a signal. */
 static void sleep_until(double until)
 {
-	double left = until - monotonic_seconds();
+	double left = until - now_seconds();
 	if (left <= 0)
 		return;
 	struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
@@ -96,7 +90,7 @@ static int watch(const char *sim, const struct reach_sim *rs, double interval, u
 	bool tty = !json && isatty(STDOUT_FILENO);
 	int rc = EXIT_INTERRUPTED; /* before the first round finished */
 	for (unsigned round = 1; !interrupted && (count == 0 || round <= count); round++) {
-		double started = monotonic_seconds();
+		double started = now_seconds();
 		struct reach_result res;
 		if (reach_run(rs->nodes, rs->n, interval, interval, &res, err) < 0) {
 			error_prefix(err, "reach");
@@ -145,9 +139,8 @@ static int cmd_reach(int argc, char **argv, struct error *err)
 	const char *given = NULL;
 	double timeout = 10, interval = 1;
 	bool quiet = false, json = false, watching = false, timeout_given = false;
-	unsigned long count = 0;
+	unsigned long long count = 0;
 	int c;
-	char *end;
 	while ((c = getopt_long(argc, argv, "+s:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
@@ -164,8 +157,7 @@ static int cmd_reach(int argc, char **argv, struct error *err)
 				return verb_usage(err, "--interval wants seconds (0.01 .. 60)");
 			break;
 		case OPT_COUNT:
-			count = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || optarg[0] == '-' || count < 1 || count > 1000000)
+			if (parse_unsigned(optarg, 1, 1000000, &count) < 0)
 				return verb_usage(err, "--count wants a number of rounds (1 .. 1000000)");
 			break;
 		case OPT_HELP: return print_help(current_verb);

@@ -10,6 +10,7 @@
 #include "sim/sim.h"
 #include "topo/topo.h"
 #include "tools/web.h"
+#include "util.h"
 
 enum { OPT_PORT = OPT_VERB_BASE };
 
@@ -20,20 +21,16 @@ static int cmd_web(int argc, char **argv, struct error *err)
 					      {"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
 	const char *given = NULL;
-	unsigned long port = 8080;
+	unsigned long long port = 8080;
 	int c;
 	while ((c = getopt_long(argc, argv, "+s:p:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case 'p':
-		case OPT_PORT: {
-			char *end;
-			errno = 0;
-			port = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || port > 65535)
+		case OPT_PORT:
+			if (parse_unsigned(optarg, 0, 65535, &port) < 0)
 				return verb_usage(err, "--port: not a port number: %s", optarg);
 			break;
-		}
 		case OPT_HELP: return print_help(current_verb);
 		default: return verb_usage(err, "unknown option");
 		}
@@ -48,11 +45,8 @@ static int cmd_web(int argc, char **argv, struct error *err)
 	/* Blocked before the server's thread exists, so it inherits the mask and
 	 * the signals wait here for sigwait. */
 	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	stop_signals_fill(&stop);
+	stop_signals_block(NULL);
 	struct web_server *ws;
 	if (web_start(sim, (uint16_t)port, &ws, err) < 0) {
 		error_prefix(err, "web");

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "net/netlink.h"
 #include "net/netns.h"
+#include "util.h"
 
 /* Create and activate the handle; runs inside the node's netns. */
 static int activate(const char *ifname, const char *who, pcap_t **out, struct error *err)
@@ -110,13 +111,6 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 		ctx->write_errno = errno ? errno : EIO;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int capture_run(pcap_t *p, pcap_dumper_t *out, const struct capture_limits *lim,
 		unsigned long *captured, struct error *err)
 {
@@ -131,12 +125,12 @@ int capture_run(pcap_t *p, pcap_dumper_t *out, const struct capture_limits *lim,
 	int fd = pcap_get_selectable_fd(p);
 	if (fd < 0)
 		return error_setmsg(err, EIO, "capture: no selectable descriptor");
-	uint64_t deadline = lim->duration_us ? now_us() + lim->duration_us : 0;
+	uint64_t deadline = lim->duration_us ? (uint64_t)(now_ns() / 1000) + lim->duration_us : 0;
 
 	while (!*lim->stop && (!lim->count || ctx.captured < lim->count)) {
 		struct timespec ts, *timeout = NULL;
 		if (deadline) {
-			uint64_t now = now_us();
+			uint64_t now = (uint64_t)(now_ns() / 1000);
 			if (now >= deadline)
 				break;
 			uint64_t left = deadline - now;

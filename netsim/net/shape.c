@@ -186,6 +186,7 @@ struct apply_request {
 	struct shape_tbf tbf;
 	struct shape_netem netem;
 	const char *step;   /* what failed, for the message */
+	char kernel_msg[NET_KERNEL_MSG_LEN];  /* the kernel's explanation of it */
 };
 
 static int apply_in_netns(struct net *n, void *arg)
@@ -208,6 +209,8 @@ static int apply_in_netns(struct net *n, void *arg)
 		req->step = "add tbf";
 		r = add_tbf(n, ifindex, TC_H_ROOT, HANDLE_ROOT_QDISC, &req->tbf);
 	}
+	if (r < 0)
+		snprintf(req->kernel_msg, sizeof(req->kernel_msg), "%s", net_request_message(n));
 	return r;
 }
 
@@ -229,8 +232,10 @@ int shape_apply(int ns, const char *ifname, const struct topo_quality *q, struct
 	netns_describe(ns, label, sizeof(label));
 	if (r < 0)
 		return error_prefix(err, "shape %s:%s", label, ifname);
-	if (result < 0)
-		return error_set(err, -result, "shape %s:%s: %s", label, ifname, req.step);
+	if (result < 0) {
+		error_set(err, -result, "shape %s:%s: %s", label, ifname, req.step);
+		return net_error_add_kernel_msg(err, req.kernel_msg);
+	}
 	return 0;
 }
 

@@ -451,117 +451,10 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	return 0;
 }
 
-/* ---- waiting for and signalling a PID 1 that is not our child ------------- */
-
-/* A node's PID 1 as seen from a later netsim process: not our child, so no
- * waitpid.  A pidfd pins the process (no pid reuse between check and kill) and
- * polls readable once it has exited — for a pid namespace's init only after the
- * kernel has reaped every other process in it, so its mount namespace, and with
- * it the overlay, is released by then.  Where pidfd_open is missing (kernel
- * before 5.3, valgrind, some seccomp profiles) the start time is re-checked
- * before each signal and /proc is polled instead. */
-struct init_ref {
-	pid_t pid;
-	unsigned long long starttime;
-	int fd; /* pidfd, or -1 for the /proc fallback */
-};
-
-/* Gone, or a zombie (its namespaces are already released). */
-static bool proc_exited(pid_t pid, unsigned long long starttime)
-{
-	if (process_starttime(pid) != starttime)
-		return true;
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] && (p[2] == 'Z' || p[2] == 'X');
-}
-
-/* 0, -ESRCH when that process is gone, or another -errno. */
-static int init_ref_open(pid_t pid, unsigned long long starttime, struct init_ref *ref)
-{
-	ref->pid = pid;
-	ref->starttime = starttime;
-	ref->fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (ref->fd < 0 && errno != ENOSYS && errno != EPERM)
-		return -errno;
-	/* checked after opening, so the pidfd cannot be a recycled pid's */
-	if (process_starttime(pid) != starttime) {
-		if (ref->fd >= 0)
-			close(ref->fd);
-		ref->fd = -1;
-		return -ESRCH;
-	}
-	return 0;
-}
-
-static void init_ref_close(struct init_ref *ref)
-{
-	if (ref->fd >= 0)
-		close(ref->fd);
-	ref->fd = -1;
-}
-
-/* 0 (also when it is gone already) or -errno. */
-static int init_ref_signal(const struct init_ref *ref, int sig)
-{
-	int r;
-	if (ref->fd >= 0)
-		r = (int)syscall(SYS_pidfd_send_signal, ref->fd, sig, NULL, 0);
-	else if (process_starttime(ref->pid) != ref->starttime)
-		return 0;
-	else
-		r = kill(ref->pid, sig);
-	return r < 0 && errno != ESRCH ? -errno : 0;
-}
-
-static long long ms_since(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-/* True when the process exited within timeout_ms. */
-static bool init_ref_wait(const struct init_ref *ref, unsigned timeout_ms)
-{
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		long long left = (long long)timeout_ms - ms_since(&start);
-		if (ref->fd < 0) {
-			if (proc_exited(ref->pid, ref->starttime))
-				return true;
-			if (left <= 0)
-				return false;
-			usleep(10000);
-			continue;
-		}
-		struct pollfd p = {.fd = ref->fd, .events = POLLIN};
-		int n = poll(&p, 1, left > 0 ? (int)left : 0);
-		if (n > 0)
-			return true;
-		if (n == 0 || errno != EINTR)
-			return false;
-	}
-}
-
+/* (process_wait_gone under its old name, for sim.c's down until it calls that) */
 bool node_wait_gone(pid_t pid, unsigned long long starttime, unsigned timeout_ms)
 {
-	struct init_ref ref;
-	int r = init_ref_open(pid, starttime, &ref);
-	if (r == -ESRCH)
-		return true;
-	if (r < 0)
-		return false;
-	bool gone = init_ref_wait(&ref, timeout_ms);
-	init_ref_close(&ref);
-	return gone;
+	return process_wait_gone(pid, starttime, timeout_ms);
 }
 
 /* ---- stop / start under the sim's lock ----------------------------------- */
@@ -637,23 +530,6 @@ static void pidfile_remove(const char *sim, const char *node)
 		unlink(path);
 }
 
-/* SIGTERM, and SIGKILL when it is still there after `grace_ms`.  A pid
- * namespace's init gets SIGTERM from outside only when it handles it (meshlite's
- * init and procd do); otherwise nothing happens until the SIGKILL. */
-static int stop_init(const struct init_ref *ref, unsigned grace_ms, struct node_result *res)
-{
-	int r = init_ref_signal(ref, SIGTERM);
-	if (r < 0)
-		return r;
-	if (init_ref_wait(ref, grace_ms))
-		return 0;
-	res->killed = true;
-	r = init_ref_signal(ref, SIGKILL);
-	if (r < 0)
-		return r;
-	return init_ref_wait(ref, 10000) ? 0 : -ETIMEDOUT;
-}
-
 static int stop_locked(const char *sim, const char *node, const struct node_options *opt,
 		       struct node_result *res, struct error *err)
 {
@@ -667,16 +543,13 @@ static int stop_locked(const char *sim, const char *node, const struct node_opti
 	if (pid < 0)
 		return error_set(err, -pid, "node %s: read pid file", node);
 	if (pid > 0) {
-		struct init_ref ref;
-		int r = init_ref_open(pid, process_starttime(pid), &ref);
-		if (r < 0 && r != -ESRCH)
-			return error_set(err, -r, "node %s: pidfd_open %d", node, (int)pid);
-		if (r == 0) {
-			r = stop_init(&ref, grace, res);
-			init_ref_close(&ref);
-			if (r < 0)
-				return error_set(err, -r, "node %s: stop pid %d", node, (int)pid);
-		}
+		/* A pid namespace's init gets SIGTERM from outside only when it
+		 * handles it (meshlite's init and procd do); otherwise nothing
+		 * happens until the SIGKILL. */
+		int r = process_stop(pid, process_starttime(pid), grace, 10000);
+		if (r < 0)
+			return error_set(err, -r, "node %s: stop pid %d", node, (int)pid);
+		res->killed = r == 1;
 		res->old_pid = pid;
 	}
 	/* what is left (a `netsim exec` still running) goes with the cgroup */

@@ -59,9 +59,8 @@ int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct
  * stale later anyway. */
 void node_ids_release(const char *sim, const char *node);
 
-/* Wait until the process `pid` that had start time `starttime` is gone (or a
- * zombie: its namespaces are released by then).  Returns true when gone within
- * timeout_ms milliseconds. */
+/* process_wait_gone() (runtime/process.h) under its old name: sim.c's down
+ * still calls it; new code calls process_wait_gone. */
 bool node_wait_gone(pid_t pid, unsigned long long starttime, unsigned timeout_ms);
 
 struct node_options {

@@ -6,7 +6,6 @@
 
 #include "cleanup.h"
 #include "process.h"
-#include "sim/node.h"
 #include "sim/state.h"
 
 int proc_pid_write(const char *path, pid_t pid, struct error *err)
@@ -57,23 +56,19 @@ int proc_stop_forwards(const char *sim)
 		if (pid <= 0)
 			continue;
 		unsigned long long start = process_starttime(pid);
-		kill(pid, SIGTERM);
 		stopped++;
-		if (n < sizeof(pids) / sizeof(pids[0])) {
-			pids[n] = pid;
-			starts[n++] = start;
-		} else if (!node_wait_gone(pid, start, 1000)) {
-			kill(pid, SIGKILL);
+		if (n == sizeof(pids) / sizeof(pids[0])) {
+			(void)process_stop(pid, start, 1000, 1000);
+			continue;
 		}
+		kill(pid, SIGTERM);
+		pids[n] = pid;
+		starts[n++] = start;
 	}
 	closedir(d);
 	/* All were told at once; each gets a second to close its sockets. */
-	for (unsigned i = 0; i < n; i++) {
-		if (node_wait_gone(pids[i], starts[i], 1000))
-			continue;
-		if (process_starttime(pids[i]) == starts[i])
-			kill(pids[i], SIGKILL);
-		node_wait_gone(pids[i], starts[i], 1000);
-	}
+	for (unsigned i = 0; i < n; i++)
+		if (!process_wait_gone(pids[i], starts[i], 1000))
+			(void)process_stop(pids[i], starts[i], 0, 1000);
 	return stopped;
 }

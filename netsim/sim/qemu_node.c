@@ -17,6 +17,7 @@
 #include "net/netns.h"
 #include "sim/state.h"
 #include "topo/ident.h"
+#include "util.h"
 
 #define MARKER "qemu"
 
@@ -263,21 +264,6 @@ struct boot_report {
 	struct error err;
 };
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A child that dies with its parent: a killed `up` leaves no boot going on
  * (a VM that was already spawned is found by `down` through qemu.pid). */
 static pid_t fork_tied(void)
@@ -337,7 +323,7 @@ int qemu_node_boot_all(const char *sim, const struct topo *t, const unsigned *id
 			free(fds);
 			free(reports);
 			free(got);
-			_exit(write_full(p[1], &rep, sizeof(rep)) < 0 ? 2 : 0);
+			_exit(write_all(p[1], &rep, sizeof(rep)) < 0 ? 2 : 0);
 		}
 		close(p[1]);
 		fds[k] = (struct pollfd){.fd = p[0], .events = POLLIN};
@@ -388,8 +374,7 @@ out:
 			continue;
 		if (r < 0)
 			kill(pids[k], SIGKILL);
-		while (waitpid(pids[k], NULL, 0) < 0 && errno == EINTR)
-			;
+		helper_wait(pids[k], NULL);
 	}
 	for (unsigned k = 0; fds && k < count; k++)
 		if (fds[k].fd >= 0)
@@ -520,7 +505,6 @@ void qemu_node_probe_stop(pid_t pid, int fd)
 	if (pid > 0) {
 		/* Its agent connection closes with it: the agent kills the pingers. */
 		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		helper_wait(pid, NULL);
 	}
 }

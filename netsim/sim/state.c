@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "sim/proc.h"
+#include "util.h"
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -47,8 +48,9 @@ static int env_count(const char *name, uint64_t fallback, bool suffixes, uint64_
 	*out = fallback;
 	if (!v || !*v)
 		return 0;
-	size_t ndigits = strspn(v, "0123456789");
-	const char *suffix = v + ndigits;
+	const char *suffix;
+	unsigned long long value = 0;
+	bool number = parse_unsigned_prefix(v, &suffix, &value) == 0;
 	unsigned shift = 0;
 	if (suffixes && suffix[0] && !suffix[1]) {
 		/* (memchr over the 4 letters: strchr would also find the '\0' that
@@ -58,9 +60,7 @@ static int env_count(const char *name, uint64_t fallback, bool suffixes, uint64_
 		shift = at ? 10 * (unsigned)(at - units + 1) : 0;
 		suffix += at ? 1 : 0;
 	}
-	errno = 0;
-	unsigned long long value = ndigits && ndigits < 20 ? strtoull(v, NULL, 10) : 0;
-	if (!ndigits || *suffix || errno || value == 0 || value > (UINT64_MAX >> shift))
+	if (!number || *suffix || value == 0 || value > (UINT64_MAX >> shift))
 		return error_setmsg(err, EINVAL, "%s=%s: give a number above 0%s", name, v,
 				    suffixes ? ", optionally with K, M, G or T (1024-based)" : "");
 	*out = (uint64_t)value << shift;
@@ -193,24 +193,6 @@ int state_forward_path(char *buf, size_t len, const char *sim, const char *port)
 	if (port)
 		return path_printf(buf, len, "%s/%s/forwards/%s", state_run_dir(), sim, port);
 	return path_printf(buf, len, "%s/%s/forwards", state_run_dir(), sim);
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 int state_lock(const char *sim, int *fd, struct error *err)

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "net/netns.h"
+#include "util.h"
 
 /* Connections served at once; more wait in the listen backlog.  Two fds each,
  * so this stays well inside the default limit of 1024 open files. */
@@ -281,13 +282,6 @@ static bool netns_still_there(const struct forward_relay *relay)
 	return now.st_dev == ours.st_dev && now.st_ino == ours.st_ino;
 }
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int forward_run(const struct forward_relay *relay, const sigset_t *poll_mask,
 		const volatile sig_atomic_t *stop, struct error *err)
 {
@@ -299,7 +293,7 @@ int forward_run(const struct forward_relay *relay, const sigset_t *poll_mask,
 		goto out;
 	}
 	unsigned nconns = 0;
-	long long next_watch = monotonic_ms() + WATCH_MS;
+	long long next_watch = now_ms() + WATCH_MS;
 	while (!*stop) {
 		fds[0] = (struct pollfd){ .fd = nconns < MAX_CONNS ? relay->listen_fd : -1,
 					  .events = POLLIN };
@@ -319,7 +313,7 @@ int forward_run(const struct forward_relay *relay, const sigset_t *poll_mask,
 			pn->fd = pn->events ? c->node : -1;
 			pc->revents = pn->revents = 0;
 		}
-		long long wait_ms = next_watch - monotonic_ms();
+		long long wait_ms = next_watch - now_ms();
 		struct timespec timeout = { .tv_sec = wait_ms > 0 ? wait_ms / 1000 : 0,
 					    .tv_nsec = wait_ms > 0 ? (wait_ms % 1000) * 1000000 : 0 };
 		int n = ppoll(fds, 1 + 2 * nconns, &timeout, poll_mask);
@@ -329,13 +323,13 @@ int forward_run(const struct forward_relay *relay, const sigset_t *poll_mask,
 			r = error_set(err, errno, "poll");
 			goto out;
 		}
-		if (monotonic_ms() >= next_watch) {
+		if (now_ms() >= next_watch) {
 			if (!netns_still_there(relay)) {
 				r = error_setmsg(err, ENOENT, "%s: the node's network namespace is gone",
 						 relay->label);
 				goto out;
 			}
-			next_watch = monotonic_ms() + WATCH_MS;
+			next_watch = now_ms() + WATCH_MS;
 		}
 		/* Connections first: the accept below appends to the array that the
 		 * pollfds were built from. */

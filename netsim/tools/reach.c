@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "net/netns.h"
 #include "sim/qemu_node.h"
+#include "util.h"
 
 /* Echo payload: lets a reply be matched to its pair even when several netsim
  * processes ping in the same namespace. */
@@ -27,13 +28,6 @@ struct probe {
 };
 
 #define PROBE_MAGIC 0x6e736d31u /* "nsm1" */
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint16_t checksum(const void *data, size_t len)
 {

@@ -25,6 +25,7 @@
 #include "topo/lines.h"
 #include "topo/quality.h"
 #include "topo/units.h"
+#include "util.h"
 
 #define SCENARIO_FILE_SIZE_MAX (1u << 20)
 #define QUOTE_MAX 64            /* user text quoted in messages is cut here */
@@ -530,38 +531,20 @@ int scenario_parse_file(const char *path, const struct scenario_names *names,
 			struct scenario *sc, struct error *err)
 {
 	memset(sc, 0, sizeof(*sc));
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_set(err, errno, "%s", path);
-	cleanup_free char *text = malloc(SCENARIO_FILE_SIZE_MAX + 1);
-	if (!text)
-		return error_setmsg(err, ENOMEM, "%s: out of memory", path);
+	cleanup_free char *text = NULL;
 	size_t len = 0;
-	for (;;) {
-		ssize_t got = read(fd, text + len, SCENARIO_FILE_SIZE_MAX + 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return error_set(err, errno, "%s", path);
-		if (got == 0)
-			break;
-		len += (size_t)got;
-		if (len > SCENARIO_FILE_SIZE_MAX)
-			return error_setmsg(err, EFBIG, "%s: larger than %u KiB, not a scenario",
-					    path, SCENARIO_FILE_SIZE_MAX >> 10);
-	}
-	text[len] = '\0';
+	int r = read_file_all(path, SCENARIO_FILE_SIZE_MAX, &text, &len);
+	if (r == -EFBIG)
+		return error_setmsg(err, EFBIG, "%s: larger than %u KiB, not a scenario", path,
+				    SCENARIO_FILE_SIZE_MAX >> 10);
+	if (r == -ENOMEM)
+		return error_setmsg(err, ENOMEM, "%s: out of memory", path);
+	if (r < 0)
+		return error_set(err, -r, "%s", path);
 	return parse_buffer(path, text, len, names, sc, err);
 }
 
 /* ---- runner ---- */
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_until(double when)
 {
@@ -590,26 +573,16 @@ static int run_action(const struct scenario_step *step, const struct scenario_en
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return error_set(err, errno, "line %d: pipe", step->line);
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return error_set(err, e, "line %d: fork", step->line);
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-		}
-		dup2(pipefd[1], STDERR_FILENO);
-		execv(env->exe, argv);
-		dprintf(STDERR_FILENO, "netsim: run %s: %s\n", env->exe, strerror(errno));
-		free(argv); /* _exit skips the cleanup; keeps leak checkers quiet */
-		_exit(127);
-	}
+	struct helper verb = {.path = env->exe, .argv = argv, .stdin_fd = HELPER_FD_NULL,
+			      .stdout_fd = HELPER_FD_NULL, .stderr_fd = pipefd[1], .netns_fd = -1,
+			      .exec_error_prefix = "netsim: run "};
+	pid_t pid;
+	int spawned = helper_spawn(&verb, &pid, err);
 	close(pipefd[1]);
+	if (spawned < 0) {
+		close(pipefd[0]);
+		return error_prefix(err, "line %d", step->line);
+	}
 	char *buf = malloc(ACTION_OUTPUT_MAX + 1);
 	size_t len = 0;
 	double deadline = now_seconds() + env->action_timeout;
@@ -642,9 +615,8 @@ static int run_action(const struct scenario_step *step, const struct scenario_en
 		}
 	}
 	close(pipefd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status = 0;
+	helper_wait(pid, &status);
 	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (buf) {
 		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))

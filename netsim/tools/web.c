@@ -27,6 +27,7 @@
 #include "sim/live.h"
 #include "sim/state.h"
 #include "topo/topo.h"
+#include "util.h"
 
 /* ---- the page, embedded at build time ------------------------------------
  * The assembler copies the files in verbatim (.incbin), so the binary needs
@@ -115,41 +116,26 @@ static int ip_json(const struct web_server *ws, int ns_fd, const char *what,
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return error_set(err, errno, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return error_set(err, e, "fork");
-	}
-	if (pid == 0) {
-		/* Only async-signal-safe calls here: the parent has threads. */
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int devnull = open("/dev/null", O_RDWR);
-		if (dup2(pipefd[1], STDOUT_FILENO) < 0 || devnull < 0 ||
-		    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDERR_FILENO) < 0 ||
-		    setns(ns_fd, CLONE_NEWNET) < 0)
-			_exit(126);
-		execv(ws->ip_path, argv);
-		_exit(127);
-	}
+	/* (helper_spawn's child makes only async-signal-safe calls: we have threads) */
+	struct helper ip = {.path = ws->ip_path, .argv = argv, .stdin_fd = HELPER_FD_NULL,
+			    .stdout_fd = pipefd[1], .stderr_fd = HELPER_FD_NULL, .netns_fd = ns_fd};
+	pid_t pid;
+	int spawned = helper_spawn(&ip, &pid, err);
 	close(pipefd[1]);
+	if (spawned < 0) {
+		close(pipefd[0]);
+		return spawned;
+	}
 
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *mem = open_memstream(&buf, &size);
 	int r = 0;
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	long long start = now_ms();
 	while (mem) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long elapsed = (now.tv_sec - start.tv_sec) * 1000 +
-			       (now.tv_nsec - start.tv_nsec) / 1000000;
+		long long elapsed = now_ms() - start;
 		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-		int n = elapsed < IP_TIMEOUT_MS ? poll(&p, 1, IP_TIMEOUT_MS - elapsed) : 0;
+		int n = elapsed < IP_TIMEOUT_MS ? poll(&p, 1, (int)(IP_TIMEOUT_MS - elapsed)) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -173,9 +159,8 @@ static int ip_json(const struct web_server *ws, int ns_fd, const char *what,
 		fwrite(chunk, 1, (size_t)got, mem);
 	}
 	close(pipefd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status = 0;
+	helper_wait(pid, &status);
 	if (!mem) {
 		return r ? r : error_set(err, ENOMEM, "open_memstream");
 	}

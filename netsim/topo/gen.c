@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "topo/units.h"
+#include "util.h"
 
 static const char *const shape_names[] = {
 	[GEN_LINE] = "line", [GEN_RING] = "ring", [GEN_STAR] = "star",
@@ -33,19 +34,12 @@ const char *gen_shape_name(enum gen_shape shape)
 	return (unsigned)shape < NSHAPES ? shape_names[shape] : "?";
 }
 
-/* Decimal digits only, no sign, no blanks: strtoul alone accepts " -3". */
+/* Decimal digits only, no sign, no blanks (strtoul alone accepts " -3"), at
+ * most UINT32_MAX. */
 static int parse_count(const char *s, const char **end, unsigned long long *out)
 {
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	char *e;
-	unsigned long long v = strtoull(s, &e, 10);
-	if (errno == ERANGE || v > UINT32_MAX)
-		return -ERANGE;
-	*end = e;
-	*out = v;
-	return 0;
+	int r = parse_unsigned_prefix(s, end, out);
+	return r == 0 && *out > UINT32_MAX ? -ERANGE : r;
 }
 
 int gen_size_parse(struct gen_options *o, const char *arg, struct error *err)

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "topo/topo.h"
 #include "topo/units.h"
+#include "util.h"
 
 #define IMPORT_MAX_BYTES (64u << 20)   /* same limit as topology files */
 #define KATHARA_MAX_IFACE 99999u       /* eth99999 still fits IFNAMSIZ */
@@ -817,8 +818,8 @@ static int kathara_parse(struct importer *im, struct kathara_lab *lab, char *tex
 			     kathara_option_reason(arg));
 			continue;
 		}
-		unsigned long iface = strtoul(arg, NULL, 10);
-		if (iface > KATHARA_MAX_IFACE) {
+		unsigned long long iface = 0;
+		if (arg[0] && parse_unsigned(arg, 0, KATHARA_MAX_IFACE, &iface) < 0) {
 			r = error_setmsg(err, EINVAL, "%s:%d: interface number %s is too large "
 						      "(at most %u)", im->path, line, arg,
 					 KATHARA_MAX_IFACE);
@@ -1038,21 +1039,14 @@ int import_file(enum import_format format, const char *path, struct import_resul
 	if ((unsigned long long)st.st_size > IMPORT_MAX_BYTES)
 		return error_setmsg(err, EFBIG, "%s: larger than %u MiB", path,
 				    IMPORT_MAX_BYTES >> 20);
-	cleanup_free char *text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		return error_set(err, ENOMEM, "read %s", path);
+	cleanup_free char *text = NULL;
 	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return error_set(err, errno, "read %s", path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	text[got] = '\0';
+	int r = read_fd_all(fd, IMPORT_MAX_BYTES, &text, &got);
+	if (r == -EFBIG) /* it grew since the fstat */
+		return error_setmsg(err, EFBIG, "%s: larger than %u MiB", path,
+				    IMPORT_MAX_BYTES >> 20);
+	if (r < 0)
+		return error_set(err, -r, "read %s", path);
 	return import_text(format, path, text, got, res, err);
 }
 

@@ -22,6 +22,7 @@
 #include "topo/lines.h"
 #include "topo/quality.h"
 #include "topo/units.h"
+#include "util.h"
 
 #define TOPO_NODES_MAX 65534           /* default addresses derive from the index */
 #define TOPO_FILE_SIZE_MAX (64u << 20) /* far above any real topology */
@@ -276,11 +277,8 @@ bool topo_parse_mem_mib(const char *text, uint64_t *mib)
 /* A decimal number in [min, max], digits only. */
 static bool parse_bounded(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 {
-	size_t ndigits = strspn(text, "0123456789");
-	if (ndigits == 0 || ndigits > 9 || text[ndigits] != '\0')
-		return false;
-	uint64_t value = strtoull(text, NULL, 10);
-	if (value < min || value > max)
+	unsigned long long value;
+	if (parse_unsigned(text, min, max, &value) < 0)
 		return false;
 	*out = value;
 	return true;
@@ -1256,36 +1254,18 @@ int topo_parse_string(const char *name, const char *text, struct topo *t, struct
 
 int topo_parse_file(const char *path, struct topo *t, struct error *err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_free char *text = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 
 	memset(t, 0, sizeof(*t));
-	if (fd < 0)
-		return error_set(err, errno, "%s", path);
-	for (;;) {
-		if (len + 1 >= cap) {
-			if (cap >= TOPO_FILE_SIZE_MAX)
-				return error_setmsg(err, EFBIG, "%s: larger than %u MiB, not a topology",
-						    path, TOPO_FILE_SIZE_MAX >> 20);
-			size_t grown_cap = cap ? cap * 2 : 65536;
-			char *grown = realloc(text, grown_cap);
-			if (!grown)
-				return error_setmsg(err, ENOMEM, "%s: out of memory", path);
-			text = grown;
-			cap = grown_cap;
-		}
-		ssize_t n = read(fd, text + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, errno, "%s", path);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	text[len] = '\0';
+	int r = read_file_all(path, TOPO_FILE_SIZE_MAX, &text, &len);
+	if (r == -EFBIG)
+		return error_setmsg(err, EFBIG, "%s: larger than %u MiB, not a topology", path,
+				    TOPO_FILE_SIZE_MAX >> 20);
+	if (r == -ENOMEM)
+		return error_setmsg(err, ENOMEM, "%s: out of memory", path);
+	if (r < 0)
+		return error_set(err, -r, "%s", path);
 	return parse_buffer(path, text, len, t, err);
 }
 

@@ -17,16 +17,10 @@
 
 #include "../../rootfs/vm/agent.h"
 #include "cleanup.h"
+#include "util.h"
 #include "vm/agent.h"
 
 #define PATH_LEN QEMU_PATH_LEN
-
-long long qemu_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 int qemu_run_path(char *buf, const char *run_dir, const char *leaf)
 {
@@ -46,7 +40,7 @@ static int conn_wait(struct agent_conn *c, short events, struct error *err)
 	for (;;) {
 		int timeout = -1;
 		if (c->deadline) {
-			long long left = c->deadline - qemu_now_ms();
+			long long left = c->deadline - now_ms();
 			if (left <= 0)
 				return error_setmsg(err, ETIMEDOUT, "guest agent: no answer in time");
 			timeout = (int)left;
@@ -108,7 +102,7 @@ static int read_frame(struct agent_conn *c, int other_fd, int *type, size_t *len
 		struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = other_fd, .events = POLLIN } };
 		int timeout = -1;
 		if (c->deadline) {
-			long long left = c->deadline - qemu_now_ms();
+			long long left = c->deadline - now_ms();
 			if (left <= 0)
 				return error_setmsg(err, ETIMEDOUT, "guest agent: no answer in time");
 			timeout = (int)left;
@@ -155,7 +149,7 @@ static int agent_connect(const char *run_dir, int timeout_ms, struct agent_conn 
 		return error_setmsg(err, ENAMETOOLONG, "%s: path too long for a unix socket", path);
 	strcpy(addr.sun_path, path);
 	c->have = 0;
-	c->deadline = timeout_ms > 0 ? qemu_now_ms() + timeout_ms : 0;
+	c->deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return error_set(err, errno, "socket");
@@ -164,7 +158,7 @@ static int agent_connect(const char *run_dir, int timeout_ms, struct agent_conn 
 	unsigned char hello[1 + 8];
 	hello[0] = AGENT_VERSION;
 	if (getrandom(hello + 1, 8, 0) != 8) {
-		long long t = qemu_now_ms() ^ getpid();
+		long long t = now_ms() ^ getpid();
 		memcpy(hello + 1, &t, 8);
 	}
 	int ret = send_frame(c, AGENT_HELLO, hello, sizeof(hello), err);
@@ -189,22 +183,6 @@ int qemu_agent_ping(const char *run_dir, int timeout_ms, struct error *err)
 	if (c.fd >= 0)
 		close(c.fd);
 	return ret;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int qemu_agent_exec(const char *run_dir, char *const argv[], int in_fd, int out_fd, int err_fd,

@@ -6,10 +6,9 @@
 
 #include "error.h"
 
-/* Shared by the agent client and vm/qemu.c: the monotonic clock in ms, and
- * RUN_DIR/LEAF in a buffer of QEMU_PATH_LEN (-ENAMETOOLONG when it is longer). */
+/* Shared by the agent client and vm/qemu.c: RUN_DIR/LEAF in a buffer of
+ * QEMU_PATH_LEN (-ENAMETOOLONG when it is longer). */
 #define QEMU_PATH_LEN 4096
-long long qemu_now_ms(void);
 int qemu_run_path(char *buf, const char *run_dir, const char *leaf);
 
 /* Run argv[] in the guest through the agent; `in_fd` feeds its stdin (-1: none),

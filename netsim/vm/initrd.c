@@ -10,16 +10,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "util.h"
 #include "vm/initrd.h"
 
 #define PATH_LEN 4096
-
-static int archive_fail(struct error *err, struct archive *a, const char *what)
-{
-	int errnum = archive_errno(a) > 0 ? archive_errno(a) : EIO;
-	const char *msg = archive_error_string(a);
-	return error_setmsg(err, errnum, "%s: %s", what, msg ? msg : strerror(errnum));
-}
 
 /* One directory tree into the cpio, paths relative to `dir`.  Hard links are
  * written as separate files (nlink 1): the kernel's unpacker would otherwise
@@ -37,7 +31,7 @@ static int add_tree(struct archive *out, const char *dir, unsigned *ino, struct 
 	archive_read_disk_set_symlink_physical(disk);
 	if (archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS) != ARCHIVE_OK ||
 	    archive_read_disk_open(disk, dir) != ARCHIVE_OK) {
-		ret = archive_fail(err, disk, dir);
+		ret = archive_error(err, disk, dir);
 		goto out;
 	}
 	for (;;) {
@@ -46,7 +40,7 @@ static int add_tree(struct archive *out, const char *dir, unsigned *ino, struct 
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			ret = archive_fail(err, disk, dir);
+			ret = archive_error(err, disk, dir);
 			goto out;
 		}
 		archive_read_disk_descend(disk);
@@ -72,7 +66,7 @@ static int add_tree(struct archive *out, const char *dir, unsigned *ino, struct 
 		if (type != AE_IFREG && type != AE_IFLNK)
 			archive_entry_set_size(entry, 0);
 		if (archive_write_header(out, entry) < ARCHIVE_WARN) {
-			ret = archive_fail(err, out, rel);
+			ret = archive_error(err, out, rel);
 			goto out;
 		}
 		if (type != AE_IFREG)
@@ -81,13 +75,13 @@ static int add_tree(struct archive *out, const char *dir, unsigned *ino, struct 
 		for (;;) {
 			la_ssize_t n = archive_read_data(disk, buf, sizeof(buf));
 			if (n < 0) {
-				ret = archive_fail(err, disk, rel);
+				ret = archive_error(err, disk, rel);
 				goto out;
 			}
 			if (n == 0)
 				break;
 			if (archive_write_data(out, buf, (size_t)n) < 0) {
-				ret = archive_fail(err, out, rel);
+				ret = archive_error(err, out, rel);
 				goto out;
 			}
 		}
@@ -112,14 +106,14 @@ int qemu_write_rootfs_cpio(int fd, const char *rootfs_dir, const char *files_dir
 	if (archive_write_set_format_cpio_newc(out) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(out, 512) != ARCHIVE_OK ||
 	    archive_write_open_fd(out, fd) != ARCHIVE_OK) {
-		ret = archive_fail(err, out, "cpio");
+		ret = archive_error(err, out, "cpio");
 		goto out;
 	}
 	if ((ret = add_tree(out, rootfs_dir, &ino, err)) < 0 ||
 	    (files_dir && (ret = add_tree(out, files_dir, &ino, err)) < 0))
 		goto out;
 	if (archive_write_close(out) != ARCHIVE_OK)
-		ret = archive_fail(err, out, "cpio");
+		ret = archive_error(err, out, "cpio");
 out:
 	archive_write_free(out);
 	return ret;

@@ -23,6 +23,7 @@
 #include "net/netns.h"
 #include "net/redirect.h"
 #include "process.h"
+#include "util.h"
 #include "vm/initrd.h"
 #include "vm/qemu.h"
 
@@ -393,23 +394,12 @@ static void file_tail(const char *path, off_t from, int lines, char *out, size_t
 	}
 }
 
-static void kill_and_wait(pid_t pid, int grace_ms)
+/* QEMU is not our child (spawn_qemu forks twice): SIGTERM, SIGKILL after
+ * grace_ms, then up to 5 s for the kernel to finish it. */
+static void kill_and_wait(pid_t pid, unsigned grace_ms)
 {
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	long long deadline = qemu_now_ms() + grace_ms;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	unsigned long long start = process_starttime(pid);
-	while (start && process_starttime(pid) == start && qemu_now_ms() < deadline)
-		usleep(20000);
-	if (start && process_starttime(pid) == start) {
-		kill(pid, SIGKILL);
-		/* Not our child: wait for the kernel (and its reaper) to finish it. */
-		for (int i = 0; i < 250 && process_starttime(pid) == start; i++)
-			usleep(20000);
-	}
+	if (pid > 0)
+		(void)process_stop(pid, process_starttime(pid), grace_ms, 5000);
 }
 
 int qemu_node_stop(const char *run_dir, struct error *err)
@@ -466,7 +456,7 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 	    (ret = build_argv(cfg, qemu, kernel_dir, accel, tap_fds, &b, err)) < 0)
 		goto fail;
 	qemu_run_path(path, cfg->run_dir, "qemu.log");
-	long long started = qemu_now_ms();
+	long long started = now_ms();
 	if ((ret = spawn_qemu(b.argv, ns_fd, tap_fds, n_taps, path, &pid, err)) < 0 ||
 	    (ret = write_pidfile(cfg->run_dir, pid, err)) < 0)
 		goto fail;
@@ -491,7 +481,7 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 					   console_tail[0] ? console_tail : " (none)");
 			goto fail;
 		}
-		long long left = deadline - qemu_now_ms();
+		long long left = deadline - now_ms();
 		if (left <= 0) {
 			char console_tail[2048];
 			qemu_run_path(path, cfg->run_dir, "console.log");
@@ -505,7 +495,7 @@ static int boot(const struct qemu_node_config *cfg, const char *qemu, const char
 		usleep(100000);
 	}
 	vm->pid = pid;
-	vm->boot_ms = qemu_now_ms() - started;
+	vm->boot_ms = now_ms() - started;
 	argv_free(&b);
 	return 0;
 

@@ -96,7 +96,7 @@ refused() { # refused CONF REGEX DESCRIPTION: up fails with REGEX and leaves not
 	ok $([ $? -ne 0 ]; echo $?) "$desc: up fails"
 	like "$out" "$re" "$desc: clear error ($out)"
 	is "$(leftovers $SIM)" "" "$desc: nothing created"
-	ok $(! ls -a "$NETSIM_CACHE_DIR" | grep -q '^\.tmp-'; echo $?) "$desc: no temporary in the cache"
+	ok $(lacks '^\.tmp-' ls -a "$NETSIM_CACHE_DIR"; echo $?) "$desc: no temporary in the cache"
 }
 
 printf 'sim %s\nnode n1 rootfs=%s@mips_24kc\n' $SIM "$L" > "$T_TMP/mips.conf"

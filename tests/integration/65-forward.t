@@ -108,7 +108,7 @@ is "$(curl -s -m 10 "http://127.0.0.1:$port/")" hello-from-n1 "the other forward
 kill -TERM $fg
 wait $fg
 is $? 0 "SIGTERM stops the foreground forward with status 0"
-ok $(! ss -Hltn "sport = :$fg_port" | grep -q .; echo $?) "...and its port is closed"
+ok $(lacks . ss -Hltn "sport = :$fg_port"; echo $?) "...and its port is closed"
 
 # A foreground forward is not recorded; it ends by itself when the node's netns goes.
 "$NETSIM" forward -s $SIM n2 0:80 >"$T_TMP/fg2.out" 2>"$T_TMP/fg2.err" &
@@ -122,7 +122,7 @@ ok $([ -s "$T_TMP/fg2.out" ]; echo $?) "a foreground forward to n2 runs"
 ok $? "down $SIM"
 gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
 ok $(gone $bg_pid && gone $echo_pid; echo $?) "down stopped both background relays"
-ok $(! ss -Hltn "sport = :$port" | grep -q . && ! ss -Hltn "sport = :$echo_port" | grep -q .; echo $?) \
+ok $(lacks . ss -Hltn "sport = :$port" && lacks . ss -Hltn "sport = :$echo_port"; echo $?) \
 	"...their ports are closed"
 for _ in $(seq 50); do gone $fg2 && break; sleep 0.1; done
 ok $(gone $fg2; echo $?) "the foreground forward ended when n2's netns went away"

@@ -39,6 +39,14 @@ fails() { # fails CMD [ARG...] DESCRIPTION: ok when CMD exits non-zero
 	ok $(($? == 0)) "$desc"
 }
 
+lacks() { # lacks PATTERN CMD [ARG...]: status 0 when CMD succeeds and prints no
+	# line matching PATTERN (grep's); unlike `CMD | grep -q P; [ $? -ne 0 ]`, a
+	# failing CMD fails.  Use as: ok $(lacks P CMD...; echo $?) DESCRIPTION
+	local pattern=$1 output; shift
+	output=$("$@") || return 1
+	! printf '%s\n' "$output" | grep -q -- "$pattern"
+}
+
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root"; }
