@@ -12,6 +12,20 @@
 
 enum { OPT_VM_MEM = OPT_VERB_BASE };
 
+static void print_summary(const struct up_summary *sum, bool quiet)
+{
+	for (unsigned i = 0; i < sum->nnodes && !quiet; i++) {
+		const struct up_node_summary *n = &sum->nodes[i];
+		if (n->qemu)
+			printf("%-12s pid %-8d %-18s %s (qemu, %s, booted in %.1f s)\n", n->name,
+			       (int)n->pid, n->addr4, n->source, n->accel, (double)n->boot_ms / 1000.0);
+		else
+			printf("%-12s pid %-8d %-18s %s\n", n->name, (int)n->pid, n->addr4, n->source);
+	}
+	printf("sim %s up: %u nodes, %u links, %u segments in %.2f s\n", sum->sim, sum->nnodes,
+	       sum->nlinks, sum->nsegments, sum->seconds);
+}
+
 static int cmd_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,7 +83,12 @@ static int cmd_up(int argc, char **argv)
 			topo_free(&t);
 			return fail("up: stdout: %s", strerror(errno));
 		}
-		r = sim_up(&t, &uo, &err);
+		struct up_summary sum;
+		r = sim_up(&t, &uo, &sum, &err);
+		if (r == 0) {
+			print_summary(&sum, uo.quiet);
+			sim_up_summary_free(&sum);
+		}
 		if (json) {
 			fflush(stdout);
 			dup2(saved_stdout, STDOUT_FILENO);
