@@ -74,7 +74,13 @@ static int cmd_up(int argc, char **argv)
 	int r;
 	if (vm) {
 		struct vmsim_options vo = {.mem_mib = (unsigned)vm_mem, .quiet = uo.quiet};
-		r = vmsim_up(&t, &vo, &err);
+		struct vmsim_summary vs;
+		r = vmsim_up(&t, &vo, &vs, &err);
+		if (r == 0 && !uo.quiet)
+			printf("vm: %s, %u cpu%s, %u MiB, booted in %.1f s, sim up in %.1f s (no "
+			       "network device; `netsim down %s` stops it)\n", vs.accel, vs.cpus,
+			       vs.cpus == 1 ? "" : "s", vs.mem_mib, vs.boot_ms / 1000.0, vs.seconds,
+			       vs.sim);
 	} else {
 		/* --json: stdout carries only the JSON object, so the per-node and
 		 * summary lines go to stderr meanwhile. */
