@@ -537,7 +537,7 @@ static int vm_up_boot(struct vm_up *up, struct error *err)
 	up->started = now_ms();
 	fflush(NULL);
 	up->vm_may_run = true;
-	pid_t child = fork();
+	cleanup_pid pid_t child = fork();
 	if (child == 0) {
 		/* The lock stays ours alone: a killed `up` must not leave it held. */
 		close(up->lock_fd);
@@ -560,7 +560,7 @@ static int vm_up_boot(struct vm_up *up, struct error *err)
 		n = read(report_fd, rep, sizeof(*rep));
 	} while (n < 0 && errno == EINTR && !vm_interrupted);
 	if (vm_interrupted) {
-		kill(child, SIGKILL);
+		/* the child is killed and reaped on return (cleanup_pid) */
 		ret = error_setmsg(err, EINTR, "interrupted (signal %d): VM stopped",
 				   (int)vm_interrupted);
 	} else if (n != sizeof(*rep)) {
@@ -574,7 +574,8 @@ static int vm_up_boot(struct vm_up *up, struct error *err)
 	} else {
 		ret = 0;
 	}
-	waitpid(child, NULL, 0);
+	if (!vm_interrupted) /* it ends by itself once it reported (or failed to) */
+		waitpid(steal_pid(&child), NULL, 0);
 	return ret;
 }
 
