@@ -40,6 +40,7 @@
 #include "cleanup.h"
 #include "vm/qemu.h"
 #include "rootfs.h"
+#include "sim/kernel.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 
@@ -410,7 +411,7 @@ static void boot_child(const struct qemu_node_config *cfg, const struct topo *t,
 		       const char *topology, const struct vmsim_options *opt, int report_fd)
 {
 	struct boot_report rep = { 0 };
-	rep.ret = qemu_node_start(cfg, &rep.vm, &rep.err);
+	rep.ret = sim_kernel->qemu_node_start(cfg, &rep.vm, &rep.err);
 	if (rep.ret == 0) {
 		char initrd[PATH_MAX], root[PATH_MAX];
 		struct error ignored;
@@ -429,8 +430,9 @@ static void boot_child(const struct qemu_node_config *cfg, const struct topo *t,
 		if (!argv)
 			rep.ret = error_set(&rep.err, ENOMEM, "up");
 		else
-			rep.ret = qemu_agent_exec(cfg->run_dir, argv, -1, STDOUT_FILENO, STDERR_FILENO,
-						  VM_UP_TIMEOUT_MS, &rep.up_status, &rep.err);
+			rep.ret = sim_kernel->qemu_agent_exec(cfg->run_dir, argv, -1, STDOUT_FILENO,
+							      STDERR_FILENO, VM_UP_TIMEOUT_MS,
+							      &rep.up_status, &rep.err);
 		free(argv);
 		if (rep.ret < 0)
 			error_prefix(&rep.err, "netsim up inside the VM");
@@ -464,7 +466,7 @@ static int vm_up_check(struct vm_up *up, struct error *err)
 	int ret = sim_check_host_paths(up->t, err);
 	if (ret < 0)
 		return ret;
-	if ((ret = qemu_check(NULL, modules, err)) < 0)
+	if ((ret = sim_kernel->qemu_check(NULL, modules, err)) < 0)
 		return error_prefix(err, "--vm");
 	if (!realpath(up->t->path, up->topology))
 		return error_set(err, errno, "%s", up->t->path);
@@ -598,7 +600,7 @@ static void vm_up_release(struct vm_up *up, int ret)
 	up->signals_caught = false;
 	if (ret < 0 && up->vm_may_run) {
 		struct error ignored;
-		qemu_node_stop(up->run_dir, &ignored);
+		sim_kernel->qemu_node_stop(up->run_dir, &ignored);
 	}
 	if (ret < 0 && up->dir_ours)
 		remove_sim_dir(up->t->sim);
@@ -636,7 +638,7 @@ int vmsim_down(const char *sim, struct error *err)
 	if (ret < 0)
 		return error_prefix(err, "down %s", sim);
 	vm_paths(sim, NULL, run_dir);
-	if ((ret = qemu_node_stop(run_dir, err)) < 0)
+	if ((ret = sim_kernel->qemu_node_stop(run_dir, err)) < 0)
 		return error_prefix(err, "down %s", sim);
 	state_sim_path(path, sizeof(path), sim, NULL);
 	if ((ret = rootfs_remove_tree(path, err)) < 0)
