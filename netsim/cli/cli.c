@@ -161,30 +161,6 @@ void print_verb_error(const struct verb *v, int status, const struct error *err)
 		fprintf(stderr, "usage: netsim %s\n", v->usage);
 }
 
-int fail(const char *fmt, ...)
-{
-	struct error err = {0};
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
-	va_end(ap);
-	print_verb_error(current_verb, EXIT_FAIL, &err);
-	return EXIT_FAIL;
-}
-
-int usage_error(const char *fmt, ...)
-{
-	char msg[sizeof(((struct error *)0)->msg)];
-	struct error err = {0};
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	verb_usage(&err, "%s", msg);
-	print_verb_error(current_verb, EXIT_USAGE, &err);
-	return EXIT_USAGE;
-}
-
 int print_help(const struct verb *v)
 {
 	printf("usage: netsim %s\n\n%s", v->usage, v->help);
@@ -199,13 +175,6 @@ int require_root(struct error *err)
 	return EXIT_OK;
 }
 
-int need_root(void)
-{
-	struct error err = {0};
-	int rc = require_root(&err);
-	print_error(&err);
-	return rc;
-}
 
 bool looks_like_file(const char *arg)
 {

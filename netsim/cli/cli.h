@@ -37,9 +37,6 @@ enum {
  * usage line too.  argv[0] is the verb. */
 struct verb {
 	const char *name;
-	/* A verb that still prints its own errors (capture, until it is converted);
-	 * NULL for every verb with run(). */
-	int (*run_printing)(int argc, char **argv);
 	const char *usage;   /* first line of --help, after "usage: netsim " */
 	const char *help;    /* the rest of --help */
 	enum verb_in_vm in_vm;
@@ -86,12 +83,6 @@ void print_verb_error(const struct verb *v, int status, const struct error *err)
 int print_help(const struct verb *v);
 /* EXIT_OK when running as root, else fills err and returns EXIT_FAIL. */
 int require_root(struct error *err);
-/* For a verb with run_printing only (capture): these print at once.  fail()
- * prints "netsim: MESSAGE" and returns 1; usage_error() prints the usage error
- * and returns 2; need_root() prints and returns 1 unless root. */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int need_root(void);
 /* Options of verbs that take only -s SIM and --help.  Returns -1 to go on
  * (operands start at optind, *sim is the -s value or NULL), else the exit
  * status the verb returns (help printed, or a usage error in err). */

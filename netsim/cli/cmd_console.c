@@ -134,7 +134,7 @@ static int cmd_console(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_console = {
-	"console", NULL, "console [-s SIM] NODE",
+	"console", "console [-s SIM] NODE",
 	"Attach the terminal to the serial console of a QEMU node (backend=qemu): the\n"
 	"kernel's messages, the rootfs init's output and, on OpenWrt, a login shell.\n"
 	"The terminal is put in raw mode; Ctrl-] detaches and leaves the VM running.\n"

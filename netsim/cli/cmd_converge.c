@@ -86,7 +86,7 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 	return converged ? EXIT_OK : EXIT_FAIL;
 }
 
-const struct verb verb_converge = {"converge", NULL,
+const struct verb verb_converge = {"converge",
 		"converge [-s SIM] [--timeout S] [--json]",
 		"Wait until every node reaches every node and print how long that took,\n"
 		"measured with ICMP echo from inside each node's network namespace (one echo\n"

@@ -70,7 +70,7 @@ static int cmd_down(int argc, char **argv, struct error *err)
 	return down_one(arg, err);
 }
 
-const struct verb verb_down = {"down", NULL, "down SIM|FILE|--all",
+const struct verb verb_down = {"down", "down SIM|FILE|--all",
 		"Stop a sim and remove everything it created: node processes, network\n"
 		"namespaces, links, bridges, state under /run/netsim.  Idempotent; works after\n"
 		"`up` was killed at any point.\n\n"

@@ -105,7 +105,7 @@ static int cmd_exec(int argc, char **argv, struct error *err)
 	return run_in_node(argv, given, node, argv + optind, false, tty, err);
 }
 
-const struct verb verb_exec = {"exec", NULL, "exec [-s SIM] [-t|-T] NODE -- COMMAND [ARG...]",
+const struct verb verb_exec = {"exec", "exec [-s SIM] [-t|-T] NODE -- COMMAND [ARG...]",
 		"Run COMMAND inside NODE (all of its namespaces, its capabilities and seccomp\n"
 		"filter), in a new session, with only PATH, HOME and TERM in its environment.\n"
 		"The exit status passes through.  When stdin and stdout are both terminals the\n"

@@ -247,7 +247,7 @@ static int cmd_forward(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_forward = {
-	"forward", NULL,
+	"forward",
 	"forward [-s SIM] NODE HOSTPORT:NODEPORT [--background] [--json]",
 	"Make a TCP service of a container node reachable from the host: connections\n"
 	"to 127.0.0.1:HOSTPORT on the host are relayed to 127.0.0.1:NODEPORT inside\n"

@@ -95,7 +95,7 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_gen = {"gen", NULL,
+const struct verb verb_gen = {"gen",
 	"gen line|ring|star|grid|tree|random SIZE [--seed S] [--degree D] [--rate R] "
 	"[--delay T] [--loss P] [--sim NAME]",
 	"Print a topology file of nodes n1..nN; its first line is the command that\n"

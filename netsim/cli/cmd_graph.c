@@ -160,7 +160,7 @@ static int cmd_graph(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_graph = {"graph", NULL, "graph [FILE|SIM] [-o OUT.dot|OUT.svg]",
+const struct verb verb_graph = {"graph", "graph [FILE|SIM] [-o OUT.dot|OUT.svg]",
 	"The topology as a Graphviz graph: nodes (name, address), links labelled with\n"
 	"their quality and both interface names, segments as boxes with an edge to\n"
 	"each member.  FILE (a path, or a name ending in .conf) draws the file; SIM\n"

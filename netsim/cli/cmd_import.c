@@ -49,7 +49,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 	return fflush(stdout) == 0 ? EXIT_OK : verb_fail(err, "import: write the topology: stdout failed");
 }
 
-const struct verb verb_import = {"import", NULL, "import meshnet-lab|kathara FILE",
+const struct verb verb_import = {"import", "import meshnet-lab|kathara FILE",
 	"Translate another emulator's topology into a netsim topology file, printed on\n"
 	"stdout: `netsim import kathara lab.conf > lab.conf.netsim`.\n\n"
 	"  meshnet-lab FILE.json   {\"nodes\": [{\"id\": ...}], \"links\": [{\"source\": ..,\n"

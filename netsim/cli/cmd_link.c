@@ -379,7 +379,7 @@ static int cmd_link(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_link = {"link", NULL,
+const struct verb verb_link = {"link",
 		"link [-s SIM] (N1[:IF] N2[:IF] | SEGMENT [NODE]) [up|down|set ATTR=VALUE...|clear [ATTR...]]",
 		"Change a running sim's links.  A link is named by its two nodes (N1:IF N2:IF\n"
 		"picks one of parallel links), a segment by its name; SEGMENT NODE is one\n"

@@ -44,5 +44,5 @@ static int cmd_list(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_list = {"list", NULL, "list", "List the sims that are up, with how many nodes run.\n", .in_vm = VERB_HERE,
+const struct verb verb_list = {"list", "list", "List the sims that are up, with how many nodes run.\n", .in_vm = VERB_HERE,
 	.run = cmd_list};

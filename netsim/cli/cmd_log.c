@@ -69,7 +69,7 @@ static int cmd_log(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_log = {"log", NULL, "log [-s SIM] [-f] [--raw] NODE",
+const struct verb verb_log = {"log", "log [-s SIM] [-f] [--raw] NODE",
 		"The console output of NODE's PID 1 (its init and what init starts); for a\n"
 		"backend=qemu node, the VM's serial console (kernel messages, init's output).\n"
 		"Control characters and broken UTF-8 are shown escaped (ESC as \\033), so\n"

@@ -98,7 +98,7 @@ static int cmd_node(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_node = {"node", NULL,
+const struct verb verb_node = {"node",
 		"node [-s SIM] NODE stop|start|restart [--reset] [--timeout S] [--json]",
 		"Stop, start or restart one node while the rest of the sim keeps running.\n\n"
 		"  stop     SIGTERM to the node's PID 1 (meshlite's init stops babeld and\n"

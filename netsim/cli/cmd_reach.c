@@ -204,7 +204,7 @@ out:
 	return rc;
 }
 
-const struct verb verb_reach = {"reach", NULL,
+const struct verb verb_reach = {"reach",
 		"reach [-s SIM] [--timeout S] [--interval S] [--watch [--count N]] [--json] [-q]",
 		"All-pairs ping matrix: every node sends ICMP echo to every other node's\n"
 		"address, from inside its own network namespace, until all pairs answered or\n"

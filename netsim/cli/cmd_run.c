@@ -272,7 +272,7 @@ out_scenario:
 	return rc;
 }
 
-const struct verb verb_run = {"run", NULL, "run [-s SIM] [--json] [--check] SCENARIO",
+const struct verb verb_run = {"run", "run [-s SIM] [--json] [--check] SCENARIO",
 		"Run a scenario file (docs/scenarios.md) against a running sim: faults on a\n"
 		"timeline (`at 10s link n1 n2 down`, `at 40s node n2 restart`) and\n"
 		"expectations (`expect reach n1 n3 within 20s`, `expect noreach n1 n3\n"

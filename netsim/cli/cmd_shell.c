@@ -16,7 +16,7 @@ static int cmd_shell(int argc, char **argv, struct error *err)
 	return run_in_node(argv, given, argv[optind], cmd, true, tty, err);
 }
 
-const struct verb verb_shell = {"shell", NULL, "shell [-s SIM] [-t|-T] NODE",
+const struct verb verb_shell = {"shell", "shell [-s SIM] [-t|-T] NODE",
 		"An interactive /bin/sh inside NODE, on a pseudo-terminal netsim relays (your\n"
 		"terminal is in raw mode meanwhile and restored afterwards; window size\n"
 		"changes follow).  The shell's exit status passes through.  Terminal choice as\n"

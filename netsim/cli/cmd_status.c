@@ -133,7 +133,7 @@ static int cmd_status(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_status = {"status", NULL, "status [SIM] [--json]",
+const struct verb verb_status = {"status", "status [SIM] [--json]",
 		"Nodes (state, PID 1 on the host, address, rootfs) and links of a sim.  SIM may\n"
 		"be left out when only one sim is up.  BACKEND is container, or qemu/ACCEL\n"
 		"(kvm or tcg) for a VM node, whose PID is QEMU's.  ARCH is the machine of the\n"

@@ -12,6 +12,20 @@
 
 enum { OPT_VM_MEM = OPT_VERB_BASE };
 
+static void print_summary(const struct up_summary *sum, bool quiet)
+{
+	for (unsigned i = 0; i < sum->nnodes && !quiet; i++) {
+		const struct up_node_summary *n = &sum->nodes[i];
+		if (n->qemu)
+			printf("%-12s pid %-8d %-18s %s (qemu, %s, booted in %.1f s)\n", n->name,
+			       (int)n->pid, n->addr4, n->source, n->accel, (double)n->boot_ms / 1000.0);
+		else
+			printf("%-12s pid %-8d %-18s %s\n", n->name, (int)n->pid, n->addr4, n->source);
+	}
+	printf("sim %s up: %u nodes, %u links, %u segments in %.2f s\n", sum->sim, sum->nnodes,
+	       sum->nlinks, sum->nsegments, sum->seconds);
+}
+
 static int cmd_up(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {
@@ -57,7 +71,13 @@ static int cmd_up(int argc, char **argv, struct error *err)
 	int r;
 	if (vm) {
 		struct vmsim_options vo = {.mem_mib = (unsigned)vm_mem, .quiet = uo.quiet};
-		r = vmsim_up(&t, &vo, err);
+		struct vmsim_summary vs;
+		r = vmsim_up(&t, &vo, &vs, err);
+		if (r == 0 && !uo.quiet)
+			printf("vm: %s, %u cpu%s, %u MiB, booted in %.1f s, sim up in %.1f s (no "
+			       "network device; `netsim down %s` stops it)\n", vs.accel, vs.cpus,
+			       vs.cpus == 1 ? "" : "s", vs.mem_mib, vs.boot_ms / 1000.0, vs.seconds,
+			       vs.sim);
 	} else {
 		/* --json: stdout carries only the JSON object, so the per-node and
 		 * summary lines go to stderr meanwhile. */
@@ -66,7 +86,12 @@ static int cmd_up(int argc, char **argv, struct error *err)
 			topo_free(&t);
 			return verb_fail(err, "up: stdout: %s", strerror(errno));
 		}
-		r = sim_up(&t, &uo, err);
+		struct up_summary sum;
+		r = sim_up(&t, &uo, &sum, err);
+		if (r == 0) {
+			print_summary(&sum, uo.quiet);
+			sim_up_summary_free(&sum);
+		}
 		if (json) {
 			fflush(stdout);
 			dup2(saved_stdout, STDOUT_FILENO);
@@ -81,7 +106,7 @@ static int cmd_up(int argc, char **argv, struct error *err)
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-const struct verb verb_up = {"up", NULL, "up [-n SIM] [-q] [--json] [--vm [--vm-mem SIZE]] FILE",
+const struct verb verb_up = {"up", "up [-n SIM] [-q] [--json] [--vm [--vm-mem SIZE]] FILE",
 		"Start every node, link and segment of the topology FILE.  All or nothing: if\n"
 		"anything fails (or on Ctrl-C) everything created so far is removed again.\n\n"
 		"  -n, --name SIM   run under this sim name instead of the file's `sim` line\n"

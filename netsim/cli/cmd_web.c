@@ -61,7 +61,7 @@ static int cmd_web(int argc, char **argv, struct error *err)
 	return 0;
 }
 
-const struct verb verb_web = {"web", NULL, "web [-s SIM] [-p|--port PORT]",
+const struct verb verb_web = {"web", "web [-s SIM] [-p|--port PORT]",
 		"Serve a live view of a running sim to a browser: the topology as a graph\n"
 		"(nodes coloured by state, links by state and quality, segments as hubs),\n"
 		"refreshed every second; click a node for its addresses and routes.\n"

@@ -28,7 +28,7 @@ extern const struct verb verb_web;
 extern const struct verb verb_import;
 
 static int cmd_help(int argc, char **argv, struct error *err);
-static const struct verb verb_help = {"help", NULL, "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE,
+static const struct verb verb_help = {"help", "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE,
 	.run = cmd_help};
 
 static const struct verb *const verbs[] = {
@@ -110,10 +110,8 @@ int main(int argc, char **argv)
 	/* A sim started with `up --vm` runs its verbs inside its VM. */
 	struct error err = {0};
 	int rc = vm_forward(current_verb, argc - 1, argv + 1, &err);
-	if (rc < 0 && current_verb->run)
+	if (rc < 0)
 		rc = current_verb->run(argc - 1, argv + 1, &err);
-	else if (rc < 0)
-		rc = current_verb->run_printing(argc - 1, argv + 1);
 	/* the one place a verb's error reaches the operator */
 	print_verb_error(current_verb, rc, &err);
 	return rc;

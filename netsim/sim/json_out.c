@@ -21,11 +21,3 @@ struct json_object *json_out_double(const char *fmt, double value)
 	snprintf(text, sizeof(text), fmt, value);
 	return json_object_new_double_s(value, text);
 }
-
-void json_string(FILE *f, const char *s)
-{
-	struct json_object *o = json_object_new_string(s);
-	const char *text = o ? json_object_to_json_string_ext(o, JSON_OUT_FLAGS) : NULL;
-	fputs(text ? text : "null", f);
-	json_object_put(o);
-}

@@ -21,8 +21,4 @@ int json_out_write(FILE *f, struct json_object *obj);
  * json-c's own doubles would show every digit (1.2500000000000000). */
 struct json_object *json_out_double(const char *fmt, double value);
 
-/* The string s as one JSON string literal on f, for a verb that still writes
- * its object by hand (capture, until it builds one). */
-void json_string(FILE *f, const char *s);
-
 #endif

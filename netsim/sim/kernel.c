@@ -35,6 +35,10 @@ const struct sim_kernel_ops sim_kernel_real = {
 	.qemu_node_create = qemu_node_create,
 	.qemu_node_boot_all = qemu_node_boot_all,
 	.qemu_node_teardown = qemu_node_teardown,
+	.qemu_check = qemu_check,
+	.qemu_node_start = qemu_node_start,
+	.qemu_agent_exec = qemu_agent_exec,
+	.qemu_node_stop = qemu_node_stop,
 };
 
 const struct sim_kernel_ops *sim_kernel = &sim_kernel_real;

@@ -1,15 +1,17 @@
 /* The seam between a sim's orchestration (sim.c, node.c) and what it makes the
  * kernel do: namespaces, links, bridges and shaping (net/), containers and
  * cgroups (runtime/), the sim's tmpfs, the host's neighbour tables
- * (neigh_limits.c) and qemu nodes (qemu_node.c → vm/).  `up` creates these
+ * (neigh_limits.c), qemu nodes (qemu_node.c → vm/) and the VM of `up --vm`
+ * (vmsim.c → vm/).  `up` creates these
  * in many steps, and any step can fail or be interrupted: everything created
  * before must then be removed, nothing else.
  *
- * sim.c and node.c make every such call through `sim_kernel`, which is the
+ * sim.c, node.c and vmsim.c make every such call through `sim_kernel`, which is the
  * real implementation (sim_kernel_real) unless a test replaced it with
  * sim_kernel_override().  tests/unit/test_sim_rollback.c links a fake that
  * records each create and remove, fails (or raises SIGINT) at step K, and
- * checks the ledger for every K, without root.  Each member has the signature
+ * checks the ledger for every K, without root; test_vmsim_rollback.c does the
+ * same for `up --vm`.  Each member has the signature
  * of the function it stands for (kill, mount, umount2: libc's). */
 #ifndef NETSIM_SIM_KERNEL_H
 #define NETSIM_SIM_KERNEL_H
@@ -77,6 +79,14 @@ struct sim_kernel_ops {
 				  unsigned count, struct qemu_vm *vms,
 				  volatile sig_atomic_t *interrupted, struct error *err);
 	void (*qemu_node_teardown)(const char *sim, const char *node);
+	/* vm/qemu.h: the one VM of `up --vm` (sim/vmsim.c); start and exec run in
+	 * its boot child */
+	int (*qemu_check)(const char *kernel_dir, const char *const *modules, struct error *err);
+	int (*qemu_node_start)(const struct qemu_node_config *cfg, struct qemu_vm *vm,
+			       struct error *err);
+	int (*qemu_agent_exec)(const char *run_dir, char *const argv[], int in_fd, int out_fd,
+			       int err_fd, int timeout_ms, int *status, struct error *err);
+	int (*qemu_node_stop)(const char *run_dir, struct error *err);
 };
 
 extern const struct sim_kernel_ops sim_kernel_real;

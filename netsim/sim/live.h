@@ -9,7 +9,7 @@
 
 #include "cgroup.h"
 #include "error.h"
-#include "sim/json_out.h"  /* json_string for the verbs that include only this */
+#include "sim/json_out.h"
 #include "topo/graph.h"
 #include "topo/topo.h"
 

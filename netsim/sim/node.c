@@ -560,6 +560,68 @@ static int stop_locked(const char *sim, const char *node, const struct node_opti
 	return state_set_pid(sim, node, 0, err);
 }
 
+/* A stopped container node again, from the lower dirs its first start
+ * recorded.  On failure nothing of this start is left: its container is
+ * killed and reaped, then its cgroup and pid file go. */
+static int start_container(const char *sim, const struct topo *t, unsigned idx,
+			   const struct node_options *opt, struct node_result *res,
+			   struct error *err)
+{
+	const char *node = t->nodes[idx].name;
+	char netns[PATH_MAX], rootfs[PATH_MAX], files[PATH_MAX], feed_dir[PATH_MAX];
+	struct feed feed = {0};
+	struct container c = CONTAINER_INIT;
+	state_netns_path(netns, sizeof(netns), sim, node);
+	int r = lower_record_read(sim, node, rootfs, files, feed_dir, sizeof(rootfs), err);
+	/* the feed is the developer's live tree: scanned again at every start */
+	if (r == 0 && feed_dir[0] && (r = state_check_host_path(feed_dir, err)) == 0 &&
+	    (r = feed_open(feed_dir, &feed, err)) == 0)
+		feed_print_clashes(&feed, node, 5, stderr);
+	if (r < 0)
+		error_prefix(err, "node %s", node);
+	if (r == 0 && opt && opt->reset) {
+		const char *const fresh[] = {"upper", "work"};
+		for (unsigned i = 0; i < 2 && r == 0; i++) {
+			char path[PATH_MAX];
+			state_node_path(path, sizeof(path), sim, node, fresh[i]);
+			r = rootfs_remove_tree(path, err);
+		}
+		if (r < 0)
+			error_prefix(err, "node %s: reset", node);
+	}
+	if (r == 0) {
+		struct node_launch l = {
+			.sim = sim,
+			.node = &t->nodes[idx],
+			.rootfs = rootfs,
+			.files = files[0] ? files : NULL,
+			.feed = feed_dir[0] ? &feed : NULL,
+			.netns_path = netns,
+		};
+		r = node_spawn(&l, &c, err);
+		if (r == 0) {
+			r = sim_kernel->container_wait_ready(&c, err);
+			if (r == 0)
+				r = sim_kernel->container_start(&c, err);
+			if (r < 0)
+				error_prefix(err, "node %s", node);
+		}
+	}
+	if (r == 0)
+		r = state_set_pid(sim, node, c.pid, err);
+	if (r == 0) {
+		res->new_pid = c.pid;
+		sim_kernel->container_release(&c);
+	} else {
+		struct error ignored;
+		sim_kernel->container_destroy(&c);
+		node_cgroup_remove(sim, node, &ignored);
+		pidfile_remove(sim, node);
+	}
+	feed_free(&feed);
+	return r;
+}
+
 static int start_locked(const char *sim, const char *node, const struct node_options *opt,
 			struct node_result *res, struct error *err)
 {
@@ -570,94 +632,45 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 		return error_setmsg(err, EBUSY,
 				    "node %s is already running (pid %d); use `netsim node %s "
 				    "restart`", node, (int)pid, node);
-	struct topo t;
+	cleanup_topo struct topo t = {0};
 	int r = sim_topology(sim, &t, err);
 	if (r < 0)
 		return error_prefix(err, "node %s", node);
-	struct container c = CONTAINER_INIT;
 	int idx = topo_find_node(&t, node);
-	if (idx < 0) {
+	if (idx < 0)
 		r = error_setmsg(err, ENOENT, "sim %s has no node %s in its topology", sim, node);
-		goto out;
-	}
-	char netns[PATH_MAX], rootfs[PATH_MAX], files[PATH_MAX], feed_dir[PATH_MAX];
-	struct feed feed = {0};
+	char netns[PATH_MAX];
 	state_netns_path(netns, sizeof(netns), sim, node);
 	/* The namespace holds the node's links: a node without it would start
 	 * cut off from the sim, silently.  netns_open checks it is a namespace. */
-	int ns_fd = netns_open(netns, err);
-	if (ns_fd < 0) {
+	int ns_fd = r < 0 ? -1 : netns_open(netns, err);
+	if (r == 0 && ns_fd < 0)
 		r = error_prefix(err, "node %s: its network namespace is gone (remove the sim "
 				 "with `netsim down %s`)", node, sim);
-		goto out;
-	}
-	close(ns_fd);
-	if (qemu_node_is(sim, node)) {
-		/* A VM's root is in its RAM: every boot starts from the rootfs, so
-		 * --reset changes nothing. */
-		struct qemu_vm vm;
-		r = qemu_node_boot(sim, &t, (unsigned)idx, &vm, err);
-		if (r == 0)
-			r = state_set_pid(sim, node, vm.pid, err);
-		if (r == 0)
-			res->new_pid = vm.pid;
-		else
-			qemu_node_teardown(sim, node);
-		goto out;
-	}
-	r = lower_record_read(sim, node, rootfs, files, feed_dir, sizeof(rootfs), err);
-	/* the feed is the developer's live tree: scanned again at every start */
-	if (r == 0 && feed_dir[0] && (r = state_check_host_path(feed_dir, err)) == 0 &&
-	    (r = feed_open(feed_dir, &feed, err)) == 0)
-		feed_print_clashes(&feed, node, 5, stderr);
+	if (ns_fd >= 0)
+		close(ns_fd);
 	if (r < 0) {
-		error_prefix(err, "node %s", node);
-		goto out;
-	}
-	if (opt && opt->reset) {
-		const char *const fresh[] = {"upper", "work"};
-		for (unsigned i = 0; i < 2 && r == 0; i++) {
-			char path[PATH_MAX];
-			state_node_path(path, sizeof(path), sim, node, fresh[i]);
-			r = rootfs_remove_tree(path, err);
-		}
-		if (r < 0) {
-			error_prefix(err, "node %s: reset", node);
-			goto out;
-		}
-	}
-	struct node_launch l = {
-		.sim = sim,
-		.node = &t.nodes[idx],
-		.rootfs = rootfs,
-		.files = files[0] ? files : NULL,
-		.feed = feed_dir[0] ? &feed : NULL,
-		.netns_path = netns,
-	};
-	r = node_spawn(&l, &c, err);
-	if (r == 0) {
-		r = sim_kernel->container_wait_ready(&c, err);
-		if (r == 0)
-			r = sim_kernel->container_start(&c, err);
-		if (r < 0)
-			error_prefix(err, "node %s", node);
-	}
-	if (r == 0)
-		r = state_set_pid(sim, node, c.pid, err);
-	if (r == 0) {
-		res->new_pid = c.pid;
-		sim_kernel->container_release(&c);
-	}
-out:
-	if (r < 0) {
+		/* as after a failed start: no cgroup or pid file of it stays */
 		struct error ignored;
-		sim_kernel->container_destroy(&c);
 		if (!qemu_node_is(sim, node))
 			node_cgroup_remove(sim, node, &ignored);
 		pidfile_remove(sim, node);
+		return r;
 	}
-	feed_free(&feed);
-	topo_free(&t);
+	if (!qemu_node_is(sim, node))
+		return start_container(sim, &t, (unsigned)idx, opt, res, err);
+	/* A VM's root is in its RAM: every boot starts from the rootfs, so --reset
+	 * changes nothing. */
+	struct qemu_vm vm;
+	r = qemu_node_boot(sim, &t, (unsigned)idx, &vm, err);
+	if (r == 0)
+		r = state_set_pid(sim, node, vm.pid, err);
+	if (r == 0) {
+		res->new_pid = vm.pid;
+		return 0;
+	}
+	qemu_node_teardown(sim, node);
+	pidfile_remove(sim, node);
 	return r;
 }
 

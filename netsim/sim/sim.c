@@ -537,17 +537,28 @@ static int sim_exists(const char *sim)
 	return stat(path, &st) == 0;
 }
 
-/* What a failed `up` created and so may remove.  Names cannot clash between sims
- * (state_node_id), but a namespace file of that name may still exist (a leftover,
- * someone's own): `up` then fails on it, and must not take it away. */
-struct up_made {
+/* ---- up: named steps over one record of what was made --------------------- */
+
+/* Everything one `up` holds while it builds a sim, and what it has made so far:
+ * up_release() undoes exactly that.  Names cannot clash between sims
+ * (state_node_id), but a namespace file of that name may still exist (a
+ * leftover, someone's own): `up` then fails on it, and must not take it away,
+ * hence the per-namespace flags rather than "everything of the sim". */
+struct up_run {
 	const struct topo *t;
-	const struct node_run *runs;
-	bool switch_netns;
+	bool quiet;
+	struct node_run *runs;
+	int lock_fd;
+	bool signals_caught;
+	struct sigaction old_sigs[3];
+	bool dir_ours;          /* the sim's directory and neighbour claim are this run's */
+	bool switch_netns;      /* this run created the switch namespace */
 };
 
+static const int up_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+
 /* NULL `made`: `down`, which removes everything of the sim. */
-static bool made_netns(const struct up_made *made, const char *node)
+static bool made_netns(const struct up_run *made, const char *node)
 {
 	if (!made)
 		return true;
@@ -557,234 +568,336 @@ static bool made_netns(const struct up_made *made, const char *node)
 	return i >= 0 && made->runs[i].netns_made;
 }
 
-static int teardown_locked(const char *sim, const struct up_made *made, struct error *err);
+static int teardown_locked(const char *sim, const struct up_run *made, struct error *err);
 
-int sim_up(const struct topo *t, const struct up_options *opt, struct error *err)
+static int up_interrupted_error(struct error *err)
 {
-	double started = now_seconds();
-	int r = check_supported(t, err);
-	if (r == 0)
-		r = sim_check_host_paths(t, err);
-	if (r < 0)
-		return r;
-	struct node_run *runs = calloc(t->nnodes ? t->nnodes : 1, sizeof(*runs));
-	if (!runs)
+	return error_setmsg(err, EINTR, "interrupted by signal %d", up_interrupted);
+}
+
+static int up_init(struct up_run *run, const struct topo *t, const struct up_options *opt,
+		   struct error *err)
+{
+	*run = (struct up_run){.t = t, .quiet = opt && opt->quiet, .lock_fd = -1};
+	run->runs = calloc(t->nnodes ? t->nnodes : 1, sizeof(*run->runs));
+	if (!run->runs)
 		return error_set(err, ENOMEM, "up");
 	for (unsigned i = 0; i < t->nnodes; i++) {
-		runs[i].c = (struct container)CONTAINER_INIT;
-		runs[i].netns_fd = -1;
+		run->runs[i].c = (struct container)CONTAINER_INIT;
+		run->runs[i].netns_fd = -1;
 	}
-	cleanup_close int lock_fd = -1;
-	bool created = false, signals_caught = false;
-	struct up_made made = { .t = t, .runs = runs };
-	r = resolve_rootfs(t, runs, err);
-	if (r < 0)
-		goto out;
+	return 0;
+}
+
+static int up_resolve(struct up_run *run, struct error *err)
+{
+	return resolve_rootfs(run->t, run->runs, err);
+}
+
+/* From before the first thing is created: a signal then ends `up` at its next
+ * step, with everything created so far removed. */
+static int up_catch_signals(struct up_run *run, struct error *err)
+{
+	(void)err;
 	raise_fd_limit();
-	/* From before the first thing is created: a signal then ends `up` at its
-	 * next step, with everything created so far removed. */
-	struct sigaction sa = {.sa_handler = on_interrupt}, old[3];
-	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = on_interrupt};
 	up_interrupted = 0;
 	for (int s = 0; s < 3; s++)
-		sigaction(sigs[s], &sa, &old[s]);
-	signals_caught = true;
-	r = state_lock(t->sim, &lock_fd, err);
+		sigaction(up_signals[s], &sa, &run->old_sigs[s]);
+	run->signals_caught = true;
+	return 0;
+}
+
+static void up_restore_signals(struct up_run *run)
+{
+	for (int s = 0; run->signals_caught && s < 3; s++)
+		sigaction(up_signals[s], &run->old_sigs[s], NULL);
+	run->signals_caught = false;
+}
+
+static int up_lock(struct up_run *run, struct error *err)
+{
+	const char *sim = run->t->sim;
+	int r = state_lock(sim, &run->lock_fd, err);
 	if (r < 0)
-		goto out;
-	if (sim_exists(t->sim)) {
-		r = error_setmsg(err, EEXIST, "sim %s is already up (stop it with `netsim down %s`)",
-				 t->sim, t->sim);
-		goto out;
-	}
+		return r;
+	if (sim_exists(sim))
+		return error_setmsg(err, EEXIST, "sim %s is already up (stop it with `netsim "
+				    "down %s`)", sim, sim);
 	/* A cgroup of that name is not ours to reuse, nor (when `up` fails) to
 	 * remove: it may hold processes of an earlier run. */
-	if (sim_cgroup_exists(t->sim)) {
-		r = error_setmsg(err, EEXIST, "sim %s: its cgroup netsim/%s is left over from an "
-				 "earlier run (`netsim down %s` removes it)", t->sim, t->sim, t->sim);
-		goto out;
-	}
-	created = true;
-	/* before any node: the host's neighbour tables must hold the sim */
+	if (sim_cgroup_exists(sim))
+		return error_setmsg(err, EEXIST, "sim %s: its cgroup netsim/%s is left over from "
+				    "an earlier run (`netsim down %s` removes it)", sim, sim, sim);
+	run->dir_ours = true;
+	return 0;
+}
+
+/* before any node: the host's neighbour tables must hold the sim */
+static int up_claim_neigh(struct up_run *run, struct error *err)
+{
 	struct neigh_need need;
-	neigh_need_of_topo(t, &need);
-	r = sim_kernel->neigh_limits_claim(t->sim, &need, stderr, err);
-	if (r < 0)
-		goto out;
-	char path[PATH_MAX];
-	state_sim_path(path, sizeof(path), t->sim, "nodes");
-	if (mkdir(path, 0755) < 0) {
-		r = error_set(err, errno, "create %s", path);
-		goto out;
-	}
-	/* The nodes' dirs (overlay upper/work, consoles) live on a tmpfs of the
-	 * sim's own: `down` unmounts it instead of unlinking thousands of files. */
-	char options[128];
-	sim_tmpfs_options(t, options, sizeof(options));
-	if (sim_kernel->mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) {
-		r = error_set(err, errno, "mount tmpfs on %s", path);
-		goto out;
-	}
-	r = sim_cgroup_create(t, err);
-	if (r < 0)
-		goto out;
-	r = copy_topology(t, err);
-	if (r < 0)
-		goto out;
+	neigh_need_of_topo(run->t, &need);
+	return sim_kernel->neigh_limits_claim(run->t->sim, &need, stderr, err);
+}
 
-	up_progress_begin(t, opt && opt->quiet);
+/* The nodes' dirs (overlay upper/work, consoles) live on a tmpfs of the sim's
+ * own: `down` unmounts it instead of unlinking thousands of files. */
+static int up_mount_tmpfs(struct up_run *run, struct error *err)
+{
+	char path[PATH_MAX], options[128];
+	state_sim_path(path, sizeof(path), run->t->sim, "nodes");
+	if (mkdir(path, 0755) < 0)
+		return error_set(err, errno, "create %s", path);
+	sim_tmpfs_options(run->t, options, sizeof(options));
+	if (sim_kernel->mount("netsim", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
+		return error_set(err, errno, "mount tmpfs on %s", path);
+	return 0;
+}
 
-	/* Clone every node first and only then wait for them: the children build
-	 * their root filesystems in parallel. */
+static int up_create_cgroup(struct up_run *run, struct error *err)
+{
+	return sim_cgroup_create(run->t, err);
+}
+
+static int up_copy_topology(struct up_run *run, struct error *err)
+{
+	return copy_topology(run->t, err);
+}
+
+/* Clone every node first and only then wait for them (up_bind_nodes): the
+ * children build their root filesystems in parallel. */
+static int up_spawn_nodes(struct up_run *run, struct error *err)
+{
+	const struct topo *t = run->t;
+	int r = 0;
+	up_progress_begin(t, run->quiet);
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
-		if (runs[i].qemu) {
-			/* its VM boots after the containers started (below) */
+		struct node_run *nr = &run->runs[i];
+		if (nr->qemu) {
+			/* its VM boots after the containers started (up_boot_vms) */
 			struct qemu_node_setup setup = {
 				.memory_mib = (unsigned)t->nodes[i].qemu_mem_mib,
 				.cpus = t->nodes[i].qemu_cpus,
 			};
-			snprintf(setup.rootfs, sizeof(setup.rootfs), "%s", runs[i].rootfs);
-			snprintf(setup.files, sizeof(setup.files), "%s", runs[i].files);
-			snprintf(setup.kernel_dir, sizeof(setup.kernel_dir), "%s", runs[i].kernel_dir);
+			snprintf(setup.rootfs, sizeof(setup.rootfs), "%s", nr->rootfs);
+			snprintf(setup.files, sizeof(setup.files), "%s", nr->files);
+			snprintf(setup.kernel_dir, sizeof(setup.kernel_dir), "%s", nr->kernel_dir);
 			r = sim_kernel->qemu_node_create(t->sim, t->nodes[i].name, &setup, err);
-			runs[i].netns_made = r == 0; /* its last step */
+			nr->netns_made = r == 0; /* its last step */
 			continue;
 		}
 		struct node_launch launch = {
 			.sim = t->sim,
 			.node = &t->nodes[i],
-			.rootfs = runs[i].rootfs,
-			.files = runs[i].files[0] ? runs[i].files : NULL,
-			.feed = runs[i].feed,
+			.rootfs = nr->rootfs,
+			.files = nr->files[0] ? nr->files : NULL,
+			.feed = nr->feed,
 		};
-		r = node_spawn(&launch, &runs[i].c, err);
+		r = node_spawn(&launch, &nr->c, err);
 	}
-	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
-		const char *name = t->nodes[i].name;
-		state_netns_path(path, sizeof(path), t->sim, name);
-		if (!runs[i].qemu) {
-			r = sim_kernel->container_wait_ready(&runs[i].c, err);
+	return r;
+}
+
+/* Each container ready: bind its netns at /run/netns/SIM_NODE; every node's
+ * netns opened for the wiring. */
+static int up_bind_nodes(struct up_run *run, struct error *err)
+{
+	const struct topo *t = run->t;
+	char path[PATH_MAX];
+	for (unsigned i = 0; i < t->nnodes; i++) {
+		struct node_run *nr = &run->runs[i];
+		int r = 0;
+		state_netns_path(path, sizeof(path), t->sim, t->nodes[i].name);
+		if (!nr->qemu) {
+			r = sim_kernel->container_wait_ready(&nr->c, err);
 			if (r == 0)
-				r = sim_kernel->netns_bind_pid(runs[i].c.pid, path, err);
-			runs[i].netns_made = r == 0;
+				r = sim_kernel->netns_bind_pid(nr->c.pid, path, err);
+			nr->netns_made = r == 0;
 		}
 		if (r == 0) {
-			runs[i].netns_fd = sim_kernel->netns_open(path, err);
-			if (runs[i].netns_fd < 0)
-				r = runs[i].netns_fd;
+			nr->netns_fd = sim_kernel->netns_open(path, err);
+			if (nr->netns_fd < 0)
+				r = nr->netns_fd;
 		}
 		if (r < 0)
-			error_prefix(err, "node %s", name);
-		else if (up_interrupted)
-			r = error_setmsg(err, EINTR, "interrupted by signal %d", up_interrupted);
-		else
-			up_progress_step(UP_NODES, i + 1);
+			return error_prefix(err, "node %s", t->nodes[i].name);
+		if (up_interrupted)
+			return up_interrupted_error(err);
+		up_progress_step(UP_NODES, i + 1);
 	}
-	if (r == 0)
-		r = wire(t, runs, &made.switch_netns, err);
-	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
-		if (runs[i].qemu)
+	return 0;
+}
+
+static int up_wire(struct up_run *run, struct error *err)
+{
+	return wire(run->t, run->runs, &run->switch_netns, err);
+}
+
+static int up_start_inits(struct up_run *run, struct error *err)
+{
+	for (unsigned i = 0; i < run->t->nnodes; i++) {
+		if (run->runs[i].qemu)
 			continue;
-		r = sim_kernel->container_start(&runs[i].c, err);
+		int r = sim_kernel->container_start(&run->runs[i].c, err);
 		if (r < 0)
-			error_prefix(err, "node %s: start init", t->nodes[i].name);
+			return error_prefix(err, "node %s: start init", run->t->nodes[i].name);
 	}
-	/* VMs boot for seconds (TCG): all at once, after the containers. */
-	unsigned *vm_nodes = calloc(t->nnodes ? t->nnodes : 1, sizeof(*vm_nodes));
-	struct qemu_vm *vms = calloc(t->nnodes ? t->nnodes : 1, sizeof(*vms));
+	return 0;
+}
+
+/* VMs boot for seconds (TCG): all at once, after the containers. */
+static int up_boot_vms(struct up_run *run, struct error *err)
+{
+	const struct topo *t = run->t;
+	cleanup_free unsigned *vm_nodes = calloc(t->nnodes ? t->nnodes : 1, sizeof(*vm_nodes));
+	cleanup_free struct qemu_vm *vms = calloc(t->nnodes ? t->nnodes : 1, sizeof(*vms));
 	unsigned n_vms = 0;
-	if (r == 0 && (!vm_nodes || !vms))
-		r = error_set(err, ENOMEM, "up");
-	for (unsigned i = 0; i < t->nnodes && r == 0; i++)
-		if (runs[i].qemu)
+	if (!vm_nodes || !vms)
+		return error_set(err, ENOMEM, "up");
+	for (unsigned i = 0; i < t->nnodes; i++)
+		if (run->runs[i].qemu)
 			vm_nodes[n_vms++] = i;
-	if (r == 0)
-		r = sim_kernel->qemu_node_boot_all(t->sim, t, vm_nodes, n_vms, vms,
-						   &up_interrupted, err);
+	int r = sim_kernel->qemu_node_boot_all(t->sim, t, vm_nodes, n_vms, vms, &up_interrupted,
+					       err);
 	for (unsigned k = 0; k < n_vms && r == 0; k++) {
-		runs[vm_nodes[k]].vm = vms[k];
-		runs[vm_nodes[k]].c.pid = vms[k].pid;  /* QEMU is the node's process */
+		run->runs[vm_nodes[k]].vm = vms[k];
+		run->runs[vm_nodes[k]].c.pid = vms[k].pid; /* QEMU is the node's process */
 	}
-	free(vm_nodes);
-	free(vms);
-	if (r == 0 && up_interrupted)
-		r = error_setmsg(err, EINTR, "interrupted by signal %d", up_interrupted);
-
-	if (r == 0) {
-		struct state st = {.created = (long long)time(NULL), .nnodes = t->nnodes};
-		snprintf(st.sim, sizeof(st.sim), "%s", t->sim);
-		if (!realpath(t->path, st.topology))
-			snprintf(st.topology, sizeof(st.topology), "%s", t->path);
-		st.nodes = calloc(t->nnodes ? t->nnodes : 1, sizeof(*st.nodes));
-		if (!st.nodes) {
-			r = error_set(err, ENOMEM, "state");
-		} else {
-			for (unsigned i = 0; i < t->nnodes; i++) {
-				struct state_node *sn = &st.nodes[i];
-				snprintf(sn->name, sizeof(sn->name), "%s", t->nodes[i].name);
-				sn->pid = runs[i].c.pid;
-				sn->starttime = process_starttime(sn->pid);
-				snprintf(sn->addr4, sizeof(sn->addr4), "%s", t->nodes[i].addr4);
-				snprintf(sn->addr6, sizeof(sn->addr6), "%s", t->nodes[i].addr6);
-				snprintf(sn->rootfs, sizeof(sn->rootfs), "%s", runs[i].source);
-			}
-			state_sim_path(path, sizeof(path), t->sim, "state");
-			r = state_write(path, &st, err);
-			free(st.nodes);
-		}
-	}
-	for (int s = 0; s < 3; s++)
-		sigaction(sigs[s], &old[s], NULL);
-	signals_caught = false;
-	up_progress_end();
-
-	if (r == 0) {
-		for (unsigned i = 0; i < t->nnodes; i++) {
-			if ((!opt || !opt->quiet) && runs[i].qemu)
-				printf("%-12s pid %-8d %-18s %s (qemu, %s, booted in %.1f s)\n",
-				       t->nodes[i].name, (int)runs[i].c.pid, t->nodes[i].addr4,
-				       runs[i].source, runs[i].vm.accel,
-				       (double)runs[i].vm.boot_ms / 1000.0);
-			else if (!opt || !opt->quiet)
-				printf("%-12s pid %-8d %-18s %s\n", t->nodes[i].name,
-				       (int)runs[i].c.pid, t->nodes[i].addr4, runs[i].source);
-			if (runs[i].qemu)
-				runs[i].c.pid = -1;  /* not a container of ours */
-			sim_kernel->container_release(&runs[i].c);
-		}
-		printf("sim %s up: %u nodes, %u links, %u segments in %.2f s\n", t->sim,
-		       t->nnodes, t->nlinks, t->nsegments, now_seconds() - started);
-	}
-out:
-	for (int s = 0; signals_caught && s < 3; s++)
-		sigaction(sigs[s], &old[s], NULL);
-	up_progress_end();
-	if (r < 0) {
-		for (unsigned i = 0; i < t->nnodes; i++) {
-			if (runs[i].qemu)
-				runs[i].c.pid = -1;  /* a VM: teardown stops it */
-			sim_kernel->container_destroy(&runs[i].c);
-		}
-		if (created) {
-			struct error ignored;
-			teardown_locked(t->sim, &made, &ignored);
-		}
-	}
-	for (unsigned i = 0; i < t->nnodes; i++)
-		if (runs[i].netns_fd >= 0)
-			close(runs[i].netns_fd);
-	if (r < 0 && created) {
-		/* the sim's need went with its directory */
-		struct error ignored;
-		sim_kernel->neigh_limits_release(&ignored);
-	}
-	for (unsigned i = 0; i < t->nnodes; i++)
-		if (runs[i].feed_owned) {
-			feed_free(runs[i].feed);
-			free(runs[i].feed);
-		}
-	free(runs);
 	return r;
+}
+
+static int up_write_state(struct up_run *run, struct error *err)
+{
+	const struct topo *t = run->t;
+	cleanup_state struct state st = {.created = (long long)time(NULL), .nnodes = t->nnodes};
+	char path[PATH_MAX];
+	snprintf(st.sim, sizeof(st.sim), "%s", t->sim);
+	if (!realpath(t->path, st.topology))
+		snprintf(st.topology, sizeof(st.topology), "%s", t->path);
+	st.nodes = calloc(t->nnodes ? t->nnodes : 1, sizeof(*st.nodes));
+	if (!st.nodes)
+		return error_set(err, ENOMEM, "state");
+	for (unsigned i = 0; i < t->nnodes; i++) {
+		struct state_node *sn = &st.nodes[i];
+		snprintf(sn->name, sizeof(sn->name), "%s", t->nodes[i].name);
+		sn->pid = run->runs[i].c.pid;
+		sn->starttime = process_starttime(sn->pid);
+		snprintf(sn->addr4, sizeof(sn->addr4), "%s", t->nodes[i].addr4);
+		snprintf(sn->addr6, sizeof(sn->addr6), "%s", t->nodes[i].addr6);
+		snprintf(sn->rootfs, sizeof(sn->rootfs), "%s", run->runs[i].source);
+	}
+	state_sim_path(path, sizeof(path), t->sim, "state");
+	return state_write(path, &st, err);
+}
+
+static int up_summarize(const struct up_run *run, struct up_summary *sum, struct error *err)
+{
+	const struct topo *t = run->t;
+	*sum = (struct up_summary){
+		.nnodes = t->nnodes, .nlinks = t->nlinks, .nsegments = t->nsegments};
+	snprintf(sum->sim, sizeof(sum->sim), "%s", t->sim);
+	sum->nodes = calloc(t->nnodes ? t->nnodes : 1, sizeof(*sum->nodes));
+	if (!sum->nodes)
+		return error_set(err, ENOMEM, "up");
+	for (unsigned i = 0; i < t->nnodes; i++) {
+		struct up_node_summary *ns = &sum->nodes[i];
+		const struct node_run *nr = &run->runs[i];
+		snprintf(ns->name, sizeof(ns->name), "%s", t->nodes[i].name);
+		snprintf(ns->addr4, sizeof(ns->addr4), "%s", t->nodes[i].addr4);
+		snprintf(ns->source, sizeof(ns->source), "%s", nr->source);
+		ns->pid = nr->c.pid;
+		ns->qemu = nr->qemu;
+		if (nr->qemu) {
+			snprintf(ns->accel, sizeof(ns->accel), "%s", nr->vm.accel);
+			ns->boot_ms = nr->vm.boot_ms;
+		}
+	}
+	return 0;
+}
+
+/* Undo what `run` made when `r` < 0 (or only let go of it when 0), then free it. */
+static void up_release(struct up_run *run, int r)
+{
+	const struct topo *t = run->t;
+	struct error ignored;
+	up_restore_signals(run);
+	up_progress_end();
+	for (unsigned i = 0; run->runs && i < t->nnodes; i++) {
+		struct node_run *nr = &run->runs[i];
+		if (nr->qemu)
+			nr->c.pid = -1; /* a VM, not a container of ours: teardown stops it */
+		if (r < 0)
+			sim_kernel->container_destroy(&nr->c);
+		else
+			sim_kernel->container_release(&nr->c); /* runs on; `down` ends it */
+	}
+	if (r < 0 && run->dir_ours)
+		teardown_locked(t->sim, run, &ignored);
+	for (unsigned i = 0; run->runs && i < t->nnodes; i++)
+		if (run->runs[i].netns_fd >= 0)
+			close(run->runs[i].netns_fd);
+	/* the sim's need went with its directory */
+	if (r < 0 && run->dir_ours)
+		sim_kernel->neigh_limits_release(&ignored);
+	for (unsigned i = 0; run->runs && i < t->nnodes; i++)
+		if (run->runs[i].feed_owned) {
+			feed_free(run->runs[i].feed);
+			free(run->runs[i].feed);
+		}
+	free(run->runs);
+	run->runs = NULL;
+	cleanup_closep(&run->lock_fd);
+}
+
+typedef int (*up_step)(struct up_run *run, struct error *err);
+
+/* In order; each records in the run what it made.  Once the signals are caught,
+ * one that arrived ends `up` before the next step (and the long steps check
+ * between nodes and links). */
+static const up_step up_steps[] = {
+	up_resolve,       /* rootfs, files=, feed=, init's arch: before anything exists */
+	up_catch_signals,
+	up_lock,          /* the sim's lock; refuse a sim or cgroup that exists */
+	up_claim_neigh,
+	up_mount_tmpfs,
+	up_create_cgroup,
+	up_copy_topology,
+	up_spawn_nodes,
+	up_bind_nodes,
+	up_wire,          /* links, then the switch namespace and its segments */
+	up_start_inits,
+	up_boot_vms,
+	up_write_state,
+};
+
+int sim_up(const struct topo *t, const struct up_options *opt, struct up_summary *sum,
+	   struct error *err)
+{
+	double started = now_seconds();
+	struct up_run run;
+	int r = check_supported(t, err);
+	if (r == 0)
+		r = sim_check_host_paths(t, err);
+	if (r == 0)
+		r = up_init(&run, t, opt, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(up_steps) / sizeof(up_steps[0]) && r == 0; i++)
+		r = run.signals_caught && up_interrupted ? up_interrupted_error(err)
+							 : up_steps[i](&run, err);
+	if (r == 0 && sum)
+		r = up_summarize(&run, sum, err);
+	up_release(&run, r);
+	if (r == 0 && sum)
+		sum->seconds = now_seconds() - started;
+	return r;
+}
+
+void sim_up_summary_free(struct up_summary *sum)
+{
+	free(sum->nodes);
+	sum->nodes = NULL;
 }
 
 int sim_node_dirs(const char *sim, char ***names, unsigned *count, struct error *err)
@@ -815,7 +928,7 @@ int sim_node_dirs(const char *sim, char ***names, unsigned *count, struct error 
 	return r;
 }
 
-static int teardown_locked(const char *sim, const struct up_made *made, struct error *err)
+static int teardown_locked(const char *sim, const struct up_run *made, struct error *err)
 {
 	char **nodes = NULL;
 	unsigned n = 0;

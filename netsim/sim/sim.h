@@ -2,7 +2,9 @@
 #ifndef NETSIM_SIM_H
 #define NETSIM_SIM_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cgroup.h"
 #include "error.h"
@@ -12,9 +14,30 @@ struct up_options {
 	bool quiet;          /* no per-node summary lines */
 };
 
+/* What a successful `up` made, for the verb to print. */
+struct up_node_summary {
+	char name[TOPO_NAME_MAX + 1];
+	pid_t pid;               /* its PID 1, or its QEMU */
+	char addr4[48];
+	char source[PATH_MAX];   /* the rootfs tarball or directory */
+	bool qemu;               /* backend=qemu: booted with `accel` in boot_ms */
+	char accel[8];
+	long long boot_ms;
+};
+
+struct up_summary {
+	char sim[TOPO_SIM_MAX + 1];
+	unsigned nnodes, nlinks, nsegments;
+	struct up_node_summary *nodes;  /* nnodes of them, in file order */
+	double seconds;                 /* from the call of sim_up to its return */
+};
+
 /* Create every node, link and segment of `t`.  All or nothing: on any failure
- * (or SIGINT/SIGTERM) everything created so far is removed again. */
-int sim_up(const struct topo *t, const struct up_options *opt, struct error *err);
+ * (or SIGINT/SIGTERM/SIGHUP) everything created so far is removed again.  On
+ * success *sum (unless NULL) says what is up; free it with sim_up_summary_free. */
+int sim_up(const struct topo *t, const struct up_options *opt, struct up_summary *sum,
+	   struct error *err);
+void sim_up_summary_free(struct up_summary *sum);
 
 /* Remove everything of SIM.  Idempotent; works from whatever `up` left behind,
  * even when it was killed half-way.  A sim that does not exist is not an error. */

@@ -92,6 +92,9 @@ int state_write(const char *path, const struct state *s, struct error *err);
 int state_load(const char *sim, struct state *s, struct error *err);
 int state_read(const char *path, struct state *s, struct error *err);
 void state_free(struct state *s);
+/* A struct state variable that state_free()s itself at the end of its scope
+ * (its nodes must be NULL or allocated). */
+#define cleanup_state __attribute__((cleanup(state_free)))
 
 /* Node pid files (proc_pid_write's format), written right after the node is cloned. */
 int state_pidfile_write(const char *sim, const char *node, pid_t pid, struct error *err);

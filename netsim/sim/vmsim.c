@@ -40,6 +40,7 @@
 #include "cleanup.h"
 #include "vm/qemu.h"
 #include "rootfs.h"
+#include "sim/kernel.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 
@@ -410,7 +411,7 @@ static void boot_child(const struct qemu_node_config *cfg, const struct topo *t,
 		       const char *topology, const struct vmsim_options *opt, int report_fd)
 {
 	struct boot_report rep = { 0 };
-	rep.ret = qemu_node_start(cfg, &rep.vm, &rep.err);
+	rep.ret = sim_kernel->qemu_node_start(cfg, &rep.vm, &rep.err);
 	if (rep.ret == 0) {
 		char initrd[PATH_MAX], root[PATH_MAX];
 		struct error ignored;
@@ -429,8 +430,9 @@ static void boot_child(const struct qemu_node_config *cfg, const struct topo *t,
 		if (!argv)
 			rep.ret = error_set(&rep.err, ENOMEM, "up");
 		else
-			rep.ret = qemu_agent_exec(cfg->run_dir, argv, -1, STDOUT_FILENO, STDERR_FILENO,
-						  VM_UP_TIMEOUT_MS, &rep.up_status, &rep.err);
+			rep.ret = sim_kernel->qemu_agent_exec(cfg->run_dir, argv, -1, STDOUT_FILENO,
+							      STDERR_FILENO, VM_UP_TIMEOUT_MS,
+							      &rep.up_status, &rep.err);
 		free(argv);
 		if (rep.ret < 0)
 			error_prefix(&rep.err, "netsim up inside the VM");
@@ -440,129 +442,190 @@ static void boot_child(const struct qemu_node_config *cfg, const struct topo *t,
 	_exit(0);
 }
 
-int vmsim_up(const struct topo *t, const struct vmsim_options *opt, struct error *err)
+/* Everything one `up --vm` holds, and what it has made so far: vm_up_release()
+ * undoes exactly that. */
+struct vm_up {
+	const struct topo *t;
+	const struct vmsim_options *opt;
+	char marker[PATH_MAX], run_dir[PATH_MAX], topology[PATH_MAX], root[PATH_MAX];
+	unsigned mem, cpus;
+	int lock_fd;
+	bool dir_ours;           /* this run wrote the marker: remove the sim dir */
+	bool vm_may_run;         /* the boot child was forked: stop whatever QEMU it started */
+	bool signals_caught;
+	struct sigaction old_sigs[3];
+	long long started;
+	struct boot_report rep;
+};
+
+static const int vm_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+
+static int vm_up_check(struct vm_up *up, struct error *err)
 {
 	static const char *const modules[] = { "overlay", "veth", "bridge", "sch_netem", NULL };
-	char marker[PATH_MAX], run_dir[PATH_MAX], path[PATH_MAX], topology[PATH_MAX];
-	cleanup_close int lock_fd = -1;
-	struct stat st;
-	int ret;
-
-	if ((ret = sim_check_host_paths(t, err)) < 0)
+	int ret = sim_check_host_paths(up->t, err);
+	if (ret < 0)
 		return ret;
-	if ((ret = qemu_check(NULL, modules, err)) < 0)
+	if ((ret = sim_kernel->qemu_check(NULL, modules, err)) < 0)
 		return error_prefix(err, "--vm");
-	if (!realpath(t->path, topology))
-		return error_set(err, errno, "%s", t->path);
-	if ((ret = state_lock(t->sim, &lock_fd, err)) < 0)
+	if (!realpath(up->t->path, up->topology))
+		return error_set(err, errno, "%s", up->t->path);
+	return 0;
+}
+
+static int vm_up_lock(struct vm_up *up, struct error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	const char *sim = up->t->sim;
+	int ret = state_lock(sim, &up->lock_fd, err);
+	if (ret < 0)
 		return ret;
-	vm_paths(t->sim, marker, run_dir);
-	state_sim_path(path, sizeof(path), t->sim, "nodes");
-	if (stat(marker, &st) == 0 || stat(path, &st) == 0)
+	vm_paths(sim, up->marker, up->run_dir);
+	state_sim_path(path, sizeof(path), sim, "nodes");
+	if (stat(up->marker, &st) == 0 || stat(path, &st) == 0)
 		return error_setmsg(err, EEXIST, "sim %s is already up (stop it with `netsim down %s`)",
-				    t->sim, t->sim);
+				    sim, sim);
+	return 0;
+}
 
-	/* The marker first: whatever happens from here on, `down` finds the VM. */
-	const char *accel_env = getenv("NETSIM_QEMU_ACCEL");
-	unsigned mem = opt->mem_mib ? opt->mem_mib : VMSIM_DEFAULT_MEM_MIB;
+/* The marker first: whatever happens from here on, `down` finds the VM.  Then
+ * the run dir, the topology's copy and the staging root of the VM's image. */
+static int vm_up_stage(struct vm_up *up, struct error *err)
+{
+	char text[PATH_MAX + 256], path[PATH_MAX];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned cpus = ncpu >= 2 ? 2 : 1;
-	char text[PATH_MAX + 256];
-	snprintf(text, sizeof(text), "mem=%u\ncpus=%u\ntopology=%s\ncreated=%lld\n", mem, cpus,
-		 topology, (long long)time(NULL));
-	char root[PATH_MAX];
-	snprintf(root, sizeof(root), "%s/root", run_dir);
-	state_sim_path(path, sizeof(path), t->sim, "topology.conf");
-	if ((ret = write_text(marker, text, 0644, err)) < 0 ||
-	    (mkdir(run_dir, 0755) < 0 && errno != EEXIST && (ret = error_set(err, errno, "create %s", run_dir)) < 0) ||
-	    (ret = copy_file(topology, path, err)) < 0 ||
-	    (ret = stage_root(t, topology, root, err)) < 0) {
-		remove_sim_dir(t->sim);
+	int ret;
+	up->mem = up->opt->mem_mib ? up->opt->mem_mib : VMSIM_DEFAULT_MEM_MIB;
+	up->cpus = ncpu >= 2 ? 2 : 1;
+	snprintf(text, sizeof(text), "mem=%u\ncpus=%u\ntopology=%s\ncreated=%lld\n", up->mem,
+		 up->cpus, up->topology, (long long)time(NULL));
+	snprintf(up->root, sizeof(up->root), "%s/root", up->run_dir);
+	state_sim_path(path, sizeof(path), up->t->sim, "topology.conf");
+	up->dir_ours = true;
+	if ((ret = write_text(up->marker, text, 0644, err)) < 0)
 		return ret;
-	}
+	if (mkdir(up->run_dir, 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create %s", up->run_dir);
+	if ((ret = copy_file(up->topology, path, err)) < 0)
+		return ret;
+	return stage_root(up->t, up->topology, up->root, err);
+}
 
+/* A child boots the VM and runs the inner `netsim up`; we wait for its report
+ * (or a signal, which kills it). */
+static int vm_up_boot(struct vm_up *up, struct error *err)
+{
+	const char *accel_env = getenv("NETSIM_QEMU_ACCEL");
 	struct qemu_node_config cfg = {
-		.name = t->sim,
+		.name = up->t->sim,
 		/* No NIC at all (-nodefaults, no -netdev): the namespace is moot. */
 		.netns_path = "/proc/self/ns/net",
-		.run_dir = run_dir,
-		.rootfs_dir = root,
+		.run_dir = up->run_dir,
+		.rootfs_dir = up->root,
 		.init = "/netsim-vm/init",
-		.memory_mib = mem,
-		.cpus = cpus,
+		.memory_mib = up->mem,
+		.cpus = up->cpus,
 		.accel = accel_env && *accel_env ? accel_env : NULL,
 	};
 	int pipe_fds[2];
-	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
-		remove_sim_dir(t->sim);
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
 		return error_set(err, errno, "pipe");
-	}
-	struct sigaction sa = { .sa_handler = on_vm_signal }, old[3];
-	const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_vm_signal };
 	vm_interrupted = 0;
 	for (int s = 0; s < 3; s++)
-		sigaction(sigs[s], &sa, &old[s]);
-	long long started = now_ms();
+		sigaction(vm_signals[s], &sa, &up->old_sigs[s]);
+	up->signals_caught = true;
+	up->started = now_ms();
 	fflush(NULL);
-	pid_t child = fork();
+	up->vm_may_run = true;
+	cleanup_pid pid_t child = fork();
 	if (child == 0) {
 		/* The lock stays ours alone: a killed `up` must not leave it held. */
-		close(lock_fd);
+		close(up->lock_fd);
 		close(pipe_fds[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (int s = 0; s < 3; s++)
-			signal(sigs[s], SIG_DFL);
+			signal(vm_signals[s], SIG_DFL);
 		if (getppid() == 1)
 			_exit(1);
-		boot_child(&cfg, t, topology, opt, pipe_fds[1]);
+		boot_child(&cfg, up->t, up->topology, up->opt, pipe_fds[1]);
 	}
 	close(pipe_fds[1]);
-	struct boot_report rep = { .ret = -ECHILD };
-	if (child < 0) {
-		ret = error_set(err, errno, "fork");
+	cleanup_close int report_fd = pipe_fds[0];
+	if (child < 0)
+		return error_set(err, errno, "fork");
+	struct boot_report *rep = &up->rep;
+	int ret;
+	ssize_t n;
+	do {
+		n = read(report_fd, rep, sizeof(*rep));
+	} while (n < 0 && errno == EINTR && !vm_interrupted);
+	if (vm_interrupted) {
+		/* the child is killed and reaped on return (cleanup_pid) */
+		ret = error_setmsg(err, EINTR, "interrupted (signal %d): VM stopped",
+				   (int)vm_interrupted);
+	} else if (n != sizeof(*rep)) {
+		ret = error_setmsg(err, ECHILD, "the boot helper process failed");
+	} else if (rep->ret < 0) {
+		*err = rep->err;
+		ret = rep->ret;
+	} else if (rep->up_status != 0) {
+		ret = error_setmsg(err, EIO, "netsim up inside the VM failed (exit status %d); "
+				   "VM stopped", rep->up_status);
 	} else {
-		ssize_t n;
-		do {
-			n = read(pipe_fds[0], &rep, sizeof(rep));
-		} while (n < 0 && errno == EINTR && !vm_interrupted);
-		if (vm_interrupted) {
-			kill(child, SIGKILL);
-			ret = error_setmsg(err, EINTR, "interrupted (signal %d): VM stopped",
-					   (int)vm_interrupted);
-		} else if (n != sizeof(rep)) {
-			ret = error_setmsg(err, ECHILD, "the boot helper process failed");
-		} else if (rep.ret < 0) {
-			*err = rep.err;
-			ret = rep.ret;
-		} else if (rep.up_status != 0) {
-			ret = error_setmsg(err, EIO, "netsim up inside the VM failed (exit status %d); "
-					   "VM stopped", rep.up_status);
-		} else {
-			ret = 0;
-		}
-		waitpid(child, NULL, 0);
+		ret = 0;
 	}
-	close(pipe_fds[0]);
-	for (int s = 0; s < 3; s++)
-		sigaction(sigs[s], &old[s], NULL);
-	if (ret < 0) {
-		struct error ignored;
-		qemu_node_stop(run_dir, &ignored);
-		remove_sim_dir(t->sim);
-		return ret;
-	}
-	snprintf(text, sizeof(text), "accel=%s\npid=%d\n", rep.vm.accel, (int)rep.vm.pid);
-	int fd = open(marker, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd >= 0) {
+	if (!vm_interrupted) /* it ends by itself once it reported (or failed to) */
+		waitpid(steal_pid(&child), NULL, 0);
+	return ret;
+}
+
+/* The VM's accel and pid, for `status`, `list` and `down`. */
+static int vm_up_record(struct vm_up *up, struct error *err)
+{
+	(void)err;
+	char text[64];
+	snprintf(text, sizeof(text), "accel=%s\npid=%d\n", up->rep.vm.accel, (int)up->rep.vm.pid);
+	cleanup_close int fd = open(up->marker, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0)
 		(void)!write(fd, text, strlen(text));
-		close(fd);
-	}
-	if (!opt->quiet)
-		printf("vm: %s, %u cpu%s, %u MiB, booted in %.1f s, sim up in %.1f s (no network "
-		       "device; `netsim down %s` stops it)\n",
-		       rep.vm.accel, cpus, cpus == 1 ? "" : "s", mem, rep.vm.boot_ms / 1000.0,
-		       (now_ms() - started) / 1000.0, t->sim);
 	return 0;
+}
+
+static void vm_up_release(struct vm_up *up, int ret)
+{
+	for (int s = 0; up->signals_caught && s < 3; s++)
+		sigaction(vm_signals[s], &up->old_sigs[s], NULL);
+	up->signals_caught = false;
+	if (ret < 0 && up->vm_may_run) {
+		struct error ignored;
+		sim_kernel->qemu_node_stop(up->run_dir, &ignored);
+	}
+	if (ret < 0 && up->dir_ours)
+		remove_sim_dir(up->t->sim);
+	cleanup_closep(&up->lock_fd);
+}
+
+int vmsim_up(const struct topo *t, const struct vmsim_options *opt, struct vmsim_summary *sum,
+	     struct error *err)
+{
+	static int (*const steps[])(struct vm_up *, struct error *) = {
+		vm_up_check, vm_up_lock, vm_up_stage, vm_up_boot, vm_up_record,
+	};
+	struct vm_up up = { .t = t, .opt = opt, .lock_fd = -1 };
+	int ret = 0;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && ret == 0; i++)
+		ret = steps[i](&up, err);
+	vm_up_release(&up, ret);
+	if (ret == 0 && sum) {
+		*sum = (struct vmsim_summary){ .cpus = up.cpus, .mem_mib = up.mem,
+					       .boot_ms = up.rep.vm.boot_ms,
+					       .seconds = (now_ms() - up.started) / 1000.0 };
+		snprintf(sum->sim, sizeof(sum->sim), "%s", t->sim);
+		snprintf(sum->accel, sizeof(sum->accel), "%s", up.rep.vm.accel);
+	}
+	return ret;
 }
 
 /* ---- down --------------------------------------------------------------------- */
@@ -575,7 +638,7 @@ int vmsim_down(const char *sim, struct error *err)
 	if (ret < 0)
 		return error_prefix(err, "down %s", sim);
 	vm_paths(sim, NULL, run_dir);
-	if ((ret = qemu_node_stop(run_dir, err)) < 0)
+	if ((ret = sim_kernel->qemu_node_stop(run_dir, err)) < 0)
 		return error_prefix(err, "down %s", sim);
 	state_sim_path(path, sizeof(path), sim, NULL);
 	if ((ret = rootfs_remove_tree(path, err)) < 0)

@@ -33,10 +33,21 @@ struct vmsim_options {
 /* SIM was started with --vm (its marker exists). */
 bool vmsim_is_vm(const char *sim);
 
+/* What a successful `up --vm` booted, for the verb to print. */
+struct vmsim_summary {
+	char sim[TOPO_SIM_MAX + 1];
+	char accel[8];            /* "kvm" or "tcg" */
+	unsigned cpus, mem_mib;
+	long long boot_ms;        /* QEMU start until its agent answered */
+	double seconds;           /* from the boot until the inner `up` was done */
+};
+
 /* Boot the VM and run `netsim up` of `t` (t->path is the file) inside it; the
  * inner up's output passes through.  All or nothing: on failure or
- * SIGINT/SIGTERM/SIGHUP the VM is stopped and the host state removed. */
-int vmsim_up(const struct topo *t, const struct vmsim_options *opt, struct error *err);
+ * SIGINT/SIGTERM/SIGHUP the VM is stopped and the host state removed.  On
+ * success *sum (unless NULL) says what runs. */
+int vmsim_up(const struct topo *t, const struct vmsim_options *opt, struct vmsim_summary *sum,
+	     struct error *err);
 
 /* Stop SIM's VM and remove its host state.  Idempotent; works after `up --vm`
  * was killed at any point. */

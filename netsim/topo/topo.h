@@ -100,6 +100,9 @@ int topo_parse_file(const char *path, struct topo *t, struct error *err);
 int topo_parse_string(const char *name, const char *text, struct topo *t,
 		      struct error *err);
 void topo_free(struct topo *t);
+/* A struct topo variable that topo_free()s itself at the end of its scope:
+ * start it as {0} or have topo_parse_*() fill it (it leaves *t empty on error). */
+#define cleanup_topo __attribute__((cleanup(topo_free)))
 
 /* Lookup helpers. */
 int topo_find_node(const struct topo *t, const char *name); /* index or -1 */

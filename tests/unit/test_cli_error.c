@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "tap.h"
 
-static const struct verb fake = {"frob", NULL, "frob [-x] THING", "Frob a thing.\n",
+static const struct verb fake = {"frob", "frob [-x] THING", "Frob a thing.\n",
 				 .in_vm = VERB_HERE};
 
 /* What print_verb_error() writes to stderr (malloc'd). */

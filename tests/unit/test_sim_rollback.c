@@ -592,15 +592,16 @@ struct outcome {
 	struct error err;
 };
 
-static struct outcome run_up(const struct topo *t)
+/* `sum` may be NULL (sim_up itself prints nothing: the verb prints the summary). */
+static struct outcome run_up(const struct topo *t, struct up_summary *sum)
 {
 	struct up_options opt = {.quiet = true};
 	struct outcome o = {0};
-	/* the success summary goes to stdout, which is TAP's */
+	/* whatever it prints must not reach stdout, which is TAP's */
 	fflush(stdout);
 	int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	dup2(null, STDOUT_FILENO);
-	o.r = sim_up(t, &opt, &o.err);
+	o.r = sim_up(t, &opt, sum, &o.err);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -654,9 +655,16 @@ int main(void)
 	/* a clean run counts the steps; `down` removes all of it */
 	unsigned fds = open_fds();
 	fake_reset(0, 0);
-	struct outcome o = run_up(&t);
+	struct up_summary sum = {0};
+	struct outcome o = run_up(&t, &sum);
 	if (!ok(o.r == 0, "up on the fake kernel succeeds"))
 		printf("#   %s\n", o.err.msg);
+	ok(o.r == 0 && sum.nnodes == 3 && sum.nlinks == 2 && sum.nsegments == 1 &&
+		   strcmp(sum.sim, "smrb") == 0 && strcmp(sum.nodes[2].name, "n3") == 0 &&
+		   sum.nodes[0].pid == FAKE_PID_BASE && !sum.nodes[0].qemu,
+	   "the summary names the sim, its counts and each node's pid");
+	if (o.r == 0)
+		sim_up_summary_free(&sum);
 	unsigned total = fk.step;
 	ok(total >= 30, "up has %u steps (nodes, links, a segment)", total);
 	const char *first = NULL;
@@ -672,7 +680,7 @@ int main(void)
 	for (unsigned k = 1; k <= total; k++) {
 		char what[64];
 		fake_reset(k, 0);
-		o = run_up(&t);
+		o = run_up(&t, NULL);
 		snprintf(what, sizeof(what), "failure at step %u", k);
 		if (!ok(o.r < 0 && o.err.errnum == EIO, "%s: up fails with it", what)) {
 			printf("#   r=%d: %s\n", o.r, o.r < 0 ? o.err.msg : "");
@@ -683,7 +691,7 @@ int main(void)
 			sim_down("smrb", &err);
 
 		fake_reset(0, k);
-		o = run_up(&t);
+		o = run_up(&t, NULL);
 		snprintf(what, sizeof(what), "SIGINT at step %u", k);
 		if (!ok(o.r < 0 && o.err.errnum == EINTR, "%s: up stops", what)) {
 			printf("#   r=%d: %s\n", o.r, o.r < 0 ? o.err.msg : "");
