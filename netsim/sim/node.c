@@ -451,12 +451,6 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	return 0;
 }
 
-/* (process_wait_gone under its old name, for sim.c's down until it calls that) */
-bool node_wait_gone(pid_t pid, unsigned long long starttime, unsigned timeout_ms)
-{
-	return process_wait_gone(pid, starttime, timeout_ms);
-}
-
 /* ---- stop / start under the sim's lock ----------------------------------- */
 
 static bool sim_is_up(const char *sim)

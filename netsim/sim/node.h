@@ -59,10 +59,6 @@ int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct
  * stale later anyway. */
 void node_ids_release(const char *sim, const char *node);
 
-/* process_wait_gone() (runtime/process.h) under its old name: sim.c's down
- * still calls it; new code calls process_wait_gone. */
-bool node_wait_gone(pid_t pid, unsigned long long starttime, unsigned timeout_ms);
-
 struct node_options {
 	bool reset;             /* start: wipe the overlay upper dir first */
 	unsigned stop_grace_ms; /* stop: time between SIGTERM and SIGKILL; 0 = 5000 */

@@ -20,6 +20,7 @@
 #include "sim/kernel.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "util.h"
 #include "container.h"
 #include "net/netlink.h"
 #include "net/netns.h"
@@ -38,13 +39,6 @@ static volatile sig_atomic_t up_interrupted;
 static void on_interrupt(int sig)
 {
 	up_interrupted = sig;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Progress of `up` on stderr: on a terminal one line redrawn in place (for sims
@@ -170,18 +164,8 @@ static int raise_fd_limit(void)
 static int write_file(const char *path, const char *data, size_t len, struct error *err)
 {
 	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (fd < 0 || write_all(fd, data, len) < 0)
 		return error_set(err, errno, "write %s", path);
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, errno, "write %s", path);
-		}
-		data += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -952,7 +936,7 @@ static int teardown_locked(const char *sim, const struct up_run *made, struct er
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (pids[i] > 0)
-			node_wait_gone(pids[i], starts[i], 5000);
+			process_wait_gone(pids[i], starts[i], 5000);
 	/* A VM whose pid file `up` had not written yet (killed during the boot),
 	 * and its sockets and initrd. */
 	for (unsigned i = 0; i < n; i++) {

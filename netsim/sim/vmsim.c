@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "util.h"
 #include "vm/qemu.h"
 #include "rootfs.h"
 #include "sim/kernel.h"
@@ -110,13 +111,6 @@ static const char vm_wrapper[] =
 /* The inner `up` extracts the rootfs and starts every node under TCG. */
 #define VM_UP_TIMEOUT_MS (300 * 1000)
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static void vm_paths(const char *sim, char *marker, char *run_dir)
 {
 	if (marker)
@@ -153,18 +147,17 @@ void vmsim_marker_get(const char *sim, const char *key, char *out, size_t len)
 
 /* ---- the staging directory ------------------------------------------------ */
 
+/* The directories above path. */
 static int mkdir_parents(const char *path, struct error *err)
 {
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return error_set(err, errno, "create %s", tmp);
-		*p = '/';
-	}
+	char *slash = strrchr(tmp, '/');
+	if (!slash || slash == tmp)
+		return 0;
+	*slash = '\0';
+	if (mkdir_p(tmp, 0755) < 0)
+		return error_set(err, errno, "create %s", tmp);
 	return 0;
 }
 
@@ -176,8 +169,7 @@ static int write_text(const char *path, const char *text, mode_t mode, struct er
 	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return error_set(err, errno, "create %s", path);
-	size_t len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len)
+	if (write_all(fd, text, strlen(text)) < 0)
 		return error_set(err, errno, "write %s", path);
 	return 0;
 }

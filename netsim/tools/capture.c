@@ -13,6 +13,7 @@
 #include "net/capture.h"
 #include "sim/sim.h"
 #include "sim/state.h"
+#include "util.h"
 
 struct capture_session {
 	pcap_t *p;
@@ -96,17 +97,11 @@ static int open_output(struct capture_session *s, const char *path, struct error
 static void catch_stop_signals(struct capture_session *s)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	sigset_t block;
 	struct sigaction sa = {.sa_handler = on_stop_signal};
-	sigemptyset(&block);
 	sigemptyset(&sa.sa_mask);
+	stop_signals_block(&s->wait_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&block, sigs[i]);
-	sigprocmask(SIG_BLOCK, &block, &s->wait_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		sigdelset(&s->wait_mask, sigs[i]);
 		sigaction(sigs[i], &sa, NULL);
-	}
 	signal(SIGPIPE, SIG_IGN);
 	s->lim.stop = &stop_requested;
 	s->lim.wait_mask = &s->wait_mask;
