@@ -370,8 +370,7 @@ static int open_in_root_slow(int root, const char *path)
 	return -errno;
 }
 
-/* Opens `path` inside `layer` (absolute symlinks resolve inside it). */
-static int open_in_layer(const char *layer, const char *path)
+int elf_arch_open_in_layer(const char *layer, const char *path)
 {
 	cleanup_close int root = open(layer, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -391,7 +390,7 @@ static int read_from_layers(const char *const *layers, const char *path, unsigne
 			    size_t *len, struct elf_arch *a, struct error *err)
 {
 	for (size_t i = 0; layers[i]; i++) {
-		int fd = open_in_layer(layers[i], path);
+		int fd = elf_arch_open_in_layer(layers[i], path);
 		if (fd == -ENOENT || fd == -ENOTDIR)
 			continue;
 		snprintf(a->file, sizeof(a->file), "%s%s", layers[i], path);

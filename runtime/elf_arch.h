@@ -47,4 +47,9 @@ int elf_arch_check_runnable(const unsigned char *hdr, size_t len, const char *bi
 int elf_arch_check_init(const char *const *layers, const char *init, const char *binfmt_dir,
 			struct elf_arch *a, struct error *err);
 
+/* Opens `path` read-only inside the directory `layer` as the node would see it:
+ * symlinks (absolute ones too) resolve inside the layer, never above it.
+ * An fd or -errno (-ENOENT when the layer has no such path). */
+int elf_arch_open_in_layer(const char *layer, const char *path);
+
 #endif

@@ -25,6 +25,7 @@
 #include "sim/qemu_node.h"
 #include "sim/sim.h"
 #include "sim/state.h"
+#include "sim/uci.h"
 
 /* ---- node root's host ids ------------------------------------------------- */
 
@@ -364,6 +365,59 @@ int node_usage(const char *sim, const char *node, struct cgroup_usage *u, struct
 	return cgroup_usage_read(sys, path, u, err);
 }
 
+/* The node's lower layers between files= and the rootfs, top first and
+ * NULL-terminated (NULL when none): its config=uci layer (written at the first
+ * start, reused after), then the feed's packages. */
+static int node_layers(const struct node_launch *l, const char *dir, char uci[PATH_MAX],
+		       const char ***out, struct error *err)
+{
+	*out = NULL;
+	const struct topo_node *node = l->node;
+	uci[0] = '\0';
+	if (node->config == TOPO_CONFIG_UCI) {
+		if (snprintf(uci, PATH_MAX, "%s/uci", dir) >= PATH_MAX)
+			return error_set(err, ENAMETOOLONG, "config=uci");
+		if (!l->netns_path) {
+			unsigned n = l->feed ? l->feed->npackages : 0, k = 0;
+			cleanup_free const char **below = calloc(n + 3, sizeof(*below));
+			if (!below)
+				return error_set(err, ENOMEM, "config=uci");
+			if (l->files)
+				below[k++] = l->files;
+			for (unsigned i = 0; i < n; i++)
+				below[k++] = l->feed->packages[n - 1 - i].dir;
+			below[k++] = l->rootfs;
+			int idx = l->topo ? topo_find_node(l->topo, node->name) : -1;
+			if (idx < 0)
+				return error_setmsg(err, EINVAL, "config=uci: no topology for %s",
+						    node->name);
+			int r = uci_layer_write(l->topo, (unsigned)idx, below, uci, err);
+			if (r < 0)
+				return r;
+		} else if (access(uci, F_OK) < 0) {
+			uci[0] = '\0'; /* first started by a netsim without config=uci */
+		}
+	}
+	unsigned nfeed = l->feed ? l->feed->npackages : 0;
+	if (!uci[0] && !nfeed)
+		return 0;
+	const char **v = calloc(nfeed + 2, sizeof(*v));
+	const char **feed = nfeed ? feed_layers(l->feed) : NULL;
+	if (!v || (nfeed && !feed)) {
+		free(v);
+		free(feed);
+		return error_set(err, ENOMEM, "layers");
+	}
+	unsigned k = 0;
+	if (uci[0])
+		v[k++] = uci;
+	for (unsigned i = 0; i < nfeed; i++)
+		v[k++] = feed[i];
+	free(feed);
+	*out = v;
+	return 0;
+}
+
 int node_spawn(const struct node_launch *l, struct container *c, struct error *err)
 {
 	const struct topo_node *node = l->node;
@@ -409,8 +463,9 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		free_words(argv);
 		return error_setmsg(err, EINVAL, "node %s: empty init command", node->name);
 	}
-	const char **layers = l->feed ? feed_layers(l->feed) : NULL;
-	int r = l->feed && !layers ? error_set(err, ENOMEM, "feed") : 0;
+	const char **layers = NULL;
+	char uci[PATH_MAX];
+	int r = node_layers(l, dir, uci, &layers, err);
 	if (r == 0 && l->feed) {
 		char record[PATH_MAX];
 		state_node_path(record, sizeof(record), l->sim, node->name, "feed");
@@ -591,6 +646,7 @@ static int start_container(const char *sim, const struct topo *t, unsigned idx,
 			.files = files[0] ? files : NULL,
 			.feed = feed_dir[0] ? &feed : NULL,
 			.netns_path = netns,
+			.topo = t,
 		};
 		r = node_spawn(&l, &c, err);
 		if (r == 0) {

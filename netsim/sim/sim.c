@@ -677,6 +677,7 @@ static int up_spawn_nodes(struct up_run *run, struct error *err)
 			.rootfs = nr->rootfs,
 			.files = nr->files[0] ? nr->files : NULL,
 			.feed = nr->feed,
+			.topo = t,
 		};
 		r = node_spawn(&launch, &nr->c, err);
 	}

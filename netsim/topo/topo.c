@@ -42,19 +42,20 @@ enum node_attr {
 	NODE_CPU,
 	NODE_DISK,
 	NODE_FEED,
+	NODE_CONFIG,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
-	"pids", "cpu", "disk", "feed",
+	"pids", "cpu", "disk", "feed", "config",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed"
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config"
 #define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
 /* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
 #define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
 /* layers of a container's overlay: a VM's root is a cpio packed at boot */
-#define NODE_OVERLAY_ONLY (1u << NODE_FEED)
+#define NODE_OVERLAY_ONLY ((1u << NODE_FEED) | (1u << NODE_CONFIG))
 #define NODE_PIDS_MIN 8
 #define NODE_PIDS_MAX 4194304
 #define NODE_CPU_WEIGHT_MAX 10000
@@ -71,6 +72,7 @@ struct node_settings {
 	uint64_t pids;
 	unsigned cpu_weight;
 	uint64_t disk_mib;
+	enum topo_config config;
 };
 
 struct token {
@@ -180,6 +182,17 @@ int topo_valid_name(const char *name, unsigned max)
 			return 0;
 	}
 	return 1;
+}
+
+bool topo_plain_ifname(const char *name)
+{
+	if (!*name)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
+			return false;
+	return true;
 }
 
 bool topo_valid_ifname(const char *name, unsigned flags)
@@ -530,6 +543,17 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 	case NODE_FEED:
 		replace_string(&s->feed, copy_value(p, value));
 		break;
+	case NODE_CONFIG:
+		if (strcmp(value, "uci") == 0) {
+			s->config = TOPO_CONFIG_UCI;
+		} else if (strcmp(value, "none") == 0) {
+			s->config = TOPO_CONFIG_NONE;
+		} else {
+			report(p, line, "config=%.*s: want uci (write the node's /etc/config from "
+			       "the topology) or none", QUOTE_MAX, value);
+			return;
+		}
+		break;
 	case NODE_NATTRS:
 		return;
 	}
@@ -690,6 +714,7 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 		/* inherited from `defaults` meant for container nodes */
 		free(s->feed);
 		s->feed = NULL;
+		s->config = TOPO_CONFIG_NONE;
 	}
 	node->rootfs = s->rootfs ? steal_pointer(&s->rootfs) : strdup("meshlite");
 	if (!node->rootfs)
@@ -701,6 +726,7 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 	node->qemu_mem_mib = s->mem_mib;
 	node->qemu_cpus = s->cpus;
 	node->backend = s->backend;
+	node->config = s->config;
 	if (s->given & (1u << NODE_ADDR))
 		snprintf(node->addr4, sizeof(node->addr4), "%s", s->addr4);
 	else
@@ -1033,6 +1059,13 @@ static void resolve_endpoints(struct parser *p)
 			si++;
 		}
 	}
+	for (size_t i = 0; i < nuses; i++)
+		if (t->nodes[uses[i].node].config == TOPO_CONFIG_UCI &&
+		    !topo_plain_ifname(uses[i].ifname))
+			report(p, uses[i].line,
+			       "node %s has config=uci: interface name `%.*s` cannot go into its "
+			       "/etc/config (use only A-Z a-z 0-9 _ . -)",
+			       t->nodes[uses[i].node].name, QUOTE_MAX, uses[i].ifname);
 	qsort(uses, nuses, sizeof(*uses), compare_iface_uses);
 	for (size_t i = 1; i < nuses; i++) {
 		const struct iface_use *prev = &uses[i - 1], *cur = &uses[i];

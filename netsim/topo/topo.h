@@ -38,6 +38,8 @@ struct topo_quality {
 };
 
 enum topo_backend { TOPO_BACKEND_CONTAINER = 0, TOPO_BACKEND_QEMU };
+/* config=: who configures an OpenWrt-family node's network (sim/uci.h) */
+enum topo_config { TOPO_CONFIG_NONE = 0, TOPO_CONFIG_UCI };
 
 struct topo_node {
 	char name[TOPO_NAME_MAX + 1];
@@ -47,6 +49,7 @@ struct topo_node {
 	char *files;             /* optional overlay directory (files=), or NULL */
 	char *feed;              /* optional package feed tree (feed=, netsim/feed.h), or NULL */
 	char *init;              /* optional init command (init=), or NULL = /sbin/init */
+	enum topo_config config; /* config=uci: /etc/config written from the topology */
 	char addr4[48];          /* "10.13.X.Y/32" unless addr= given */
 	char addr6[64];          /* "fd13::X:Y/128"-style ULA unless addr6= given */
 	enum topo_backend backend;
@@ -114,6 +117,8 @@ int topo_valid_name(const char *name, unsigned max);         /* [a-z0-9-], no le
  * namespace already has; naming an existing interface (capture) may. */
 enum { TOPO_IFNAME_CREATE = 1 << 0 };
 bool topo_valid_ifname(const char *name, unsigned flags);
+/* A name that can go into a uci file unquoted: [A-Za-z0-9_.-]+ (config=uci). */
+bool topo_plain_ifname(const char *name);
 /* Split "NODE" or "NODE:IFNAME": the node name (checked with topo_valid_name)
  * to node, the interface (checked with topo_valid_ifname and `flags`) to
  * ifname, "" when none is given.  -EINVAL with a message naming which part is

@@ -252,10 +252,10 @@ static void test_node_attrs(void)
 	topo_free(&t);
 
 	fails("node n1 colour=red\n",
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed)",
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)",
 	      "unknown node attribute");
 	fails("node n1 rate=1mbit\n",
-	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed)",
+	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)",
 	      "link attribute on a node");
 	fails("node n1 init=/a init=/b\n", FILE_NAME ":1: init= given twice",
 	      "duplicate attribute on one line");
@@ -360,7 +360,7 @@ static void test_defaults(void)
 	      FILE_NAME ":1: addr6= cannot be a default: every node needs its own address",
 	      "addr6= in defaults");
 	fails("defaults size=3\nnode n1\n",
-	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed)",
+	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)",
 	      "unknown attribute in defaults");
 	fails("defaults backend=qemu backend=qemu\nnode n1\n", FILE_NAME ":1: backend= given twice",
 	      "duplicate attribute in defaults");
@@ -590,7 +590,7 @@ static void test_every_error(void)
 			   "link n1 n2 delay=5\n"   /* 6 */
 			   "node n2\n";
 	fails(text,
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed)\n"
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)\n"
 	      FILE_NAME ":2: node n1 already declared at line 1\n"
 	      FILE_NAME ":3: node n9 is not declared\n"
 	      FILE_NAME ":4: sim must come before the first node (line 1)\n"
@@ -599,7 +599,7 @@ static void test_every_error(void)
 	      "every error is reported, one per line, by line");
 
 	fails("node n1 bad=1 init=\n",
-	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed)\n"
+	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)\n"
 	      FILE_NAME ":1: init= has an empty value",
 	      "several errors on one line, in order");
 
