@@ -2,6 +2,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
+#include "sim/fidelity.h"
 #include "sim/json_out.h"
 #include "tools/scenario.h"
 
@@ -51,6 +52,10 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 	}
 	bool converged = res.pairs_ok == res.pairs;
 	unsigned n = res.n, listed = 0;
+	/* an overloaded host is not a routing bug: say which it was */
+	struct fidelity fid;
+	struct error fid_err = {0};
+	bool fidelity_ok = fidelity_sample(sim, FIDELITY_WINDOW_MS, &fid, &fid_err) == 0;
 	if (json) {
 		struct json_object *o = json_object_new_object(), *missing = json_object_new_array();
 		json_object_object_add(o, "sim", json_object_new_string(sim));
@@ -68,6 +73,7 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 					json_object_array_add(missing, pair);
 				}
 		json_object_object_add(o, "missing", missing);
+		json_object_object_add(o, "fidelity", fidelity_ok ? fidelity_json(&fid) : NULL);
 		json_out_write(stdout, o);
 	} else if (converged) {
 		printf("converge %s: every node reaches every node (%u pairs) after %.1f s\n", sim,
@@ -81,6 +87,11 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 					printf(" %s->%s", rs.nodes[s].name, rs.nodes[d].name);
 		printf("%s\n", listed > MISSING_LISTED ? " ..." : "");
 	}
+	if (!json && fidelity_ok) {
+		char line[256];
+		fidelity_line(&fid, line, sizeof(line));
+		printf("fidelity: %s\n", line);
+	}
 	reach_result_free(&res);
 	reach_sim_close(&rs);
 	return converged ? EXIT_OK : EXIT_FAIL;
@@ -92,10 +103,13 @@ const struct verb verb_converge = {"converge",
 		"measured with ICMP echo from inside each node's network namespace (one echo\n"
 		"per unanswered pair every 0.2 s).  Run it right after `netsim up` to time\n"
 		"the routing protocol's convergence.  Exit status 0 when converged, 1 on\n"
-		"timeout (the missing pairs are listed).\n\n"
+		"timeout (the missing pairs are listed).  A last line says whether the host\n"
+		"kept up (`fidelity: ok`, or `degraded: ...`: CPU pressure, dropped frames,\n"
+		"neighbour-table overflows, late timers; docs/performance.md), so an\n"
+		"overloaded host is not mistaken for a routing bug.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"      --timeout S  give up after S seconds (default 60)\n"
 		"      --json       one JSON object: converged, seconds, pairs_ok, pairs,\n"
-		"                   missing ([from, to] pairs)\n",
+		"                   missing ([from, to] pairs), fidelity\n",
 		.in_vm = VERB_IN_VM,
 	.run = cmd_converge};

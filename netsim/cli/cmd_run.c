@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sim/fidelity.h"
 #include "sim/json_out.h"
 #include "sim/sim.h"
 #include "tools/scenario.h"
@@ -135,7 +136,24 @@ static void print_run_json(const char *sim, const struct scenario *sc,
 		json_object_array_add(steps, j);
 	}
 	json_object_object_add(o, "steps", steps);
+	struct fidelity fid;
+	struct error fid_err = {0};
+	json_object_object_add(o, "fidelity",
+			       fidelity_sample(sim, FIDELITY_WINDOW_MS, &fid, &fid_err) == 0
+				       ? fidelity_json(&fid) : NULL);
 	json_out_write(stdout, o);
+}
+
+/* The fidelity line after a run: was the host able to keep up? */
+static void print_fidelity(const char *sim)
+{
+	struct fidelity fid;
+	struct error fid_err = {0};
+	char line[256];
+	if (fidelity_sample(sim, FIDELITY_WINDOW_MS, &fid, &fid_err) < 0)
+		return;
+	fidelity_line(&fid, line, sizeof(line));
+	printf("fidelity: %s\n", line);
 }
 
 /* Parse with the sim's node and segment names, so that a typo in a name is
@@ -262,6 +280,7 @@ static int cmd_run(int argc, char **argv, struct error *err)
 		else
 			printf("run %s: %s: %u/%u expectations passed in %.1f s\n", path,
 			       ok ? "PASS" : "FAIL", passed, sc.nexpect, seconds);
+		print_fidelity(sim);
 	}
 	rc = ok ? EXIT_OK : EXIT_FAIL;
 out_scenario:

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "sim/arch.h"
+#include "sim/fidelity.h"
 #include "sim/link_state.h"
 #include "sim/live.h"
 #include "sim/neigh_limits.h"
@@ -38,6 +39,18 @@ static void print_neigh_tables(const char *sim)
 			       "(dmesg: neighbor table overflow); routing fails while it is: see "
 			       "docs/performance.md\n",
 			       neigh_family_name(i), nt[i].fulls_since_up, sim);
+}
+
+/* Whether the host can still simulate this sim faithfully (sim/fidelity.h). */
+static void print_fidelity(const char *sim)
+{
+	struct fidelity f;
+	struct error err = {0};
+	char line[256];
+	if (fidelity_sample(sim, FIDELITY_WINDOW_MS, &f, &err) < 0)
+		return;
+	fidelity_line(&f, line, sizeof(line));
+	printf("fidelity: %s\n", line);
 }
 
 static int cmd_status(int argc, char **argv, struct error *err)
@@ -130,6 +143,7 @@ static int cmd_status(int argc, char **argv, struct error *err)
 		topo_free(&t);
 	state_free(&st);
 	print_neigh_tables(sim);
+	print_fidelity(sim);
 	return 0;
 }
 
@@ -140,7 +154,10 @@ const struct verb verb_status = {"status", "status [SIM] [--json]",
 		"node's init (x86_64, mips, arm, ...; another than the host's runs through\n"
 		"qemu-user, docs/rootfs.md).  A container node's cgroup\n"
 		"usage: MEMORY now/limit, PIDS now/limit, CPU time used, OOM the processes\n"
-		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n\n"
+		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n"
+		"Then the host's neighbour tables, and the fidelity line: `ok`, or\n"
+		"`degraded: ...` when the host cannot keep up (CPU pressure, dropped frames,\n"
+		"neighbour-table overflows, late timers; docs/performance.md).\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"
 		"      --json       one JSON object, for scripts\n",
 		.in_vm = VERB_IN_VM_STATUS,

@@ -73,6 +73,9 @@ void fidelity_line(const struct fidelity *f, char *buf, size_t len);
  *  "timer_late_max_s":..,"procs":..,"window_ms":..}; a measure not taken is null. */
 struct json_object *fidelity_json(const struct fidelity *f);
 
+/* The window `status`, `converge`, `run` and the web view sample over. */
+#define FIDELITY_WINDOW_MS 200
+
 /* Sample SIM over window_ms (0 = no window: PSI and overflows only). */
 int fidelity_sample(const char *sim, unsigned window_ms, struct fidelity *f,
 		    struct error *err);

@@ -12,7 +12,9 @@
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/shape.h"
+#include "sim/fidelity.h"
 #include "sim/link_state.h"
+#include "sim/neigh_limits.h"
 #include "sim/node.h"
 #include "sim/qemu_node.h"
 #include "sim/sim.h"
@@ -172,6 +174,32 @@ static struct json_object *node_json(const char *sim, const struct state_node *n
 	return o;
 }
 
+/* The host's neighbour tables (neigh_limits.h): one object per family the
+ * kernel has, null when they cannot be read. */
+static struct json_object *neigh_json(const char *sim)
+{
+	struct neigh_table_status nt[NEIGH_FAMILIES];
+	struct error err = {0};
+	if (neigh_limits_status(sim, nt, &err) < 0)
+		return NULL;
+	struct json_object *a = json_object_new_array();
+	for (int i = 0; i < NEIGH_FAMILIES; i++) {
+		if (!nt[i].present)
+			continue;
+		struct json_object *f = json_object_new_object();
+		add_string(f, "family", neigh_family_name(i));
+		json_object_object_add(f, "entries", json_object_new_uint64(nt[i].entries));
+		json_object_object_add(f, "limit", json_object_new_uint64(nt[i].thresh3));
+		json_object_object_add(f, "raised_from",
+				       nt[i].orig3 ? json_object_new_uint64(nt[i].orig3) : NULL);
+		json_object_object_add(f, "need", json_object_new_uint64(nt[i].need));
+		json_object_object_add(f, "overflows_since_up",
+				       json_object_new_uint64(nt[i].fulls_since_up));
+		json_object_array_add(a, f);
+	}
+	return a;
+}
+
 struct json_object *live_status_json(const char *sim, struct error *err)
 {
 	struct state st;
@@ -221,6 +249,12 @@ struct json_object *live_status_json(const char *sim, struct error *err)
 		json_object_array_add(segments, so);
 	}
 	json_object_object_add(o, "segments", segments);
+	json_object_object_add(o, "neigh", neigh_json(sim));
+	struct fidelity fid;
+	struct error fid_err = {0};
+	json_object_object_add(o, "fidelity",
+			       fidelity_sample(sim, FIDELITY_WINDOW_MS, &fid, &fid_err) == 0
+				       ? fidelity_json(&fid) : NULL);
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);

@@ -302,6 +302,14 @@ function render(st) {
   document.getElementById('summary').textContent =
     `${running}/${st.nodes.length} nodes running · ${up}/${links.length} links up` +
     (segs ? ` · ${segs} segment${segs > 1 ? 's' : ''}` : '');
+  // can the host keep up? (sim/fidelity.h): an overload is not a routing bug
+  const fid = document.getElementById('fidelity');
+  const f = st.fidelity;
+  fid.hidden = !f;
+  if (f) {
+    fid.textContent = f.status === 'ok' ? 'fidelity ok' : `fidelity degraded: ${f.reasons}`;
+    fid.className = f.status === 'ok' ? 'fidelity' : 'fidelity degraded';
+  }
 
   const g = model(st);
   const shape = g.nodes.map((n) => n.id).join(',') + '|' + g.edges.map((e) => e.id).join(',');
