@@ -317,6 +317,30 @@ static int child_wait_mapped(struct child_args *a, struct error *err)
 	return userns_become_root(err);
 }
 
+/* A node with CAP_SYS_ADMIN can create namespaces (FRR's netns VRFs), each a
+ * piece of kernel memory that no cgroup fully accounts for: cap them in the
+ * node's user namespace while we still hold CAP_SYS_RESOURCE there (the node
+ * loses it, so cannot raise them), and allow no nested user namespace.  Writes
+ * through the host's /proc, still ours before pivot_root; /proc/sys/user is
+ * per user namespace whichever proc mount shows it. */
+static int child_limit_namespaces(struct error *err)
+{
+	static const char *const kinds[] = { "net", "mnt", "pid", "uts", "ipc", "cgroup",
+					     "time", "user" };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char path[64], value[16];
+		snprintf(path, sizeof(path), "/proc/sys/user/max_%s_namespaces", kinds[i]);
+		int len = snprintf(value, sizeof(value), "%d\n",
+				   strcmp(kinds[i], "user") == 0 ? 0 : CONTAINER_NAMESPACES_MAX);
+		cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* a kernel without that kind of namespace */
+		if (fd < 0 || write(fd, value, (size_t)len) != len)
+			return error_set(err, errno, "limit namespaces: write %s", path);
+	}
+	return 0;
+}
+
 __attribute__((noreturn)) static void child_main(const struct child_args *args)
 {
 	struct error err = { 0 };
@@ -336,7 +360,8 @@ __attribute__((noreturn)) static void child_main(const struct child_args *args)
 			_exit(1);
 		}
 	}
-	if (child_build_root(a, &err) < 0) {
+	if ((a->cfg->extra_capabilities && child_limit_namespaces(&err) < 0) ||
+	    child_build_root(a, &err) < 0) {
 		error_prefix(&err, "node %s", a->cfg->hostname);
 		sync_send(fd, SYNC_ERROR, &err);
 		_exit(1);
@@ -349,7 +374,7 @@ __attribute__((noreturn)) static void child_main(const struct child_args *args)
 	if (n <= 0 || msg.type != SYNC_GO)
 		_exit(0); /* parent gone or gave up: leave quietly */
 
-	if (security_apply(&err) < 0) {
+	if (security_apply(a->cfg->extra_capabilities, &err) < 0) {
 		error_prefix(&err, "node %s", a->cfg->hostname);
 		sync_send(fd, SYNC_ERROR, &err);
 		_exit(1);
@@ -561,6 +586,14 @@ int container_create(const struct container_config *cfg, struct container *c,
 	/* a first start with ids: the clone makes the user namespace */
 	bool fresh = netns_fd < 0 && cfg->id_count > 0;
 	bool mapped = fresh || userns_fd >= 0;
+	if (cfg->extra_capabilities & ~container_optional_capability_mask())
+		return error_setmsg(err, EINVAL, "container %s: capabilities 0x%llx cannot be given",
+				    cfg->hostname, (unsigned long long)cfg->extra_capabilities);
+	/* without a user namespace CAP_SYS_ADMIN would be the host's */
+	if (cfg->extra_capabilities && !mapped)
+		return error_setmsg(err, EPERM, "container %s: CAP_SYS_ADMIN is given only to a node "
+				    "in its own user namespace, and this one has none",
+				    cfg->hostname);
 
 	struct overlay_plan overlay;
 	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
@@ -714,6 +747,11 @@ const char *const *container_capability_names(void)
 	return security_capability_names();
 }
 
+uint64_t container_optional_capability_mask(void)
+{
+	return security_optional_capability_mask();
+}
+
 /* ---- entering a running node ----------------------------------------------- */
 
 /* Joined in this order; a user namespace would go first (it decides what the
@@ -734,6 +772,7 @@ static const struct {
  * in their copy of its memory. */
 struct enter_plan {
 	pid_t init_pid;
+	uint64_t extra_capabilities; /* those of the node's PID 1 beyond the kept set */
 	int ns_fds[ENTERED_COUNT];
 	int report_fd;      /* the processes' end of the report socket */
 	char *const *argv;
@@ -770,7 +809,8 @@ __attribute__((noreturn)) static void enter_exec(const struct enter_plan *plan)
 		error_set(&err, errno, "chdir / inside the node");
 		enter_fail(plan, &err);
 	}
-	if (relay_attach_command(&plan->relay, &err) < 0 || security_apply(&err) < 0)
+	if (relay_attach_command(&plan->relay, &err) < 0 ||
+	    security_apply(plan->extra_capabilities, &err) < 0)
 		enter_fail(plan, &err);
 	/* the caller's other descriptors stay out of the node */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -899,6 +939,22 @@ static int open_namespaces(struct enter_plan *plan, struct error *err)
 		if (plan->ns_fds[i] < 0)
 			return error_set(err, errno, "open %s", path);
 	}
+	/* A command gets what the node's PID 1 was given (so `exec` can restart
+	 * FRR), read from its bounding set, which node root can only shrink; and
+	 * never without a user namespace of the node's own. */
+	if (userns_is_own(plan->ns_fds[0]))
+		return 0;
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)plan->init_pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return error_set(err, errno, "open %s", path);
+	unsigned long long bounding = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapBnd: %llx", &bounding) == 1)
+			break;
+	fclose(f);
+	plan->extra_capabilities = bounding & container_optional_capability_mask();
 	return 0;
 }
 

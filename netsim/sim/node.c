@@ -435,6 +435,7 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		.netns_path = l->netns_path,
 		.id_base = ids_base,
 		.id_count = ids_base ? NODE_IDS_COUNT : 0,
+		.extra_capabilities = node->sys_admin ? container_optional_capability_mask() : 0,
 	};
 	r = create_container(&cfg, c, err);
 	free(layers);

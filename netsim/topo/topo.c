@@ -41,17 +41,20 @@ enum node_attr {
 	NODE_CPU,
 	NODE_DISK,
 	NODE_FEED,
+	NODE_CAPS,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
-	"pids", "cpu", "disk", "feed",
+	"pids", "cpu", "disk", "feed", "caps",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed"
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, caps"
 #define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
-/* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
-#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
+/* cgroup limits and capabilities of a container node; a VM's limit is its
+ * mem=/cpus=, and its root is the guest kernel's */
+#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK) | \
+			     (1u << NODE_CAPS))
 /* layers of a container's overlay: a VM's root is a cpio packed at boot */
 #define NODE_OVERLAY_ONLY (1u << NODE_FEED)
 #define NODE_PIDS_MIN 8
@@ -70,6 +73,7 @@ struct node_settings {
 	uint64_t pids;
 	unsigned cpu_weight;
 	uint64_t disk_mib;
+	bool sys_admin;
 };
 
 struct token {
@@ -532,6 +536,18 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 	case NODE_FEED:
 		replace_string(&s->feed, copy_value(p, value));
 		break;
+	case NODE_CAPS:
+		/* the one capability a node may be given (docs/security.md) */
+		if (strcmp(value, "+sys_admin") == 0) {
+			s->sys_admin = true;
+		} else if (strcmp(value, "-") == 0) {
+			s->sys_admin = false;
+		} else {
+			report(p, line, "caps=%.*s: the only one is caps=+sys_admin (for FRR; "
+			       "caps=- for none)", QUOTE_MAX, value);
+			return;
+		}
+		break;
 	case NODE_NATTRS:
 		return;
 	}
@@ -679,6 +695,7 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 		node->limit_pids = s->pids;
 		node->limit_cpu_weight = s->cpu_weight;
 		node->limit_disk_mib = s->disk_mib;
+		node->sys_admin = s->sys_admin;
 	} else {
 		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
 			if ((s->own & NODE_CONTAINER_ONLY) & (1u << attr))
