@@ -67,6 +67,8 @@ struct child_args {
 	int files_tree;   /* idmapped clone of the files= dir, or -1 */
 	int userns_fd;    /* the node's user namespace (joined by the intermediate), or -1 */
 	bool fresh_userns; /* cloned with CLONE_NEWUSER: wait for SYNC_MAPPED first */
+	const char *boot_script; /* cfg->boot_script's bytes, read by the parent, or NULL */
+	size_t boot_script_len;
 };
 
 static int sync_send(int fd, enum sync_type type, const struct error *err)
@@ -247,6 +249,56 @@ static int child_set_hostname(const char *hostname, struct error *err)
 	return 0;
 }
 
+/* The boot script on the node's fresh /run (a tmpfs of its own: nothing in it to
+ * follow), for the rootfs's init; owned by node root. */
+static int child_write_boot_script(const struct child_args *a, struct error *err)
+{
+	if (!a->boot_script)
+		return 0;
+	if (mkdir("/run/netsim", 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir /run/netsim");
+	cleanup_close int fd = open(CONTAINER_BOOT_SCRIPT,
+				    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return error_set(err, errno, "create %s", CONTAINER_BOOT_SCRIPT);
+	size_t done = 0;
+	while (done < a->boot_script_len) {
+		ssize_t n = write(fd, a->boot_script + done, a->boot_script_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return error_set(err, n < 0 ? errno : EIO, "write %s", CONTAINER_BOOT_SCRIPT);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* The parent's half: the host file's bytes, at most 1 MiB. */
+static int read_boot_script(const char *path, char **data, size_t *len, struct error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return error_set(err, errno, "boot script %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+		return error_setmsg(err, EINVAL, "boot script %s: not a regular file of at most 1 MiB",
+				    path);
+	*data = malloc((size_t)st.st_size + 1);
+	if (!*data)
+		return error_set(err, ENOMEM, "boot script %s", path);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*len = got;
+	return 0;
+}
+
 static int child_redirect_stdio(int console_fd, struct error *err)
 {
 	cleanup_close int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -283,6 +335,7 @@ static int child_build_root(const struct child_args *a, struct error *err)
 					    &pre, err)) < 0 ||
 	    (rc = mounts_populate_root(&pre, err)) < 0 ||
 	    (rc = child_set_hostname(cfg->hostname, err)) < 0 ||
+	    (rc = child_write_boot_script(a, err)) < 0 ||
 	    (rc = child_redirect_stdio(console_fd, err)) < 0) {
 		root_mounts_release(&pre);
 		return rc;
@@ -595,6 +648,12 @@ int container_create(const struct container_config *cfg, struct container *c,
 				    "in its own user namespace, and this one has none",
 				    cfg->hostname);
 
+	cleanup_free char *boot_script = NULL;
+	size_t boot_script_len = 0;
+	if (cfg->boot_script &&
+	    (rc = read_boot_script(cfg->boot_script, &boot_script, &boot_script_len, err)) < 0)
+		return error_prefix(err, "container %s", cfg->hostname);
+
 	struct overlay_plan overlay;
 	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
 				    mapped, err)) < 0)
@@ -631,6 +690,8 @@ int container_create(const struct container_config *cfg, struct container *c,
 		.files_tree = files_tree,
 		.userns_fd = userns_fd,
 		.fresh_userns = fresh,
+		.boot_script = boot_script,
+		.boot_script_len = boot_script_len,
 	};
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 	if (netns_fd < 0)

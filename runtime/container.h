@@ -63,7 +63,12 @@ struct container_config {
 	 * kind and no user namespace, and `container_enter` gives its commands the
 	 * same (it reads the bounding set of the node's PID 1). */
 	uint64_t extra_capabilities;
+	/* A host file (at most 1 MiB) copied to CONTAINER_BOOT_SCRIPT in the node,
+	 * on its fresh /run, at each start, for the rootfs's init to run; or NULL. */
+	const char *boot_script;
 };
+
+#define CONTAINER_BOOT_SCRIPT "/run/netsim/startup"
 
 #define CONTAINER_NAMESPACES_MAX 32
 
