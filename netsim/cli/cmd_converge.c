@@ -12,12 +12,14 @@
 
 static int cmd_converge(int argc, char **argv)
 {
+	enum { OPT_ADDRS = OPT_VERB_BASE };
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
+					      {"addrs", required_argument, NULL, OPT_ADDRS},
 					      {"timeout", required_argument, NULL, OPT_TIMEOUT},
 					      {"json", no_argument, NULL, OPT_JSON},
 					      {"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
-	const char *given = NULL;
+	const char *given = NULL, *addrs = NULL;
 	double timeout = 60;
 	bool json = false;
 	int c;
@@ -25,6 +27,7 @@ static int cmd_converge(int argc, char **argv)
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_JSON: json = true; break;
+		case OPT_ADDRS: addrs = optarg; break;
 		case OPT_TIMEOUT:
 			if (parse_seconds_option(optarg, 1e-3, 86400, &timeout) < 0)
 				return usage_error("--timeout wants seconds (0 < S <= 86400)");
@@ -45,7 +48,8 @@ static int cmd_converge(int argc, char **argv)
 		return 1;
 	struct error err = {0};
 	struct reach_result res;
-	if (reach_run(rs.nodes, rs.n, timeout, CONVERGE_INTERVAL, &res, &err) < 0) {
+	if ((addrs && reach_sim_set_targets(&rs, addrs, &err) < 0) ||
+	    reach_sim_run(&rs, timeout, CONVERGE_INTERVAL, &res, &err) < 0) {
 		error_prefix(&err, "converge");
 		print_error(&err);
 		reach_sim_close(&rs);
@@ -61,7 +65,7 @@ static int cmd_converge(int argc, char **argv)
 		       converged ? "true" : "false", res.seconds, timeout, res.pairs_ok, res.pairs);
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)
-				if (s != d && !res.reached[(size_t)s * n + d]) {
+				if (reach_sim_probed(&rs, s, d) && !res.reached[(size_t)s * n + d]) {
 					fputs(listed++ ? ",[" : "[", stdout);
 					json_string(stdout, rs.nodes[s].name);
 					putchar(',');
@@ -70,14 +74,15 @@ static int cmd_converge(int argc, char **argv)
 				}
 		puts("]}");
 	} else if (converged) {
-		printf("converge %s: every node reaches every node (%u pairs) after %.1f s\n", sim,
-		       res.pairs, res.seconds);
+		printf("converge %s: every node reaches every %s (%u pairs) after %.1f s\n", sim,
+		       addrs ? "address" : "node", res.pairs, res.seconds);
 	} else {
 		printf("converge %s: not converged after %.1f s: %u of %u pairs missing:", sim,
 		       res.seconds, res.pairs - res.pairs_ok, res.pairs);
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)
-				if (s != d && !res.reached[(size_t)s * n + d] && listed++ < MISSING_LISTED)
+				if (reach_sim_probed(&rs, s, d) && !res.reached[(size_t)s * n + d] &&
+				    listed++ < MISSING_LISTED)
 					printf(" %s->%s", rs.nodes[s].name, rs.nodes[d].name);
 		printf("%s\n", listed > MISSING_LISTED ? " ..." : "");
 	}
@@ -87,13 +92,15 @@ static int cmd_converge(int argc, char **argv)
 }
 
 const struct verb verb_converge = {"converge", cmd_converge,
-		"converge [-s SIM] [--timeout S] [--json]",
+		"converge [-s SIM] [--addrs all|LIST|FILE] [--timeout S] [--json]",
 		"Wait until every node reaches every node and print how long that took,\n"
 		"measured with ICMP echo from inside each node's network namespace (one echo\n"
 		"per unanswered pair every 0.2 s).  Run it right after `netsim up` to time\n"
 		"the routing protocol's convergence.  Exit status 0 when converged, 1 on\n"
 		"timeout (the missing pairs are listed).\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
+		"      --addrs all|LIST|FILE  wait for the lab's own addresses instead of\n"
+		"                   netsim's (as `netsim reach --addrs`)\n"
 		"      --timeout S  give up after S seconds (default 60)\n"
 		"      --json       one JSON object: converged, seconds, pairs_ok, pairs,\n"
 		"                   missing ([from, to] pairs)\n",
