@@ -71,6 +71,15 @@ like "$out" "4/4 pairs" "reach --addrs with a file"
 fails "$NETSIM" reach -s $SIM --addrs 192.0.2.99 "an address on no node is refused"
 out=$("$NETSIM" converge -s $SIM --addrs all --timeout 20 2>&1)
 like "$out" "every node reaches every address \(10 pairs\)" "converge --addrs all"
+"$NETSIM" node -s $SIM r1 restart >/dev/null 2>&1
+ok $? "restart r1"
+# the first boot's log lines are still there: wait for the addresses instead
+for i in $(seq 1 100); do
+	"$NETSIM" exec -s $SIM r1 -- ip -4 addr show eth1 2>/dev/null | grep -q 10.1.2.1/ && break
+	sleep 0.1
+done
+exec_ok pc1 "after the restart r1's startup script ran again: pc1 reaches pc2" -- \
+	ping -c 2 -W 2 10.1.2.10
 pids=$(node_pids $SIM)
 "$NETSIM" down $SIM >/dev/null 2>&1
 ok $? "down the static lab"
