@@ -85,6 +85,16 @@ pids=$(node_pids $SIM)
 ok $? "down the static lab"
 is "$(settled_leftovers $SIM $pids)" "" "nothing left behind"
 
+# a startup= script is copied into the node: host files stay out, as for files=
+cleanup_sim k1kx
+topo=$(write_topo leak.conf <<EOF
+node x startup=/etc/passwd
+EOF
+)
+out=$("$NETSIM" up -n k1kx "$topo" 2>&1)
+is $? 1 "startup=/etc/passwd is refused"
+like "$out" "is inside the host's /etc" "...because a node must not see the host's files"
+
 # ---- OSPF on FRR devices -----------------------------------------------------
 if [ ! -f "$ROOTFS_DIR/frr.tar.gz" ]; then
 	echo "ok $((T_NUM + 1)) # skip OSPF lab: no frr rootfs in $ROOTFS_DIR (make rootfs-frr)"
