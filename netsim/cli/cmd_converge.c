@@ -48,7 +48,7 @@ static int cmd_converge(int argc, char **argv)
 		return 1;
 	struct error err = {0};
 	struct reach_result res;
-	if ((addrs && reach_sim_set_targets(&rs, addrs, &err) < 0) ||
+	if ((addrs && reach_sim_set_targets(&rs, addrs, timeout, &err) < 0) ||
 	    reach_sim_run(&rs, timeout, CONVERGE_INTERVAL, &res, &err) < 0) {
 		error_prefix(&err, "converge");
 		print_error(&err);
@@ -100,7 +100,8 @@ const struct verb verb_converge = {"converge", cmd_converge,
 		"timeout (the missing pairs are listed).\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"      --addrs all|LIST|FILE  wait for the lab's own addresses instead of\n"
-		"                   netsim's (as `netsim reach --addrs`)\n"
+		"                   netsim's (as `netsim reach --addrs`); addresses that\n"
+		"                   startup scripts have yet to add are waited for too\n"
 		"      --timeout S  give up after S seconds (default 60)\n"
 		"      --json       one JSON object: converged, seconds, pairs_ok, pairs,\n"
 		"                   missing ([from, to] pairs)\n",

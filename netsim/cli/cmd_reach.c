@@ -203,7 +203,7 @@ static int cmd_reach(int argc, char **argv)
 		return 1;
 	}
 	int rc = 1;
-	if (addrs && reach_sim_set_targets(&rs, addrs, &err) < 0) {
+	if (addrs && reach_sim_set_targets(&rs, addrs, 0, &err) < 0) {
 		print_error(&err);
 		goto out;
 	}

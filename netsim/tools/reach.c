@@ -628,43 +628,99 @@ static int spec_addresses(const char *spec, struct in_addr **out, size_t *n, str
 	return 0;
 }
 
-int reach_sim_set_targets(struct reach_sim *rs, const char *spec, struct error *err)
+/* Every node's addresses now (*found replaced). */
+static int discover_addresses(const struct reach_sim *rs, struct found_addr **found, size_t *n,
+			      struct error *err)
 {
-	cleanup_free struct found_addr *found = NULL;
-	size_t nfound = 0;
+	free(*found);
+	*found = NULL;
+	*n = 0;
 	for (unsigned i = 0; i < rs->nnodes; i++) {
 		if (rs->nodes[i].qemu_sim)
 			continue; /* its stack is in the VM */
-		int r = node_addresses(rs, i, &found, &nfound, err);
+		int r = node_addresses(rs, i, found, n, err);
 		if (r < 0)
 			return error_prefix(err, "reach --addrs");
 	}
-	cleanup_free struct found_addr *targets = NULL;
-	size_t ntargets = 0;
-	if (strcmp(spec, "all") == 0) {
-		targets = steal_pointer(&found);
-		ntargets = nfound;
-	} else {
-		cleanup_free struct in_addr *given = NULL;
-		size_t ngiven = 0;
+	return 0;
+}
+
+static bool same_addresses(const struct found_addr *a, size_t na, const struct found_addr *b,
+			   size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+static void pause_seconds(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	nanosleep(&ts, NULL);
+}
+
+/* How often, while waiting, the nodes' addresses are looked at again. */
+#define TARGETS_RECHECK 0.5
+
+int reach_sim_set_targets(struct reach_sim *rs, const char *spec, double wait,
+			  struct error *err)
+{
+	cleanup_free struct found_addr *found = NULL, *before = NULL;
+	size_t nfound = 0, nbefore = 0;
+	cleanup_free struct in_addr *given = NULL;
+	size_t ngiven = 0;
+	bool all = strcmp(spec, "all") == 0;
+	if (!all) {
 		int r = spec_addresses(spec, &given, &ngiven, err);
 		if (r < 0)
 			return r;
-		targets = calloc(ngiven, sizeof(*targets));
-		if (!targets)
-			return error_set(err, ENOMEM, "reach --addrs");
-		for (size_t g = 0; g < ngiven; g++) {
-			size_t k;
-			for (k = 0; k < nfound && found[k].addr.s_addr != given[g].s_addr; k++)
-				;
-			if (k == nfound) {
+	}
+	cleanup_free struct found_addr *targets = calloc(all ? 1 : ngiven, sizeof(*targets));
+	if (!targets)
+		return error_set(err, ENOMEM, "reach --addrs");
+	size_t ntargets = 0;
+	/* Startup scripts address the nodes after `up` returned: with `wait`, look
+	 * again until every given address is there, or (all) until the addresses
+	 * stay the same between two looks. */
+	for (double waited = 0;; waited += TARGETS_RECHECK) {
+		int r = discover_addresses(rs, &found, &nfound, err);
+		if (r < 0)
+			return r;
+		bool more_time = waited + TARGETS_RECHECK <= wait;
+		if (all) {
+			bool settled = nfound > 0 && same_addresses(found, nfound, before, nbefore);
+			if (settled || !more_time || (wait <= 0 && nfound > 0))
+				break;
+			free(before);
+			before = steal_pointer(&found);
+			nbefore = nfound;
+			nfound = 0;
+		} else {
+			ntargets = 0;
+			size_t missing = ngiven;
+			for (size_t g = 0; g < ngiven; g++) {
+				size_t k;
+				for (k = 0; k < nfound && found[k].addr.s_addr != given[g].s_addr; k++)
+					;
+				if (k == nfound) {
+					missing = g;
+					break;
+				}
+				targets[ntargets++] = found[k];
+			}
+			if (missing == ngiven)
+				break;
+			if (!more_time) {
 				char text[INET_ADDRSTRLEN];
-				inet_ntop(AF_INET, &given[g], text, sizeof(text));
+				inet_ntop(AF_INET, &given[missing], text, sizeof(text));
 				return error_setmsg(err, ENOENT, "reach --addrs: %s is on no node's "
 								 "interface", text);
 			}
-			targets[ntargets++] = found[k];
 		}
+		pause_seconds(TARGETS_RECHECK);
+	}
+	if (all) {
+		free(targets);
+		targets = steal_pointer(&found);
+		ntargets = nfound;
 	}
 	if (ntargets == 0)
 		return error_setmsg(err, ENOENT, "reach --addrs %s: the nodes have no addresses of "

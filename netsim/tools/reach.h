@@ -102,8 +102,12 @@ int reach_sim_find(const struct reach_sim *rs, const char *name);
  * IPv4 address on the nodes' interfaces (not 127/8, 169.254/16 or the node's
  * netsim address; qemu nodes are not asked), else a list of addresses, comma-
  * separated or one a line in a file (# comments), each on some node's
- * interface.  Every node then probes every target address but its own. */
-int reach_sim_set_targets(struct reach_sim *rs, const char *spec, struct error *err);
+ * interface.  Every node then probes every target address but its own.
+ * With `wait` > 0, addresses still to come (startup scripts run after `up`)
+ * are waited for up to that long: a list until each is on some node, "all"
+ * until the nodes' addresses are the same twice half a second apart. */
+int reach_sim_set_targets(struct reach_sim *rs, const char *spec, double wait,
+			  struct error *err);
 /* reach_run_pairs over the sim's pairs (with targets: node -> address). */
 int reach_sim_run(const struct reach_sim *rs, double timeout, double interval,
 		  struct reach_result *res, struct error *err);

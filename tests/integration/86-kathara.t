@@ -50,6 +50,10 @@ cleanup_sim $SIM
 out=$(cd / && "$NETSIM" up -n $SIM "$T_TMP/static/netsim.conf" 2>&1)
 ok $? "up the static lab from another directory"
 [ $? -eq 0 ] || echo "$out" | sed 's/^/# /'
+# right after up: the startup scripts are still adding the addresses
+out=$("$NETSIM" converge -s $SIM --addrs all --timeout 30 2>&1)
+like "$out" "every node reaches every address \(10 pairs\)" \
+	"converge --addrs all right after up waits for the startup scripts' addresses"
 wait_startup pc1 r1 pc2
 like "$("$NETSIM" log -s $SIM r1 2>&1)" "/run/netsim/startup exited with status 0" \
 	"r1 ran its startup script at boot"
@@ -69,8 +73,8 @@ printf '# pc2 and r1\n10.1.2.10\n10.1.3.1 # stub\n' >"$T_TMP/addrs"
 out=$("$NETSIM" reach -s $SIM --addrs "$T_TMP/addrs" -q 2>&1)
 like "$out" "4/4 pairs" "reach --addrs with a file"
 fails "$NETSIM" reach -s $SIM --addrs 192.0.2.99 "an address on no node is refused"
-out=$("$NETSIM" converge -s $SIM --addrs all --timeout 20 2>&1)
-like "$out" "every node reaches every address \(10 pairs\)" "converge --addrs all"
+out=$("$NETSIM" converge -s $SIM --addrs 10.1.3.1,10.1.1.10 --timeout 20 2>&1)
+like "$out" "every node reaches every address \(4 pairs\)" "converge --addrs with a list"
 "$NETSIM" node -s $SIM r1 restart >/dev/null 2>&1
 ok $? "restart r1"
 # the first boot's log lines are still there: wait for the addresses instead
@@ -114,10 +118,10 @@ cleanup_sim $SIM
 out=$("$NETSIM" up -n $SIM "$T_TMP/out/ospf.conf" 2>&1)
 ok $? "up the OSPF lab"
 [ $? -eq 0 ] || echo "$out" | sed 's/^/# /'
-wait_startup r1 r2 r3
 out=$("$NETSIM" converge -s $SIM --addrs all --timeout 90 2>&1)
 ok $? "converge --addrs all: OSPF carries every lab address"
 echo "$out" | sed 's/^/# /'
+wait_startup r1 r2 r3
 for d in ospfd zebra watchfrr; do
 	like "$("$NETSIM" exec -s $SIM r2 -- ps 2>&1)" "/usr/lib/frr/$d" "r2: $d runs (started unmodified)"
 done
