@@ -32,9 +32,10 @@ NETSIM_OBJ  := $(NETSIM_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 ROOTFS_TAR  := $(BUILD)/rootfs/meshlite.tar.gz
+FRR_TAR     := $(BUILD)/rootfs/frr.tar.gz
 
 
-.PHONY: all rootfs test unit-test asan asan-test memcheck up deps test-deps install uninstall clean check-deps
+.PHONY: all rootfs rootfs-frr test unit-test asan asan-test memcheck up deps test-deps install uninstall clean check-deps
 all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node
 
 check-deps:
@@ -90,9 +91,14 @@ $(SECURITY_HELPERS): $(BUILD)/tests/%: tests/security/%.c
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
 # The default rootfs, from Debian packages (apt-get download), unpacked with libarchive.
-rootfs: $(ROOTFS_TAR)
-$(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh $(wildcard rootfs/meshlite/*)
+# `rootfs=frr` (Kathara's kathara/frr labs): Debian's frr the same way; about
+# 10 s and 11 MB (24 packages, 9.5 MB downloaded once).
+rootfs: $(ROOTFS_TAR) $(FRR_TAR)
+rootfs-frr: $(FRR_TAR)
+$(ROOTFS_TAR): $(BUILD)/mkrootfs rootfs/build-meshlite.sh rootfs/debs.sh $(wildcard rootfs/meshlite/*)
 	BUILD=$(BUILD) sh rootfs/build-meshlite.sh
+$(FRR_TAR): $(BUILD)/mkrootfs rootfs/build-frr.sh rootfs/debs.sh $(wildcard rootfs/frr/*) rootfs/meshlite/hosts rootfs/meshlite/profile
+	BUILD=$(BUILD) sh rootfs/build-frr.sh
 
 # --- QEMU nodes (vm owner; docs/vm.md) ----------------------------------------
 # `make kernel`: Debian's kernel + our initramfs in $(BUILD)/kernel/.  Not part of
@@ -179,11 +185,13 @@ $(BUILD)/netsim.1: docs/cli.md tests/gen-man.sh netsim/cli/main.c
 install: all rootfs $(BUILD)/netsim.1
 	install -D -m 0755 $(BUILD)/netsim $(DESTDIR)$(PREFIX)/bin/netsim
 	install -D -m 0644 $(ROOTFS_TAR) $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
+	install -D -m 0644 $(FRR_TAR) $(DESTDIR)$(PREFIX)/share/netsim/rootfs/frr.tar.gz
 	install -D -m 0644 $(BUILD)/netsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/netsim.1
 	install -D -m 0644 netsim/cli/completion.bash $(DESTDIR)/usr/share/bash-completion/completions/netsim
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/netsim $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz
+	rm -f $(DESTDIR)$(PREFIX)/bin/netsim $(DESTDIR)$(PREFIX)/share/netsim/rootfs/meshlite.tar.gz \
+		$(DESTDIR)$(PREFIX)/share/netsim/rootfs/frr.tar.gz
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/netsim.1 $(DESTDIR)/usr/share/bash-completion/completions/netsim
 
 clean:

@@ -26,42 +26,9 @@ log() { echo "build-meshlite: $*"; }
 die() { echo "build-meshlite: error: $*" >&2; exit 1; }
 
 [ -x "$MKROOTFS" ] || die "$MKROOTFS not built (run 'make $MKROOTFS')"
-command -v apt-get >/dev/null || die "apt-get not found: the meshlite rootfs is built from Debian packages"
-mkdir -p "$DEB_DIR"
-
-# Newest already-downloaded .deb of a package, or nothing.
-find_deb() {
-	ls "$DEB_DIR" | grep "^$1_.*\.deb\$" | sort -V | tail -n 1
-}
-
-missing=
-for pkg in $PACKAGES; do
-	[ -n "$(find_deb "$pkg")" ] || missing="$missing $pkg"
-done
-
-if [ -n "$missing" ]; then
-	log "downloading$missing into $DEB_DIR"
-	# apt-get download writes into the current directory.
-	if ! (cd "$DEB_DIR" && apt-get download $missing); then
-		if [ "$(id -u)" = 0 ]; then
-			log "download failed; running 'apt-get update' once (we are root) and retrying"
-			apt-get update
-			(cd "$DEB_DIR" && apt-get download $missing) ||
-				die "apt-get download$missing failed even after apt-get update"
-		else
-			die "apt-get download$missing failed; if the package lists are empty, run 'sudo apt-get update' and retry"
-		fi
-	fi
-else
-	log "reusing packages in $DEB_DIR"
-fi
-
-DEB_ARGS=
-for pkg in $PACKAGES; do
-	deb=$(find_deb "$pkg")
-	[ -n "$deb" ] || die "$pkg: no .deb in $DEB_DIR after download"
-	DEB_ARGS="$DEB_ARGS --deb $DEB_DIR/$deb"
-done
+. "$SRC_DIR/debs.sh"
+fetch_debs $PACKAGES
+DEB_ARGS=$(deb_args $PACKAGES)
 
 # The applet list comes from the busybox we ship (it is static, so it runs here).
 TMP=$(mktemp -d "$ROOTFS_DIR/.busybox.XXXXXX")

@@ -67,6 +67,8 @@ struct child_args {
 	int files_tree;   /* idmapped clone of the files= dir, or -1 */
 	int userns_fd;    /* the node's user namespace (joined by the intermediate), or -1 */
 	bool fresh_userns; /* cloned with CLONE_NEWUSER: wait for SYNC_MAPPED first */
+	const char *boot_script; /* cfg->boot_script's bytes, read by the parent, or NULL */
+	size_t boot_script_len;
 };
 
 static int sync_send(int fd, enum sync_type type, const struct error *err)
@@ -247,6 +249,56 @@ static int child_set_hostname(const char *hostname, struct error *err)
 	return 0;
 }
 
+/* The boot script on the node's fresh /run (a tmpfs of its own: nothing in it to
+ * follow), for the rootfs's init; owned by node root. */
+static int child_write_boot_script(const struct child_args *a, struct error *err)
+{
+	if (!a->boot_script)
+		return 0;
+	if (mkdir("/run/netsim", 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir /run/netsim");
+	cleanup_close int fd = open(CONTAINER_BOOT_SCRIPT,
+				    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return error_set(err, errno, "create %s", CONTAINER_BOOT_SCRIPT);
+	size_t done = 0;
+	while (done < a->boot_script_len) {
+		ssize_t n = write(fd, a->boot_script + done, a->boot_script_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return error_set(err, n < 0 ? errno : EIO, "write %s", CONTAINER_BOOT_SCRIPT);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* The parent's half: the host file's bytes, at most 1 MiB. */
+static int read_boot_script(const char *path, char **data, size_t *len, struct error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return error_set(err, errno, "boot script %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+		return error_setmsg(err, EINVAL, "boot script %s: not a regular file of at most 1 MiB",
+				    path);
+	*data = malloc((size_t)st.st_size + 1);
+	if (!*data)
+		return error_set(err, ENOMEM, "boot script %s", path);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*len = got;
+	return 0;
+}
+
 static int child_redirect_stdio(int console_fd, struct error *err)
 {
 	cleanup_close int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -283,6 +335,7 @@ static int child_build_root(const struct child_args *a, struct error *err)
 					    &pre, err)) < 0 ||
 	    (rc = mounts_populate_root(&pre, err)) < 0 ||
 	    (rc = child_set_hostname(cfg->hostname, err)) < 0 ||
+	    (rc = child_write_boot_script(a, err)) < 0 ||
 	    (rc = child_redirect_stdio(console_fd, err)) < 0) {
 		root_mounts_release(&pre);
 		return rc;
@@ -317,6 +370,30 @@ static int child_wait_mapped(struct child_args *a, struct error *err)
 	return userns_become_root(err);
 }
 
+/* A node with CAP_SYS_ADMIN can create namespaces (FRR's netns VRFs), each a
+ * piece of kernel memory that no cgroup fully accounts for: cap them in the
+ * node's user namespace while we still hold CAP_SYS_RESOURCE there (the node
+ * loses it, so cannot raise them), and allow no nested user namespace.  Writes
+ * through the host's /proc, still ours before pivot_root; /proc/sys/user is
+ * per user namespace whichever proc mount shows it. */
+static int child_limit_namespaces(struct error *err)
+{
+	static const char *const kinds[] = { "net", "mnt", "pid", "uts", "ipc", "cgroup",
+					     "time", "user" };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char path[64], value[16];
+		snprintf(path, sizeof(path), "/proc/sys/user/max_%s_namespaces", kinds[i]);
+		int len = snprintf(value, sizeof(value), "%d\n",
+				   strcmp(kinds[i], "user") == 0 ? 0 : CONTAINER_NAMESPACES_MAX);
+		cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* a kernel without that kind of namespace */
+		if (fd < 0 || write(fd, value, (size_t)len) != len)
+			return error_set(err, errno, "limit namespaces: write %s", path);
+	}
+	return 0;
+}
+
 __attribute__((noreturn)) static void child_main(const struct child_args *args)
 {
 	struct error err = { 0 };
@@ -336,7 +413,8 @@ __attribute__((noreturn)) static void child_main(const struct child_args *args)
 			_exit(1);
 		}
 	}
-	if (child_build_root(a, &err) < 0) {
+	if ((a->cfg->extra_capabilities && child_limit_namespaces(&err) < 0) ||
+	    child_build_root(a, &err) < 0) {
 		error_prefix(&err, "node %s", a->cfg->hostname);
 		sync_send(fd, SYNC_ERROR, &err);
 		_exit(1);
@@ -349,7 +427,7 @@ __attribute__((noreturn)) static void child_main(const struct child_args *args)
 	if (n <= 0 || msg.type != SYNC_GO)
 		_exit(0); /* parent gone or gave up: leave quietly */
 
-	if (security_apply(&err) < 0) {
+	if (security_apply(a->cfg->extra_capabilities, &err) < 0) {
 		error_prefix(&err, "node %s", a->cfg->hostname);
 		sync_send(fd, SYNC_ERROR, &err);
 		_exit(1);
@@ -561,6 +639,20 @@ int container_create(const struct container_config *cfg, struct container *c,
 	/* a first start with ids: the clone makes the user namespace */
 	bool fresh = netns_fd < 0 && cfg->id_count > 0;
 	bool mapped = fresh || userns_fd >= 0;
+	if (cfg->extra_capabilities & ~container_optional_capability_mask())
+		return error_setmsg(err, EINVAL, "container %s: capabilities 0x%llx cannot be given",
+				    cfg->hostname, (unsigned long long)cfg->extra_capabilities);
+	/* without a user namespace CAP_SYS_ADMIN would be the host's */
+	if (cfg->extra_capabilities && !mapped)
+		return error_setmsg(err, EPERM, "container %s: CAP_SYS_ADMIN is given only to a node "
+				    "in its own user namespace, and this one has none",
+				    cfg->hostname);
+
+	cleanup_free char *boot_script = NULL;
+	size_t boot_script_len = 0;
+	if (cfg->boot_script &&
+	    (rc = read_boot_script(cfg->boot_script, &boot_script, &boot_script_len, err)) < 0)
+		return error_prefix(err, "container %s", cfg->hostname);
 
 	struct overlay_plan overlay;
 	if ((rc = overlay_plan_init(&overlay, cfg->rootfs, cfg->extra_lower, cfg->node_dir,
@@ -598,6 +690,8 @@ int container_create(const struct container_config *cfg, struct container *c,
 		.files_tree = files_tree,
 		.userns_fd = userns_fd,
 		.fresh_userns = fresh,
+		.boot_script = boot_script,
+		.boot_script_len = boot_script_len,
 	};
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 	if (netns_fd < 0)
@@ -714,6 +808,11 @@ const char *const *container_capability_names(void)
 	return security_capability_names();
 }
 
+uint64_t container_optional_capability_mask(void)
+{
+	return security_optional_capability_mask();
+}
+
 /* ---- entering a running node ----------------------------------------------- */
 
 /* Joined in this order; a user namespace would go first (it decides what the
@@ -734,6 +833,7 @@ static const struct {
  * in their copy of its memory. */
 struct enter_plan {
 	pid_t init_pid;
+	uint64_t extra_capabilities; /* those of the node's PID 1 beyond the kept set */
 	int ns_fds[ENTERED_COUNT];
 	int report_fd;      /* the processes' end of the report socket */
 	char *const *argv;
@@ -770,7 +870,8 @@ __attribute__((noreturn)) static void enter_exec(const struct enter_plan *plan)
 		error_set(&err, errno, "chdir / inside the node");
 		enter_fail(plan, &err);
 	}
-	if (relay_attach_command(&plan->relay, &err) < 0 || security_apply(&err) < 0)
+	if (relay_attach_command(&plan->relay, &err) < 0 ||
+	    security_apply(plan->extra_capabilities, &err) < 0)
 		enter_fail(plan, &err);
 	/* the caller's other descriptors stay out of the node */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -899,6 +1000,22 @@ static int open_namespaces(struct enter_plan *plan, struct error *err)
 		if (plan->ns_fds[i] < 0)
 			return error_set(err, errno, "open %s", path);
 	}
+	/* A command gets what the node's PID 1 was given (so `exec` can restart
+	 * FRR), read from its bounding set, which node root can only shrink; and
+	 * never without a user namespace of the node's own. */
+	if (userns_is_own(plan->ns_fds[0]))
+		return 0;
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)plan->init_pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return error_set(err, errno, "open %s", path);
+	unsigned long long bounding = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapBnd: %llx", &bounding) == 1)
+			break;
+	fclose(f);
+	plan->extra_capabilities = bounding & container_optional_capability_mask();
 	return 0;
 }
 

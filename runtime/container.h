@@ -56,7 +56,21 @@ struct container_config {
 	 * with id_count 0. */
 	uint32_t id_base;
 	uint32_t id_count;
+	/* Capabilities beyond the kept set, bits of container_optional_capability_mask()
+	 * (CAP_SYS_ADMIN); only for a node in its own user namespace:
+	 * container_create() fails with EPERM otherwise.  Such a node's user
+	 * namespace may hold at most CONTAINER_NAMESPACES_MAX namespaces of each
+	 * kind and no user namespace, and `container_enter` gives its commands the
+	 * same (it reads the bounding set of the node's PID 1). */
+	uint64_t extra_capabilities;
+	/* A host file (at most 1 MiB) copied to CONTAINER_BOOT_SCRIPT in the node,
+	 * on its fresh /run, at each start, for the rootfs's init to run; or NULL. */
+	const char *boot_script;
 };
+
+#define CONTAINER_BOOT_SCRIPT "/run/netsim/startup"
+
+#define CONTAINER_NAMESPACES_MAX 32
 
 struct container {
 	pid_t pid;    /* host pid of the node's PID 1, -1 when none */
@@ -108,5 +122,7 @@ int container_enter_tty(pid_t init_pid, char *const argv[], char *const envp[],
 uint64_t container_capability_mask(void);
 /* NULL-terminated names of the kept capabilities ("CAP_CHOWN", ...). */
 const char *const *container_capability_names(void);
+/* What container_config.extra_capabilities may hold. */
+uint64_t container_optional_capability_mask(void);
 
 #endif

@@ -18,6 +18,14 @@
  * IPC_LOCK (mlock beyond RLIMIT_MEMLOCK) and SYS_RESOURCE (raising the hard
  * RLIMIT_NICE/RTPRIO/MEMLOCK netsim sets gives the first two back).
  *
+ * One more may be given per node (security_optional_capability_mask()):
+ * CAP_SYS_ADMIN, which FRR's daemons insist on holding (privs_init), and only to
+ * a node in its own user namespace, where it means "admin of the node's own
+ * namespaces": the kernel checks everything that reaches the host against the
+ * initial user namespace, and the filesystem half (mount, pivot_root,
+ * open_by_handle_at) stays refused by the filter below (docs/security.md,
+ * "CAP_SYS_ADMIN for FRR").
+ *
  * Seccomp: default allow; the syscalls in blocked_syscalls[] fail with EPERM;
  * clone/unshare with CLONE_NEWUSER fail with EPERM (a user namespace would hand back
  * a full capability set over new namespaces); clone3 fails with ENOSYS so libc
@@ -68,9 +76,15 @@ static const char *const blocked_syscalls[] = {
 	"clock_settime64", "clock_adjtime", "clock_adjtime64", "adjtimex",
 	"userfaultfd", "perf_event_open", "quotactl", "quotactl_fd", "lookup_dcookie",
 	"pivot_root", "mount", "umount", "umount2",
-	/* the new mount API is mount(2) by other means */
-	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "mount_setattr",
+	/* the new mount API is mount(2) by other means; open_tree(OPEN_TREE_CLONE)
+	 * is a bind mount, of one mount without what is mounted over parts of it */
+	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "mount_setattr", "open_tree",
 };
+
+uint64_t security_optional_capability_mask(void)
+{
+	return UINT64_C(1) << CAP_SYS_ADMIN;
+}
 
 uint64_t security_capability_mask(void)
 {
@@ -246,13 +260,16 @@ int security_prepare(struct error *err)
 	return 0;
 }
 
-int security_apply(struct error *err)
+int security_apply(uint64_t extra, struct error *err)
 {
 	int rc = security_prepare(err);
 	if (rc < 0)
 		return rc;
+	if (extra & ~security_optional_capability_mask())
+		return error_setmsg(err, EINVAL, "capabilities 0x%llx cannot be given to a node",
+				    (unsigned long long)(extra & ~security_optional_capability_mask()));
 
-	uint64_t keep = security_capability_mask();
+	uint64_t keep = security_capability_mask() | extra;
 	cap_value_t last = cap_max_bits(); /* number of capabilities this kernel knows */
 	for (cap_value_t cap = 0; cap < last; cap++) {
 		if (cap < 64 && (keep & (UINT64_C(1) << cap)))
@@ -274,12 +291,13 @@ int security_apply(struct error *err)
 	cap_t current = cap_get_proc();
 	if (!current)
 		return error_set(err, errno, "cap_get_proc");
-	cap_value_t keep_now[KEPT_COUNT];
+	cap_value_t keep_now[64];
 	int keep_now_count = 0;
-	for (size_t i = 0; i < KEPT_COUNT; i++) {
+	for (cap_value_t cap = 0; cap < 64; cap++) {
 		cap_flag_value_t held = CAP_CLEAR;
-		if (cap_get_flag(current, kept_capabilities[i], CAP_PERMITTED, &held) == 0 && held == CAP_SET)
-			keep_now[keep_now_count++] = kept_capabilities[i];
+		if ((keep & (UINT64_C(1) << cap)) &&
+		    cap_get_flag(current, cap, CAP_PERMITTED, &held) == 0 && held == CAP_SET)
+			keep_now[keep_now_count++] = cap;
 	}
 	cap_free(current);
 

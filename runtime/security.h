@@ -11,6 +11,10 @@
 /* Bit N set = capability N kept (the CapEff a node's root process ends up with). */
 uint64_t security_capability_mask(void);
 
+/* The capabilities a node may be given on top of those (security_apply's
+ * `extra`): CAP_SYS_ADMIN, for a node in its own user namespace only. */
+uint64_t security_optional_capability_mask(void);
+
 /* NULL-terminated list of the kept capabilities' names ("CAP_CHOWN", ...). */
 const char *const *security_capability_names(void);
 
@@ -20,9 +24,10 @@ const char *const *security_capability_names(void);
 int security_prepare(struct error *err);
 
 /* In the process that is about to execve: drop every capability outside the kept
- * set from the bounding set, install the seccomp filter, clear the ambient set and
+ * set and `extra` (bits of security_optional_capability_mask(); the caller makes
+ * sure the process is in a user namespace of its own) from the bounding set, install the seccomp filter, clear the ambient set and
  * reduce permitted/effective to the kept set (inheritable becomes empty).  Needs
  * CAP_SETPCAP and CAP_SYS_ADMIN on entry (i.e. real root); irreversible. */
-int security_apply(struct error *err);
+int security_apply(uint64_t extra, struct error *err);
 
 #endif

@@ -13,12 +13,14 @@
 
 static int cmd_converge(int argc, char **argv, struct error *err)
 {
+	enum { OPT_ADDRS = OPT_VERB_BASE };
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
+					      {"addrs", required_argument, NULL, OPT_ADDRS},
 					      {"timeout", required_argument, NULL, OPT_TIMEOUT},
 					      {"json", no_argument, NULL, OPT_JSON},
 					      {"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
-	const char *given = NULL;
+	const char *given = NULL, *addrs = NULL;
 	double timeout = 60;
 	bool json = false;
 	int c;
@@ -26,6 +28,7 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_JSON: json = true; break;
+		case OPT_ADDRS: addrs = optarg; break;
 		case OPT_TIMEOUT:
 			if (parse_seconds_option(optarg, 1e-3, 86400, &timeout) < 0)
 				return verb_usage(err, "--timeout wants seconds (0 < S <= 86400)");
@@ -45,7 +48,8 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 	if (open_reach_sim(given, sim, sizeof(sim), &rs, err) < 0)
 		return EXIT_FAIL;
 	struct reach_result res;
-	if (reach_run(rs.nodes, rs.n, timeout, CONVERGE_INTERVAL, &res, err) < 0) {
+	if ((addrs && reach_sim_set_targets(&rs, addrs, timeout, err) < 0) ||
+	    reach_sim_run(&rs, timeout, CONVERGE_INTERVAL, &res, err) < 0) {
 		error_prefix(err, "converge");
 		reach_sim_close(&rs);
 		return EXIT_FAIL;
@@ -66,7 +70,7 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 		json_object_object_add(o, "pairs", json_object_new_int64(res.pairs));
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)
-				if (s != d && !res.reached[(size_t)s * n + d]) {
+				if (reach_sim_probed(&rs, s, d) && !res.reached[(size_t)s * n + d]) {
 					struct json_object *pair = json_object_new_array();
 					json_object_array_add(pair, json_object_new_string(rs.nodes[s].name));
 					json_object_array_add(pair, json_object_new_string(rs.nodes[d].name));
@@ -76,14 +80,15 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 		json_object_object_add(o, "fidelity", fidelity_ok ? fidelity_json(&fid) : NULL);
 		json_out_write(stdout, o);
 	} else if (converged) {
-		printf("converge %s: every node reaches every node (%u pairs) after %.1f s\n", sim,
-		       res.pairs, res.seconds);
+		printf("converge %s: every node reaches every %s (%u pairs) after %.1f s\n", sim,
+		       addrs ? "address" : "node", res.pairs, res.seconds);
 	} else {
 		printf("converge %s: not converged after %.1f s: %u of %u pairs missing:", sim,
 		       res.seconds, res.pairs - res.pairs_ok, res.pairs);
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)
-				if (s != d && !res.reached[(size_t)s * n + d] && listed++ < MISSING_LISTED)
+				if (reach_sim_probed(&rs, s, d) && !res.reached[(size_t)s * n + d] &&
+				    listed++ < MISSING_LISTED)
 					printf(" %s->%s", rs.nodes[s].name, rs.nodes[d].name);
 		printf("%s\n", listed > MISSING_LISTED ? " ..." : "");
 	}
@@ -98,7 +103,7 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_converge = {"converge",
-		"converge [-s SIM] [--timeout S] [--json]",
+		"converge [-s SIM] [--addrs all|LIST|FILE] [--timeout S] [--json]",
 		"Wait until every node reaches every node and print how long that took,\n"
 		"measured with ICMP echo from inside each node's network namespace (one echo\n"
 		"per unanswered pair every 0.2 s).  Run it right after `netsim up` to time\n"
@@ -108,6 +113,9 @@ const struct verb verb_converge = {"converge",
 		"neighbour-table overflows, late timers; docs/performance.md), so an\n"
 		"overloaded host is not mistaken for a routing bug.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
+		"      --addrs all|LIST|FILE  wait for the lab's own addresses instead of\n"
+		"                   netsim's (as `netsim reach --addrs`); addresses that\n"
+		"                   startup scripts have yet to add are waited for too\n"
 		"      --timeout S  give up after S seconds (default 60)\n"
 		"      --json       one JSON object: converged, seconds, pairs_ok, pairs,\n"
 		"                   missing ([from, to] pairs), fidelity\n",

@@ -14,7 +14,7 @@
 #include "tools/reach.h"
 #include "util.h"
 
-enum { OPT_WATCH = OPT_VERB_BASE, OPT_COUNT };
+enum { OPT_WATCH = OPT_VERB_BASE, OPT_COUNT, OPT_ADDRS };
 
 static volatile sig_atomic_t interrupted;
 
@@ -26,9 +26,10 @@ static void on_interrupt(int sig)
 
 /* One JSON object: the matrix (null on the diagonal), round-trip times (null
  * where no answer came), and the counts. */
-static void print_json(FILE *f, const char *sim, const struct reach_node *nodes,
+static void print_json(FILE *f, const char *sim, const struct reach_sim *rs,
 		       const struct reach_result *res, unsigned round)
 {
+	const struct reach_node *nodes = rs->nodes;
 	unsigned n = res->n;
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "sim", json_object_new_string(sim));
@@ -46,9 +47,10 @@ static void print_json(FILE *f, const char *sim, const struct reach_node *nodes,
 		struct json_object *mrow = json_object_new_array(), *rrow = json_object_new_array();
 		for (unsigned d = 0; d < n; d++) {
 			size_t k = (size_t)s * n + d;
-			/* NULL is JSON null: the diagonal, and no answer */
-			json_object_array_add(mrow, s == d ? NULL : json_object_new_boolean(res->reached[k]));
-			json_object_array_add(rrow, s != d && res->reached[k]
+			/* NULL is JSON null: the diagonal (a pair not probed), and no answer */
+			bool probed = reach_sim_probed(rs, s, d);
+			json_object_array_add(mrow, !probed ? NULL : json_object_new_boolean(res->reached[k]));
+			json_object_array_add(rrow, probed && res->reached[k]
 							    ? json_out_double("%.3f", res->rtt_ms[k])
 							    : NULL);
 		}
@@ -92,7 +94,7 @@ static int watch(const char *sim, const struct reach_sim *rs, double interval, u
 	for (unsigned round = 1; !interrupted && (count == 0 || round <= count); round++) {
 		double started = now_seconds();
 		struct reach_result res;
-		if (reach_run(rs->nodes, rs->n, interval, interval, &res, err) < 0) {
+		if (reach_sim_run(rs, interval, interval, &res, err) < 0) {
 			error_prefix(err, "reach");
 			rc = EXIT_FAIL;
 			break;
@@ -103,7 +105,7 @@ static int watch(const char *sim, const struct reach_sim *rs, double interval, u
 			break;
 		}
 		if (json) {
-			print_json(stdout, sim, rs->nodes, &res, round);
+			print_json(stdout, sim, rs, &res, round);
 		} else {
 			if (tty)
 				fputs("\033[H\033[J", stdout); /* home, clear: redraw in place */
@@ -111,7 +113,7 @@ static int watch(const char *sim, const struct reach_sim *rs, double interval, u
 				printf("round %u%s\n", round,
 				       tty ? " (Ctrl-C stops)" : "");
 			if (!quiet)
-				reach_print_matrix(stdout, rs->nodes, &res);
+				reach_sim_print(stdout, rs, &res);
 			print_summary(sim, &res, true);
 			fflush(stdout);
 		}
@@ -134,9 +136,10 @@ static int cmd_reach(int argc, char **argv, struct error *err)
 					      {"count", required_argument, NULL, OPT_COUNT},
 					      {"json", no_argument, NULL, OPT_JSON},
 					      {"quiet", no_argument, NULL, 'q'},
+					      {"addrs", required_argument, NULL, OPT_ADDRS},
 					      {"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
-	const char *given = NULL;
+	const char *given = NULL, *addrs = NULL;
 	double timeout = 10, interval = 1;
 	bool quiet = false, json = false, watching = false, timeout_given = false;
 	unsigned long long count = 0;
@@ -147,6 +150,7 @@ static int cmd_reach(int argc, char **argv, struct error *err)
 		case 'q': quiet = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_WATCH: watching = true; break;
+		case OPT_ADDRS: addrs = optarg; break;
 		case OPT_TIMEOUT:
 			if (parse_seconds_option(optarg, 1e-3, 86400, &timeout) < 0)
 				return verb_usage(err, "--timeout wants seconds (0 < S <= 86400)");
@@ -181,20 +185,22 @@ static int cmd_reach(int argc, char **argv, struct error *err)
 		return EXIT_FAIL;
 	}
 	int rc = EXIT_FAIL;
+	if (addrs && reach_sim_set_targets(&rs, addrs, 0, err) < 0)
+		goto out;
 	if (watching) {
 		rc = watch(sim, &rs, interval, (unsigned)count, json, quiet, err);
 		goto out;
 	}
 	struct reach_result res;
-	if (reach_run(rs.nodes, rs.n, timeout, interval, &res, err) < 0) {
+	if (reach_sim_run(&rs, timeout, interval, &res, err) < 0) {
 		error_prefix(err, "reach");
 		goto out;
 	}
 	if (json) {
-		print_json(stdout, sim, rs.nodes, &res, 0);
+		print_json(stdout, sim, &rs, &res, 0);
 	} else {
 		if (!quiet)
-			reach_print_matrix(stdout, rs.nodes, &res);
+			reach_sim_print(stdout, &rs, &res);
 		print_summary(sim, &res, false);
 	}
 	rc = res.pairs_ok == res.pairs ? EXIT_OK : EXIT_FAIL;
@@ -205,11 +211,16 @@ out:
 }
 
 const struct verb verb_reach = {"reach",
-		"reach [-s SIM] [--timeout S] [--interval S] [--watch [--count N]] [--json] [-q]",
+		"reach [-s SIM] [--addrs all|LIST|FILE] [--timeout S] [--interval S] [--watch [--count N]] [--json] [-q]",
 		"All-pairs ping matrix: every node sends ICMP echo to every other node's\n"
 		"address, from inside its own network namespace, until all pairs answered or\n"
 		"the timeout passed.  Exit status 0 when every node reaches every node.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
+		"      --addrs all|LIST|FILE  probe the lab's own addresses instead of\n"
+		"                   netsim's: all = every IPv4 address on the nodes'\n"
+		"                   interfaces (not 127/8, 169.254/16, netsim's own); or\n"
+		"                   addresses, comma-separated or one a line in FILE.\n"
+		"                   Every node probes every one that is not its own\n"
 		"      --timeout S  give up after S seconds (default 10)\n"
 		"      --interval S one echo per unanswered pair every S seconds (default 1)\n"
 		"      --watch      repeat: every --interval one echo per pair, and the matrix\n"

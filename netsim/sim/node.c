@@ -205,6 +205,31 @@ static int create_container(struct container_config *cfg, struct container *c,
 
 /* ---- the one way to start a node's PID 1 --------------------------------- */
 
+/* startup= is read once, at the node's first start, into its directory: a later
+ * `node start` runs the same script even when the topology's has changed or
+ * gone, as it reuses the same lower dirs. */
+#define NODE_STARTUP_MAX (1u << 20)
+
+static int copy_startup(const char *src, const char *dst, struct error *err)
+{
+	cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0)
+		return error_set(err, errno, "startup=%s", src);
+	if (!S_ISREG(st.st_mode) || st.st_size > NODE_STARTUP_MAX)
+		return error_setmsg(err, EINVAL, "startup=%s: not a regular file of at most %u KiB",
+				    src, NODE_STARTUP_MAX >> 10);
+	cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0)
+		return error_set(err, errno, "create %s", dst);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return error_set(err, errno ? errno : EIO, "write %s", dst);
+	return n < 0 ? error_set(err, errno, "read startup=%s", src) : 0;
+}
+
 static char **split_words(const char *s)
 {
 	size_t n = 0, cap = 4;
@@ -445,6 +470,11 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 			r = ids_allocate(l->sim, node->name, &ids_base, err);
 		if (r == 0)
 			r = arch_record_write(l->sim, node->name, &arch, err);
+		if (r == 0 && l->startup) {
+			char copy[PATH_MAX];
+			state_node_path(copy, sizeof(copy), l->sim, node->name, "startup");
+			r = copy_startup(l->startup, copy, err);
+		}
 		if (r < 0)
 			return error_prefix(err, "node %s", node->name);
 	} else if (ids_record_read(l->sim, node->name, &ids_base) < 0) {
@@ -456,8 +486,12 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	snprintf(env_node, sizeof(env_node), "NETSIM_NODE=%s", node->name);
 	snprintf(env_addr, sizeof(env_addr), "NETSIM_ADDR=%s", node->addr4);
 	snprintf(env_addr6, sizeof(env_addr6), "NETSIM_ADDR6=%s", node->addr6);
+	char startup[PATH_MAX];
+	state_node_path(startup, sizeof(startup), l->sim, node->name, "startup");
+	bool has_startup = access(startup, F_OK) == 0;
 	char *envp[] = {env_sim, env_node, env_addr, env_addr6,
-			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux", NULL};
+			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux",
+			has_startup ? "NETSIM_STARTUP=" CONTAINER_BOOT_SCRIPT : NULL, NULL};
 	char **argv = split_words(node->init ? node->init : "/sbin/init");
 	if (!argv || !argv[0]) {
 		free_words(argv);
@@ -490,6 +524,8 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 		.netns_path = l->netns_path,
 		.id_base = ids_base,
 		.id_count = ids_base ? NODE_IDS_COUNT : 0,
+		.extra_capabilities = node->sys_admin ? container_optional_capability_mask() : 0,
+		.boot_script = has_startup ? startup : NULL,
 	};
 	r = create_container(&cfg, c, err);
 	free(layers);

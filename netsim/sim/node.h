@@ -27,6 +27,8 @@ struct node_launch {
 	const struct feed *feed;      /* the node's feed= scanned (feed.h), or NULL */
 	const char *netns_path;       /* join this netns (start again), or NULL: a new one (up) */
 	const struct topo *topo;      /* the sim's topology (config=uci writes from it) */
+	const char *startup;          /* resolved startup= file, copied into the node dir at
+				       * the first start (later starts use that copy), or NULL */
 };
 
 /* container_create() for one node, then its pid file.  Without netns_path this

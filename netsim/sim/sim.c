@@ -196,6 +196,7 @@ struct node_run {
 	int netns_fd;
 	char rootfs[PATH_MAX];   /* resolved lower dir */
 	char files[PATH_MAX];    /* resolved files= dir or "" */
+	char startup[PATH_MAX];  /* resolved startup= file or "" */
 	char source[PATH_MAX];   /* the tarball/dir it came from (for status) */
 	bool qemu;               /* backend=qemu: a VM in an empty netns, no container */
 	char kernel_dir[PATH_MAX]; /* qemu: the resolved kernel directory */
@@ -335,6 +336,12 @@ int sim_check_host_paths(const struct topo *t, struct error *err)
 				return error_prefix(err, "%s:%d: node %s: feed=%s", t->path,
 						    node->line, node->name, node->feed);
 		}
+		if (node->startup) {
+			files_path(t, node->startup, path, sizeof(path));
+			if (state_check_host_path(path, err) < 0)
+				return error_prefix(err, "%s:%d: node %s: startup=%s", t->path,
+						    node->line, node->name, node->startup);
+		}
 		if (!node->files)
 			continue;
 		files_path(t, node->files, path, sizeof(path));
@@ -414,6 +421,16 @@ static int resolve_rootfs(const struct topo *t, struct node_run *runs, struct er
 				return error_setmsg(err, ENOTDIR,
 						    "%s:%d: node %s: files=%s is not a directory",
 						    t->path, node->line, node->name, node->files);
+		}
+		if (node->startup) {
+			char path[PATH_MAX * 2];
+			struct stat st;
+			files_path(t, node->startup, path, sizeof(path));
+			if (!realpath(path, run->startup) || stat(run->startup, &st) < 0 ||
+			    !S_ISREG(st.st_mode))
+				return error_setmsg(err, ENOENT,
+						    "%s:%d: node %s: startup=%s is not a file",
+						    t->path, node->line, node->name, node->startup);
 		}
 		if (resolve_feed(t, runs, i, err) < 0)
 			return -err->errnum;
@@ -678,6 +695,7 @@ static int up_spawn_nodes(struct up_run *run, struct error *err)
 			.files = nr->files[0] ? nr->files : NULL,
 			.feed = nr->feed,
 			.topo = t,
+			.startup = nr->startup[0] ? nr->startup : NULL,
 		};
 		r = node_spawn(&launch, &nr->c, err);
 	}

@@ -337,16 +337,22 @@ static int stage_root(const struct topo *t, const char *topology, const char *ro
 			if (access(path, F_OK) != 0 && (ret = stage_path(root, real, err)) < 0)
 				return ret;
 		}
-		if (n->files) {
+		/* files= and startup= (a directory, a file) at their absolute paths */
+		const char *const extra[] = {n->files, n->startup};
+		const char *const extra_name[] = {"files", "startup"};
+		for (size_t e = 0; e < 2; e++) {
+			if (!extra[e])
+				continue;
 			char dir[PATH_MAX];
 			const char *slash = strrchr(topology, '/');
-			if (n->files[0] == '/')
-				snprintf(src, sizeof(src), "%s", n->files);
+			if (extra[e][0] == '/')
+				snprintf(src, sizeof(src), "%s", extra[e]);
 			else
 				snprintf(src, sizeof(src), "%.*s/%s", (int)(slash - topology), topology,
-					 n->files);
+					 extra[e]);
 			if (!realpath(src, dir))
-				return error_set(err, errno, "node %s: files=%s", n->name, n->files);
+				return error_set(err, errno, "node %s: %s=%s", n->name, extra_name[e],
+						 extra[e]);
 			snprintf(path, sizeof(path), "%s%s", root, dir);
 			if (access(path, F_OK) != 0 && (ret = stage_path(root, dir, err)) < 0)
 				return ret;

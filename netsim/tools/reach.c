@@ -1,7 +1,9 @@
 #include "tools/reach.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/ip.h>
@@ -497,6 +499,7 @@ int reach_sim_open(const char *sim, struct reach_sim *rs, struct error *err)
 		state_free(&rs->st);
 		return error_set(err, ENOMEM, "sim %s", sim);
 	}
+	rs->nnodes = rs->st.nnodes;
 	for (; rs->n < rs->st.nnodes; rs->n++) {
 		const struct state_node *sn = &rs->st.nodes[rs->n];
 		state_netns_path(path, sizeof(path), sim, sn->name);
@@ -515,17 +518,269 @@ int reach_sim_open(const char *sim, struct reach_sim *rs, struct error *err)
 
 void reach_sim_close(struct reach_sim *rs)
 {
-	for (unsigned i = 0; i < rs->n; i++)
+	for (unsigned i = 0; i < rs->nnodes && i < rs->n; i++)
 		close(rs->nodes[i].netns_fd);
 	free(rs->nodes);
+	free(rs->want);
+	free(rs->owner);
+	free(rs->target_text);
 	state_free(&rs->st);
 	memset(rs, 0, sizeof(*rs));
 }
 
 int reach_sim_find(const struct reach_sim *rs, const char *name)
 {
-	for (unsigned i = 0; i < rs->n; i++)
+	for (unsigned i = 0; i < rs->nnodes; i++)
 		if (strcmp(rs->nodes[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* ---- the lab's own addresses as targets ------------------------------------ */
+
+struct found_addr {
+	struct in_addr addr;
+	unsigned node;
+};
+
+/* The global IPv4 addresses in node i's netns (appended to *v). */
+static int node_addresses(const struct reach_sim *rs, unsigned i, struct found_addr **v,
+			  size_t *n, struct error *err)
+{
+	int saved = -1;
+	if (netns_enter(rs->nodes[i].netns_fd, &saved, err) < 0)
+		return error_prefix(err, "node %s", rs->nodes[i].name);
+	struct ifaddrs *list = NULL;
+	int r = getifaddrs(&list) < 0 ? error_set(err, errno, "node %s: getifaddrs",
+						   rs->nodes[i].name) : 0;
+	struct error leave_err = {0};
+	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
+		*err = leave_err;
+		r = -leave_err.errnum;
+	}
+	struct in_addr own = {0};
+	parse_addr(rs->nodes[i].addr4, &own);
+	for (struct ifaddrs *a = list; r == 0 && a; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET)
+			continue;
+		struct in_addr in = ((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr;
+		uint32_t h = ntohl(in.s_addr);
+		if ((h >> 24) == 127 || (h >> 16) == 0xa9fe || in.s_addr == own.s_addr)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < *n && !seen; k++)
+			seen = (*v)[k].addr.s_addr == in.s_addr && (*v)[k].node == i;
+		if (seen)
+			continue;
+		struct found_addr *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+		if (!nv) {
+			r = error_set(err, ENOMEM, "reach");
+			break;
+		}
+		*v = nv;
+		(*v)[(*n)++] = (struct found_addr){in, i};
+	}
+	if (list)
+		freeifaddrs(list);
+	return r;
+}
+
+/* The addresses `spec` names (a comma list, or a file when it names one). */
+static int spec_addresses(const char *spec, struct in_addr **out, size_t *n, struct error *err)
+{
+	cleanup_free char *text = NULL;
+	if (access(spec, F_OK) == 0) {
+		cleanup_fclose FILE *f = fopen(spec, "re");
+		if (!f)
+			return error_set(err, errno, "--addrs %s", spec);
+		size_t len = 0;
+		if (getdelim(&text, &len, '\0', f) < 0 && !text)
+			return error_set(err, errno ? errno : EIO, "--addrs %s: read", spec);
+		if (!text)
+			return error_set(err, ENOMEM, "--addrs %s", spec);
+		/* comments end at the line's end; commas, blanks and newlines separate */
+		for (char *p = text; *p; p++)
+			if (*p == '#')
+				while (*p && *p != '\n')
+					*p++ = ' ';
+	} else if (!(text = strdup(spec))) {
+		return error_set(err, ENOMEM, "--addrs");
+	}
+	char *save = NULL;
+	for (char *tok = strtok_r(text, ", \t\r\n", &save); tok; tok = strtok_r(NULL, ", \t\r\n", &save)) {
+		struct in_addr a;
+		if (parse_addr(tok, &a) < 0)
+			return error_setmsg(err, EINVAL, "--addrs: `%.60s` is not an IPv4 address", tok);
+		struct in_addr *nv = realloc(*out, (*n + 1) * sizeof(*nv));
+		if (!nv)
+			return error_set(err, ENOMEM, "--addrs");
+		*out = nv;
+		(*out)[(*n)++] = a;
+	}
+	if (*n == 0)
+		return error_setmsg(err, EINVAL, "--addrs %s: no addresses", spec);
+	return 0;
+}
+
+/* Every node's addresses now (*found replaced). */
+static int discover_addresses(const struct reach_sim *rs, struct found_addr **found, size_t *n,
+			      struct error *err)
+{
+	free(*found);
+	*found = NULL;
+	*n = 0;
+	for (unsigned i = 0; i < rs->nnodes; i++) {
+		if (rs->nodes[i].qemu_sim)
+			continue; /* its stack is in the VM */
+		int r = node_addresses(rs, i, found, n, err);
+		if (r < 0)
+			return error_prefix(err, "reach --addrs");
+	}
+	return 0;
+}
+
+static bool same_addresses(const struct found_addr *a, size_t na, const struct found_addr *b,
+			   size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+static void pause_seconds(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	nanosleep(&ts, NULL);
+}
+
+/* How often, while waiting, the nodes' addresses are looked at again. */
+#define TARGETS_RECHECK 0.5
+
+int reach_sim_set_targets(struct reach_sim *rs, const char *spec, double wait,
+			  struct error *err)
+{
+	cleanup_free struct found_addr *found = NULL, *before = NULL;
+	size_t nfound = 0, nbefore = 0;
+	cleanup_free struct in_addr *given = NULL;
+	size_t ngiven = 0;
+	bool all = strcmp(spec, "all") == 0;
+	if (!all) {
+		int r = spec_addresses(spec, &given, &ngiven, err);
+		if (r < 0)
+			return r;
+	}
+	cleanup_free struct found_addr *targets = calloc(all ? 1 : ngiven, sizeof(*targets));
+	if (!targets)
+		return error_set(err, ENOMEM, "reach --addrs");
+	size_t ntargets = 0;
+	/* Startup scripts address the nodes after `up` returned: with `wait`, look
+	 * again until every given address is there, or (all) until the addresses
+	 * stay the same between two looks. */
+	for (double waited = 0;; waited += TARGETS_RECHECK) {
+		int r = discover_addresses(rs, &found, &nfound, err);
+		if (r < 0)
+			return r;
+		bool more_time = waited + TARGETS_RECHECK <= wait;
+		if (all) {
+			bool settled = nfound > 0 && same_addresses(found, nfound, before, nbefore);
+			if (settled || !more_time || (wait <= 0 && nfound > 0))
+				break;
+			free(before);
+			before = steal_pointer(&found);
+			nbefore = nfound;
+			nfound = 0;
+		} else {
+			ntargets = 0;
+			size_t missing = ngiven;
+			for (size_t g = 0; g < ngiven; g++) {
+				size_t k;
+				for (k = 0; k < nfound && found[k].addr.s_addr != given[g].s_addr; k++)
+					;
+				if (k == nfound) {
+					missing = g;
+					break;
+				}
+				targets[ntargets++] = found[k];
+			}
+			if (missing == ngiven)
+				break;
+			if (!more_time) {
+				char text[INET_ADDRSTRLEN];
+				inet_ntop(AF_INET, &given[missing], text, sizeof(text));
+				return error_setmsg(err, ENOENT, "reach --addrs: %s is on no node's "
+								 "interface", text);
+			}
+		}
+		pause_seconds(TARGETS_RECHECK);
+	}
+	if (all) {
+		free(targets);
+		targets = steal_pointer(&found);
+		ntargets = nfound;
+	}
+	if (ntargets == 0)
+		return error_setmsg(err, ENOENT, "reach --addrs %s: the nodes have no addresses of "
+						 "their own", spec);
+	unsigned n = rs->nnodes + (unsigned)ntargets;
+	struct reach_node *nodes = realloc(rs->nodes, n * sizeof(*nodes));
+	if (!nodes)
+		return error_set(err, ENOMEM, "reach --addrs");
+	rs->nodes = nodes;
+	rs->want = calloc((size_t)n * n, sizeof(*rs->want));
+	rs->owner = calloc(ntargets, sizeof(*rs->owner));
+	rs->target_text = calloc(ntargets, sizeof(*rs->target_text));
+	if (!rs->want || !rs->owner || !rs->target_text)
+		return error_set(err, ENOMEM, "reach --addrs");
+	for (size_t k = 0; k < ntargets; k++) {
+		unsigned t = rs->nnodes + (unsigned)k;
+		rs->owner[k] = targets[k].node;
+		char addr[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &targets[k].addr, addr, sizeof(addr));
+		/* "ADDR\0NODE:ADDR": the address for the prober, a name for messages */
+		snprintf(rs->target_text[k], 20, "%s", addr);
+		char *name = rs->target_text[k] + 20;
+		snprintf(name, 44, "%.12s:%s", rs->nodes[targets[k].node].name, addr);
+		rs->nodes[t] = (struct reach_node){.name = name, .addr4 = rs->target_text[k],
+						   .netns_fd = -1};
+		for (unsigned s = 0; s < rs->nnodes; s++)
+			if (s != targets[k].node)
+				rs->want[(size_t)s * n + t] = true;
+	}
+	rs->n = n;
+	return 0;
+}
+
+int reach_sim_run(const struct reach_sim *rs, double timeout, double interval,
+		  struct reach_result *res, struct error *err)
+{
+	return reach_run_pairs(rs->nodes, rs->n, rs->want, timeout, interval, res, err);
+}
+
+bool reach_sim_probed(const struct reach_sim *rs, unsigned s, unsigned d)
+{
+	return s != d && (!rs->want || rs->want[(size_t)s * rs->n + d]);
+}
+
+void reach_sim_print(FILE *out, const struct reach_sim *rs, const struct reach_result *res)
+{
+	if (!rs->want) {
+		reach_print_matrix(out, rs->nodes, res);
+		return;
+	}
+	unsigned n = rs->n, w = 4;
+	for (unsigned i = 0; i < rs->nnodes; i++)
+		if (strlen(rs->nodes[i].name) + 1 > w)
+			w = (unsigned)strlen(rs->nodes[i].name) + 1;
+	/* one line per target: its address and node, then each node's answer */
+	fprintf(out, "%-*s", 28, "to\\from");
+	for (unsigned s = 0; s < rs->nnodes; s++)
+		fprintf(out, " %*s", (int)w, rs->nodes[s].name);
+	fputc('\n', out);
+	for (unsigned d = rs->nnodes; d < n; d++) {
+		fprintf(out, "%-*s", 28, rs->nodes[d].name);
+		for (unsigned s = 0; s < rs->nnodes; s++) {
+			const char *mark = !reach_sim_probed(rs, s, d) ? "." :
+				res->reached[(size_t)s * n + d] ? "ok" : "--";
+			fprintf(out, " %*s", (int)w, mark);
+		}
+		fputc('\n', out);
+	}
 }

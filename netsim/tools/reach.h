@@ -82,13 +82,38 @@ void reach_result_free(struct reach_result *res);
  * reach_run (reach, converge and scenario runs all start here). */
 struct reach_sim {
 	struct state st;
-	struct reach_node *nodes;   /* st.nnodes entries; names point into st */
-	unsigned n;
+	struct reach_node *nodes;   /* the sim's nodes (names point into st), then, after
+				     * reach_sim_set_targets, one entry per target address */
+	unsigned n;                 /* entries in nodes */
+	unsigned nnodes;            /* the sim's nodes: nodes[0 .. nnodes-1] */
+	bool *want;                 /* NULL: every node probes every node's netsim
+				     * address; else n*n, node -> target pairs */
+	unsigned *owner;            /* target k (nodes[nnodes + k]) is on node owner[k] */
+	char (*target_text)[64];    /* target entries' address and name */
 };
 
 int reach_sim_open(const char *sim, struct reach_sim *rs, struct error *err);
 void reach_sim_close(struct reach_sim *rs);
 /* Index of the node called `name`, or -1. */
 int reach_sim_find(const struct reach_sim *rs, const char *name);
+
+/* Probe the lab's own addresses instead of netsim's (labs that address their
+ * own interfaces and never announce 10.13.x): `spec` "all" is every global
+ * IPv4 address on the nodes' interfaces (not 127/8, 169.254/16 or the node's
+ * netsim address; qemu nodes are not asked), else a list of addresses, comma-
+ * separated or one a line in a file (# comments), each on some node's
+ * interface.  Every node then probes every target address but its own.
+ * With `wait` > 0, addresses still to come (startup scripts run after `up`)
+ * are waited for up to that long: a list until each is on some node, "all"
+ * until the nodes' addresses are the same twice half a second apart. */
+int reach_sim_set_targets(struct reach_sim *rs, const char *spec, double wait,
+			  struct error *err);
+/* reach_run_pairs over the sim's pairs (with targets: node -> address). */
+int reach_sim_run(const struct reach_sim *rs, double timeout, double interval,
+		  struct reach_result *res, struct error *err);
+/* Whether res's pair s -> d was probed (counts in res->pairs). */
+bool reach_sim_probed(const struct reach_sim *rs, unsigned s, unsigned d);
+/* The matrix: nodes by nodes, or with targets nodes by target addresses. */
+void reach_sim_print(FILE *out, const struct reach_sim *rs, const struct reach_result *res);
 
 #endif

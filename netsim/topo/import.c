@@ -633,9 +633,17 @@ struct kathara_domain {
 	unsigned n;
 };
 
+/* A device's Kathara image (DEVICE[image]=), by node index. */
+struct kathara_image {
+	char *name;
+	int line;
+};
+
 struct kathara_lab {
 	struct kathara_domain *domains;
 	unsigned ndomains;
+	struct kathara_image *images;
+	unsigned nimages;
 	char *meta;        /* LAB_DESCRIPTION and friends, as comments */
 	size_t meta_len;
 	FILE *meta_f;
@@ -643,6 +651,9 @@ struct kathara_lab {
 
 static void kathara_lab_free(struct kathara_lab *lab)
 {
+	for (unsigned i = 0; i < lab->nimages; i++)
+		free(lab->images[i].name);
+	free(lab->images);
 	for (unsigned i = 0; i < lab->ndomains; i++) {
 		free(lab->domains[i].raw);
 		free(lab->domains[i].members);
@@ -691,6 +702,26 @@ static bool is_word(const char *s)
 	return true;
 }
 
+static int kathara_image_set(struct kathara_lab *lab, unsigned node, const char *image, int line)
+{
+	if (node >= lab->nimages) {
+		struct kathara_image *v = realloc(lab->images, (node + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memset(v + lab->nimages, 0, (node + 1 - lab->nimages) * sizeof(*v));
+		lab->images = v;
+		lab->nimages = node + 1;
+	}
+	free(lab->images[node].name);
+	lab->images[node] = (struct kathara_image){strdup(image), line};
+	return lab->images[node].name ? 0 : -ENOMEM;
+}
+
+static bool kathara_true(const char *v)
+{
+	return strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0;
+}
+
 static int kathara_member_add(struct kathara_lab *lab, const char *domain, unsigned node,
 			      unsigned iface, int line)
 {
@@ -723,8 +754,6 @@ static const char *kathara_option_reason(const char *opt)
 	static const struct {
 		const char *opt, *why;
 	} reasons[] = {
-		{"image", "netsim nodes run a root filesystem, not a container image; set "
-			  "rootfs= to a tarball of the image's files"},
 		{"mem", "container nodes share the host's memory"},
 		{"cpus", "container nodes share the host's CPUs"},
 		{"bridged", "netsim nodes have no uplink to the host network"},
@@ -732,7 +761,7 @@ static const char *kathara_option_reason(const char *opt)
 		{"exec", "put the command in the node's init or a files= overlay"},
 		{"sysctl", "set it in the node's init or a files= overlay"},
 		{"env", "netsim sets its own environment (NETSIM_*)"},
-		{"ipv6", "netsim nodes always have IPv6"},
+		{"ipv6", "netsim nodes always have IPv6; it cannot be turned off"},
 		{"shell", "use `netsim shell`"},
 		{"num_terms", "use `netsim shell`"},
 		{"hosthome_mount", "nodes see no host directories"},
@@ -813,6 +842,15 @@ static int kathara_parse(struct importer *im, struct kathara_lab *lab, char *tex
 			r = node;
 			break;
 		}
+		if (strcmp(arg, "image") == 0) {
+			if (kathara_image_set(lab, (unsigned)node, value, line) < 0) {
+				r = error_set(err, ENOMEM, "import %s", im->path);
+				break;
+			}
+			continue;
+		}
+		if (strcmp(arg, "ipv6") == 0 && kathara_true(value))
+			continue; /* netsim nodes always have IPv6 */
 		if (strspn(arg, "0123456789") != strlen(arg)) {
 			note(im, where, "not translated: %s[%s]=%s (%s)", device, arg, value,
 			     kathara_option_reason(arg));
@@ -861,13 +899,13 @@ static int kathara_parse(struct importer *im, struct kathara_lab *lab, char *tex
 	return r;
 }
 
-/* Kathara copies DEVICE/ into the device and runs DEVICE.startup in it; netsim
- * has files= overlays and the rootfs's own init instead.  Say which exist. */
+/* Lab files netsim has no place for.  (DEVICE/ and DEVICE.startup become the
+ * node's files= and startup=, see kathara_node_line.) */
 static void kathara_note_files(struct importer *im, const char *dir)
 {
 	static const char *const lab_files[] = {"shared", "shared.startup", "shared.shutdown",
 						"lab.dep", "lab.ext"};
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	struct stat st;
 	for (size_t i = 0; i < sizeof(lab_files) / sizeof(lab_files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, lab_files[i]);
@@ -875,27 +913,179 @@ static void kathara_note_files(struct importer *im, const char *dir)
 			note_file(im, path, "not translated: Kathara lab file");
 	}
 	for (unsigned n = 0; n < im->nodes.n; n++) {
-		const char *raw = im->nodes.raw[n];
-		snprintf(path, sizeof(path), "%s/%s", dir, raw);
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			note_file(im, path, "not translated: files of device %s (use `node %s "
-					    "files=%s`)", raw, im->nodes.name[n], path);
-		static const char *const scripts[] = {"startup", "shutdown"};
-		for (int s = 0; s < 2; s++) {
-			snprintf(path, sizeof(path), "%s/%s.%s", dir, raw, scripts[s]);
-			if (stat(path, &st) == 0)
-				note_file(im, path, "not translated: %s script of device %s (netsim "
-						    "runs the rootfs's own init)", scripts[s], raw);
-		}
+		snprintf(path, sizeof(path), "%s/%s.shutdown", dir, im->nodes.raw[n]);
+		if (stat(path, &st) == 0)
+			note_file(im, path, "not translated: shutdown script of device %s (`down` "
+					    "stops a node without running anything in it)",
+				  im->nodes.raw[n]);
 	}
 }
 
-static int kathara_emit(struct importer *im, struct kathara_lab *lab, struct error *err)
+/* `target` (absolute) as the topology names it: relative to `base` (an absolute
+ * directory, canonical like target), or absolute when base is NULL. */
+static void path_from(const char *base, const char *target, char *out, size_t len)
+{
+	if (!base) {
+		snprintf(out, len, "%s", target);
+		return;
+	}
+	/* the longest common prefix that ends at a component boundary */
+	size_t common = 0;
+	for (size_t i = 0;; i++) {
+		bool base_end = base[i] == '\0' || base[i] == '/';
+		bool target_end = target[i] == '\0' || target[i] == '/';
+		if (base_end && target_end)
+			common = i;
+		if (base[i] != target[i] || base[i] == '\0')
+			break;
+	}
+	if (strcmp(base, "/") == 0)
+		common = 0;
+	size_t used = 0;
+	out[0] = '\0';
+	for (const char *p = base + common; *p; p++)
+		if (*p == '/' && p[1] != '\0' && used + 3 < len) {
+			memcpy(out + used, "../", 4);
+			used += 3;
+		}
+	const char *rest = target + common;
+	rest += *rest == '/';
+	snprintf(out + used, len - used, "%s", *rest || used ? rest : ".");
+	if (used > 0 && !*rest)
+		out[used - 1] = '\0'; /* "../.." rather than "../../" */
+}
+
+/* A topology value, double-quoted when it holds what would end or split it. */
+static void emit_value(FILE *f, const char *v)
+{
+	if (*v && !strpbrk(v, " \t#\"\\=")) {
+		fputs(v, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+/* "docker.io/kathara/frr:latest" → "kathara/frr" (registry prefix and tag off). */
+static void image_base_name(const char *image, char *out, size_t len)
+{
+	if (strncmp(image, "docker.io/", 10) == 0)
+		image += 10;
+	snprintf(out, len, "%s", image);
+	char *slash = strrchr(out, '/'), *colon = strrchr(out, ':');
+	if (colon && (!slash || colon > slash))
+		*colon = '\0';
+}
+
+/* Kathara images netsim has a rootfs for; NULL: the default (meshlite). */
+static const struct {
+	const char *image;
+	const char *rootfs;
+} kathara_known_images[] = {
+	{"kathara/base", NULL},
+	{"kathara/frr", "frr"},
+};
+
+/* The rootfs value for device n's image (NULL: the default), in buf if it is
+ * a path; *frr when it runs FRR (whose daemons need caps=+sys_admin);
+ * *unmapped when netsim has nothing for it. */
+static const char *kathara_rootfs(const struct kathara_image *img,
+				  const struct import_options *opts, const char *out_dir,
+				  char *buf, size_t len, bool *frr, bool *unmapped)
+{
+	char base[256];
+	*frr = *unmapped = false;
+	if (!img || !img->name)
+		return NULL; /* Kathara's default image is kathara/base */
+	image_base_name(img->name, base, sizeof(base));
+	const char *last = strrchr(base, '/');
+	*frr = strstr(last ? last + 1 : base, "frr") != NULL;
+	for (size_t i = 0; opts && i < opts->nimages; i++) {
+		const char *eq = strchr(opts->images[i], '=');
+		if (!eq)
+			continue;
+		size_t nl = (size_t)(eq - opts->images[i]);
+		if ((strlen(img->name) != nl || strncmp(img->name, opts->images[i], nl) != 0) &&
+		    (strlen(base) != nl || strncmp(base, opts->images[i], nl) != 0))
+			continue;
+		const char *value = eq + 1;
+		if (!strchr(value, '/') && !strstr(value, ".tar") && !strstr(value, ".tgz")) {
+			*frr = *frr || strcmp(value, "frr") == 0;
+			return value; /* a named rootfs */
+		}
+		char abs[PATH_MAX], cwd[PATH_MAX];
+		if (!realpath(value, abs)) {
+			if (value[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+				snprintf(abs, sizeof(abs), "%s", value);
+			else
+				snprintf(abs, sizeof(abs), "%.2000s/%.2000s", cwd, value);
+		}
+		path_from(out_dir, abs, buf, len);
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof(kathara_known_images) / sizeof(kathara_known_images[0]); i++)
+		if (strcmp(base, kathara_known_images[i].image) == 0)
+			return kathara_known_images[i].rootfs;
+	*unmapped = true;
+	return NULL;
+}
+
+/* `node NAME ...`: the device's rootfs (from its image), DEVICE/ as files= and
+ * DEVICE.startup as startup=, as Kathara copies the one over the image and runs
+ * the other at boot, with paths the topology resolves from where it is saved. */
+static void kathara_node_line(struct importer *im, const struct kathara_lab *lab, unsigned n,
+			      const char *lab_dir, const struct import_options *opts,
+			      const char *out_dir)
+{
+	const struct kathara_image *img = n < lab->nimages && lab->images[n].name ?
+		&lab->images[n] : NULL;
+	char rootfs_buf[PATH_MAX], path[PATH_MAX + 300], rel[PATH_MAX + 300];
+	bool frr, unmapped;
+	const char *rootfs = kathara_rootfs(img, opts, out_dir, rootfs_buf, sizeof(rootfs_buf),
+					    &frr, &unmapped);
+	FILE *f = im->body_f;
+	fprintf(f, "node %s", im->nodes.name[n]);
+	if (rootfs) {
+		fputs(" rootfs=", f);
+		emit_value(f, rootfs);
+	}
+	if (frr)
+		fputs(" caps=+sys_admin", f);
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", lab_dir, im->nodes.raw[n]);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		path_from(out_dir, path, rel, sizeof(rel));
+		fputs(" files=", f);
+		emit_value(f, rel);
+	}
+	snprintf(path, sizeof(path), "%s/%s.startup", lab_dir, im->nodes.raw[n]);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		path_from(out_dir, path, rel, sizeof(rel));
+		fputs(" startup=", f);
+		emit_value(f, rel);
+	}
+	fputc('\n', f);
+	if (unmapped) {
+		char where[32];
+		snprintf(where, sizeof(where), "%d", img->line);
+		note(im, where, "not translated: %s[image]=%s (netsim has no rootfs for this image: "
+				"the node runs meshlite; give one with --image %s=ROOTFS)",
+		     im->nodes.raw[n], img->name, img->name);
+	}
+}
+
+static int kathara_emit(struct importer *im, struct kathara_lab *lab, const char *lab_dir,
+			const struct import_options *opts, const char *out_dir, struct error *err)
 {
 	struct namer segs = {.max = IFNAMSIZ - 1, .map = map_ifname};
 	char where[32];
 	for (unsigned i = 0; i < im->nodes.n; i++)
-		fprintf(im->body_f, "node %s\n", im->nodes.name[i]);
+		kathara_node_line(im, lab, i, lab_dir, opts, out_dir);
 	for (unsigned d = 0; d < lab->ndomains; d++) {
 		struct kathara_domain *dom = &lab->domains[d];
 		snprintf(where, sizeof(where), "%d", dom->members[0].line);
@@ -917,12 +1107,7 @@ static int kathara_emit(struct importer *im, struct kathara_lab *lab, struct err
 			}
 			dom->members[n++] = dom->members[m];
 		}
-		if (n < 2) {
-			note(im, where, "not translated: collision domain %s has only one device "
-					"(%s[%u]); netsim has no unconnected interfaces", dom->raw,
-			     im->nodes.raw[dom->members[0].node], dom->members[0].iface);
-			continue;
-		}
+		/* one device: a stub LAN (labs announce it), a segment of one member */
 		if (n == 2) {
 			fprintf(im->body_f, "link %s:eth%u %s:eth%u    # collision domain %s\n",
 				im->nodes.name[dom->members[0].node], dom->members[0].iface,
@@ -949,7 +1134,8 @@ static int kathara_emit(struct importer *im, struct kathara_lab *lab, struct err
 }
 
 static int import_kathara(const char *path, const char *text, size_t len,
-			  struct import_result *res, struct error *err)
+			  const struct import_options *opts, struct import_result *res,
+			  struct error *err)
 {
 	struct importer im;
 	struct kathara_lab lab = {0};
@@ -983,7 +1169,12 @@ static int import_kathara(const char *path, const char *text, size_t len,
 		char real[PATH_MAX];
 		sim_from_path(realpath(dir, real) ? real : dir, "", im.sim, sizeof(im.sim));
 	}
-	r = kathara_emit(&im, &lab, err);
+	/* device directories and scripts are named from where the topology goes */
+	char lab_dir[PATH_MAX], out_dir[PATH_MAX];
+	if (!realpath(dir, lab_dir))
+		snprintf(lab_dir, sizeof(lab_dir), "%s", dir);
+	bool relative = opts && opts->output_dir && realpath(opts->output_dir, out_dir);
+	r = kathara_emit(&im, &lab, lab_dir, opts, relative ? out_dir : NULL, err);
 	if (r < 0)
 		goto out;
 	kathara_note_files(&im, dir);
@@ -1012,17 +1203,31 @@ int import_format_parse(const char *name, enum import_format *format)
 int import_text(enum import_format format, const char *path, const char *text, size_t len,
 		struct import_result *res, struct error *err)
 {
+	return import_text_with(format, path, text, len, NULL, res, err);
+}
+
+int import_text_with(enum import_format format, const char *path, const char *text, size_t len,
+		     const struct import_options *opts, struct import_result *res,
+		     struct error *err)
+{
 	memset(res, 0, sizeof(*res));
 	if (len > IMPORT_MAX_BYTES)
 		return error_setmsg(err, EFBIG, "%s: larger than %u MiB", path,
 				    IMPORT_MAX_BYTES >> 20);
 	if (format == IMPORT_MESHNET_LAB)
 		return import_meshnet_lab(path, text, len, res, err);
-	return import_kathara(path, text, len, res, err);
+	return import_kathara(path, text, len, opts, res, err);
 }
 
 int import_file(enum import_format format, const char *path, struct import_result *res,
 		struct error *err)
+{
+	return import_file_with(format, path, NULL, res, err);
+}
+
+int import_file_with(enum import_format format, const char *path,
+		     const struct import_options *opts, struct import_result *res,
+		     struct error *err)
 {
 	char conf[PATH_MAX];
 	struct stat st;
@@ -1047,7 +1252,7 @@ int import_file(enum import_format format, const char *path, struct import_resul
 				    IMPORT_MAX_BYTES >> 20);
 	if (r < 0)
 		return error_set(err, -r, "read %s", path);
-	return import_text(format, path, text, got, res, err);
+	return import_text_with(format, path, text, got, opts, res, err);
 }
 
 void import_result_free(struct import_result *res)

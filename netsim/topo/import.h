@@ -20,6 +20,19 @@ struct import_result {
 	unsigned nnotes;
 };
 
+/* Choices of a translation; all optional (NULL: the defaults). */
+struct import_options {
+	/* Where the topology will be written: paths in it (Kathara's device
+	 * directories and startup scripts) are made relative to this directory.
+	 * NULL: absolute paths (the output goes to stdout, to be saved anywhere). */
+	const char *output_dir;
+	/* Kathara images → rootfs: "IMAGE=ROOTFS" each (a named rootfs such as
+	 * meshlite, or a tarball/directory path, relative to the current directory),
+	 * tried before the built-in kathara/base → meshlite, kathara/frr → frr. */
+	const char *const *images;
+	size_t nimages;
+};
+
 /* "meshnet-lab" or "kathara" → the format; -EINVAL for anything else. */
 int import_format_parse(const char *name, enum import_format *format);
 
@@ -33,6 +46,14 @@ int import_text(enum import_format format, const char *path, const char *text,
 /* Same, reading the file; for Kathara `path` may also be the lab directory. */
 int import_file(enum import_format format, const char *path, struct import_result *res,
 		struct error *err);
+
+/* import_text / import_file with options. */
+int import_text_with(enum import_format format, const char *path, const char *text, size_t len,
+		     const struct import_options *opts, struct import_result *res,
+		     struct error *err);
+int import_file_with(enum import_format format, const char *path,
+		     const struct import_options *opts, struct import_result *res,
+		     struct error *err);
 
 void import_result_free(struct import_result *res);
 

@@ -43,17 +43,21 @@ enum node_attr {
 	NODE_DISK,
 	NODE_FEED,
 	NODE_CONFIG,
+	NODE_CAPS,
+	NODE_STARTUP,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
-	"pids", "cpu", "disk", "feed", "config",
+	"pids", "cpu", "disk", "feed", "config", "caps", "startup",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config"
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup"
 #define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
-/* cgroup limits of a container node; a VM's limit is its mem=/cpus= */
-#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK))
+/* cgroup limits and capabilities of a container node; a VM's limit is its
+ * mem=/cpus=, and its root is the guest kernel's */
+#define NODE_CONTAINER_ONLY ((1u << NODE_PIDS) | (1u << NODE_CPU) | (1u << NODE_DISK) | \
+			     (1u << NODE_CAPS) | (1u << NODE_STARTUP))
 /* layers of a container's overlay: a VM's root is a cpio packed at boot */
 #define NODE_OVERLAY_ONLY ((1u << NODE_FEED) | (1u << NODE_CONFIG))
 #define NODE_PIDS_MIN 8
@@ -64,7 +68,7 @@ static const char *const node_attr_names[NODE_NATTRS] = {
 struct node_settings {
 	unsigned given; /* 1 << NODE_* for each attribute set (own or inherited) */
 	unsigned own;   /* the subset given on the node's own line */
-	char *rootfs, *files, *init, *kernel, *feed;
+	char *rootfs, *files, *init, *kernel, *feed, *startup;
 	char addr4[48], addr6[64];
 	enum topo_backend backend;
 	uint64_t mem_mib;
@@ -73,6 +77,7 @@ struct node_settings {
 	unsigned cpu_weight;
 	uint64_t disk_mib;
 	enum topo_config config;
+	bool sys_admin;
 };
 
 struct token {
@@ -424,18 +429,20 @@ static void settings_clear(struct node_settings *s)
 	free(s->init);
 	free(s->kernel);
 	free(s->feed);
+	free(s->startup);
 	memset(s, 0, sizeof(*s));
 }
 
 static int settings_copy(struct node_settings *dst, const struct node_settings *src)
 {
 	*dst = *src;
-	dst->rootfs = dst->files = dst->init = dst->kernel = dst->feed = NULL;
+	dst->rootfs = dst->files = dst->init = dst->kernel = dst->feed = dst->startup = NULL;
 	if ((src->rootfs && !(dst->rootfs = strdup(src->rootfs))) ||
 	    (src->files && !(dst->files = strdup(src->files))) ||
 	    (src->init && !(dst->init = strdup(src->init))) ||
 	    (src->kernel && !(dst->kernel = strdup(src->kernel))) ||
-	    (src->feed && !(dst->feed = strdup(src->feed)))) {
+	    (src->feed && !(dst->feed = strdup(src->feed))) ||
+	    (src->startup && !(dst->startup = strdup(src->startup)))) {
 		settings_clear(dst);
 		return -ENOMEM;
 	}
@@ -551,6 +558,21 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 		} else {
 			report(p, line, "config=%.*s: want uci (write the node's /etc/config from "
 			       "the topology) or none", QUOTE_MAX, value);
+			return;
+		}
+		break;
+	case NODE_STARTUP:
+		replace_string(&s->startup, copy_value(p, value));
+		break;
+	case NODE_CAPS:
+		/* the one capability a node may be given (docs/security.md) */
+		if (strcmp(value, "+sys_admin") == 0) {
+			s->sys_admin = true;
+		} else if (strcmp(value, "-") == 0) {
+			s->sys_admin = false;
+		} else {
+			report(p, line, "caps=%.*s: the only one is caps=+sys_admin (for FRR; "
+			       "caps=- for none)", QUOTE_MAX, value);
 			return;
 		}
 		break;
@@ -701,6 +723,8 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 		node->limit_pids = s->pids;
 		node->limit_cpu_weight = s->cpu_weight;
 		node->limit_disk_mib = s->disk_mib;
+		node->sys_admin = s->sys_admin;
+		node->startup = steal_pointer(&s->startup);
 	} else {
 		for (unsigned attr = 0; attr < NODE_NATTRS; attr++)
 			if ((s->own & NODE_CONTAINER_ONLY) & (1u << attr))
@@ -917,9 +941,10 @@ static void parse_segment(struct parser *p, struct token *tokens, size_t ntokens
 			       &segment.members[segment.nmembers]);
 		segment.nmembers++;
 	}
-	if (segment.nmembers < 2)
-		report(p, line, "segment %.*s needs at least two members, has %u", QUOTE_MAX, name,
-		       segment.nmembers);
+	/* one member is a stub LAN: an interface with no peer that its node
+	 * routes for (Kathara's one-device collision domains) */
+	if (segment.nmembers < 1)
+		report(p, line, "segment %.*s needs at least one member", QUOTE_MAX, name);
 	parse_quality(p, &segment.quality, attrs, nattrs, line);
 
 	/* a node joins a segment once: sort pointers to the names to find repeats */
@@ -1193,6 +1218,7 @@ void topo_free(struct topo *t)
 	for (unsigned i = 0; i < t->nnodes; i++) {
 		free(t->nodes[i].rootfs);
 		free(t->nodes[i].files);
+		free(t->nodes[i].startup);
 		free(t->nodes[i].feed);
 		free(t->nodes[i].init);
 		free(t->nodes[i].qemu_kernel);

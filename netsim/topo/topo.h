@@ -63,6 +63,9 @@ struct topo_node {
 	uint64_t limit_pids;     /* pids= (8..4194304): processes and threads */
 	unsigned limit_cpu_weight; /* cpu= (1..10000): CPU weight, 100 = the default */
 	uint64_t limit_disk_mib; /* disk= (mem= syntax): its share of the sim's upper-dir tmpfs */
+	bool sys_admin;          /* caps=+sys_admin: node root keeps CAP_SYS_ADMIN (FRR) */
+	char *startup;           /* startup=: a script the rootfs's init runs at boot
+				  * (Kathara's DEVICE.startup), or NULL */
 };
 
 struct topo_endpoint {

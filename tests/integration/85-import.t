@@ -22,21 +22,26 @@ is "$(grep -c '^node ' <<<"$topo")" 6 "six nodes (f only appears in links)"
 is "$(grep -c '^link ' <<<"$topo")" 6 "six links (the duplicate one dropped)"
 like "$topo" 'link 3 gate-way' "integer id 3 and the renamed node are linked"
 
-"$NETSIM" import kathara "$DATA/kathara/lab.conf" >"$T_TMP/kat.conf" 2>"$T_TMP/kat.err"
+# kathara/frr runs on meshlite here: the run below checks the graph with
+# netsim's own routing (86-kathara.t runs FRR labs)
+"$NETSIM" import --image kathara/frr=meshlite kathara "$DATA/kathara/lab.conf" >"$T_TMP/kat.conf" 2>"$T_TMP/kat.err"
 ok $? "import kathara exits 0"
 err=$(cat "$T_TMP/kat.err")
-like "$err" 'lab.conf:11: not translated: r1\[image\]=kathara/frr' "image named with file:line"
 like "$err" 'lab.conf:12: not translated: r1\[mem\]=256m' "memory limit named"
 like "$err" 'lab.conf:15: not translated: MAC address 02:00:00:00:00:01' "MAC named"
-like "$err" 'collision domain DMZ has only one device' "one-device domain named"
 like "$err" 'lab.conf:24: not translated: pc4\[sysctl\]' "sysctl named"
-like "$err" 'pc1.startup: not translated: startup script' "startup script named"
+like "$err" 'lab.conf:22: not translated: pc3\[ipv6\]=false' "ipv6=false named"
 like "$err" 'node `r_2` is named `r-2`' "renamed device named"
 topo=$(grep -v '^#' "$T_TMP/kat.conf")
 is "$(grep -c '^node ' <<<"$topo")" 6 "six devices"
 like "$topo" 'segment CAMPUS_LAN_FLOO r1:eth0 pc1:eth0 pc2:eth0 pc3:eth0 pc4:eth0' "five-device domain is a segment"
 like "$topo" 'link r1:eth1 r-2:eth0' "two-device domain is a link, interface N is ethN"
-"$NETSIM" import kathara "$DATA/kathara" >"$T_TMP/kat2.conf" 2>/dev/null
+like "$topo" 'segment DMZ r-2:eth1' "one-device domain is a one-member segment"
+like "$topo" "node pc1 startup=$DATA/kathara/pc1.startup" "pc1.startup is its startup= (absolute on stdout)"
+like "$topo" 'node r1 rootfs=meshlite\b' "--image maps kathara/frr"
+out=$("$NETSIM" import kathara "$DATA/kathara/lab.conf" 2>/dev/null)
+like "$out" 'node r1 rootfs=frr caps=\+sys_admin' "without --image kathara/frr is the frr rootfs"
+"$NETSIM" import --image kathara/frr=meshlite kathara "$DATA/kathara" >"$T_TMP/kat2.conf" 2>/dev/null
 is "$(cat "$T_TMP/kat2.conf" | grep -v '^#')" "$topo" "the lab directory works like its lab.conf"
 
 printf '{"links": [{"source": "a", "target": "b"}\n' >"$T_TMP/bad.json"
@@ -56,6 +61,9 @@ if [ "$(id -u)" != 0 ] || [ ! -f "${NETSIM_BUILD:-$TOP/build}/rootfs/meshlite.ta
 	done_testing
 	exit
 fi
+# The graph is what runs here: pc1.startup's own LAN address would become the
+# source of pc1's probes to netsim's addresses, which nothing announces.
+sed -i 's| startup=[^ ]*||' "$T_TMP/kat.conf"
 for kind in mesh kat; do
 	SIM=tt-imp-$kind
 	cleanup_sim $SIM

@@ -1,7 +1,12 @@
 /* import: meshnet-lab JSON and Kathara lab.conf → netsim topology text; name
  * mapping; every untranslated field is reported; malformed input is refused. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "topo/import.h"
 #include "tap.h"
@@ -96,6 +101,85 @@ static void kathara_ok(const char *conf, const char *want_in_topo, const char *w
 	else
 		is_int(res.nnotes, 0, "kathara %s: no notes", what);
 	import_result_free(&res);
+}
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* One file-based import of the lab in `lab` with these options: the topology
+ * must parse and contain want (and, for notes, want_note). */
+static void kathara_dir_ok(const char *lab, const struct import_options *opts, const char *want,
+			   const char *want_note, const char *what)
+{
+	struct import_result res;
+	struct error err = {0};
+	int r = import_file_with(IMPORT_KATHARA, lab, opts, &res, &err);
+	if (!ok(r == 0, "kathara lab on disk, %s: translated", what)) {
+		printf("#   %s\n", err.msg);
+		return;
+	}
+	struct topo t;
+	struct error perr = {0};
+	ok(topo_parse_string("out.conf", res.topology, &t, &perr) == 0, "%s: parses", what);
+	if (perr.errnum == 0)
+		topo_free(&t);
+	has(res.topology, want, what);
+	if (want_note)
+		has(res.notes, want_note, what);
+	import_result_free(&res);
+}
+
+/* DEVICE/ and DEVICE.startup become files= and startup=, named from where the
+ * topology is written; --image maps images. */
+static void test_kathara_lab_dir(void)
+{
+	char tmpl[] = "/tmp/test-import-XXXXXX";
+	char *dir = mkdtemp(tmpl), path[PATH_MAX], want[PATH_MAX * 2];
+	if (!ok(dir != NULL, "a temporary lab directory"))
+		return;
+	snprintf(path, sizeof(path), "%s/lab", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/lab/r1", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/lab/r1.startup", dir);
+	put_file(path, "ip address add 10.0.0.1/24 dev eth0\n");
+	snprintf(path, sizeof(path), "%s/lab/r2.startup", dir);
+	put_file(path, "ip address add 10.0.0.2/24 dev eth0\n");
+	snprintf(path, sizeof(path), "%s/lab/lab.conf", dir);
+	put_file(path, "r1[0]=A\nr2[0]=A\nr2[image]=me/custom:1\n");
+	snprintf(path, sizeof(path), "%s/lab", dir);
+
+	struct import_options next_to = {.output_dir = path};
+	kathara_dir_ok(path, &next_to, "node r1 files=r1 startup=r1.startup\n",
+		       "not translated: r2[image]=me/custom:1", "saved next to lab.conf");
+	char out[PATH_MAX];
+	snprintf(out, sizeof(out), "%s/out", dir);
+	struct import_options elsewhere = {.output_dir = out};
+	kathara_dir_ok(path, &elsewhere, "node r1 files=../lab/r1 startup=../lab/r1.startup\n",
+		       NULL, "saved in a sibling directory");
+	snprintf(want, sizeof(want), "node r1 files=%s/lab/r1 startup=%s/lab/r1.startup\n", dir, dir);
+	kathara_dir_ok(path, NULL, want, NULL, "on stdout: absolute paths");
+
+	const char *images[] = {"me/custom=/srv/custom.tar.gz", "other=x"};
+	struct import_options mapped = {.output_dir = "/", .images = images, .nimages = 2};
+	kathara_dir_ok(path, &mapped, "node r2 rootfs=srv/custom.tar.gz startup=", NULL,
+		       "--image maps an image (tag ignored) to a path from the output dir");
+	const char *named[] = {"me/custom:1=frr"};
+	struct import_options named_opts = {.output_dir = path, .images = named, .nimages = 1};
+	kathara_dir_ok(path, &named_opts, "node r2 rootfs=frr caps=+sys_admin startup=r2.startup\n",
+		       NULL, "--image to the frr rootfs gives CAP_SYS_ADMIN");
+
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ok(system(cmd) == 0, "temporary lab removed");
 }
 
 static void kathara_bad(const char *conf, const char *want_msg, const char *what)
@@ -223,15 +307,27 @@ int main(void)
 		   "# DESCRIPTION: a test\nsim ospf\n", NULL, "lab name and description");
 	kathara_ok("LAB_NAME=\"My Lab\"\na[0]=X\nb[0]=X\n", "sim my-lab\n",
 		   "lab.conf:1: lab name `My Lab` is sim `my-lab`", "lab name mapped");
-	kathara_ok("a[0]=X\nb[0]=X\na[image]=\"kathara/frr\"\n", "link a:eth0 b:eth0",
-		   "/nonexistent/lab.conf:3: not translated: a[image]=kathara/frr", "image");
+	kathara_ok("a[0]=X\nb[0]=X\na[image]=\"kathara/frr\"\n",
+		   "node a rootfs=frr caps=+sys_admin\nnode b\n", NULL,
+		   "kathara/frr is the frr rootfs, with CAP_SYS_ADMIN for its daemons");
+	kathara_ok("a[0]=X\nb[0]=X\na[image]=docker.io/kathara/frr:latest\nb[image]=kathara/base\n",
+		   "node a rootfs=frr caps=+sys_admin\nnode b\n", NULL,
+		   "registry and tag are ignored; kathara/base is the default (meshlite)");
+	kathara_ok("a[0]=X\nb[0]=X\na[image]=\"kathara/p4\"\n", "node a\n",
+		   "/nonexistent/lab.conf:3: not translated: a[image]=kathara/p4 (netsim has no rootfs "
+		   "for this image: the node runs meshlite; give one with --image kathara/p4=ROOTFS)",
+		   "an unknown image is named");
+	kathara_ok("a[0]=X\nb[0]=X\na[ipv6]=True\n", "link a:eth0 b:eth0", NULL,
+		   "ipv6=True is what netsim does anyway");
+	kathara_ok("a[0]=X\nb[0]=X\na[ipv6]=false\n", "link a:eth0 b:eth0",
+		   "a[ipv6]=false (netsim nodes always have IPv6", "ipv6=false is named");
 	kathara_ok("a[0]=X\nb[0]=X\nb[mem]=256m\nb[colour]=red\n", NULL,
 		   "lab.conf:4: not translated: b[colour]=red (no netsim equivalent)",
 		   "unknown option");
 	kathara_ok("a[0]=X/02:00:00:00:00:01\nb[0]=X\n", "link a:eth0 b:eth0",
 		   "lab.conf:1: not translated: MAC address 02:00:00:00:00:01", "MAC address");
-	kathara_ok("a[0]=X\nb[0]=X\nb[1]=Z\n", "link a:eth0 b:eth0",
-		   "lab.conf:3: not translated: collision domain Z has only one device (b[1])",
+	kathara_ok("a[0]=X\nb[0]=X\nb[1]=Z\n", "link a:eth0 b:eth0    # collision domain X\n"
+		   "segment Z b:eth1\n", NULL,
 		   "a domain with one device");
 	kathara_ok("a[0]=X\nb[0]=X\nb[1]=X\nc[0]=X\n", "segment X a:eth0 b:eth0 c:eth0\n",
 		   "lab.conf:3: not translated: b[1] (the device is on collision domain X already, line 2)",
@@ -254,6 +350,7 @@ int main(void)
 	kathara_bad("a[100000]=X\n", "lab.conf:1: interface number 100000 is too large",
 		    "a huge interface number");
 	kathara_bad("a[]=X\n", "lab.conf:1: malformed a[]= line", "an empty index");
+	test_kathara_lab_dir();
 
 	return tap_done();
 }

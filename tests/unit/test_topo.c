@@ -220,7 +220,7 @@ static void test_node_attrs(void)
 		"defaults mem=1G pids=100\n"
 		"node n8 mem=64M pids=32 cpu=200 disk=1G\n"
 		"node n9 backend=qemu\n"
-		"node n10\n";
+		"node n10 caps=+sys_admin\n";
 	if (!parse_ok(FILE_NAME, text, &t, "node attributes"))
 		return;
 	is_str(t.nodes[0].rootfs, "/srv/openwrt.tar.gz", "rootfs=");
@@ -249,13 +249,15 @@ static void test_node_attrs(void)
 	is_int(t.nodes[8].limit_pids, 0, "defaults pids= does not apply to a VM");
 	is_int(t.nodes[9].limit_mem_mib, 1024, "defaults mem= limits a container");
 	is_int(t.nodes[9].limit_pids, 100, "defaults pids= limits a container");
+	is_int(t.nodes[9].sys_admin, 1, "caps=+sys_admin");
+	is_int(t.nodes[8].sys_admin, 0, "no caps=: no CAP_SYS_ADMIN");
 	topo_free(&t);
 
 	fails("node n1 colour=red\n",
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)",
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)",
 	      "unknown node attribute");
 	fails("node n1 rate=1mbit\n",
-	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)",
+	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)",
 	      "link attribute on a node");
 	fails("node n1 init=/a init=/b\n", FILE_NAME ":1: init= given twice",
 	      "duplicate attribute on one line");
@@ -269,6 +271,12 @@ static void test_node_attrs(void)
 	      "pids= below the minimum");
 	fails("node n1 pids=lots\n",
 	      FILE_NAME ":1: pids=lots: give a number of processes from 8 to 4194304", "pids= not a number");
+	fails("node n1 caps=+net_admin\n",
+	      FILE_NAME ":1: caps=+net_admin: the only one is caps=+sys_admin (for FRR; caps=- for none)",
+	      "caps= other than +sys_admin");
+	fails("node n1 backend=qemu caps=+sys_admin\n",
+	      FILE_NAME ":1: caps= is only for container nodes (a VM is limited by mem= and cpus=)",
+	      "caps= on a qemu node");
 	fails("node n1 disk=5T\n",
 	      FILE_NAME ":1: disk=5T: give MiB or GiB, e.g. disk=512M or disk=2G", "disk= in TiB");
 	fails("node n1 backend=qemu disk=1G\n",
@@ -360,7 +368,7 @@ static void test_defaults(void)
 	      FILE_NAME ":1: addr6= cannot be a default: every node needs its own address",
 	      "addr6= in defaults");
 	fails("defaults size=3\nnode n1\n",
-	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)",
+	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)",
 	      "unknown attribute in defaults");
 	fails("defaults backend=qemu backend=qemu\nnode n1\n", FILE_NAME ":1: backend= given twice",
 	      "duplicate attribute in defaults");
@@ -485,8 +493,12 @@ static void test_segments(void)
 	fails("node n1\nnode n2\nsegment loss=1% n1 n2\n",
 	      FILE_NAME ":3: expected `segment NAME NODE[:IF]... [QUALITY...]`",
 	      "segment with an attribute as name");
-	fails("node n1\nsegment air0 n1\n",
-	      FILE_NAME ":2: segment air0 needs at least two members, has 1", "one member");
+	if (parse_ok(FILE_NAME, "node n1\nsegment stub0 n1:eth1\n", &t, "a one-member segment")) {
+		is_int(t.nsegments, 1, "a one-member segment is a stub LAN");
+		is_int(t.segments[0].nmembers, 1, "...of one member");
+		is_str(t.segments[0].members[0].ifname, "eth1", "...on the named interface");
+		topo_free(&t);
+	}
 	fails("node n1\nnode n2\nsegment air0 n1 n2 n1\n",
 	      FILE_NAME ":3: node n1 is twice in segment air0", "node twice in a segment");
 	fails("node n1\nnode n2\nsegment air0 n1:a n2 n1:b\n",
@@ -590,7 +602,7 @@ static void test_every_error(void)
 			   "link n1 n2 delay=5\n"   /* 6 */
 			   "node n2\n";
 	fails(text,
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)\n"
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)\n"
 	      FILE_NAME ":2: node n1 already declared at line 1\n"
 	      FILE_NAME ":3: node n9 is not declared\n"
 	      FILE_NAME ":4: sim must come before the first node (line 1)\n"
@@ -599,7 +611,7 @@ static void test_every_error(void)
 	      "every error is reported, one per line, by line");
 
 	fails("node n1 bad=1 init=\n",
-	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config)\n"
+	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)\n"
 	      FILE_NAME ":1: init= has an empty value",
 	      "several errors on one line, in order");
 
