@@ -1,4 +1,5 @@
 /* The status JSON of a sim, shared by `netsim status --json` and `netsim web`. */
+#include "sim/radio.h"
 #include "sim/live.h"
 
 #include "sim/arch.h"
@@ -211,7 +212,13 @@ int live_write_json(FILE *f, const char *sim, struct error *err)
 		}
 		fprintf(f, "]}");
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "]");
+	pid_t medium_pid = 0;
+	int medium = sim_medium_state(sim, &medium_pid);
+	if (medium != 0)
+		fprintf(f, ",\"medium\":{\"state\":\"%s\",\"pid\":%d}",
+			medium > 0 ? "running" : "dead", medium > 0 ? (int)medium_pid : 0);
+	fprintf(f, "}\n");
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);
