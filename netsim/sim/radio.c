@@ -36,6 +36,22 @@ bool sim_radio_any(const struct topo *t)
 	return false;
 }
 
+void sim_radio_ifnames(const struct topo *t, unsigned node, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned s = 0; s < t->nsegments; s++) {
+		const struct topo_segment *seg = &t->segments[s];
+		if (seg->medium != TOPO_MEDIUM_RADIO)
+			continue;
+		for (unsigned m = 0; m < seg->nmembers; m++)
+			if (seg->members[m].node == node && used + IFNAMSIZ + 1 < len) {
+				used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+							 seg->members[m].ifname);
+			}
+	}
+}
+
 int sim_radio_wire_member(const struct topo *t, unsigned s, unsigned m, struct net *net,
 			  int node_ns, int sw_ns, struct error *err)
 {

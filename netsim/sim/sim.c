@@ -666,6 +666,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			.rootfs = runs[i].rootfs,
 			.files = runs[i].files[0] ? runs[i].files : NULL,
 			.feed = runs[i].feed,
+			.topo = t,
 		};
 		r = node_spawn(&launch, &runs[i].c, err);
 	}
