@@ -20,7 +20,7 @@ CFLAGS   ?= -O2 -g
 NETSIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
             -Wmissing-prototypes -Wstrict-prototypes \
             -D_GNU_SOURCE -Iruntime -Inetsim $(PKG_CFLAGS) $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS)
+LDLIBS   += $(PKG_LIBS) -lm
 NETSIM_LDFLAGS := $(SANFLAGS)
 
 RUNTIME_SRC := $(wildcard runtime/*.c)
