@@ -290,3 +290,40 @@ bool medium_model_lost(struct medium_model *m, unsigned i, unsigned j, uint64_t 
 		return true;
 	return medium_hash(m->p.seed, i, j, nth) % 1000000 < pr->loss_ppm;
 }
+
+int medium_model_from_topo(const struct topo *t, unsigned segment, struct medium_model **out)
+{
+	*out = NULL;
+	if (segment >= t->nsegments)
+		return -EINVAL;
+	const struct topo_segment *seg = &t->segments[segment];
+	if (seg->medium != TOPO_MEDIUM_RADIO || seg->nmembers == 0)
+		return -EINVAL;
+	const struct topo_radio *r = &seg->radio;
+	struct medium_params p = {
+		.tx_power_dbm = r->tx_power_dbm, .ref_loss_db = r->ref_loss_db,
+		.exponent = r->exponent, .noise_dbm = r->noise_dbm,
+		.shadow_sigma_db = r->shadow_sigma_db, .seed = r->seed,
+		.capacity_bps = r->capacity_bps, .hidden_nodes = r->hidden_nodes,
+		.queue_frames = r->queue_frames,
+	};
+	if ((seg->quality.set & TOPO_Q_RATE) && seg->quality.rate_bps > 0)
+		p.capacity_bps = seg->quality.rate_bps;
+	struct medium_model *m = medium_model_new(seg->nmembers, &p);
+	if (!m)
+		return -ENOMEM;
+	for (unsigned i = 0; i < seg->nmembers; i++) {
+		unsigned node = seg->members[i].node;
+		if (node < t->nnodes && t->nodes[node].has_pos)
+			medium_model_set_pos(m, i, t->nodes[node].pos);
+	}
+	medium_model_set_defaults(m, &seg->quality);
+	for (unsigned k = 0; k < t->npairs; k++) {
+		const struct topo_pair *pr = &t->pairs[k];
+		if (pr->segment != segment)
+			continue;
+		medium_model_set_override(m, pr->from, pr->to, &pr->quality, pr->cut);
+	}
+	*out = m;
+	return 0;
+}

@@ -1,6 +1,7 @@
 /* medium/model: path loss and SNR against hand-computed values, the pair matrix
  * from positions, overrides and asymmetry, segment defaults, and seeded loss:
  * reproducible, and its measured rate within statistical bounds. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,8 +219,48 @@ static void test_shadowing(void)
 	medium_model_free(m);
 }
 
+static void test_from_topo(void)
+{
+	static const char text[] =
+		"node a pos=0,0\n"
+		"node b pos=80,0\n"
+		"node c pos=160,0,5\n"
+		"node d\n"
+		"segment air0 a b c medium=radio rate=11mbit exponent=2 seed=7 loss=1% queue=20\n"
+		"segment wired a d\n"
+		"pair air0 a>b loss=40%\n"
+		"pair air0 b c delay=3ms rate=2mbit\n"
+		"pair air0 a c cut\n";
+	struct topo t = {0};
+	struct error err = {0};
+	int r = topo_parse_string("air.conf", text, &t, &err);
+	is_int(r, 0, "the radio topology parses");
+	if (r < 0) {
+		printf("#   %s\n", err.msg);
+		return;
+	}
+	struct medium_model *m = NULL;
+	is_int(medium_model_from_topo(&t, 1, &m), -EINVAL, "a bridge segment has no model");
+	is_int(medium_model_from_topo(&t, 0, &m), 0, "model of air0");
+	const struct medium_params *p = medium_model_params(m);
+	ok(p->capacity_bps == 11000000 && p->exponent == 2 && p->seed == 7 && p->queue_frames == 20,
+	   "parameters from the segment line");
+	ok(near(medium_model_pair(m, 0, 1)->distance_m, 80, 1e-9), "positions from the nodes");
+	/* 20 - (40 + 20 log10(80)) + 95 = 75 - 38.06 */
+	ok(near(medium_model_pair(m, 1, 0)->snr_db, 36.938, 1e-3), "b->a SNR with exponent 2");
+	is_int(medium_model_pair(m, 1, 0)->loss_ppm, 10000, "segment loss=1%% on b->a");
+	is_int(medium_model_pair(m, 0, 1)->loss_ppm, 400000, "pair a>b loss=40%%");
+	ok(medium_model_pair(m, 1, 2)->delay_us == 3000 && medium_model_pair(m, 2, 1)->rate_bps == 2000000,
+	   "pair b c: both directions");
+	ok(!medium_model_pair(m, 0, 2)->in_range && !medium_model_pair(m, 2, 0)->in_range, "a c cut");
+	is_int(medium_model_pair(m, 1, 0)->rate_bps, 11000000, "b->a at the channel's top rate");
+	medium_model_free(m);
+	topo_free(&t);
+}
+
 int main(void)
 {
+	test_from_topo();
 	test_formulas();
 	test_matrix();
 	test_overrides();
