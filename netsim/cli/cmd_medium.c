@@ -13,7 +13,7 @@
 
 #include "cleanup.h"
 #include "cli/cli.h"
-#include "cli/medium_stub.h"
+#include "medium/engine.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "topo/topo.h"
