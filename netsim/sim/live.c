@@ -201,7 +201,8 @@ int live_write_json(FILE *f, const char *sim, struct error *err)
 	fprintf(f, "],\"segments\":[");
 	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
 		const struct topo_segment *seg = &t.segments[s];
-		fprintf(f, "%s{\"name\":\"%s\"", s ? "," : "", seg->name);
+		fprintf(f, "%s{\"name\":\"%s\",\"medium\":\"%s\"", s ? "," : "", seg->name,
+			seg->medium == TOPO_MEDIUM_RADIO ? "radio" : "bridge");
 		write_quality(f, sim, &t, true, s);
 		fprintf(f, ",\"members\":[");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
