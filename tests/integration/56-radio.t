@@ -207,6 +207,17 @@ else
 	ok 0 "# SKIP no python3 on the host for the abuse frames"
 fi
 
+# ---- the web view's data ------------------------------------------------------
+"$NETSIM" web -s $SIM -p 0 >"$T_TMP/web.out" 2>&1 &
+web_pid=$!
+for _ in $(seq 50); do grep -q '^netsim web: http' "$T_TMP/web.out" && break; sleep 0.1; done
+port=$(sed -n 's|^netsim web: http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T_TMP/web.out")
+air_json=$(exec 3<>/dev/tcp/127.0.0.1/$port &&
+	printf 'GET /api/air HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$port" >&3 && timeout 5 cat <&3)
+like "$air_json" '"positions":\{"a":\[0(\.0)?,0(\.0)?,0(\.0)?\]' "web /api/air has the positions"
+like "$air_json" '"range_m":31[0-9]' "...and the nominal range (about 316 m)"
+kill -TERM $web_pid; wait $web_pid 2>/dev/null
+
 # ---- the medium dies: status says so, down leaves nothing -------------------
 kill -KILL "$medium_pid"
 wait_for 5 sh -c "! test -e /proc/$medium_pid"
