@@ -143,7 +143,7 @@ static int cmd_status(int argc, char **argv)
 		printf("\n");
 	}
 	if (medium > 0)
-		printf("\nmedium       running  pid %d (radio segments; `netsim air %s SEGMENT`)\n",
+		printf("\nmedium       running  pid %d (radio segments; `netsim air -s %s SEGMENT`)\n",
 		       (int)medium_pid, sim);
 	else if (medium < 0)
 		printf("\nmedium       DEAD     radio segments carry no frames\n");
