@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -57,6 +58,8 @@ static int cmd_medium(int argc, char **argv)
 		return usage_error("`%.64s` is not a sim name", sim);
 	if (need_root())
 		return 1;
+	/* run as /proc/self/exe, it would be "exe" in ps and top */
+	prctl(PR_SET_NAME, "netsim-medium", 0, 0, 0);
 	struct error err = { 0 };
 	struct topo t;
 	if (sim_topology(sim, &t, &err) < 0) {

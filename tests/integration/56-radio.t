@@ -5,7 +5,8 @@
 # is printed); loss on a→b raises babel's cost and moves the route; a node
 # flooding and sending garbage frames does not take the medium down; the mobility
 # scenario passes; killing the medium is reported by status, and down leaves
-# nothing.  Bad topology lines are refused with file:line before anything exists.
+# nothing; a 20-node random geometric topology converges.  Bad topology lines
+# are refused with file:line before anything exists.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_meshlite
@@ -239,5 +240,18 @@ pids=($(node_pids $SIM) $(awk '{print $1}' /run/netsim/$SIM/medium.pid 2>/dev/nu
 "$NETSIM" down $SIM >/dev/null 2>&1
 ok $? "down with the medium running"
 is "$(settled_leftovers $SIM "${pids[@]}")" "" "...stops it and leaves nothing"
+
+# ---- a 20-node random geometric topology converges --------------------------
+"$NETSIM" gen geo 20 --seed 5 --sim r1geo >"$T_TMP/geo20.conf"
+cleanup_sim r1geo
+"$NETSIM" up -q "$T_TMP/geo20.conf" >/dev/null 2>&1
+ok $? "up a 20-node random geometric topology (gen geo 20 --seed 5)"
+pids=($(node_pids r1geo) $(awk '{print $1}' /run/netsim/r1geo/medium.pid 2>/dev/null))
+out=$("$NETSIM" converge -s r1geo --timeout 180 2>&1)
+ok $? "it converges: $out"
+is "$(ps -o comm= -p "${pids[-1]}" 2>&1)" netsim-medium "the medium is called netsim-medium in ps"
+"$NETSIM" down r1geo >/dev/null 2>&1
+ok $? "down r1geo"
+is "$(settled_leftovers r1geo "${pids[@]}")" "" "...leaves nothing"
 
 done_testing
