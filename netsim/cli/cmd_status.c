@@ -134,7 +134,10 @@ static int cmd_status(int argc, char **argv)
 		const struct topo_segment *seg = &t.segments[s];
 		char quality[512];
 		link_state_text(sim, &t, true, s, quality, sizeof(quality));
-		printf("segment %-26s %s", seg->name, quality[0] ? quality : "-");
+		char name[IFNAMSIZ + 8];
+		snprintf(name, sizeof(name), "%s%s", seg->name,
+			 seg->medium == TOPO_MEDIUM_RADIO ? " (radio)" : "");
+		printf("segment %-26s %s", name, quality[0] ? quality : "-");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;
