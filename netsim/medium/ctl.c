@@ -172,7 +172,7 @@ static void collect_error(void *ctx, const char *msg)
 static int handle_pair(struct medium_world *w, char **words, int n, char **reply, size_t *len)
 {
 	char q[48];
-	if (n < 5)
+	if (n < 4)
 		return reply_text(reply, len,
 				  "error: usage: pair SEG FROM TO [loss=P] [rate=R] [delay=D] [cut] [clear]\n");
 	int s = topo_find_segment(w->topo, words[1]);
