@@ -9,6 +9,7 @@
 #include "sim/live.h"
 #include "sim/neigh_limits.h"
 #include "sim/node.h"
+#include "sim/radio.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 
@@ -40,6 +41,13 @@ static void print_neigh_tables(const char *sim)
 			       neigh_family_name(i), nt[i].fulls_since_up, sim);
 }
 
+/* The sim is broken when its medium is gone: say so, and fail. */
+static int medium_dead(const char *sim)
+{
+	return fail("status: sim %s: its medium process is not running (radio segments "
+		    "carry no frames; `netsim down %s` and up again)", sim, sim);
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
@@ -67,12 +75,14 @@ static int cmd_status(int argc, char **argv)
 		print_error(&err);
 		return 1;
 	}
+	pid_t medium_pid = 0;
+	int medium = sim_medium_state(sim, &medium_pid);
 	if (json) {
 		if (live_write_json(stdout, sim, &err) < 0) {
 			print_error(&err);
 			return 1;
 		}
-		return 0;
+		return medium < 0 ? medium_dead(sim) : 0;
 	}
 	struct state st;
 	if (state_load(sim, &st, &err) < 0) {
@@ -132,11 +142,16 @@ static int cmd_status(int argc, char **argv)
 		}
 		printf("\n");
 	}
+	if (medium > 0)
+		printf("\nmedium       running  pid %d (radio segments; `netsim air %s SEGMENT`)\n",
+		       (int)medium_pid, sim);
+	else if (medium < 0)
+		printf("\nmedium       DEAD     radio segments carry no frames\n");
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);
 	print_neigh_tables(sim);
-	return 0;
+	return medium < 0 ? medium_dead(sim) : 0;
 }
 
 const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
@@ -146,7 +161,9 @@ const struct verb verb_status = {"status", cmd_status, "status [SIM] [--json]",
 		"node's init (x86_64, mips, arm, ...; another than the host's runs through\n"
 		"qemu-user, docs/rootfs.md).  A container node's cgroup\n"
 		"usage: MEMORY now/limit, PIDS now/limit, CPU time used, OOM the processes\n"
-		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n\n"
+		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n"
+		"A sim with radio segments shows its medium process; when that is gone,\n"
+		"status says so on stderr and exits 1 (--json too: \"medium\":{\"state\":\"dead\"}).\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"
 		"      --json       one JSON object, for scripts\n",
 		.in_vm = VERB_IN_VM_STATUS};

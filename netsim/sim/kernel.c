@@ -5,6 +5,7 @@
 
 #include "net/netns.h"
 #include "net/shape.h"
+#include "sim/radio.h"
 
 const struct sim_kernel_ops sim_kernel_real = {
 	.netns_create = netns_create,
@@ -35,6 +36,9 @@ const struct sim_kernel_ops sim_kernel_real = {
 	.qemu_node_create = qemu_node_create,
 	.qemu_node_boot_all = qemu_node_boot_all,
 	.qemu_node_teardown = qemu_node_teardown,
+	.netns_sysctl = sim_netns_sysctl,
+	.medium_start = sim_medium_start,
+	.medium_stop = sim_medium_stop,
 };
 
 const struct sim_kernel_ops *sim_kernel = &sim_kernel_real;

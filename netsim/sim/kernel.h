@@ -77,6 +77,10 @@ struct sim_kernel_ops {
 				  unsigned count, struct qemu_vm *vms,
 				  volatile sig_atomic_t *interrupted, struct error *err);
 	void (*qemu_node_teardown)(const char *sim, const char *node);
+	/* sim/radio.h: a sysctl inside a namespace; the sim's medium process */
+	int (*netns_sysctl)(int ns, const char *key, const char *value, struct error *err);
+	int (*medium_start)(const char *sim, struct error *err);
+	int (*medium_stop)(const char *sim, struct error *err);
 };
 
 extern const struct sim_kernel_ops sim_kernel_real;

@@ -1,4 +1,5 @@
 /* The status JSON of a sim, shared by `netsim status --json` and `netsim web`. */
+#include "sim/radio.h"
 #include "sim/live.h"
 
 #include "sim/arch.h"
@@ -200,7 +201,8 @@ int live_write_json(FILE *f, const char *sim, struct error *err)
 	fprintf(f, "],\"segments\":[");
 	for (unsigned s = 0; have_topo && s < t.nsegments; s++) {
 		const struct topo_segment *seg = &t.segments[s];
-		fprintf(f, "%s{\"name\":\"%s\"", s ? "," : "", seg->name);
+		fprintf(f, "%s{\"name\":\"%s\",\"medium\":\"%s\"", s ? "," : "", seg->name,
+			seg->medium == TOPO_MEDIUM_RADIO ? "radio" : "bridge");
 		write_quality(f, sim, &t, true, s);
 		fprintf(f, ",\"members\":[");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
@@ -211,7 +213,13 @@ int live_write_json(FILE *f, const char *sim, struct error *err)
 		}
 		fprintf(f, "]}");
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "]");
+	pid_t medium_pid = 0;
+	int medium = sim_medium_state(sim, &medium_pid);
+	if (medium != 0)
+		fprintf(f, ",\"medium\":{\"state\":\"%s\",\"pid\":%d}",
+			medium > 0 ? "running" : "dead", medium > 0 ? (int)medium_pid : 0);
+	fprintf(f, "}\n");
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);

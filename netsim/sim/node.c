@@ -23,6 +23,7 @@
 #include "process.h"
 #include "rootfs.h"
 #include "sim/qemu_node.h"
+#include "sim/radio.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 
@@ -402,7 +403,13 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	snprintf(env_node, sizeof(env_node), "NETSIM_NODE=%s", node->name);
 	snprintf(env_addr, sizeof(env_addr), "NETSIM_ADDR=%s", node->addr4);
 	snprintf(env_addr6, sizeof(env_addr6), "NETSIM_ADDR6=%s", node->addr6);
-	char *envp[] = {env_sim, env_node, env_addr, env_addr6,
+	/* meshlite's init gives these babel's wireless link type */
+	char env_wireless[1024];
+	snprintf(env_wireless, sizeof(env_wireless), "NETSIM_WIRELESS=");
+	if (l->topo)
+		sim_radio_ifnames(l->topo, node->index - 1, env_wireless + strlen(env_wireless),
+				  sizeof(env_wireless) - strlen(env_wireless));
+	char *envp[] = {env_sim, env_node, env_addr, env_addr6, env_wireless,
 			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux", NULL};
 	char **argv = split_words(node->init ? node->init : "/sbin/init");
 	if (!argv || !argv[0]) {
@@ -760,6 +767,7 @@ static int start_locked(const char *sim, const char *node, const struct node_opt
 		.files = files[0] ? files : NULL,
 		.feed = feed_dir[0] ? &feed : NULL,
 		.netns_path = netns,
+		.topo = &t,
 	};
 	r = node_spawn(&l, &c, err);
 	if (r == 0) {

@@ -26,6 +26,7 @@ struct node_launch {
 	const char *files;            /* resolved files= dir, or NULL */
 	const struct feed *feed;      /* the node's feed= scanned (feed.h), or NULL */
 	const char *netns_path;       /* join this netns (start again), or NULL: a new one (up) */
+	const struct topo *topo;      /* for NETSIM_WIRELESS (its radio interfaces), or NULL */
 };
 
 /* container_create() for one node, then its pid file.  Without netns_path this

@@ -30,6 +30,7 @@
 #include "sim/node.h"
 #include "sim/proc.h"
 #include "sim/qemu_node.h"
+#include "sim/radio.h"
 #include "sim/state.h"
 #include "topo/ident.h"
 
@@ -230,7 +231,15 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 			struct node_run *runs, struct error *err)
 {
 	const struct topo_segment *seg = &t->segments[s];
-	int r = sim_kernel->net_bridge_create(net, sw_fd, seg->name, err);
+	int r;
+	if (seg->medium == TOPO_MEDIUM_RADIO) { /* no bridge: the medium process (sim/radio.h) */
+		for (unsigned m = 0; m < seg->nmembers; m++)
+			if ((r = sim_radio_wire_member(t, s, m, net, runs[seg->members[m].node].netns_fd,
+						       sw_fd, err)) < 0)
+				return r;
+		return 0;
+	}
+	r = sim_kernel->net_bridge_create(net, sw_fd, seg->name, err);
 	if (r < 0)
 		return error_prefix(err, "segment %s", seg->name);
 	for (unsigned m = 0; m < seg->nmembers; m++) {
@@ -316,7 +325,8 @@ static int check_supported(const struct topo *t, struct error *err)
 					    t->nodes[link->a.node].name, t->nodes[link->b.node].name);
 	}
 	for (unsigned s = 0; s < t->nsegments; s++)
-		if (shape_check(&t->segments[s].quality, err) < 0)
+		if (t->segments[s].medium == TOPO_MEDIUM_BRIDGE && /* radio: the medium's */
+		    shape_check(&t->segments[s].quality, err) < 0)
 			return error_prefix(err, "%s:%d: segment %s", t->path, t->segments[s].line,
 					    t->segments[s].name);
 	return 0;
@@ -656,6 +666,7 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 			.rootfs = runs[i].rootfs,
 			.files = runs[i].files[0] ? runs[i].files : NULL,
 			.feed = runs[i].feed,
+			.topo = t,
 		};
 		r = node_spawn(&launch, &runs[i].c, err);
 	}
@@ -682,6 +693,8 @@ int sim_up(const struct topo *t, const struct up_options *opt, struct error *err
 	}
 	if (r == 0)
 		r = wire(t, runs, &made.switch_netns, err);
+	if (r == 0)
+		r = sim_radio_start(t, err);
 	for (unsigned i = 0; i < t->nnodes && r == 0; i++) {
 		if (runs[i].qemu)
 			continue;
@@ -819,8 +832,10 @@ static int teardown_locked(const char *sim, const struct up_made *made, struct e
 {
 	char **nodes = NULL;
 	unsigned n = 0;
-	/* Port-forward relays first: their sockets live in the node namespaces. */
+	/* Port-forward relays first: their sockets live in the node namespaces;
+	 * the medium's in the switch namespace. */
 	proc_stop_forwards(sim);
+	sim_radio_stop(sim);
 	int r = sim_node_dirs(sim, &nodes, &n, err);
 	if (r < 0)
 		return r;
