@@ -44,6 +44,17 @@ static void quote(const char *s, char *buf, size_t size)
 	buf[o] = '\0';
 }
 
+/* A number rounded to `scale` (1000: 3 decimals), printed that way (not 17 digits). */
+static json_object *number(double v, double scale)
+{
+	char buf[64];
+	v = isfinite(v) ? round(v * scale) / scale : 0;
+	snprintf(buf, sizeof(buf), "%.12g", v);
+	if (!strpbrk(buf, ".e"))
+		strcat(buf, ".0");
+	return json_object_new_double_s(v, buf);
+}
+
 static json_object *pair_json(const struct medium_world *w, const struct medium_segment *seg,
 			      unsigned i, unsigned j)
 {
@@ -54,9 +65,9 @@ static json_object *pair_json(const struct medium_world *w, const struct medium_
 	json_object_object_add(o, "from", json_object_new_string(w->topo->nodes[ts->members[i].node].name));
 	json_object_object_add(o, "to", json_object_new_string(w->topo->nodes[ts->members[j].node].name));
 	json_object_object_add(o, "in_range", json_object_new_boolean(p->in_range));
-	json_object_object_add(o, "distance", json_object_new_double(round(p->distance_m * 1000) / 1000));
-	json_object_object_add(o, "snr", json_object_new_double(round(p->snr_db * 1000) / 1000));
-	json_object_object_add(o, "loss", json_object_new_double(p->loss_ppm / 1e6));
+	json_object_object_add(o, "distance", number(p->distance_m, 1000));
+	json_object_object_add(o, "snr", number(p->snr_db, 1000));
+	json_object_object_add(o, "loss", number(p->loss_ppm / 1e6, 1e6));
 	json_object_object_add(o, "rate", json_object_new_int64((int64_t)p->rate_bps));
 	json_object_object_add(o, "delay_us", json_object_new_int64((int64_t)p->delay_us));
 	json_object *ov = json_object_new_array();
@@ -99,7 +110,7 @@ static int handle_matrix(struct medium_world *w, char **reply, size_t *len)
 			medium_model_get_pos(seg->model, m, pos);
 			json_object *pa = json_object_new_array();
 			for (int k = 0; k < 3; k++)
-				json_object_array_add(pa, json_object_new_double(round(pos[k] * 1000) / 1000));
+				json_object_array_add(pa, number(pos[k], 1000));
 			json_object_object_add(positions, name, pa);
 		}
 		json_object_object_add(so, "members", members);
@@ -172,7 +183,7 @@ static void collect_error(void *ctx, const char *msg)
 static int handle_pair(struct medium_world *w, char **words, int n, char **reply, size_t *len)
 {
 	char q[48];
-	if (n < 5)
+	if (n < 4)
 		return reply_text(reply, len,
 				  "error: usage: pair SEG FROM TO [loss=P] [rate=R] [delay=D] [cut] [clear]\n");
 	int s = topo_find_segment(w->topo, words[1]);

@@ -344,6 +344,23 @@ static int mac_lookup(const struct mac_entry *t, const unsigned char *mac, uint6
 
 /* ---- frames in ----------------------------------------------------------- */
 
+/* What a frame occupies on the air: a GSO super-frame (vnet header gso_type set)
+ * stands for ceil(payload / gso_size) frames, each with its own headers. */
+static size_t on_air_bytes(const unsigned char *buf, size_t ethlen)
+{
+	struct virtio_net_hdr h;
+	memcpy(&h, buf, sizeof(h));
+	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE || h.gso_size == 0)
+		return ethlen;
+	size_t hdr = h.hdr_len;
+	if (hdr < ETH_HLEN || hdr > 256 || hdr >= ethlen)
+		hdr = ETH_HLEN + 40; /* a guess where the kernel gave none */
+	if (hdr >= ethlen)
+		return ethlen;
+	size_t payload = ethlen - hdr, segs = (payload + h.gso_size - 1) / h.gso_size;
+	return ethlen + (segs - 1) * hdr;
+}
+
 static void on_frame(struct engine *e, struct port *p, const unsigned char *buf, size_t n,
 		     uint64_t now)
 {
@@ -379,8 +396,9 @@ static void on_frame(struct engine *e, struct port *p, const unsigned char *buf,
 		return;
 
 	struct medium_tx tx;
+	size_t air_bytes = on_air_bytes(buf, ethlen);
 	bool full = e->held_bytes + n > HELD_BYTES_MAX || e->nheap + nt > HEAP_MAX;
-	if (full || medium_air_transmit(seg->air, i, now, ethlen, rate, &tx) < 0) {
+	if (full || medium_air_transmit(seg->air, i, now, air_bytes, rate, &tx) < 0) {
 		for (unsigned k = 0; k < nt; k++) {
 			struct medium_counters *c = medium_air_counters(seg->air, i, e->targets[k]);
 			c->offered++;
