@@ -131,7 +131,7 @@ _netsim() {
 			COMPREPLY=($(compgen -W "show up down set clear rate= delay= jitter= loss= duplicate= reorder=" -- "$cur"))
 		fi
 		;;
-	gen) [ "$n" = 0 ] && COMPREPLY=($(compgen -W "line ring grid random" -- "$cur")) ;;
+	gen) [ "$n" = 0 ] && COMPREPLY=($(compgen -W "line ring star grid tree random geo" -- "$cur")) ;;
 	import)
 		if [ "$n" = 0 ]; then
 			COMPREPLY=($(compgen -W "meshnet-lab kathara" -- "$cur"))
