@@ -407,7 +407,7 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	char env_wireless[1024];
 	snprintf(env_wireless, sizeof(env_wireless), "NETSIM_WIRELESS=");
 	if (l->topo)
-		sim_radio_ifnames(l->topo, node->index - 1, env_wireless + strlen(env_wireless),
+		sim_radio_ifnames(l->topo, node->index - 1, ' ', env_wireless + strlen(env_wireless),
 				  sizeof(env_wireless) - strlen(env_wireless));
 	char *envp[] = {env_sim, env_node, env_addr, env_addr6, env_wireless,
 			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux", NULL};

@@ -36,7 +36,7 @@ bool sim_radio_any(const struct topo *t)
 	return false;
 }
 
-void sim_radio_ifnames(const struct topo *t, unsigned node, char *buf, size_t len)
+void sim_radio_ifnames(const struct topo *t, unsigned node, char sep, char *buf, size_t len)
 {
 	size_t used = 0;
 	buf[0] = '\0';
@@ -46,7 +46,9 @@ void sim_radio_ifnames(const struct topo *t, unsigned node, char *buf, size_t le
 			continue;
 		for (unsigned m = 0; m < seg->nmembers; m++)
 			if (seg->members[m].node == node && used + IFNAMSIZ + 1 < len) {
-				used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+				if (used)
+					buf[used++] = sep;
+				used += (size_t)snprintf(buf + used, len - used, "%s",
 							 seg->members[m].ifname);
 			}
 	}

@@ -26,8 +26,8 @@
 
 /* Does the topology have a medium=radio segment? */
 bool sim_radio_any(const struct topo *t);
-/* Node `node`'s interfaces on radio segments, blank-separated ("" for none). */
-void sim_radio_ifnames(const struct topo *t, unsigned node, char *buf, size_t len);
+/* Node `node`'s interfaces on radio segments, separated by `sep` ("" for none). */
+void sim_radio_ifnames(const struct topo *t, unsigned node, char sep, char *buf, size_t len);
 
 /* Member m of radio segment s: the veth pair from the node's netns (node_ns) to
  * the switch namespace (sw_ns), the far end without IPv6.  Through sim_kernel. */
