@@ -109,7 +109,7 @@ const struct verb verb_air = {"air", cmd_air,
 		"gets, the counters OFFERED, DELIVERED, LOST (by loss), COLLIDED (hidden-node\n"
 		"or half-duplex collisions) and QDROP (sender's queue full), and SET: what a\n"
 		"pair line or a change overrides.  --json: the segment's object of the\n"
-		"medium's matrix (docs/cli.md).\n\n"
+		"medium's matrix (docs/wireless.md, \"Control protocol\").\n\n"
 		"  pair A B CHANGE...    change the pair both ways, A>B one way, now:\n"
 		"      loss=P rate=R delay=D   override the model (units as in topologies)\n"
 		"      cut                     out of range: no frames at all\n"
