@@ -3,7 +3,8 @@
  * One AF_PACKET socket per member port, bound to it, with PACKET_VNET_HDR so a
  * veth's GSO super-frames and partial checksums travel intact (they are
  * segmented, if at all, by the receiving side's kernel), and
- * PACKET_IGNORE_OUTGOING so the engine never hears its own deliveries.  A frame
+ * PACKET_IGNORE_OUTGOING so the engine never hears its own deliveries (sent by
+ * the one socket below).  A frame
  * read from member i of segment s:
  *   - is checked (length, a source MAC that is not multicast), its source learnt;
  *   - goes to its learnt destination, or to every member in range (broadcast,
@@ -14,7 +15,8 @@
  *     frame number), else queued in the timer heap for the end of its airtime plus
  *     the pair's delay;
  * and when its time comes, dropped if it collided at j, else written to j's port
- * (sendmmsg, batched per port).  Everything is bounded: the frame size (MSG_TRUNC
+ * through one unbound sending socket (sendmmsg addressed by ifindex, so a
+ * broadcast to every member is one call).  Everything is bounded: the frame size (MSG_TRUNC
  * drops), each sender's queue, the heap's entries and the bytes held. */
 #include "medium/engine.h"
 
@@ -45,7 +47,7 @@
 #include "medium/ctl.h"
 
 #define RX_BATCH 32
-#define TX_BATCH 32
+#define TX_BATCH 64
 #define RX_ROUNDS 4                 /* recvmmsg calls per port per wake-up */
 #define FRAME_MAX (65536 + 256)     /* Ethernet bytes; larger reads are truncated: dropped */
 #define VNET_LEN sizeof(struct virtio_net_hdr)
@@ -83,13 +85,20 @@ struct mac_entry {
 };
 
 struct port {
-	int fd;
+	int fd;                         /* reads this port */
+	int ifindex;
 	unsigned segment, member;
-	unsigned ntx;
-	struct mmsghdr tx[TX_BATCH];
+};
+
+/* Deliveries waiting for the next sendmmsg on the one sending socket, each
+ * addressed to its port by ifindex: a broadcast to 99 members is one call. */
+struct tx_batch {
+	unsigned n;
+	struct mmsghdr msg[TX_BATCH];
 	struct iovec iov[TX_BATCH];
-	struct frame *txref[TX_BATCH];
-	bool dirty;
+	struct sockaddr_ll to[TX_BATCH];
+	struct frame *ref[TX_BATCH];
+	unsigned port[TX_BATCH];
 };
 
 struct engine {
@@ -101,8 +110,8 @@ struct engine {
 	struct delivery *heap;
 	unsigned nheap, heap_cap;
 	uint64_t seq, held_bytes;
-	unsigned *dirty;                /* ports with pending tx */
-	unsigned ndirty;
+	int txfd;                       /* unbound AF_PACKET socket for every delivery */
+	struct tx_batch tx;
 	int epfd, timerfd, sigfd;
 	uint64_t armed_ns;
 	struct medium_ctl *ctl;
@@ -473,19 +482,21 @@ static void port_read(struct engine *e, struct port *p, uint64_t now)
 
 /* ---- frames out ---------------------------------------------------------- */
 
-static void port_flush(struct engine *e, struct port *p)
+static void flush_tx(struct engine *e)
 {
+	struct tx_batch *b = &e->tx;
 	unsigned done = 0;
-	while (done < p->ntx) {
-		int r = sendmmsg(p->fd, p->tx + done, p->ntx - done, MSG_DONTWAIT);
+	while (done < b->n) {
+		int r = sendmmsg(e->txfd, b->msg + done, b->n - done, MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			/* the port cannot take it (full, down, a frame it refuses):
-			 * skip that one frame, keep the rest */
-			struct frame *f = p->txref[done];
+			/* that port cannot take it (full, gone, a frame it refuses):
+			 * skip this one frame, keep the rest */
+			struct frame *f = b->ref[done];
 			struct medium_counters *c = medium_air_counters(
-				e->world.segments[f->segment].air, f->sender, p->member);
+				e->world.segments[f->segment].air, f->sender,
+				e->ports[b->port[done]].member);
 			c->delivered--;
 			c->bytes -= f->len - VNET_LEN;
 			c->queue_dropped++;
@@ -494,17 +505,9 @@ static void port_flush(struct engine *e, struct port *p)
 		}
 		done += (unsigned)r;
 	}
-	for (unsigned k = 0; k < p->ntx; k++)
-		frame_put(e, p->txref[k]);
-	p->ntx = 0;
-	p->dirty = false;
-}
-
-static void flush_all(struct engine *e)
-{
-	for (unsigned k = 0; k < e->ndirty; k++)
-		port_flush(e, &e->ports[e->dirty[k]]);
-	e->ndirty = 0;
+	for (unsigned k = 0; k < b->n; k++)
+		frame_put(e, b->ref[k]);
+	b->n = 0;
 }
 
 static void deliver(struct engine *e, const struct delivery *d)
@@ -517,23 +520,23 @@ static void deliver(struct engine *e, const struct delivery *d)
 		frame_put(e, f);
 		return;
 	}
-	unsigned pi = e->port_of[f->segment][d->receiver];
-	struct port *p = &e->ports[pi];
-	if (p->ntx == TX_BATCH)
-		port_flush(e, p);
-	unsigned k = p->ntx++;
-	p->iov[k].iov_base = f->data;
-	p->iov[k].iov_len = f->len;
-	memset(&p->tx[k].msg_hdr, 0, sizeof(p->tx[k].msg_hdr));
-	p->tx[k].msg_hdr.msg_iov = &p->iov[k];
-	p->tx[k].msg_hdr.msg_iovlen = 1;
-	p->txref[k] = f;
+	struct tx_batch *b = &e->tx;
+	if (b->n == TX_BATCH)
+		flush_tx(e);
+	unsigned k = b->n++, pi = e->port_of[f->segment][d->receiver];
+	b->iov[k].iov_base = f->data;
+	b->iov[k].iov_len = f->len;
+	b->to[k] = (struct sockaddr_ll){ .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+					 .sll_ifindex = e->ports[pi].ifindex };
+	memset(&b->msg[k].msg_hdr, 0, sizeof(b->msg[k].msg_hdr));
+	b->msg[k].msg_hdr.msg_name = &b->to[k];
+	b->msg[k].msg_hdr.msg_namelen = sizeof(b->to[k]);
+	b->msg[k].msg_hdr.msg_iov = &b->iov[k];
+	b->msg[k].msg_hdr.msg_iovlen = 1;
+	b->ref[k] = f;
+	b->port[k] = pi;
 	c->delivered++;
 	c->bytes += f->len - VNET_LEN;
-	if (!p->dirty) {
-		p->dirty = true;
-		e->dirty[e->ndirty++] = pi;
-	}
 }
 
 static void deliver_due(struct engine *e, uint64_t now)
@@ -542,7 +545,7 @@ static void deliver_due(struct engine *e, uint64_t now)
 		struct delivery d = heap_pop(e);
 		deliver(e, &d);
 	}
-	flush_all(e);
+	flush_tx(e);
 }
 
 static void arm_timer(struct engine *e)
@@ -579,8 +582,6 @@ static int open_port(struct port *p, const char *name, struct error *err)
 	/* FORCE: beyond rmem_max/wmem_max, which we may (CAP_NET_ADMIN) */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
@@ -589,6 +590,21 @@ static int open_port(struct port *p, const char *name, struct error *err)
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return error_set(err, errno, "port %s: bind", name);
 	p->fd = steal_fd(&fd);
+	p->ifindex = (int)ifindex;
+	return 0;
+}
+
+/* Protocol 0 and never bound: it receives nothing, it only sends (to an ifindex). */
+static int open_sender(struct engine *e, struct error *err)
+{
+	e->txfd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (e->txfd < 0)
+		return error_set(err, errno, "AF_PACKET socket");
+	int one = 1, bufsize = 32 << 20;
+	if (setsockopt(e->txfd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
+		return error_set(err, errno, "PACKET_VNET_HDR");
+	if (setsockopt(e->txfd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
+		setsockopt(e->txfd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
 	return 0;
 }
 
@@ -644,13 +660,14 @@ static void engine_free(struct engine *e)
 		struct delivery d = heap_pop(e);
 		frame_put(e, d.frame);
 	}
-	for (unsigned k = 0; k < e->nports; k++) {
-		struct port *p = &e->ports[k];
-		for (unsigned t = 0; t < p->ntx; t++)
-			frame_put(e, p->txref[t]);
-		if (p->fd >= 0)
-			close(p->fd);
-	}
+	for (unsigned t = 0; t < e->tx.n; t++)
+		frame_put(e, e->tx.ref[t]);
+	e->tx.n = 0;
+	for (unsigned k = 0; k < e->nports; k++)
+		if (e->ports[k].fd >= 0)
+			close(e->ports[k].fd);
+	if (e->txfd >= 0)
+		close(e->txfd);
 	medium_ctl_free(e->ctl);
 	for (unsigned s = 0; e->port_of && s < e->world.nsegments; s++)
 		free(e->port_of[s]);
@@ -660,7 +677,6 @@ static void engine_free(struct engine *e)
 	free(e->macs);
 	free(e->ports);
 	free(e->heap);
-	free(e->dirty);
 	free(e->targets);
 	free(e->rxbuf);
 	if (e->epfd >= 0)
@@ -693,18 +709,19 @@ static int engine_setup(struct engine *e, const struct medium_config *c, struct 
 			maxm = n;
 	}
 	e->ports = calloc(e->nports, sizeof(*e->ports));
-	e->dirty = calloc(e->nports, sizeof(*e->dirty));
 	e->port_of = calloc(nseg, sizeof(*e->port_of));
 	e->macs = calloc(nseg, sizeof(*e->macs));
 	e->targets = calloc(maxm, sizeof(*e->targets));
 	e->rxbuf = malloc((size_t)RX_BATCH * (VNET_LEN + FRAME_MAX));
-	if (!e->ports || !e->dirty || !e->port_of || !e->macs || !e->targets || !e->rxbuf)
+	if (!e->ports || !e->port_of || !e->macs || !e->targets || !e->rxbuf)
 		return error_set(err, ENOMEM, "medium");
 	for (unsigned k = 0; k < e->nports; k++)
 		e->ports[k].fd = -1;
 
 	if (setns(c->netns_fd, CLONE_NEWNET) < 0)
 		return error_set(err, errno, "enter the switch namespace");
+	if ((r = open_sender(e, err)) < 0)
+		return r;
 	unsigned pi = 0;
 	for (unsigned s = 0; s < nseg; s++) {
 		unsigned n = medium_model_size(e->world.segments[s].model);
@@ -751,7 +768,7 @@ static int engine_setup(struct engine *e, const struct medium_config *c, struct 
 
 int medium_run(const struct medium_config *c, struct error *err)
 {
-	struct engine e = { .epfd = -1, .timerfd = -1, .sigfd = -1 };
+	struct engine e = { .epfd = -1, .timerfd = -1, .sigfd = -1, .txfd = -1 };
 	int r = engine_setup(&e, c, err);
 	if (r == 0)
 		r = drop_privileges(err);
