@@ -46,7 +46,10 @@ recv_count() { # recv_count NODE COUNT [SIZE]: a sends COUNT broadcasts, NODE co
 is "$(recv_count c 200)" 0 "a capture on c sees none of a's 200 broadcasts"
 is "$(recv_count b 200)" 200 "b gets all 200"
 
-# the seeded loss, twice from a fresh engine: the same frames are lost
+# the seeded loss, twice from a fresh engine: the same frames are lost.  a sends
+# nothing else meanwhile (no ARP: a kernel frame would shift the frame numbers)
+inns a ip link set eth0 arp off
+inns a ip neigh flush dev eth0
 medium_stop
 ok $? "SIGTERM: the engine exits 0"
 medium_start "$topo"
@@ -62,12 +65,24 @@ perl -MJSON::PP -e '
 	       $p->{offered} == $p->{delivered} + $p->{lost} + $p->{collided} + $p->{queue_dropped} &&
 	       grep { $_ eq "loss" } @{$p->{overridden}});' <<<"$m"
 ok $? "matrix: a->b loss 0.3, overridden [loss], offered = delivered + lost + collided + queue_dropped"
+ab_counts() { # "offered lost" of a->b from the matrix
+	medium_ctl matrix | perl -MJSON::PP -e '
+		my $j = decode_json(do { local $/; <STDIN> });
+		my ($p) = grep { $_->{from} eq "a" && $_->{to} eq "b" } @{$j->{segments}[0]{pairs}};
+		print "$p->{offered} $p->{lost}"'
+}
+c1=$(ab_counts)
 medium_stop
 medium_start "$topo"
 medium_ctl pair air0 a b loss=30% >/dev/null
 n2=$(recv_count b 2000)
-is "$n2" "$n1" "same seed, a new run: exactly as many frames lost ($n2)"
+c2=$(ab_counts)
+# the medium's own decision; what b's socket counted may differ by a frame the
+# kernel dropped after the medium
+is "$c2" "$c1" "same seed, a new run: the same frames offered and lost (offered lost: $c2)"
+ok $(( n2 - n1 <= 2 && n1 - n2 <= 2 ? 0 : 1 )) "  b received $n2 (first run $n1)"
 
+inns a ip link set eth0 arp on
 is "$(medium_ctl move c 10 0 0)" ok "move c next to a"
 inns a ping -c 3 -i 0.05 -W 2 192.168.77.3 >/dev/null
 ok $? "now a reaches c"
