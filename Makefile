@@ -20,7 +20,7 @@ CFLAGS   ?= -O2 -g
 NETSIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
             -Wmissing-prototypes -Wstrict-prototypes \
             -D_GNU_SOURCE -Iruntime -Inetsim $(PKG_CFLAGS) $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS)
+LDLIBS   += $(PKG_LIBS) -lm
 NETSIM_LDFLAGS := $(SANFLAGS)
 
 RUNTIME_SRC := $(wildcard runtime/*.c)
@@ -36,7 +36,7 @@ FRR_TAR     := $(BUILD)/rootfs/frr.tar.gz
 
 
 .PHONY: all rootfs rootfs-frr test unit-test asan asan-test memcheck up deps test-deps install uninstall clean check-deps
-all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node
+all: check-deps $(BUILD)/netsim $(BUILD)/mkrootfs $(UNIT_BIN) $(BUILD)/tests/qemu-node $(BUILD)/tests/medium-driver
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "netsim: missing build dependencies; run 'sudo make deps' (Debian packages: $(DEB_DEPS))" >&2; exit 1; }
@@ -120,6 +120,12 @@ $(BUILD)/tests/qemu-node: tests/integration/qemu-node.c $(BUILD)/libnetsim.a $(B
 	@mkdir -p $(BUILD)/obj/tests
 	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/qemu-node.d $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 # --- end of QEMU nodes ----------------------------------------------------------
+
+# Drives netsim/medium's engine on hand-made namespaces for 58-medium.t and
+# tests/bench/air.sh (medium owner; docs/wireless.md).
+$(BUILD)/tests/medium-driver: tests/integration/medium-driver.c $(BUILD)/libnetsim.a $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@) $(BUILD)/obj/tests
+	$(CC) $(CFLAGS) $(NETSIM_CFLAGS) -MMD -MP -MF $(BUILD)/obj/tests/medium-driver.d $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $< $(BUILD)/libnetsim.a $(BUILD)/libruntime.a $(LDLIBS)
 
 unit-test: all
 	prove -e '' $(UNIT_BIN)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The layering of the sources (docs/architecture.md), checked over #include lines:
 #
-#     cli -> tools -> sim -> vm -> net -> topo -> runtime
+#     cli -> tools -> sim -> medium/vm -> net -> topo -> runtime
 #
 # A folder may include its own headers and those of the folders below it, never
 # one above it or beside it; runtime/ includes only runtime/, rootfs/ only itself
@@ -18,9 +18,10 @@ cd "$top" || exit 2
 # What each folder may include (besides system headers).  The vm entry names the
 # guest agent's wire protocol, shared with rootfs/vm/agent.c.
 declare -A allowed=(
-	[netsim/cli]="netsim/cli netsim/tools netsim/sim netsim/vm netsim/net netsim/topo runtime"
-	[netsim/tools]="netsim/tools netsim/sim netsim/vm netsim/net netsim/topo runtime"
-	[netsim/sim]="netsim/sim netsim/vm netsim/net netsim/topo runtime"
+	[netsim/cli]="netsim/cli netsim/tools netsim/sim netsim/medium netsim/vm netsim/net netsim/topo runtime"
+	[netsim/tools]="netsim/tools netsim/sim netsim/medium netsim/vm netsim/net netsim/topo runtime"
+	[netsim/sim]="netsim/sim netsim/medium netsim/vm netsim/net netsim/topo runtime"
+	[netsim/medium]="netsim/medium netsim/net netsim/topo runtime"
 	[netsim/vm]="netsim/vm netsim/net netsim/topo runtime rootfs/vm"
 	[netsim/net]="netsim/net netsim/topo runtime"
 	[netsim/topo]="netsim/topo runtime"

@@ -67,10 +67,11 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 	if (argc - optind != 2)
 		return verb_usage(err, "expects SHAPE and SIZE (e.g. `ring 6`, `grid 3x3`)");
 	if (gen_shape_parse(argv[optind], &o.shape) < 0)
-		return verb_usage(err, "unknown shape `%s` (line, ring, star, grid, tree, random)",
+		return verb_usage(err, "unknown shape `%s` (line, ring, star, grid, tree, random, geo)",
 				  argv[optind]);
-	if (o.shape != GEN_RANDOM && (seed_arg || degree_arg))
-		return verb_usage(err, "--seed and --degree apply to `random` only");
+	bool random = o.shape == GEN_RANDOM || o.shape == GEN_GEO;
+	if (!random && (seed_arg || degree_arg))
+		return verb_usage(err, "--seed and --degree apply to `random` and `geo` only");
 	if (gen_size_parse(&o, argv[optind + 1], err) < 0)
 		return verb_usage(err, "%s", err->msg);
 	if (degree_arg && gen_degree_parse(degree_arg, &o.degree_x100, err) < 0)
@@ -81,7 +82,7 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 			return verb_usage(err, "--seed %s: expected a number from 0 to %" PRIu64,
 					  seed_arg, UINT64_MAX);
 		o.seed = seed;
-	} else if (o.shape == GEN_RANDOM) {
+	} else if (random) {
 		/* A fresh seed, small enough to retype: the header shows it. */
 		uint32_t s;
 		if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != sizeof(s))
@@ -96,7 +97,7 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_gen = {"gen",
-	"gen line|ring|star|grid|tree|random SIZE [--seed S] [--degree D] [--rate R] "
+	"gen line|ring|star|grid|tree|random|geo SIZE [--seed S] [--degree D] [--rate R] "
 	"[--delay T] [--loss P] [--sim NAME]",
 	"Print a topology file of nodes n1..nN; its first line is the command that\n"
 	"makes it again.\n\n"
@@ -107,14 +108,20 @@ const struct verb verb_gen = {"gen",
 	"                and lower neighbour; row r, column c (from 0) is n(r*C+c+1)\n"
 	"  tree N        binary tree: node i's parent is n(i/2), n1 the root\n"
 	"  random N      connected: a random spanning tree, then links between random\n"
-	"                unlinked pairs up to an average degree D (N at most 4096)\n\n"
-	"  --seed S      random: the seed (default: a fresh one, shown in the header);\n"
-	"                the same seed gives the same file everywhere\n"
+	"                unlinked pairs up to an average degree D (N at most 4096)\n"
+	"  geo N         random geometric: N nodes at random positions (pos=) on one\n"
+	"                radio segment air0 (medium=radio, the default model), in a\n"
+	"                square sized for D neighbours with an SNR of 8 dB or more on\n"
+	"                average, placed again until those connect every node\n\n"
+	"  --seed S      random, geo: the seed (default: a fresh one, shown in the\n"
+	"                header); the same seed gives the same file everywhere (geo:\n"
+	"                also the medium's seed=)\n"
 	"  --degree D    random: average links per node, e.g. 3 or 2.5 (default 3, or\n"
 	"                N-1 when smaller; at most N-1; below 2(N-1)/N the result\n"
-	"                is just the spanning tree)\n"
+	"                is just the spanning tree); geo: average good neighbours\n"
 	"  --rate R, --delay T, --loss P\n"
-	"                link quality for every link (docs/topology.md, units)\n"
+	"                link quality for every link (docs/topology.md, units); geo:\n"
+	"                of the radio segment (rate= is the channel's capacity)\n"
 	"  -s, --sim NAME  add a `sim NAME` line (default: named after the file)\n\n"
 	"    netsim gen ring 6 > ring6.conf && netsim up ring6.conf\n", .in_vm = VERB_HERE,
 	.run = cmd_gen};

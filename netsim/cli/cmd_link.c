@@ -350,7 +350,13 @@ static int cmd_link(int argc, char **argv, struct error *err)
 	} else {
 		r = resolve_link(&t, ops[0], ops[1], tg, err);
 	}
-	if (r == 0 && !tg->state_name[0] && (action == ACTION_SET || action == ACTION_CLEAR))
+	if (r == 0 && s >= 0 && t.segments[s].medium == TOPO_MEDIUM_RADIO &&
+	    (action == ACTION_SET || action == ACTION_CLEAR))
+		r = error_setmsg(err, EINVAL,
+				 "%s is a radio segment: its quality is the medium's, per pair: "
+				 "netsim air -s %s %s pair A B loss=.. rate=.. delay=..",
+				 t.segments[s].name, sim, t.segments[s].name);
+	else if (r == 0 && !tg->state_name[0] && (action == ACTION_SET || action == ACTION_CLEAR))
 		r = error_setmsg(err, EINVAL,
 				 "quality belongs to the whole segment: netsim link %s %s ...",
 				 t.segments[s].name, ops[nargs]);

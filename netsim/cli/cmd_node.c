@@ -10,10 +10,28 @@
 #include "sim/json_out.h"
 #include "sim/node.h"
 #include "sim/sim.h"
+#include "tools/air.h"
 #include "topo/topo.h"
 #include "util.h"
 
-enum { OPT_RESET = OPT_VERB_BASE };
+enum { OPT_RESET = OPT_VERB_BASE, OPT_OVER };
+
+/* node NODE move X,Y[,Z] [--over TIME]: through the sim's medium (tools/air.h). */
+static int node_move(const char *given, const char *node, const char *where, double over_s,
+		     struct error *err)
+{
+	double pos[3];
+	if (!topo_parse_pos(where, pos))
+		return verb_usage(err, "move: `%.64s` is no position: give X,Y or X,Y,Z in metres",
+				  where);
+	if (require_root(err))
+		return EXIT_FAIL;
+	char sim[TOPO_SIM_MAX + 1];
+	if (sim_pick(given, sim, sizeof(sim), err) < 0 ||
+	    air_move(sim, node, pos, (uint64_t)(over_s * 1000 + 0.5), err) < 0)
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
 
 static int cmd_node(int argc, char **argv, struct error *err)
 {
@@ -21,11 +39,14 @@ static int cmd_node(int argc, char **argv, struct error *err)
 					      {"reset", no_argument, NULL, OPT_RESET},
 					      {"timeout", required_argument, NULL, OPT_TIMEOUT},
 					      {"json", no_argument, NULL, OPT_JSON},
+					      {"over", required_argument, NULL, OPT_OVER},
 					      {"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
 	const char *given = NULL;
 	struct node_options opt = {0};
 	bool json = false;
+	double over_s = 0;
+	bool over_given = false;
 	int c;
 	/* no '+': options may follow the action (`node n2 restart --reset`) */
 	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
@@ -42,10 +63,22 @@ static int cmd_node(int argc, char **argv, struct error *err)
 				opt.stop_grace_ms = 1;
 			break;
 		}
+		case OPT_OVER:
+			if (parse_seconds_option(optarg, 0, 86400, &over_s) < 0)
+				return verb_usage(err, "--over wants a time (0 to 86400 s), e.g. 30s");
+			over_given = true;
+			break;
 		case OPT_HELP: return print_help(current_verb);
 		default: return verb_usage(err, "unknown option");
 		}
 	}
+	if (argc - optind >= 2 && strcmp(argv[optind + 1], "move") == 0) {
+		if (argc - optind != 3)
+			return verb_usage(err, "move: expected NODE move X,Y[,Z]");
+		return node_move(given, argv[optind], argv[optind + 2], over_s, err);
+	}
+	if (over_given)
+		return verb_usage(err, "--over goes with move");
 	if (argc - optind != 2)
 		return verb_usage(err, "expects NODE and one of stop, start, restart");
 	const char *node = argv[optind], *action = argv[optind + 1];
@@ -99,8 +132,9 @@ static int cmd_node(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_node = {"node",
-		"node [-s SIM] NODE stop|start|restart [--reset] [--timeout S] [--json]",
-		"Stop, start or restart one node while the rest of the sim keeps running.\n\n"
+		"node [-s SIM] NODE stop|start|restart [--reset] [--timeout S] [--json] | node [-s SIM] NODE move X,Y[,Z] [--over TIME]",
+		"Stop, start or restart one node while the rest of the sim keeps running;\n"
+		"move a member of radio segments.\n\n"
 		"  stop     SIGTERM to the node's PID 1 (meshlite's init stops babeld and\n"
 		"           exits; OpenWrt's procd handles it too), SIGKILL when it is still\n"
 		"           there after the grace time.  The node's network namespace stays:\n"
@@ -112,7 +146,11 @@ const struct verb verb_node = {"node",
 		"           init=, hostname and environment), in the same network namespace\n"
 		"           and on the same overlay: files the node changed are still there.\n"
 		"           A running node is refused.\n"
-		"  restart  stop (when running), then start.\n\n"
+		"  restart  stop (when running), then start.\n"
+		"  move     put the node at X,Y[,Z] (metres) on every radio segment it is a\n"
+		"           member of (docs/topology.md, \"Radio segments\"): the medium\n"
+		"           recomputes its pairs at once (`netsim air` shows them); with\n"
+		"           --over TIME it walks there in a straight line at constant speed.\n\n"
 		"The sim's lock is held throughout: a concurrent node command, `up` or `down`\n"
 		"of the same sim is refused with \"being changed by another netsim process\".\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
@@ -121,6 +159,7 @@ const struct verb verb_node = {"node",
 		"      --timeout S  (stop, restart) grace time between SIGTERM and SIGKILL in\n"
 		"                   seconds (default 5)\n"
 		"      --json       one JSON object: sim, node, state, stopped_pid, killed,\n"
-		"                   pid, seconds\n",
+		"                   pid, seconds\n"
+		"      --over TIME  (move) how long the walk takes (30s, 500ms; default: jump)\n",
 		.in_vm = VERB_IN_VM,
 	.run = cmd_node};

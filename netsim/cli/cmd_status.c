@@ -10,6 +10,7 @@
 #include "sim/live.h"
 #include "sim/neigh_limits.h"
 #include "sim/node.h"
+#include "sim/radio.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 
@@ -53,6 +54,13 @@ static void print_fidelity(const char *sim)
 	printf("fidelity: %s\n", line);
 }
 
+/* The sim is broken when its medium is gone: say so, and fail. */
+static int medium_dead(const char *sim, struct error *err)
+{
+	return verb_fail(err, "status: sim %s: its medium process is not running (radio "
+			 "segments carry no frames; `netsim down %s` and up again)", sim, sim);
+}
+
 static int cmd_status(int argc, char **argv, struct error *err)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
@@ -77,10 +85,12 @@ static int cmd_status(int argc, char **argv, struct error *err)
 	char sim[TOPO_SIM_MAX + 1];
 	if (sim_pick(given, sim, sizeof(sim), err) < 0)
 		return EXIT_FAIL;
+	pid_t medium_pid = 0;
+	int medium = sim_medium_state(sim, &medium_pid);
 	if (json) {
 		if (live_write_json(stdout, sim, err) < 0)
 			return EXIT_FAIL;
-		return EXIT_OK;
+		return medium < 0 ? medium_dead(sim, err) : EXIT_OK;
 	}
 	struct state st;
 	if (state_load(sim, &st, err) < 0)
@@ -131,7 +141,10 @@ static int cmd_status(int argc, char **argv, struct error *err)
 		const struct topo_segment *seg = &t.segments[s];
 		char quality[512];
 		link_state_text(sim, &t, true, s, quality, sizeof(quality));
-		printf("segment %-26s %s", seg->name, quality[0] ? quality : "-");
+		char name[IFNAMSIZ + 8];
+		snprintf(name, sizeof(name), "%s%s", seg->name,
+			 seg->medium == TOPO_MEDIUM_RADIO ? " (radio)" : "");
+		printf("segment %-26s %s", name, quality[0] ? quality : "-");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;
 			const char *ifn = seg->members[m].ifname;
@@ -139,12 +152,17 @@ static int cmd_status(int argc, char **argv, struct error *err)
 		}
 		printf("\n");
 	}
+	if (medium > 0)
+		printf("\nmedium       running  pid %d (radio segments; `netsim air -s %s SEGMENT`)\n",
+		       (int)medium_pid, sim);
+	else if (medium < 0)
+		printf("\nmedium       DEAD     radio segments carry no frames\n");
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);
 	print_neigh_tables(sim);
 	print_fidelity(sim);
-	return 0;
+	return medium < 0 ? medium_dead(sim, err) : EXIT_OK;
 }
 
 const struct verb verb_status = {"status", "status [SIM] [--json]",
@@ -157,7 +175,9 @@ const struct verb verb_status = {"status", "status [SIM] [--json]",
 		"the kernel killed at its memory limit (\"-\": not known, e.g. stopped).\n"
 		"Then the host's neighbour tables, and the fidelity line: `ok`, or\n"
 		"`degraded: ...` when the host cannot keep up (CPU pressure, dropped frames,\n"
-		"neighbour-table overflows, late timers; docs/performance.md).\n\n"
+		"neighbour-table overflows, late timers; docs/performance.md).\n"
+		"A sim with radio segments shows its medium process; when that is gone,\n"
+		"status says so on stderr and exits 1 (--json too: \"medium\":{\"state\":\"dead\"}).\n\n"
 		"  -s, --sim SIM    the sim (same as the operand)\n"
 		"      --json       one JSON object, for scripts\n",
 		.in_vm = VERB_IN_VM_STATUS,

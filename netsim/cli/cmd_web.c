@@ -70,6 +70,7 @@ const struct verb verb_web = {"web", "web [-s SIM] [-p|--port PORT]",
 		"  -p, --port PORT    TCP port on 127.0.0.1 (default 8080; 0 picks a free\n"
 		"                     one, printed on the first line)\n\n"
 		"JSON API: GET /api/status (as `netsim status --json`), GET /api/node/NODE\n"
-		"(the node's addresses and routes as `ip -j` prints them).  See docs/web.md.\n",
+		"(the node's addresses and routes as `ip -j` prints them), GET /api/air (the\n"
+		"radio medium's matrix, as `netsim air --json`).  See docs/web.md.\n",
 		.in_vm = VERB_NOT_IN_VM,
 	.run = cmd_web};

@@ -31,6 +31,20 @@ _netsim_nodes() {
 	done
 }
 
+# Radio segments of SIM (the only running sim when none is given), from its
+# topology copy: segment lines with medium=radio.
+_netsim_radio_segments() {
+	local sim=$1
+	if [ -z "$sim" ]; then
+		local sims
+		sims=$(_netsim_sims)
+		[ "$(printf '%s\n' "$sims" | grep -c .)" = 1 ] || return
+		sim=$sims
+	fi
+	awk '$1 == "segment" && / medium=radio/ {print $2}' \
+		"$(_netsim_run_dir)/$sim/topology.conf" 2>/dev/null
+}
+
 # Options of a verb, from its --help ("  -s, --sim SIM", "      --json").
 _netsim_options() {
 	"${_netsim_cmd:-netsim}" "$1" --help 2>/dev/null |
@@ -72,7 +86,7 @@ _netsim() {
 		--) dashdash=1; break ;;
 		-s | --sim) sim=${words[i + 1]}; i=$((i + 1)) ;;
 		--sim=*) sim=${words[i]#--sim=} ;;
-		-n | --name | -o | -w | --timeout | --interval | --count) i=$((i + 1)) ;;
+		-n | --name | -o | -w | --timeout | --interval | --count | --over) i=$((i + 1)) ;;
 		-*) ;;
 		*) operands+=("${words[i]}") ;;
 		esac
@@ -80,7 +94,7 @@ _netsim() {
 
 	case $prev in
 	-s | --sim) COMPREPLY=($(compgen -W "$(_netsim_sims)" -- "$cur")); return ;;
-	-n | --name | --timeout | --interval | --count) return ;;
+	-n | --name | --timeout | --interval | --count | --over) return ;;
 	-o | -w) _netsim_files ""; return ;;
 	esac
 	if [ $dashdash = 1 ]; then # exec NODE -- COMMAND
@@ -100,7 +114,15 @@ _netsim() {
 	exec | shell | log | console | capture | forward | node)
 		[ "$n" = 0 ] && COMPREPLY=($(compgen -W "$(_netsim_nodes "$sim")" -- "$cur"))
 		[ "$verb" = node ] && [ "$n" = 1 ] &&
-			COMPREPLY=($(compgen -W "stop start restart" -- "$cur"))
+			COMPREPLY=($(compgen -W "stop start restart move" -- "$cur"))
+		;;
+	air)
+		case $n in
+		0) COMPREPLY=($(compgen -W "$(_netsim_radio_segments "$sim")" -- "$cur")) ;;
+		1) COMPREPLY=($(compgen -W "pair" -- "$cur")) ;;
+		2 | 3) COMPREPLY=($(compgen -W "$(_netsim_nodes "$sim")" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "loss= rate= delay= cut clear" -- "$cur")) ;;
+		esac
 		;;
 	link)
 		if [ "$n" -lt 2 ]; then
@@ -109,7 +131,7 @@ _netsim() {
 			COMPREPLY=($(compgen -W "show up down set clear rate= delay= jitter= loss= duplicate= reorder=" -- "$cur"))
 		fi
 		;;
-	gen) [ "$n" = 0 ] && COMPREPLY=($(compgen -W "line ring grid random" -- "$cur")) ;;
+	gen) [ "$n" = 0 ] && COMPREPLY=($(compgen -W "line ring star grid tree random geo" -- "$cur")) ;;
 	import)
 		if [ "$n" = 0 ]; then
 			COMPREPLY=($(compgen -W "meshnet-lab kathara" -- "$cur"))

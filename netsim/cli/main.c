@@ -26,6 +26,8 @@ extern const struct verb verb_console;
 extern const struct verb verb_forward;
 extern const struct verb verb_web;
 extern const struct verb verb_import;
+extern const struct verb verb_medium;
+extern const struct verb verb_air;
 
 static int cmd_help(int argc, char **argv, struct error *err);
 static const struct verb verb_help = {"help", "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE,
@@ -51,7 +53,13 @@ static const struct verb *const verbs[] = {
 	&verb_forward,
 	&verb_web,
 	&verb_import,
+	&verb_air,
 	&verb_help,
+};
+
+/* Run by netsim itself, never listed (no --help overview, no docs/cli.md). */
+static const struct verb *const hidden_verbs[] = {
+	&verb_medium,
 };
 
 static const struct verb *find_verb(const char *name)
@@ -59,6 +67,9 @@ static const struct verb *find_verb(const char *name)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(verbs[i]->name, name) == 0)
 			return verbs[i];
+	for (size_t i = 0; i < sizeof(hidden_verbs) / sizeof(hidden_verbs[0]); i++)
+		if (strcmp(hidden_verbs[i]->name, name) == 0)
+			return hidden_verbs[i];
 	return NULL;
 }
 

@@ -5,6 +5,7 @@
 
 #include "net/netns.h"
 #include "net/shape.h"
+#include "sim/radio.h"
 
 const struct sim_kernel_ops sim_kernel_real = {
 	.netns_create = netns_create,
@@ -39,6 +40,9 @@ const struct sim_kernel_ops sim_kernel_real = {
 	.qemu_node_start = qemu_node_start,
 	.qemu_agent_exec = qemu_agent_exec,
 	.qemu_node_stop = qemu_node_stop,
+	.netns_sysctl = sim_netns_sysctl,
+	.medium_start = sim_medium_start,
+	.medium_stop = sim_medium_stop,
 };
 
 const struct sim_kernel_ops *sim_kernel = &sim_kernel_real;

@@ -87,6 +87,10 @@ struct sim_kernel_ops {
 	int (*qemu_agent_exec)(const char *run_dir, char *const argv[], int in_fd, int out_fd,
 			       int err_fd, int timeout_ms, int *status, struct error *err);
 	int (*qemu_node_stop)(const char *run_dir, struct error *err);
+	/* sim/radio.h: a sysctl inside a namespace; the sim's medium process */
+	int (*netns_sysctl)(int ns, const char *key, const char *value, struct error *err);
+	int (*medium_start)(const char *sim, struct error *err);
+	int (*medium_stop)(const char *sim, struct error *err);
 };
 
 extern const struct sim_kernel_ops sim_kernel_real;

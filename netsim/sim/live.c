@@ -17,6 +17,7 @@
 #include "sim/neigh_limits.h"
 #include "sim/node.h"
 #include "sim/qemu_node.h"
+#include "sim/radio.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "topo/topo.h"
@@ -235,6 +236,7 @@ struct json_object *live_status_json(const char *sim, struct error *err)
 		const struct topo_segment *seg = &t.segments[s];
 		struct json_object *so = json_object_new_object();
 		add_string(so, "name", seg->name);
+		add_string(so, "medium", seg->medium == TOPO_MEDIUM_RADIO ? "radio" : "bridge");
 		add_quality(so, sim, &t, true, s);
 		struct json_object *members = json_object_new_array();
 		for (unsigned m = 0; m < seg->nmembers; m++) {
@@ -255,6 +257,14 @@ struct json_object *live_status_json(const char *sim, struct error *err)
 	json_object_object_add(o, "fidelity",
 			       fidelity_sample(sim, FIDELITY_WINDOW_MS, &fid, &fid_err) == 0
 				       ? fidelity_json(&fid) : NULL);
+	pid_t medium_pid = 0;
+	int medium = sim_medium_state(sim, &medium_pid);
+	if (medium != 0) {
+		struct json_object *mo = json_object_new_object();
+		add_string(mo, "state", medium > 0 ? "running" : "dead");
+		json_object_object_add(mo, "pid", json_object_new_int(medium > 0 ? (int)medium_pid : 0));
+		json_object_object_add(o, "medium", mo);
+	}
 	if (have_topo)
 		topo_free(&t);
 	state_free(&st);

@@ -23,6 +23,7 @@
 #include "process.h"
 #include "rootfs.h"
 #include "sim/qemu_node.h"
+#include "sim/radio.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "sim/uci.h"
@@ -489,7 +490,13 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	char startup[PATH_MAX];
 	state_node_path(startup, sizeof(startup), l->sim, node->name, "startup");
 	bool has_startup = access(startup, F_OK) == 0;
-	char *envp[] = {env_sim, env_node, env_addr, env_addr6,
+	/* meshlite's init gives these babel's wireless link type */
+	char env_wireless[1024];
+	snprintf(env_wireless, sizeof(env_wireless), "NETSIM_WIRELESS=");
+	if (l->topo)
+		sim_radio_ifnames(l->topo, node->index - 1, ' ', env_wireless + strlen(env_wireless),
+				  sizeof(env_wireless) - strlen(env_wireless));
+	char *envp[] = {env_sim, env_node, env_addr, env_addr6, env_wireless,
 			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux",
 			has_startup ? "NETSIM_STARTUP=" CONTAINER_BOOT_SCRIPT : NULL, NULL};
 	char **argv = split_words(node->init ? node->init : "/sbin/init");

@@ -26,7 +26,7 @@ struct node_launch {
 	const char *files;            /* resolved files= dir, or NULL */
 	const struct feed *feed;      /* the node's feed= scanned (feed.h), or NULL */
 	const char *netns_path;       /* join this netns (start again), or NULL: a new one (up) */
-	const struct topo *topo;      /* the sim's topology (config=uci writes from it) */
+	const struct topo *topo;      /* the sim's topology (config=uci, NETSIM_WIRELESS) */
 	const char *startup;          /* resolved startup= file, copied into the node dir at
 				       * the first start (later starts use that copy), or NULL */
 };

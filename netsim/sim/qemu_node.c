@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "net/netns.h"
+#include "sim/radio.h"
 #include "sim/state.h"
 #include "topo/ident.h"
 #include "util.h"
@@ -222,7 +223,12 @@ static int boot_one(const char *sim, const struct topo *t, unsigned idx, struct 
 	snprintf(env_node, sizeof(env_node), "NETSIM_NODE=%s", node->name);
 	snprintf(env_addr, sizeof(env_addr), "NETSIM_ADDR=%s", node->addr4);
 	snprintf(env_addr6, sizeof(env_addr6), "NETSIM_ADDR6=%s", node->addr6);
-	const char *env[] = {env_sim, env_node, env_addr, env_addr6, NULL};
+	/* comma-separated: the kernel command line carries it, without blanks */
+	char env_wireless[1024];
+	snprintf(env_wireless, sizeof(env_wireless), "NETSIM_WIRELESS=");
+	sim_radio_ifnames(t, idx, ',', env_wireless + strlen(env_wireless),
+			  sizeof(env_wireless) - strlen(env_wireless));
+	const char *env[] = {env_sim, env_node, env_addr, env_addr6, env_wireless, NULL};
 	struct qemu_node_config cfg = {
 		.name = node->name,
 		.netns_path = netns,

@@ -31,6 +31,7 @@
 #include "sim/node.h"
 #include "sim/proc.h"
 #include "sim/qemu_node.h"
+#include "sim/radio.h"
 #include "sim/state.h"
 #include "topo/ident.h"
 
@@ -215,7 +216,15 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 			struct node_run *runs, struct error *err)
 {
 	const struct topo_segment *seg = &t->segments[s];
-	int r = sim_kernel->net_bridge_create(net, sw_fd, seg->name, err);
+	int r;
+	if (seg->medium == TOPO_MEDIUM_RADIO) { /* no bridge: the medium process (sim/radio.h) */
+		for (unsigned m = 0; m < seg->nmembers; m++)
+			if ((r = sim_radio_wire_member(t, s, m, net, runs[seg->members[m].node].netns_fd,
+						       sw_fd, err)) < 0)
+				return r;
+		return 0;
+	}
+	r = sim_kernel->net_bridge_create(net, sw_fd, seg->name, err);
 	if (r < 0)
 		return error_prefix(err, "segment %s", seg->name);
 	for (unsigned m = 0; m < seg->nmembers; m++) {
@@ -301,7 +310,8 @@ static int check_supported(const struct topo *t, struct error *err)
 					    t->nodes[link->a.node].name, t->nodes[link->b.node].name);
 	}
 	for (unsigned s = 0; s < t->nsegments; s++)
-		if (shape_check(&t->segments[s].quality, err) < 0)
+		if (t->segments[s].medium == TOPO_MEDIUM_BRIDGE && /* radio: the medium's */
+		    shape_check(&t->segments[s].quality, err) < 0)
 			return error_prefix(err, "%s:%d: segment %s", t->path, t->segments[s].line,
 					    t->segments[s].name);
 	return 0;
@@ -732,9 +742,11 @@ static int up_bind_nodes(struct up_run *run, struct error *err)
 	return 0;
 }
 
+/* The links and segments, then the medium process of the radio segments. */
 static int up_wire(struct up_run *run, struct error *err)
 {
-	return wire(run->t, run->runs, &run->switch_netns, err);
+	int r = wire(run->t, run->runs, &run->switch_netns, err);
+	return r < 0 ? r : sim_radio_start(run->t, err);
 }
 
 static int up_start_inits(struct up_run *run, struct error *err)
@@ -935,8 +947,10 @@ static int teardown_locked(const char *sim, const struct up_run *made, struct er
 {
 	char **nodes = NULL;
 	unsigned n = 0;
-	/* Port-forward relays first: their sockets live in the node namespaces. */
+	/* Port-forward relays first: their sockets live in the node namespaces;
+	 * the medium's in the switch namespace. */
 	proc_stop_forwards(sim);
+	sim_radio_stop(sim);
 	int r = sim_node_dirs(sim, &nodes, &n, err);
 	if (r < 0)
 		return r;

@@ -35,6 +35,8 @@
 
 #define LINK_FORM "`link NODE NODE up|down|set KEY=VALUE...|clear [KEY...]` or `link SEGMENT [NODE] up|down`"
 #define NODE_FORM "`node NODE stop|start|restart`"
+#define MOVE_FORM "`move NODE to X,Y[,Z] [over TIME]`"
+#define AIR_FORM "`air SEGMENT pair A B|A>B loss=..|rate=..|delay=..|cut|clear...`"
 #define EXPECT_FORM "`expect reach|noreach NODE NODE within TIME` or `expect reach|noreach all within TIME`"
 #define TIME_EXAMPLE "a time such as 10s, 500ms or 1.5s"
 
@@ -269,10 +271,96 @@ static bool check_link(struct parser *p, int line, char **tok, size_t n)
 	return good;
 }
 
+static void report_air_quality(void *ctx, const char *msg)
+{
+	struct quality_report *r = ctx;
+	report(r->p, r->line, "air pair: %s", msg);
+}
+
+/* move NODE to X,Y[,Z] [over TIME]: `netsim node NODE move X,Y[,Z] [--over TIME]` */
+static bool check_move(struct parser *p, int line, char **tok, size_t n)
+{
+	if ((n != 4 && n != 6) || strcmp(tok[2], "to") != 0 || (n == 6 && strcmp(tok[4], "over") != 0)) {
+		report(p, line, "move: expected " MOVE_FORM);
+		return false;
+	}
+	bool good = check_node(p, line, "move", tok[1]);
+	double pos[3];
+	if (!topo_parse_pos(tok[3], pos)) {
+		report(p, line, "move: `%.*s` is no position: give X,Y or X,Y,Z in metres", QUOTE_MAX,
+		       tok[3]);
+		good = false;
+	}
+	uint64_t us;
+	if (n == 6 && !parse_time(p, line, "move over", tok[5], true, &us))
+		good = false;
+	return good;
+}
+
+/* air SEGMENT pair A B|A>B CHANGE...: `netsim air SEGMENT pair ...` */
+static bool check_air(struct parser *p, int line, char **tok, size_t n)
+{
+	if (n < 4 || strcmp(tok[2], "pair") != 0) {
+		report(p, line, "air: expected " AIR_FORM);
+		return false;
+	}
+	bool good = true;
+	if (p->names && !in_list(p->names->segments, p->names->nsegments, tok[1])) {
+		report(p, line, "air: the sim has no segment %.*s", QUOTE_MAX, tok[1]);
+		good = false;
+	}
+	size_t first = 4;
+	char *arrow = strchr(tok[3], '>');
+	if (arrow) {
+		char from[TOPO_NAME_MAX + 2];
+		size_t len = (size_t)(arrow - tok[3]);
+		snprintf(from, sizeof(from), "%.*s", (int)(len > TOPO_NAME_MAX + 1 ? TOPO_NAME_MAX + 1 : len),
+			 tok[3]);
+		good = check_node_pair(p, line, "air pair", from, arrow + 1) && good;
+	} else if (n >= 5) {
+		good = check_node_pair(p, line, "air pair", tok[3], tok[4]) && good;
+		first = 5;
+	} else {
+		report(p, line, "air: expected " AIR_FORM);
+		return false;
+	}
+	char *attrs[16];
+	size_t nattrs = 0;
+	bool any = false;
+	for (size_t i = first; i < n; i++) {
+		if (strcmp(tok[i], "cut") == 0 || strcmp(tok[i], "clear") == 0) {
+			any = true;
+		} else if (strchr(tok[i], '=') && nattrs < 16) {
+			attrs[nattrs++] = tok[i];
+		} else {
+			report(p, line, "air pair: `%.*s`: expected loss=, rate=, delay=, cut or clear",
+			       QUOTE_MAX, tok[i]);
+			return false;
+		}
+	}
+	struct topo_quality q;
+	struct quality_report r = { p, line };
+	if (nattrs && topo_parse_quality_words(attrs, nattrs, 0, &q, report_air_quality, &r) < 0)
+		return false;
+	if (nattrs && (q.set & ~(unsigned)(TOPO_Q_LOSS | TOPO_Q_RATE | TOPO_Q_DELAY))) {
+		report(p, line, "air pair: a pair takes loss=, rate=, delay=, cut and clear only");
+		return false;
+	}
+	if (!any && !nattrs) {
+		report(p, line, "air pair: give loss=, rate=, delay=, cut or clear");
+		return false;
+	}
+	return good;
+}
+
 static bool check_action(struct parser *p, int line, char **tok, size_t n)
 {
 	if (strcmp(tok[0], "link") == 0)
 		return check_link(p, line, tok, n);
+	if (strcmp(tok[0], "move") == 0)
+		return check_move(p, line, tok, n);
+	if (strcmp(tok[0], "air") == 0)
+		return check_air(p, line, tok, n);
 	if (strcmp(tok[0], "node") == 0) {
 		if (n != 3) {
 			report(p, line, "node: expected " NODE_FORM);
@@ -286,7 +374,7 @@ static bool check_action(struct parser *p, int line, char **tok, size_t n)
 		}
 		return good;
 	}
-	report(p, line, "unknown action `%.*s` (expected link or node)", QUOTE_MAX, tok[0]);
+	report(p, line, "unknown action `%.*s` (expected link, node, move or air)", QUOTE_MAX, tok[0]);
 	return false;
 }
 
@@ -334,7 +422,8 @@ static void parse_at(struct parser *p, int line, char **tok, size_t n)
 	uint64_t us;
 	bool good = parse_time(p, line, "at", tok[1], true, &us);
 	if (n < 3) {
-		report(p, line, "at %.*s: missing the action (" LINK_FORM " or " NODE_FORM ")",
+		report(p, line, "at %.*s: missing the action (" LINK_FORM ", " NODE_FORM ", " MOVE_FORM
+		       " or " AIR_FORM ")",
 		       QUOTE_MAX, tok[1]);
 		return;
 	}
@@ -354,14 +443,28 @@ static void parse_at(struct parser *p, int line, char **tok, size_t n)
 	if (!s)
 		return;
 	s->time_us = us;
-	s->argc = (unsigned)(n - 2);
-	s->argv = calloc(n - 1, sizeof(*s->argv));
+	/* move NODE to POS [over T] is `node NODE move POS [--over T]` */
+	char *move[6];
+	char **words = tok + 2;
+	size_t nwords = n - 2;
+	if (strcmp(tok[2], "move") == 0) {
+		move[0] = "node";
+		move[1] = tok[3];
+		move[2] = "move";
+		move[3] = tok[5];
+		move[4] = "--over";
+		move[5] = n == 8 ? tok[7] : "0s";
+		words = move;
+		nwords = 6;
+	}
+	s->argc = (unsigned)nwords;
+	s->argv = calloc(nwords + 1, sizeof(*s->argv));
 	if (!s->argv) {
 		p->out_of_memory = true;
 		return;
 	}
-	for (size_t i = 2; i < n; i++)
-		if (!(s->argv[i - 2] = strdup(tok[i])))
+	for (size_t i = 0; i < nwords; i++)
+		if (!(s->argv[i] = strdup(words[i])))
 			p->out_of_memory = true;
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -23,9 +24,13 @@
 
 #include "cleanup.h"
 #include "net/netns.h"
+#include "medium/model.h"
 #include "sim/json_out.h"
 #include "sim/live.h"
+#include "sim/radio.h"
+#include "sim/sim.h"
 #include "sim/state.h"
+#include "tools/air.h"
 #include "topo/topo.h"
 #include "util.h"
 
@@ -293,6 +298,41 @@ static enum MHD_Result serve_status(const struct web_server *ws, struct MHD_Conn
 	return respond(conn, MHD_HTTP_OK, "application/json", body, len, MHD_RESPMEM_MUST_FREE);
 }
 
+/* GET /api/air: the medium's matrix (tools/air.h), each radio segment with the
+ * model's nominal range in metres (where the SNR falls to the range limit,
+ * shadowing left out) for the range circles. */
+static enum MHD_Result serve_air(const struct web_server *ws, struct MHD_Connection *conn)
+{
+	struct error err = {0};
+	struct json_object *root;
+	pid_t pid;
+	if (sim_medium_state(ws->sim, &pid) == 0)
+		return respond_error(conn, MHD_HTTP_NOT_FOUND, "the sim has no radio segment");
+	if (air_matrix(ws->sim, &root, &err) < 0)
+		return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
+	struct topo t;
+	if (sim_topology(ws->sim, &t, &err) == 0) {
+		for (unsigned s = 0; s < t.nsegments; s++) {
+			const struct topo_segment *seg = &t.segments[s];
+			struct json_object *o = air_matrix_segment(root, seg->name);
+			if (!o || seg->medium != TOPO_MEDIUM_RADIO)
+				continue;
+			const struct topo_radio *r = &seg->radio;
+			double range = pow(10, (r->tx_power_dbm - r->ref_loss_db - r->noise_dbm -
+						MEDIUM_SNR_RANGE_DB) / (10 * r->exponent));
+			json_object_object_add(o, "range_m", json_object_new_double(round(range * 10) / 10));
+		}
+		topo_free(&t);
+	}
+	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	char *body = text ? strdup(text) : NULL;
+	json_object_put(root);
+	if (!body)
+		return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	return respond(conn, MHD_HTTP_OK, "application/json", body, strlen(body),
+		       MHD_RESPMEM_MUST_FREE);
+}
+
 static enum MHD_Result serve_node(const struct web_server *ws, struct MHD_Connection *conn,
 				  const char *node)
 {
@@ -346,6 +386,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 				       MHD_RESPMEM_PERSISTENT);
 	if (strcmp(url, "/api/status") == 0)
 		return serve_status(ws, conn);
+	if (strcmp(url, "/api/air") == 0)
+		return serve_air(ws, conn);
 	static const char node_prefix[] = "/api/node/";
 	if (strncmp(url, node_prefix, sizeof(node_prefix) - 1) == 0)
 		return serve_node(ws, conn, url + sizeof(node_prefix) - 1);

@@ -4,6 +4,7 @@
 #include "topo/gen.h"
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 
 static const char *const shape_names[] = {
 	[GEN_LINE] = "line", [GEN_RING] = "ring", [GEN_STAR] = "star",
-	[GEN_GRID] = "grid", [GEN_TREE] = "tree", [GEN_RANDOM] = "random",
+	[GEN_GRID] = "grid", [GEN_TREE] = "tree", [GEN_RANDOM] = "random", [GEN_GEO] = "geo",
 };
 #define NSHAPES (sizeof(shape_names) / sizeof(shape_names[0]))
 
@@ -67,7 +68,8 @@ int gen_size_parse(struct gen_options *o, const char *arg, struct error *err)
 	if (nodes < min)
 		return error_setmsg(err, EINVAL, "%s %s: needs at least %u nodes", shape, arg,
 				    min);
-	unsigned max = o->shape == GEN_RANDOM ? GEN_RANDOM_NODES_MAX : GEN_NODES_MAX;
+	unsigned max = o->shape == GEN_RANDOM || o->shape == GEN_GEO ? GEN_RANDOM_NODES_MAX
+								      : GEN_NODES_MAX;
 	if (nodes > max)
 		return error_setmsg(err, ERANGE, "%s %s: too many nodes (at most %u)", shape,
 				    arg, max);
@@ -141,6 +143,7 @@ unsigned gen_link_count(const struct gen_options *o)
 	case GEN_RING: return n;
 	case GEN_GRID: return 2 * n - o->rows - o->cols;
 	case GEN_RANDOM: return (unsigned)random_link_target(o);
+	case GEN_GEO: return 0; /* one radio segment */
 	default: return n - 1; /* line, star, tree */
 	}
 }
@@ -161,15 +164,15 @@ int gen_validate(const struct gen_options *o, struct error *err)
 	unsigned n = gen_node_count(o);
 	if (n < 2)
 		return error_setmsg(err, EINVAL, "%s: no size given", gen_shape_name(o->shape));
-	if (o->shape == GEN_RANDOM) {
+	if (o->shape == GEN_RANDOM || o->shape == GEN_GEO) {
 		/* average degree N-1 is the complete graph */
 		if (o->degree_x100 > (n - 1) * 100) {
 			char d[32];
 			format_degree(o->degree_x100, d, sizeof(d));
 			return error_setmsg(err, ERANGE,
-					    "random %u: --degree %s is more than %u nodes allow "
+					    "%s %u: --degree %s is more than %u nodes allow "
 					    "(at most %u, the complete graph)",
-					    n, d, n, n - 1);
+					    gen_shape_name(o->shape), n, d, n, n - 1);
 		}
 	}
 	if (o->sim[0] && !topo_valid_name(o->sim, TOPO_SIM_MAX))
@@ -269,6 +272,50 @@ static int random_edges(const struct gen_options *o, struct edge *edges, struct 
 	return 0;
 }
 
+/* ---- the random geometric graph -------------------------------------------- */
+
+/* Positions in metres (2 per node) for geo: uniform in a square of side L with
+ * pi*Rg^2*N/L^2 = D, Rg the distance of SNR GEN_GEO_GOOD_SNR_DB under the
+ * default model; drawn again (the generator goes on) until the good links
+ * connect the graph. */
+static int geo_positions(const struct gen_options *o, double *pos, double *side,
+			 struct error *err)
+{
+	uint32_t n = o->rows;
+	double good = pow(10, (TOPO_RADIO_TXPOWER_DBM - TOPO_RADIO_REFLOSS_DB - TOPO_RADIO_NOISE_DBM -
+			       GEN_GEO_GOOD_SNR_DB) / (10 * TOPO_RADIO_EXPONENT));
+	double d = effective_degree(o) / 100.0;
+	*side = round(good * sqrt(M_PI * n / d));
+	struct prng rng = {o->seed};
+	cleanup_free uint32_t *stack = malloc(n * sizeof(*stack));
+	cleanup_free uint8_t *seen = malloc(n);
+	if (!stack || !seen)
+		return error_setmsg(err, ENOMEM, "geo %u: out of memory", n);
+	for (unsigned attempt = 0; attempt < 10000; attempt++) {
+		for (uint32_t i = 0; i < 2 * n; i++)
+			pos[i] = (double)prng_below(&rng, (uint32_t)*side + 1);
+		memset(seen, 0, n);
+		uint32_t top = 0, reached = 1;
+		stack[top++] = 0;
+		seen[0] = 1;
+		while (top) {
+			uint32_t i = stack[--top];
+			for (uint32_t j = 0; j < n; j++) {
+				double dx = pos[2 * i] - pos[2 * j], dy = pos[2 * i + 1] - pos[2 * j + 1];
+				if (!seen[j] && dx * dx + dy * dy <= good * good) {
+					seen[j] = 1;
+					reached++;
+					stack[top++] = j;
+				}
+			}
+		}
+		if (reached == n)
+			return 0;
+	}
+	return error_setmsg(err, EAGAIN, "geo %u: no connected placement found for --degree "
+			    "%.2f; give a higher degree", n, d);
+}
+
 /* ---- every shape ---------------------------------------------------------- */
 
 static int build_edges(const struct gen_options *o, struct edge *edges, struct error *err)
@@ -303,6 +350,8 @@ static int build_edges(const struct gen_options *o, struct edge *edges, struct e
 		break;
 	case GEN_RANDOM:
 		return random_edges(o, edges, err);
+	case GEN_GEO:
+		break;
 	}
 	return 0;
 }
@@ -341,6 +390,10 @@ int gen_write(FILE *f, const struct gen_options *o, struct error *err)
 	r = build_edges(o, edges, err);
 	if (r < 0)
 		return r;
+	double side = 0;
+	cleanup_free double *pos = o->shape == GEN_GEO ? malloc(2 * (size_t)n * sizeof(*pos)) : NULL;
+	if (o->shape == GEN_GEO && (!pos || (r = geo_positions(o, pos, &side, err)) < 0))
+		return pos ? r : error_setmsg(err, ENOMEM, "geo: out of memory");
 
 	char quality_opts[160], quality_attrs[160];
 	format_quality(&o->quality, true, quality_opts, sizeof(quality_opts));
@@ -350,7 +403,7 @@ int gen_write(FILE *f, const struct gen_options *o, struct error *err)
 		fprintf(f, "%ux%u", o->rows, o->cols);
 	else
 		fprintf(f, "%u", n);
-	if (o->shape == GEN_RANDOM) {
+	if (o->shape == GEN_RANDOM || o->shape == GEN_GEO) {
 		char d[32];
 		format_degree(effective_degree(o), d, sizeof(d));
 		fprintf(f, " --seed %" PRIu64 " --degree %s", o->seed, d);
@@ -363,16 +416,30 @@ int gen_write(FILE *f, const struct gen_options *o, struct error *err)
 		fprintf(f, "# %u rows of %u: row r, column c (from 0) is node r*%u+c+1\n",
 			o->rows, o->cols, o->cols);
 		break;
+	case GEN_GEO:
+		fprintf(f, "# random positions in a %.0f m square, one radio segment (default model)\n",
+			side);
+		break;
 	default: break;
 	}
 	fprintf(f, "# %u nodes, %u links\n", n, nlinks);
 	if (o->sim[0])
 		fprintf(f, "sim %s\n", o->sim);
 	fprintf(f, "defaults rootfs=meshlite\n");
-	for (unsigned i = 1; i <= n; i++)
-		fprintf(f, "node n%u\n", i);
+	for (unsigned i = 1; i <= n; i++) {
+		if (pos)
+			fprintf(f, "node n%u pos=%.0f,%.0f\n", i, pos[2 * (i - 1)], pos[2 * (i - 1) + 1]);
+		else
+			fprintf(f, "node n%u\n", i);
+	}
 	for (unsigned k = 0; k < nlinks; k++)
 		fprintf(f, "link n%u n%u%s\n", edges[k].a, edges[k].b, quality_attrs);
+	if (o->shape == GEN_GEO) {
+		fprintf(f, "segment air0");
+		for (unsigned i = 1; i <= n; i++)
+			fprintf(f, " n%u", i);
+		fprintf(f, " medium=radio seed=%" PRIu64 "%s\n", o->seed, quality_attrs);
+	}
 	if (fflush(f) == EOF || ferror(f))
 		return error_set(err, errno ? errno : EIO, "write topology");
 	return 0;

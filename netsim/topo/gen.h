@@ -11,7 +11,12 @@
 #include "error.h"
 #include "topo/topo.h"
 
-enum gen_shape { GEN_LINE, GEN_RING, GEN_STAR, GEN_GRID, GEN_TREE, GEN_RANDOM };
+enum gen_shape { GEN_LINE, GEN_RING, GEN_STAR, GEN_GRID, GEN_TREE, GEN_RANDOM, GEN_GEO };
+/* geo N: a random geometric graph, N nodes at random positions on one
+ * medium=radio segment (the default radio model), in a square sized for an
+ * average of --degree good neighbours (SNR of GEN_GEO_GOOD_SNR_DB or more),
+ * drawn again until those good links connect every node. */
+#define GEN_GEO_GOOD_SNR_DB 8.0
 
 /* Node addresses derive from the node number (ident.h), so this is the most. */
 #define GEN_NODES_MAX 65534u
@@ -22,8 +27,8 @@ struct gen_options {
 	enum gen_shape shape;
 	unsigned rows;               /* grid: rows; every other shape: the node count */
 	unsigned cols;               /* grid: columns; 0 otherwise */
-	uint64_t seed;               /* random only */
-	unsigned degree_x100;        /* random only: average degree × 100; 0: 3 (N-1 if less) */
+	uint64_t seed;               /* random and geo */
+	unsigned degree_x100;        /* random and geo: average degree × 100; 0: 3 (N-1 if less) */
 	struct topo_quality quality; /* attached to every link; .set = 0 for none */
 	char sim[TOPO_SIM_MAX + 1];  /* "" = no `sim` line (named after the file) */
 };

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -45,14 +46,15 @@ enum node_attr {
 	NODE_CONFIG,
 	NODE_CAPS,
 	NODE_STARTUP,
+	NODE_POS,
 	NODE_NATTRS,
 };
 
 static const char *const node_attr_names[NODE_NATTRS] = {
 	"rootfs", "files", "init", "addr", "addr6", "backend", "mem", "cpus", "kernel",
-	"pids", "cpu", "disk", "feed", "config", "caps", "startup",
+	"pids", "cpu", "disk", "feed", "config", "caps", "startup", "pos",
 };
-#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup"
+#define NODE_ATTRS_VALID "rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup, pos"
 #define NODE_QEMU_ONLY ((1u << NODE_CPUS) | (1u << NODE_KERNEL))
 /* cgroup limits and capabilities of a container node; a VM's limit is its
  * mem=/cpus=, and its root is the guest kernel's */
@@ -78,6 +80,7 @@ struct node_settings {
 	uint64_t disk_mib;
 	enum topo_config config;
 	bool sys_admin;
+	double pos[3];
 };
 
 struct token {
@@ -93,6 +96,16 @@ struct parse_error {
 
 typedef char node_name_t[TOPO_NAME_MAX + 1];
 
+/* A `pair` line until the whole file is read. */
+struct pair_names {
+	char segment[IFNAMSIZ];
+	node_name_t from, to;
+	bool both;                       /* "A B": both ways */
+	bool cut;
+	struct topo_quality quality;
+	int line;
+};
+
 struct parser {
 	const char *file;
 	struct topo *t;
@@ -101,6 +114,8 @@ struct parser {
 	 * "" marks an endpoint already reported as broken. */
 	node_name_t *link_ends;          /* 2 per link */
 	node_name_t **segment_members;   /* one array per segment */
+	struct pair_names *pair_names;   /* one per `pair` line, resolved at the end */
+	size_t npair_names, pair_names_cap;
 	struct node_settings defaults;
 	int sim_line, first_node_line;
 	bool too_many_nodes_reported;
@@ -576,6 +591,14 @@ static void apply_node_attr(struct parser *p, struct node_settings *s, enum node
 			return;
 		}
 		break;
+	case NODE_POS:
+		if (!topo_parse_pos(value, s->pos)) {
+			report(p, line,
+			       "pos=%.*s: give X,Y or X,Y,Z in metres, e.g. pos=80,0 or pos=-12.5,40,3",
+			       QUOTE_MAX, value);
+			return;
+		}
+		break;
 	case NODE_NATTRS:
 		return;
 	}
@@ -634,6 +657,10 @@ static void apply_node_attrs(struct parser *p, struct node_settings *s,
 		if (is_defaults && (attr == NODE_ADDR || attr == NODE_ADDR6)) {
 			report(p, line, "%s= cannot be a default: every node needs its own address",
 			       node_attr_names[attr]);
+			continue;
+		}
+		if (is_defaults && attr == NODE_POS) {
+			report(p, line, "pos= cannot be a default: every node has its own position");
 			continue;
 		}
 		apply_node_attr(p, s, (enum node_attr)attr, value, line);
@@ -759,6 +786,10 @@ static void node_finish(struct parser *p, struct topo_node *node, struct node_se
 		snprintf(node->addr6, sizeof(node->addr6), "%s", s->addr6);
 	else
 		ident_addr6(node->index, node->addr6, sizeof(node->addr6));
+	if (s->own & (1u << NODE_POS)) {
+		node->has_pos = true;
+		memcpy(node->pos, s->pos, sizeof(node->pos));
+	}
 }
 
 static void parse_node(struct parser *p, const struct token *tokens, size_t ntokens, int line)
@@ -894,6 +925,321 @@ static void parse_link(struct parser *p, struct token *tokens, size_t ntokens, i
 	t->links[t->nlinks++] = link;
 }
 
+/* ---- radio segments ---- */
+
+enum radio_attr {
+	RADIO_MEDIUM,
+	RADIO_TXPOWER,
+	RADIO_REFLOSS,
+	RADIO_EXPONENT,
+	RADIO_NOISE,
+	RADIO_SHADOWING,
+	RADIO_SEED,
+	RADIO_HIDDEN,
+	RADIO_QUEUE,
+	RADIO_NATTRS,
+};
+
+static const char *const radio_attr_names[RADIO_NATTRS] = {
+	"medium", "txpower", "refloss", "exponent", "noise", "shadowing", "seed", "hidden", "queue",
+};
+#define RADIO_QUEUE_MAX 100000
+#define POS_MAX 1e6
+
+/* A decimal number with an optional sign and fraction ("-95", "2.5", ".5"),
+ * optionally followed by `unit` (case-insensitive), within [min, max].  No
+ * exponent, hex, inf or nan: strtod alone would take them. */
+static bool parse_real(const char *text, const char *unit, double min, double max, double *out)
+{
+	const char *c = text;
+	if (*c == '-' || *c == '+')
+		c++;
+	size_t intdigits = strspn(c, "0123456789");
+	c += intdigits;
+	size_t fracdigits = 0;
+	if (*c == '.') {
+		c++;
+		fracdigits = strspn(c, "0123456789");
+		c += fracdigits;
+	}
+	if (intdigits + fracdigits == 0 || intdigits > 12 || fracdigits > 12)
+		return false;
+	if (*c && !(unit && strcasecmp(c, unit) == 0))
+		return false;
+	char number[40];
+	size_t len = (size_t)(c - text);
+	memcpy(number, text, len);
+	number[len] = '\0';
+	double value = strtod(number, NULL);
+	if (!(value >= min && value <= max))
+		return false;
+	*out = value;
+	return true;
+}
+
+bool topo_parse_pos(const char *text, double pos[3])
+{
+	double v[3] = { 0, 0, 0 };
+	unsigned n = 0;
+	const char *c = text;
+	for (;;) {
+		const char *comma = strchr(c, ',');
+		size_t len = comma ? (size_t)(comma - c) : strlen(c);
+		char part[40];
+		if (n == 3 || len == 0 || len >= sizeof(part))
+			return false;
+		memcpy(part, c, len);
+		part[len] = '\0';
+		if (!parse_real(part, NULL, -POS_MAX, POS_MAX, &v[n]))
+			return false;
+		n++;
+		if (!comma)
+			break;
+		c = comma + 1;
+	}
+	if (n < 2)
+		return false;
+	memcpy(pos, v, sizeof(v));
+	return true;
+}
+
+/* The radio attributes among a segment's attributes go into seg (and are
+ * dropped from tokens/ntokens, which keeps the quality ones); `given` gets a
+ * bit per radio attribute seen. */
+static void parse_radio_attrs(struct parser *p, struct topo_segment *seg, struct token *tokens,
+			      size_t *ntokens, int line, unsigned *given)
+{
+	struct topo_radio *r = &seg->radio;
+	*r = (struct topo_radio){
+		.tx_power_dbm = TOPO_RADIO_TXPOWER_DBM,
+		.ref_loss_db = TOPO_RADIO_REFLOSS_DB,
+		.exponent = TOPO_RADIO_EXPONENT,
+		.noise_dbm = TOPO_RADIO_NOISE_DBM,
+		.shadow_sigma_db = 0,
+		.seed = 1,
+		.hidden_nodes = true,
+		.queue_frames = TOPO_RADIO_QUEUE_FRAMES,
+		.capacity_bps = TOPO_RADIO_CAPACITY_BPS,
+	};
+	size_t kept = 0;
+	*given = 0;
+	for (size_t i = 0; i < *ntokens; i++) {
+		const struct token *tok = &tokens[i];
+		int attr = tok->eq > 0 ? lookup_attr(radio_attr_names, RADIO_NATTRS, tok->text,
+						     (size_t)tok->eq)
+				       : -1;
+		if (attr < 0) {
+			tokens[kept++] = *tok;
+			continue;
+		}
+		const char *value = tok->text + tok->eq + 1;
+		const char *name = radio_attr_names[attr];
+		if (*given & (1u << attr)) {
+			report(p, line, "%s= given twice", name);
+			continue;
+		}
+		*given |= 1u << attr;
+		bool good = true;
+		uint64_t number;
+		switch ((enum radio_attr)attr) {
+		case RADIO_MEDIUM:
+			if (strcmp(value, "radio") == 0)
+				seg->medium = TOPO_MEDIUM_RADIO;
+			else if (strcmp(value, "bridge") == 0)
+				seg->medium = TOPO_MEDIUM_BRIDGE;
+			else
+				report(p, line, "medium=%.*s: the media are bridge (the default) and radio",
+				       QUOTE_MAX, value);
+			break;
+		case RADIO_TXPOWER:
+			if (!(good = parse_real(value, "dbm", -50, 60, &r->tx_power_dbm)))
+				report(p, line, "txpower=%.*s: give a transmit power from -50 to 60 (dBm)",
+				       QUOTE_MAX, value);
+			break;
+		case RADIO_REFLOSS:
+			if (!(good = parse_real(value, "db", 0, 200, &r->ref_loss_db)))
+				report(p, line, "refloss=%.*s: give the path loss at 1 m, from 0 to 200 (dB)",
+				       QUOTE_MAX, value);
+			break;
+		case RADIO_EXPONENT:
+			if (!(good = parse_real(value, NULL, 1, 8, &r->exponent)))
+				report(p, line, "exponent=%.*s: give a path loss exponent from 1 to 8 "
+				       "(2 = free space)", QUOTE_MAX, value);
+			break;
+		case RADIO_NOISE:
+			if (!(good = parse_real(value, "dbm", -200, 0, &r->noise_dbm)))
+				report(p, line, "noise=%.*s: give a noise floor from -200 to 0 (dBm)",
+				       QUOTE_MAX, value);
+			break;
+		case RADIO_SHADOWING:
+			if (!(good = parse_real(value, "db", 0, 50, &r->shadow_sigma_db)))
+				report(p, line, "shadowing=%.*s: give the shadowing's standard deviation "
+				       "from 0 (off) to 50 (dB)", QUOTE_MAX, value);
+			break;
+		case RADIO_SEED:
+			errno = 0;
+			if (strspn(value, "0123456789") != strlen(value) || strlen(value) > 20 ||
+			    (r->seed = strtoull(value, NULL, 10), errno == ERANGE)) {
+				report(p, line, "seed=%.*s: give a whole number from 0 to %llu",
+				       QUOTE_MAX, value, (unsigned long long)UINT64_MAX);
+				good = false;
+			}
+			break;
+		case RADIO_HIDDEN:
+			if (strcmp(value, "on") == 0)
+				r->hidden_nodes = true;
+			else if (strcmp(value, "off") == 0)
+				r->hidden_nodes = false;
+			else
+				report(p, line, "hidden=%.*s: give on or off", QUOTE_MAX, value);
+			break;
+		case RADIO_QUEUE:
+			if (!(good = parse_bounded(value, 1, RADIO_QUEUE_MAX, &number)))
+				report(p, line, "queue=%.*s: give a number of frames from 1 to %d",
+				       QUOTE_MAX, value, RADIO_QUEUE_MAX);
+			else
+				r->queue_frames = (unsigned)number;
+			break;
+		case RADIO_NATTRS:
+			break;
+		}
+		(void)good;
+	}
+	*ntokens = kept;
+}
+
+/* After the quality is parsed: what a radio segment may have, and its capacity. */
+static void finish_radio_segment(struct parser *p, struct topo_segment *seg, unsigned given,
+				 int line)
+{
+	if (seg->medium != TOPO_MEDIUM_RADIO) {
+		for (unsigned a = RADIO_TXPOWER; a < RADIO_NATTRS; a++)
+			if (given & (1u << a))
+				report(p, line, "%s= is only for medium=radio segments",
+				       radio_attr_names[a]);
+		memset(&seg->radio, 0, sizeof(seg->radio));
+		return;
+	}
+	unsigned extra = seg->quality.set & ~(unsigned)(TOPO_Q_RATE | TOPO_Q_DELAY | TOPO_Q_LOSS);
+	static const char *const names[TOPO_QUALITY_NATTRS] = {
+		"rate", "delay", "jitter", "loss", "duplicate", "reorder",
+	};
+	for (unsigned i = 0; i < TOPO_QUALITY_NATTRS; i++)
+		if (extra & (1u << i))
+			report(p, line, "%s= is not for a radio segment (the medium has rate=, "
+			       "delay= and loss=)", names[i]);
+	if (seg->quality.set & TOPO_Q_RATE)
+		seg->radio.capacity_bps = seg->quality.rate_bps;
+	seg->quality.set |= TOPO_Q_RATE;
+	seg->quality.rate_bps = seg->radio.capacity_bps;
+}
+
+/* pair SEG A B [QUALITY...] [cut]  /  pair SEG A>B [QUALITY...] [cut] */
+static void parse_pair(struct parser *p, struct token *tokens, size_t ntokens, int line)
+{
+	struct pair_names pn = { .line = line };
+	const char *words[4];
+	size_t nwords = 0;
+	struct token *attrs = tokens + 1;
+	size_t nattrs = 0;
+
+	if (ntokens < 3 || tokens[1].eq >= 0) {
+		report(p, line, "expected `pair SEGMENT A B|A>B [loss=..] [rate=..] [delay=..] [cut]`");
+		return;
+	}
+	const char *seg = tokens[1].text;
+	if (!topo_valid_ifname(seg, TOPO_IFNAME_CREATE)) {
+		report(p, line, "`%.*s` is not a valid segment name", QUOTE_MAX, seg);
+		return;
+	}
+	snprintf(pn.segment, sizeof(pn.segment), "%s", seg);
+	for (size_t i = 2; i < ntokens; i++) {
+		if (tokens[i].eq >= 0)
+			attrs[nattrs++] = tokens[i];
+		else if (nwords < 4)
+			words[nwords++] = tokens[i].text;
+		else
+			nwords++;
+	}
+	/* the ends come first: "A>B", or "A" "B"; then nothing or "cut" */
+	size_t nends = 0;
+	const char *ends[2] = { NULL, NULL };
+	const char *arrow = nwords ? strchr(words[0], '>') : NULL;
+	char from[TOPO_NAME_MAX + 2]; /* one more: a longer name stays invalid */
+	if (arrow) {
+		nends = 1;
+		size_t len = (size_t)(arrow - words[0]);
+		if (len > TOPO_NAME_MAX + 1)
+			len = TOPO_NAME_MAX + 1;
+		memcpy(from, words[0], len);
+		from[len] = '\0';
+		ends[0] = from;
+		ends[1] = arrow + 1;
+	} else if (nwords >= 2) {
+		nends = 2;
+		pn.both = true;
+		ends[0] = words[0];
+		ends[1] = words[1];
+	} else {
+		report(p, line, "a pair names two members: `A B` (both ways) or `A>B` (one way)");
+		return;
+	}
+	for (size_t i = nends; i < nwords; i++) {
+		if (i < 4 && strcmp(words[i], "cut") == 0 && !pn.cut) {
+			pn.cut = true;
+		} else {
+			report(p, line, "`%.*s`: after the members a pair takes only QUALITY "
+			       "attributes and cut", QUOTE_MAX, i < 4 ? words[i] : "...");
+			return;
+		}
+	}
+	bool good = true;
+	for (unsigned e = 0; e < 2; e++) {
+		if (!topo_valid_name(ends[e], TOPO_NAME_MAX)) {
+			report(p, line, "`%.*s` is not a valid node name ([a-z0-9-], 1 to %d "
+			       "characters, not starting with '-')", QUOTE_MAX,
+			       ends[e], TOPO_NAME_MAX);
+			good = false;
+		}
+	}
+	if (!good)
+		return;
+	snprintf(pn.from, sizeof(pn.from), "%s", ends[0]);
+	snprintf(pn.to, sizeof(pn.to), "%s", ends[1]);
+	if (strcmp(pn.from, pn.to) == 0) {
+		report(p, line, "pair from node %s to itself", pn.from);
+		return;
+	}
+	size_t before = p->nerrors;
+	parse_quality(p, &pn.quality, attrs, nattrs, line);
+	if (p->nerrors != before)
+		return;
+	unsigned extra = pn.quality.set & ~(unsigned)(TOPO_Q_RATE | TOPO_Q_DELAY | TOPO_Q_LOSS);
+	if (extra) {
+		report(p, line, "a pair takes rate=, delay= and loss= only");
+		return;
+	}
+	if (pn.cut && pn.quality.set) {
+		report(p, line, "a cut pair carries no frames: give cut or quality, not both");
+		return;
+	}
+	if (!pn.cut && !pn.quality.set) {
+		report(p, line, "the pair sets nothing: give loss=, rate=, delay= or cut");
+		return;
+	}
+	if (p->npair_names == p->pair_names_cap) {
+		size_t cap = p->pair_names_cap ? p->pair_names_cap * 2 : 16;
+		struct pair_names *grown = realloc(p->pair_names, cap * sizeof(*grown));
+		if (!grown) {
+			p->out_of_memory = true;
+			return;
+		}
+		p->pair_names = grown;
+		p->pair_names_cap = cap;
+	}
+	p->pair_names[p->npair_names++] = pn;
+}
+
 static int compare_names(const void *a, const void *b)
 {
 	const char *const *x = a, *const *y = b;
@@ -945,7 +1291,10 @@ static void parse_segment(struct parser *p, struct token *tokens, size_t ntokens
 	 * routes for (Kathara's one-device collision domains) */
 	if (segment.nmembers < 1)
 		report(p, line, "segment %.*s needs at least one member", QUOTE_MAX, name);
+	unsigned radio_given;
+	parse_radio_attrs(p, &segment, attrs, &nattrs, line, &radio_given);
 	parse_quality(p, &segment.quality, attrs, nattrs, line);
+	finish_radio_segment(p, &segment, radio_given, line);
 
 	/* a node joins a segment once: sort pointers to the names to find repeats */
 	cleanup_free const char **sorted = calloc(segment.nmembers + 1, sizeof(*sorted));
@@ -1009,9 +1358,11 @@ static void parse_line(struct parser *p, char *text, int line, struct token **to
 		parse_link(p, *tokens, ntokens, line);
 	else if (strcmp(keyword, "segment") == 0)
 		parse_segment(p, *tokens, ntokens, line);
+	else if (strcmp(keyword, "pair") == 0)
+		parse_pair(p, *tokens, ntokens, line);
 	else
 		report(p, line,
-		       "unknown keyword `%.*s` (expected sim, defaults, node, link or segment)",
+		       "unknown keyword `%.*s` (expected sim, defaults, node, link, segment or pair)",
 		       QUOTE_MAX, keyword);
 }
 
@@ -1142,6 +1493,109 @@ static void check_segment_names(struct parser *p)
 	}
 }
 
+/* Radio members need positions: the model derives every pair from them. */
+static void check_radio_positions(struct parser *p)
+{
+	struct topo *t = p->t;
+	for (unsigned s = 0; s < t->nsegments; s++) {
+		const struct topo_segment *seg = &t->segments[s];
+		if (seg->medium != TOPO_MEDIUM_RADIO)
+			continue;
+		for (unsigned m = 0; m < seg->nmembers; m++) {
+			int node = p->segment_members[s][m][0]
+					   ? name_index_find(p, p->segment_members[s][m])
+					   : -1;
+			if (node < 0 || t->nodes[node].has_pos)
+				continue;
+			report(p, seg->line,
+			       "node %s is on radio segment %s but has no pos= (add pos=X,Y to "
+			       "its node line, line %d)",
+			       t->nodes[node].name, seg->name, t->nodes[node].line);
+		}
+	}
+}
+
+static int member_by_name(struct parser *p, unsigned s, const char *name)
+{
+	for (unsigned m = 0; m < p->t->segments[s].nmembers; m++)
+		if (strcmp(p->segment_members[s][m], name) == 0)
+			return (int)m;
+	return -1;
+}
+
+static int compare_pairs(const void *a, const void *b)
+{
+	const struct topo_pair *x = a, *y = b;
+	if (x->segment != y->segment)
+		return x->segment < y->segment ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* `pair` lines into t->pairs, each direction once. */
+static void resolve_pairs(struct parser *p)
+{
+	struct topo *t = p->t;
+	if (!p->npair_names)
+		return;
+	t->pairs = calloc(2 * p->npair_names, sizeof(*t->pairs));
+	if (!t->pairs) {
+		p->out_of_memory = true;
+		return;
+	}
+	for (size_t i = 0; i < p->npair_names; i++) {
+		const struct pair_names *pn = &p->pair_names[i];
+		int s = topo_find_segment(t, pn->segment);
+		if (s < 0) {
+			report(p, pn->line, "segment %s is not declared", pn->segment);
+			continue;
+		}
+		if (t->segments[s].medium != TOPO_MEDIUM_RADIO) {
+			report(p, pn->line, "segment %s is a bridge: pairs are for medium=radio "
+			       "segments (line %d)", pn->segment, t->segments[s].line);
+			continue;
+		}
+		int from = member_by_name(p, (unsigned)s, pn->from);
+		int to = member_by_name(p, (unsigned)s, pn->to);
+		if (from < 0 || to < 0) {
+			report(p, pn->line, "node %s is not a member of segment %s (line %d)",
+			       from < 0 ? pn->from : pn->to, pn->segment, t->segments[s].line);
+			continue;
+		}
+		struct topo_pair pair = { .segment = (unsigned)s, .from = (unsigned)from,
+					  .to = (unsigned)to, .quality = pn->quality,
+					  .cut = pn->cut, .line = pn->line };
+		t->pairs[t->npairs++] = pair;
+		if (pn->both) {
+			pair.from = (unsigned)to;
+			pair.to = (unsigned)from;
+			t->pairs[t->npairs++] = pair;
+		}
+	}
+	/* duplicates: sort a copy, keep file order in t->pairs */
+	cleanup_free struct topo_pair *sorted = calloc(t->npairs + 1, sizeof(*sorted));
+	if (!sorted) {
+		p->out_of_memory = true;
+		return;
+	}
+	memcpy(sorted, t->pairs, t->npairs * sizeof(*sorted));
+	qsort(sorted, t->npairs, sizeof(*sorted), compare_pairs);
+	for (unsigned i = 1, first = 0; i < t->npairs; i++) {
+		const struct topo_pair *cur = &sorted[i], *orig = &sorted[first];
+		if (cur->segment != orig->segment || cur->from != orig->from || cur->to != orig->to) {
+			first = i;
+			continue;
+		}
+		report(p, cur->line, "pair %s>%s on %s already given at line %d",
+		       p->segment_members[cur->segment][cur->from],
+		       p->segment_members[cur->segment][cur->to], t->segments[cur->segment].name,
+		       orig->line);
+	}
+}
+
 struct address_use {
 	uint8_t bytes[16];
 	unsigned node;
@@ -1228,6 +1682,7 @@ void topo_free(struct topo *t)
 	free(t->nodes);
 	free(t->links);
 	free(t->segments);
+	free(t->pairs);
 	free(t->path);
 	memset(t, 0, sizeof(*t));
 }
@@ -1241,6 +1696,7 @@ static void parser_free(struct parser *p)
 		for (unsigned i = 0; i < p->t->nsegments; i++)
 			free(p->segment_members[i]);
 	free(p->segment_members);
+	free(p->pair_names);
 	free(p->link_ends);
 	free(p->name_slots);
 	settings_clear(&p->defaults);
@@ -1279,6 +1735,8 @@ static int parse_buffer(const char *name, char *text, size_t len, struct topo *t
 		derive_sim_name(&p);
 	resolve_endpoints(&p);
 	check_segment_names(&p);
+	check_radio_positions(&p);
+	resolve_pairs(&p);
 	check_addresses(&p, AF_INET);
 	check_addresses(&p, AF_INET6);
 	if (t->nnodes == 0 && p.nerrors == 0)
@@ -1333,5 +1791,23 @@ int topo_find_node(const struct topo *t, const char *name)
 	for (unsigned i = 0; i < t->nnodes; i++)
 		if (strcmp(t->nodes[i].name, name) == 0)
 			return (int)i;
+	return -1;
+}
+
+int topo_find_segment(const struct topo *t, const char *name)
+{
+	for (unsigned i = 0; i < t->nsegments; i++)
+		if (strcmp(t->segments[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int topo_segment_member(const struct topo *t, unsigned s, unsigned node)
+{
+	if (s >= t->nsegments)
+		return -1;
+	for (unsigned m = 0; m < t->segments[s].nmembers; m++)
+		if (t->segments[s].members[m].node == node)
+			return (int)m;
 	return -1;
 }

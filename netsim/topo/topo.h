@@ -66,6 +66,8 @@ struct topo_node {
 	bool sys_admin;          /* caps=+sys_admin: node root keeps CAP_SYS_ADMIN (FRR) */
 	char *startup;           /* startup=: a script the rootfs's init runs at boot
 				  * (Kathara's DEVICE.startup), or NULL */
+	bool has_pos;            /* pos=X,Y[,Z] given (metres; Z defaults to 0) */
+	double pos[3];
 };
 
 struct topo_endpoint {
@@ -79,11 +81,48 @@ struct topo_link {
 	int line;
 };
 
+/* What carries a segment's frames: a bridge in the switch namespace, or
+ * netsim's medium process (docs/topology.md, "Radio segments"). */
+enum topo_medium { TOPO_MEDIUM_BRIDGE = 0, TOPO_MEDIUM_RADIO };
+
+/* The propagation model of a medium=radio segment; the parser fills the defaults. */
+#define TOPO_RADIO_TXPOWER_DBM 20.0
+#define TOPO_RADIO_REFLOSS_DB 40.0
+#define TOPO_RADIO_EXPONENT 3.0
+#define TOPO_RADIO_NOISE_DBM (-95.0)
+#define TOPO_RADIO_QUEUE_FRAMES 100
+#define TOPO_RADIO_CAPACITY_BPS 54000000ull
+struct topo_radio {
+	double tx_power_dbm;     /* txpower=  default 20 (dBm) */
+	double ref_loss_db;      /* refloss=  path loss at 1 m, default 40 (dB) */
+	double exponent;         /* exponent= default 3.0 */
+	double noise_dbm;        /* noise=    default -95 (dBm) */
+	double shadow_sigma_db;  /* shadowing= default 0 (dB; 0 = off) */
+	uint64_t seed;           /* seed=     default 1 */
+	bool hidden_nodes;       /* hidden=on|off, default on */
+	unsigned queue_frames;   /* queue=    default 100 frames per sender */
+	uint64_t capacity_bps;   /* the segment's rate= (default 54mbit), also in quality */
+};
+
 struct topo_segment {
 	char name[IFNAMSIZ];     /* the bridge's name in the switch namespace */
 	struct topo_endpoint *members;
 	unsigned nmembers;
+	/* A radio segment's quality: rate= is the channel's capacity (always set,
+	 * default 54mbit); loss= and delay= apply to every pair without a pair
+	 * line saying otherwise; nothing else is allowed. */
 	struct topo_quality quality;
+	int line;
+	enum topo_medium medium;
+	struct topo_radio radio; /* medium=radio only */
+};
+
+/* "pair SEG A B ..." (both ways: two entries), "pair SEG A>B ..." (one way). */
+struct topo_pair {
+	unsigned segment;        /* index into topo.segments (a radio one) */
+	unsigned from, to;       /* member indices within that segment */
+	struct topo_quality quality; /* TOPO_Q_LOSS / TOPO_Q_RATE / TOPO_Q_DELAY only */
+	bool cut;                /* "cut": out of range, no frames at all */
 	int line;
 };
 
@@ -96,6 +135,8 @@ struct topo {
 	unsigned nlinks;
 	struct topo_segment *segments;
 	unsigned nsegments;
+	struct topo_pair *pairs;  /* in file order; A B gives A>B then B>A */
+	unsigned npairs;
 };
 
 /* Parse a file.  On error returns -EINVAL and err->msg holds every error, one per
@@ -112,6 +153,12 @@ void topo_free(struct topo *t);
 
 /* Lookup helpers. */
 int topo_find_node(const struct topo *t, const char *name); /* index or -1 */
+int topo_find_segment(const struct topo *t, const char *name); /* index or -1 */
+/* The member index of node `node` (a topo.nodes index) in segment s, or -1. */
+int topo_segment_member(const struct topo *t, unsigned s, unsigned node);
+/* "X,Y[,Z]" in metres (Z defaults to 0), each a finite decimal number with an
+ * optional sign, at most 1e6 from 0; false if bad. */
+bool topo_parse_pos(const char *text, double pos[3]);
 int topo_valid_name(const char *name, unsigned max);         /* [a-z0-9-], no leading '-' */
 /* An interface name the kernel takes (its dev_valid_name(): 1 to IFNAMSIZ-1
  * bytes, not "." or "..", no '/', ':' or white space), minus '%', which

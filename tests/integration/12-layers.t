@@ -42,7 +42,14 @@ bad netsim/net/shape.c '#include "netlink.h"' \
 bad netsim/sim/node.c '#include "sim/nosuch.h"' \
 	'"sim/nosuch.h" is no header of this tree' "an include of a missing header"
 mkdir -p "$t/netsim/medium"
-bad netsim/medium/radio.c '#include "topo/topo.h"' \
+: >"$t/netsim/medium/engine.h"
+bad netsim/medium/engine.c '#include "sim/sim.h"' \
+	'netsim/medium may not include netsim/sim/sim.h' "medium/ using sim/ (it sits below it)"
+printf '#include "medium/engine.h"\n' >"$t/netsim/sim/radio.c"
+out=$("$check" "$t"); ok $? "sim/ using medium/ is fine ($out)"
+rm -f "$t/netsim/sim/radio.c"
+mkdir -p "$t/netsim/wifi"
+bad netsim/wifi/radio.c '#include "topo/topo.h"' \
 	'in no known layer' "a folder the rule table does not know"
 
 out=$("$check"); ok $? "this tree keeps its layering"

@@ -296,11 +296,66 @@ static void test_bad(void)
 	ok(gen_validate(&o, &err) < 0, "bad sim name refused");
 }
 
+/* geo: positions on one radio segment, connected by good links, seeded. */
+static void test_geo(void)
+{
+	struct gen_options o;
+	struct topo t;
+	char *text = NULL, *again = NULL;
+	if (make(GEN_GEO, "20", &o) < 0)
+		return;
+	o.seed = 42;
+	if (!ok(roundtrip(&o, &t, &text), "geo 20 parses back"))
+		return;
+	is_int(t.nnodes, 20, "geo 20: 20 nodes");
+	is_int(t.nlinks, 0, "geo 20: no links");
+	ok(t.nsegments == 1 && t.segments[0].medium == TOPO_MEDIUM_RADIO &&
+		   t.segments[0].nmembers == 20 && t.segments[0].radio.seed == 42,
+	   "one radio segment of all 20, the medium's seed is the generator's");
+	bool all_pos = true;
+	for (unsigned i = 0; i < t.nnodes; i++)
+		all_pos = all_pos && t.nodes[i].has_pos;
+	ok(all_pos, "every node has a position");
+	/* connected over pairs within the good-SNR distance (171 m with the defaults) */
+	double good = 171.1;
+	unsigned reached = 1, seen[20] = {1};
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (unsigned i = 0; i < 20; i++)
+			for (unsigned j = 0; seen[i] && j < 20; j++) {
+				double dx = t.nodes[i].pos[0] - t.nodes[j].pos[0];
+				double dy = t.nodes[i].pos[1] - t.nodes[j].pos[1];
+				if (!seen[j] && dx * dx + dy * dy <= good * good) {
+					seen[j] = 1;
+					reached++;
+					grew = true;
+				}
+			}
+	}
+	is_int(reached, 20, "good links connect every node");
+	topo_free(&t);
+	struct error err = {0};
+	ok(gen_string(&o, &again, &err) == 0 && strcmp(text, again) == 0, "same seed, same file");
+	free(again);
+	again = NULL;
+	o.seed = 43;
+	ok(gen_string(&o, &again, &err) == 0 && strcmp(text, again) != 0, "another seed, another file");
+	free(again);
+	again = NULL;
+	free(text);
+	o.degree_x100 = 50;
+	o.seed = 1;
+	ok(gen_string(&o, &again, &err) < 0 && strstr(err.msg, "no connected placement"),
+	   "a degree too low to connect is refused");
+	free(again);
+}
+
 int main(void)
 {
 	test_shapes();
 	test_header_and_options();
 	test_random();
+	test_geo();
 	test_bad();
 	return tap_done();
 }

@@ -158,7 +158,7 @@ static void test_times(void)
 	      "a time needs a unit");
 	fails("at 10 s link n1 n2 down\n",
 	      FILE_NAME ":1: at `10`: expected a time such as 10s, 500ms or 1.5s\n" FILE_NAME
-			":1: unknown action `s` (expected link or node)",
+			":1: unknown action `s` (expected link, node, move or air)",
 	      "no blank before the unit (both errors of the line)");
 	fails("at -1s link n1 n2 down\n",
 	      FILE_NAME ":1: at `-1s`: expected a time such as 10s, 500ms or 1.5s",
@@ -200,9 +200,11 @@ static void test_errors(void)
 	      "at alone");
 	fails("at 5s\n",
 	      FILE_NAME ":1: at 5s: missing the action (`link NODE NODE up|down|set KEY=VALUE...|clear "
-			"[KEY...]` or `link SEGMENT [NODE] up|down` or `node NODE stop|start|restart`)",
+			"[KEY...]` or `link SEGMENT [NODE] up|down`, `node NODE stop|start|restart`, "
+			"`move NODE to X,Y[,Z] [over TIME]` or `air SEGMENT pair A B|A>B "
+			"loss=..|rate=..|delay=..|cut|clear...`)",
 	      "at without an action");
-	fails("at 5s reboot n1\n", FILE_NAME ":1: unknown action `reboot` (expected link or node)",
+	fails("at 5s reboot n1\n", FILE_NAME ":1: unknown action `reboot` (expected link, node, move or air)",
 	      "unknown action");
 	fails("at 5s link n1\n",
 	      FILE_NAME ":1: link: expected `link NODE NODE up|down|set KEY=VALUE...|clear [KEY...]` "
@@ -427,12 +429,61 @@ static void test_runner(void)
 	rmdir(dir);
 }
 
+static void test_radio_steps(void)
+{
+	struct scenario sc;
+	if (parse_ok("at 1s move n3 to 300,0 over 30s\n"
+		     "at 2s move n1 to -5,2.5,1\n"
+		     "at 3s air air0 pair n1>n2 loss=40%\n"
+		     "at 4s air air0 pair n1 n3 cut\n"
+		     "at 5s air air0 pair n1 n2 clear\n",
+		     &names, &sc, "radio steps")) {
+		is_int(sc.nsteps, 5, "five steps");
+		const struct scenario_step *m = &sc.steps[0];
+		ok(m->argc == 6 && strcmp(m->argv[0], "node") == 0 && strcmp(m->argv[1], "n3") == 0 &&
+			   strcmp(m->argv[2], "move") == 0 && strcmp(m->argv[3], "300,0") == 0 &&
+			   strcmp(m->argv[4], "--over") == 0 && strcmp(m->argv[5], "30s") == 0 &&
+			   m->argv[6] == NULL,
+		   "move ... over is node NODE move POS --over T");
+		is_str(sc.steps[1].argv[5], "0s", "a move without over jumps");
+		is_str(m->text, "at 1s move n3 to 300,0 over 30s", "the step reads as written");
+		const struct scenario_step *a = &sc.steps[2];
+		ok(a->argc == 5 && strcmp(a->argv[0], "air") == 0 && strcmp(a->argv[1], "air0") == 0 &&
+			   strcmp(a->argv[3], "n1>n2") == 0 && strcmp(a->argv[4], "loss=40%") == 0,
+		   "air ... is the air verb");
+		scenario_free(&sc);
+	}
+	fails("at 1s move n3 300,0\n", FILE_NAME ":1: move: expected `move NODE to X,Y[,Z] [over TIME]`",
+	      "move without to");
+	fails("at 1s move n9 to 1,2\n", FILE_NAME ":1: move: the sim has no node n9", "move of no node");
+	fails("at 1s move n1 to 1\n",
+	      FILE_NAME ":1: move: `1` is no position: give X,Y or X,Y,Z in metres", "bad position");
+	fails("at 1s move n1 to 1,2 over 5\n",
+	      FILE_NAME ":1: move over `5`: expected a time such as 10s, 500ms or 1.5s", "bad over");
+	fails("at 1s air air9 pair n1 n2 cut\n", FILE_NAME ":1: air: the sim has no segment air9",
+	      "air of no segment");
+	fails("at 1s air air0 pair n1>n1 cut\n", FILE_NAME ":1: air pair: both ends are n1",
+	      "pair to itself");
+	fails("at 1s air air0 pair n1 n2 delay=2ms jitter=1ms\n",
+	      FILE_NAME ":1: air pair: a pair takes loss=, rate=, delay=, cut and clear only",
+	      "pair with jitter");
+	fails("at 1s air air0 pair n1 n2\n",
+	      FILE_NAME ":1: air pair: give loss=, rate=, delay=, cut or clear", "pair without change");
+	fails("at 1s air air0 pair n1 n2 loss=4\n",
+	      FILE_NAME ":1: air pair: loss=4: expected a percentage from 0% to 100%, such as 1% or 0.5%",
+	      "pair with a bad loss");
+	fails("at 1s air air0 n1 n2 cut\n",
+	      FILE_NAME ":1: air: expected `air SEGMENT pair A B|A>B loss=..|rate=..|delay=..|cut|clear...`",
+	      "air without pair");
+}
+
 int main(void)
 {
 	test_steps();
 	test_times();
 	test_errors();
 	test_all_errors();
+	test_radio_steps();
 	test_runner();
 	return tap_done();
 }

@@ -1,5 +1,6 @@
 /* The rollback of `up`, without root: sim_up() runs on a small topology (three
- * nodes, two links, one shaped, a shaped segment) against a fake kernel
+ * nodes, two links, one shaped, a shaped segment, a radio segment with its
+ * medium process) against a fake kernel
  * (sim/kernel.h) that records every namespace, link, bridge, qdisc, container,
  * cgroup, mount and neighbour claim it is asked to create or remove.  Step K
  * (any call that could fail on a real host) fails, or raises SIGINT, for every
@@ -481,6 +482,46 @@ static void f_qemu_node_teardown(const char *sim, const char *node)
 	(void)sim, (void)node;
 }
 
+static int f_netns_sysctl(int ns, const char *key, const char *value, struct error *err)
+{
+	(void)value;
+	(void)ns_of_fd(ns);
+	/* a per-interface key names one that must be there */
+	const char *conf = "net/ipv6/conf/";
+	if (strncmp(key, conf, strlen(conf)) == 0 && strncmp(key + strlen(conf), "default/", 8) != 0) {
+		char ifname[64], i[NAME_LEN];
+		snprintf(ifname, sizeof(ifname), "%s", key + strlen(conf));
+		ifname[strcspn(ifname, "/")] = '\0';
+		iface_name(i, sizeof(i), ns, ifname);
+		if (!find_live(i))
+			violation("sysctl of a missing interface", i);
+	}
+	return step("netns_sysctl", err);
+}
+
+/* The medium process: one object; stopping it when none runs is fine (`down`
+ * does not know whether `up` got that far). */
+static int f_medium_start(const char *sim, struct error *err)
+{
+	int r = step("medium_start", err);
+	if (r == 0) {
+		char name[NAME_LEN];
+		snprintf(name, sizeof(name), "medium %s", sim);
+		create(name, NULL, NULL);
+	}
+	return r;
+}
+
+static int f_medium_stop(const char *sim, struct error *err)
+{
+	(void)err;
+	char name[NAME_LEN];
+	snprintf(name, sizeof(name), "medium %s", sim);
+	if (find_live(name))
+		remove_obj(name);
+	return 0;
+}
+
 static const struct sim_kernel_ops fake_ops = {
 	.netns_create = f_netns_create,
 	.netns_bind_pid = f_netns_bind_pid,
@@ -510,6 +551,9 @@ static const struct sim_kernel_ops fake_ops = {
 	.qemu_node_create = f_qemu_node_create,
 	.qemu_node_boot_all = f_qemu_node_boot_all,
 	.qemu_node_teardown = f_qemu_node_teardown,
+	.netns_sysctl = f_netns_sysctl,
+	.medium_start = f_medium_start,
+	.medium_stop = f_medium_stop,
 };
 
 static void fake_reset(unsigned fail_at, unsigned intr_at)
@@ -575,10 +619,11 @@ static int make_topology(char *topo_path, size_t len)
 		return -1;
 	fprintf(f, "sim smrb\n"
 		   "defaults rootfs=%s/rootfs\n"
-		   "node n1\nnode n2\nnode n3\n"
+		   "node n1 pos=0,0\nnode n2\nnode n3 pos=10,0\n"
 		   "link n1 n2 rate=10mbit\n"
 		   "link n2 n3\n"
-		   "segment air0 n1 n2 n3 rate=1mbit\n", tmp);
+		   "segment air0 n1 n2 n3 rate=1mbit\n"
+		   "segment wl0 n1 n3 medium=radio loss=1%%\n", tmp);
 	return fclose(f);
 }
 
@@ -659,18 +704,18 @@ int main(void)
 	struct outcome o = run_up(&t, &sum);
 	if (!ok(o.r == 0, "up on the fake kernel succeeds"))
 		printf("#   %s\n", o.err.msg);
-	ok(o.r == 0 && sum.nnodes == 3 && sum.nlinks == 2 && sum.nsegments == 1 &&
+	ok(o.r == 0 && sum.nnodes == 3 && sum.nlinks == 2 && sum.nsegments == 2 &&
 		   strcmp(sum.sim, "smrb") == 0 && strcmp(sum.nodes[2].name, "n3") == 0 &&
 		   sum.nodes[0].pid == FAKE_PID_BASE && !sum.nodes[0].qemu,
 	   "the summary names the sim, its counts and each node's pid");
 	if (o.r == 0)
 		sim_up_summary_free(&sum);
 	unsigned total = fk.step;
-	ok(total >= 30, "up has %u steps (nodes, links, a segment)", total);
+	ok(total >= 30, "up has %u steps (nodes, links, a bridge and a radio segment)", total);
 	const char *first = NULL;
-	/* 3 containers, 4 netns, 5 veth pairs (15 with their ends), 5 qdiscs, a
-	 * bridge, 4 cgroups, the tmpfs, the neighbour claim */
-	is_int(live_count(&first), 34, "everything up creates is there after it");
+	/* 3 containers, 4 netns, 7 veth pairs (21 with their ends), 5 qdiscs, a
+	 * bridge, 4 cgroups, the tmpfs, the neighbour claim, the medium */
+	is_int(live_count(&first), 41, "everything up creates is there after it");
 	int rd = sim_down("smrb", &err);
 	if (!ok(rd == 0, "down on the fake kernel succeeds"))
 		printf("#   %s\n", err.msg);

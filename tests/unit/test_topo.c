@@ -113,10 +113,10 @@ static void test_lexical(void)
 	fails("node n1 init=\"/bin/sh\nnode n2\n", FILE_NAME ":1: unterminated \" quote",
 	      "unterminated quote");
 	fails("node n1\nrouter r1\n",
-	      FILE_NAME ":2: unknown keyword `router` (expected sim, defaults, node, link or segment)",
+	      FILE_NAME ":2: unknown keyword `router` (expected sim, defaults, node, link, segment or pair)",
 	      "unknown keyword");
 	fails("node n1\nNode n2\n",
-	      FILE_NAME ":2: unknown keyword `Node` (expected sim, defaults, node, link or segment)",
+	      FILE_NAME ":2: unknown keyword `Node` (expected sim, defaults, node, link, segment or pair)",
 	      "keywords are case-sensitive");
 	fails("node n1 rootfs\n", FILE_NAME ":1: `rootfs` is not an attribute (KEY=VALUE)",
 	      "attribute without '='");
@@ -254,10 +254,10 @@ static void test_node_attrs(void)
 	topo_free(&t);
 
 	fails("node n1 colour=red\n",
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)",
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup, pos)",
 	      "unknown node attribute");
 	fails("node n1 rate=1mbit\n",
-	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)",
+	      FILE_NAME ":1: unknown node attribute `rate` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup, pos)",
 	      "link attribute on a node");
 	fails("node n1 init=/a init=/b\n", FILE_NAME ":1: init= given twice",
 	      "duplicate attribute on one line");
@@ -368,7 +368,7 @@ static void test_defaults(void)
 	      FILE_NAME ":1: addr6= cannot be a default: every node needs its own address",
 	      "addr6= in defaults");
 	fails("defaults size=3\nnode n1\n",
-	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)",
+	      FILE_NAME ":1: unknown node attribute `size` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup, pos)",
 	      "unknown attribute in defaults");
 	fails("defaults backend=qemu backend=qemu\nnode n1\n", FILE_NAME ":1: backend= given twice",
 	      "duplicate attribute in defaults");
@@ -602,16 +602,16 @@ static void test_every_error(void)
 			   "link n1 n2 delay=5\n"   /* 6 */
 			   "node n2\n";
 	fails(text,
-	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)\n"
+	      FILE_NAME ":1: unknown node attribute `colour` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup, pos)\n"
 	      FILE_NAME ":2: node n1 already declared at line 1\n"
 	      FILE_NAME ":3: node n9 is not declared\n"
 	      FILE_NAME ":4: sim must come before the first node (line 1)\n"
-	      FILE_NAME ":5: unknown keyword `frobnicate` (expected sim, defaults, node, link or segment)\n"
+	      FILE_NAME ":5: unknown keyword `frobnicate` (expected sim, defaults, node, link, segment or pair)\n"
 	      FILE_NAME ":6: delay=5: expected a time such as 5ms, 200us or 1.5s",
 	      "every error is reported, one per line, by line");
 
 	fails("node n1 bad=1 init=\n",
-	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup)\n"
+	      FILE_NAME ":1: unknown node attribute `bad` (valid: rootfs, files, init, addr, addr6, backend, mem, cpus, kernel, pids, cpu, disk, feed, config, caps, startup, pos)\n"
 	      FILE_NAME ":1: init= has an empty value",
 	      "several errors on one line, in order");
 
@@ -769,6 +769,128 @@ static void test_file(void)
 	}
 }
 
+static void test_radio(void)
+{
+	struct topo t;
+	const char *text = "node a pos=0,0\n"
+			   "node b pos=80,0\n"
+			   "node c pos=160,-2.5,5\n"
+			   "segment air0 a b c medium=radio rate=11mbit exponent=3.5 seed=7 loss=1%\n"
+			   "pair air0 a>b loss=40%\n"
+			   "pair air0 b c delay=3ms rate=1mbit\n"
+			   "pair air0 a c cut\n";
+	if (!parse_ok(FILE_NAME, text, &t, "radio segment"))
+		return;
+	ok(t.nodes[0].has_pos && t.nodes[0].pos[0] == 0 && t.nodes[0].pos[2] == 0, "a at 0,0,0");
+	ok(t.nodes[2].pos[0] == 160 && t.nodes[2].pos[1] == -2.5 && t.nodes[2].pos[2] == 5,
+	   "c at 160,-2.5,5");
+	const struct topo_segment *seg = &t.segments[0];
+	is_int(seg->medium, TOPO_MEDIUM_RADIO, "medium=radio");
+	ok(seg->radio.exponent == 3.5, "exponent=3.5");
+	ok(seg->radio.seed == 7, "seed=7");
+	ok(seg->radio.tx_power_dbm == 20 && seg->radio.ref_loss_db == 40 &&
+		   seg->radio.noise_dbm == -95 && seg->radio.shadow_sigma_db == 0 &&
+		   seg->radio.hidden_nodes && seg->radio.queue_frames == 100,
+	   "the other parameters default");
+	ok(seg->radio.capacity_bps == 11000000 && (seg->quality.set & TOPO_Q_RATE) &&
+		   seg->quality.rate_bps == 11000000,
+	   "rate= is the capacity");
+	ok(seg->quality.loss_ppm == 10000 && (seg->quality.set & TOPO_Q_LOSS),
+	   "the segment's loss= stays for every pair");
+	is_int(t.npairs, 5, "a>b once, b c and a c both ways");
+	ok(t.pairs[0].segment == 0 && t.pairs[0].from == 0 && t.pairs[0].to == 1 &&
+		   t.pairs[0].quality.set == TOPO_Q_LOSS && t.pairs[0].quality.loss_ppm == 400000 &&
+		   !t.pairs[0].cut && t.pairs[0].line == 5,
+	   "a>b loss=40%%");
+	ok(t.pairs[1].from == 1 && t.pairs[1].to == 2 && t.pairs[2].from == 2 && t.pairs[2].to == 1 &&
+		   t.pairs[2].quality.delay_us == 3000 && t.pairs[2].quality.rate_bps == 1000000,
+	   "b c: both ways, the same quality");
+	ok(t.pairs[3].cut && t.pairs[4].cut && t.pairs[3].quality.set == 0 && t.pairs[4].line == 7,
+	   "a c cut, both ways");
+	topo_free(&t);
+
+	if (parse_ok(FILE_NAME,
+		     "node a pos=1,2\nnode b pos=3,4\nnode c\n"
+		     "segment s0 a b medium=radio txpower=15dBm refloss=46.7dB noise=-90 "
+		     "shadowing=4 hidden=off queue=20 seed=18446744073709551615\n"
+		     "segment s1 a b c\n",
+		     &t, "radio parameters")) {
+		const struct topo_radio *r = &t.segments[0].radio;
+		ok(r->tx_power_dbm == 15 && r->ref_loss_db == 46.7 && r->noise_dbm == -90 &&
+			   r->shadow_sigma_db == 4 && !r->hidden_nodes && r->queue_frames == 20 &&
+			   r->seed == UINT64_MAX,
+		   "every parameter is read");
+		ok(r->capacity_bps == 54000000 && t.segments[0].quality.rate_bps == 54000000,
+		   "capacity defaults to 54mbit");
+		is_int(t.segments[1].medium, TOPO_MEDIUM_BRIDGE, "a segment is a bridge by default");
+		is_int(t.segments[1].quality.set, 0, "a bridge gets no default rate");
+		ok(!t.nodes[2].has_pos, "no pos=: has_pos false");
+		topo_free(&t);
+	}
+
+	double pos[3];
+	ok(topo_parse_pos("1,2", pos) && pos[0] == 1 && pos[1] == 2 && pos[2] == 0, "pos X,Y");
+	ok(topo_parse_pos("-1.5,+2,.5", pos) && pos[0] == -1.5 && pos[2] == 0.5, "signs, fractions");
+	ok(!topo_parse_pos("1", pos) && !topo_parse_pos("1,2,3,4", pos) && !topo_parse_pos("1,,2", pos) &&
+		   !topo_parse_pos("1,2,", pos) && !topo_parse_pos("inf,0", pos) &&
+		   !topo_parse_pos("nan,0", pos) && !topo_parse_pos("1e3,0", pos) &&
+		   !topo_parse_pos("0x10,0", pos) && !topo_parse_pos("2000000,0", pos) &&
+		   !topo_parse_pos("1m,2", pos) && !topo_parse_pos("-,2", pos) && !topo_parse_pos(".,2", pos),
+	   "bad positions refused");
+
+	/* errors, each with its line */
+	fails("node a pos=0,0\nnode b\nsegment air0 a b medium=radio\n",
+	      FILE_NAME ":3: node b is on radio segment air0 but has no pos= (add pos=X,Y to its node line, line 2)",
+	      "radio member without pos=");
+	fails("node a pos=0\n", FILE_NAME ":1: pos=0: give X,Y or X,Y,Z in metres, e.g. pos=80,0 or pos=-12.5,40,3",
+	      "bad pos");
+	fails("defaults pos=1,1\nnode a\n",
+	      FILE_NAME ":1: pos= cannot be a default: every node has its own position", "pos= on defaults");
+	fails("node a pos=0,0\nnode b pos=1,0\nsegment air0 a b medium=wifi\n",
+	      FILE_NAME ":3: medium=wifi: the media are bridge (the default) and radio", "unknown medium");
+	fails("node a\nnode b\nsegment s a b exponent=3\n",
+	      FILE_NAME ":3: exponent= is only for medium=radio segments", "radio parameter on a bridge");
+	fails("node a pos=0,0\nnode b pos=1,0\nsegment s a b medium=radio exponent=0.5 txpower=x "
+	      "refloss=-1 noise=5 shadowing=51 seed=-1 hidden=yes queue=0 seed=2\n",
+	      FILE_NAME ":3: exponent=0.5: give a path loss exponent from 1 to 8 (2 = free space)\n"
+	      FILE_NAME ":3: txpower=x: give a transmit power from -50 to 60 (dBm)\n"
+	      FILE_NAME ":3: refloss=-1: give the path loss at 1 m, from 0 to 200 (dB)\n"
+	      FILE_NAME ":3: noise=5: give a noise floor from -200 to 0 (dBm)\n"
+	      FILE_NAME ":3: shadowing=51: give the shadowing's standard deviation from 0 (off) to 50 (dB)\n"
+	      FILE_NAME ":3: seed=-1: give a whole number from 0 to 18446744073709551615\n"
+	      FILE_NAME ":3: hidden=yes: give on or off\n"
+	      FILE_NAME ":3: queue=0: give a number of frames from 1 to 100000\n"
+	      FILE_NAME ":3: seed= given twice",
+	      "bad radio numbers");
+	fails("node a pos=0,0\nnode b pos=1,0\nsegment s a b medium=radio delay=1ms jitter=1ms\n",
+	      FILE_NAME ":3: jitter= is not for a radio segment (the medium has rate=, delay= and loss=)",
+	      "netem-only quality on a radio segment");
+	fails("node a pos=0,0\nnode b pos=1,0\nnode c\nsegment s a b medium=radio\nsegment w a b c\n"
+	      "pair w a b loss=1%\npair s a c loss=1%\npair t a b cut\npair s a>a cut\n"
+	      "pair s a b\npair s a b cut loss=1%\npair s a b jitter=1ms delay=1ms\npair s a\n"
+	      "pair s a b c\npair s A>b cut\npair s a b loss=2\n",
+	      FILE_NAME ":6: segment w is a bridge: pairs are for medium=radio segments (line 5)\n"
+	      FILE_NAME ":7: node c is not a member of segment s (line 4)\n"
+	      FILE_NAME ":8: segment t is not declared\n"
+	      FILE_NAME ":9: pair from node a to itself\n"
+	      FILE_NAME ":10: the pair sets nothing: give loss=, rate=, delay= or cut\n"
+	      FILE_NAME ":11: a cut pair carries no frames: give cut or quality, not both\n"
+	      FILE_NAME ":12: a pair takes rate=, delay= and loss= only\n"
+	      FILE_NAME ":13: a pair names two members: `A B` (both ways) or `A>B` (one way)\n"
+	      FILE_NAME ":14: `c`: after the members a pair takes only QUALITY attributes and cut\n"
+	      FILE_NAME ":15: `A` is not a valid node name ([a-z0-9-], 1 to 12 characters, not starting with '-')\n"
+	      FILE_NAME ":16: loss=2: expected a percentage from 0% to 100%, such as 1% or 0.5%",
+	      "bad pair lines");
+	fails("node a pos=0,0\nnode b pos=1,0\nsegment s a b medium=radio\n"
+	      "pair s a>b loss=1%\npair s a b cut\npair s b>a rate=1mbit\n",
+	      FILE_NAME ":5: pair a>b on s already given at line 4\n"
+	      FILE_NAME ":6: pair b>a on s already given at line 5",
+	      "duplicate pair");
+	fails("pair\nnode a\n",
+	      FILE_NAME ":1: expected `pair SEGMENT A B|A>B [loss=..] [rate=..] [delay=..] [cut]`",
+	      "pair without words");
+}
+
 int main(void)
 {
 	test_minimal();
@@ -781,6 +903,7 @@ int main(void)
 	test_paths_kept();
 	test_links();
 	test_segments();
+	test_radio();
 	test_quality();
 	test_every_error();
 	test_empty();

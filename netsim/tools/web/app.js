@@ -1,7 +1,10 @@
 // netsim web: the live view of one sim.  Polls /api/status once a second,
 // draws the topology as an SVG graph (force-directed layout, positions kept
 // between polls so nothing jumps), and shows /api/node/NODE for the node
-// that was clicked (kept in the URL's #fragment).
+// that was clicked (kept in the URL's #fragment).  Members of radio segments
+// (medium=radio) sit at their positions from /api/air, the medium's matrix:
+// one edge per pair of members that hear each other, coloured by its loss
+// (green clean, red lossy) and as wide as its rate, range circles on request.
 'use strict';
 
 const POLL_MS = 1000;
@@ -15,6 +18,8 @@ const view = {
   pos: new Map(),       // id -> {x, y}
   selected: decodeURIComponent(location.hash.slice(1)) || null,
   detailsSeq: 0,
+  air: null,            // /api/air when the sim has radio segments
+  radioScale: 1,        // pixels per metre of the radio drawing
 };
 
 // ---- small DOM helpers ---------------------------------------------------
@@ -77,6 +82,10 @@ function model(st) {
                 state: l.state, label: qualityLabel(l)});
   }
   for (const seg of st.segments || []) {
+    if (seg.medium === 'radio') {
+      radioEdges(seg.name, known, edges);
+      continue;
+    }
     const hub = {id: 's:' + seg.name, kind: 'segment', name: seg.name,
                  label: qualityLabel(seg)};
     nodes.push(hub);
@@ -88,6 +97,67 @@ function model(st) {
     }
   }
   return {nodes, edges};
+}
+
+// ---- radio segments ----------------------------------------------------------
+
+function airSegment(name) {
+  return ((view.air && view.air.segments) || []).find((s) => s.name === name) || null;
+}
+
+function pct(p) {
+  return p && p.in_range ? `${Math.round(p.loss * 1000) / 10}%` : 'none';
+}
+
+function rateText(bps) {
+  return bps >= 1e6 ? `${Math.round(bps / 1e5) / 10}mbit` : `${Math.round(bps / 1e3)}kbit`;
+}
+
+// One edge per pair of members that hear each other (either way); the worse
+// direction's loss is the colour, the lower rate the width.
+function radioEdges(name, known, edges) {
+  const seg = airSegment(name);
+  if (!seg) return;
+  const pair = new Map(seg.pairs.map((p) => [`${p.from}>${p.to}`, p]));
+  const m = seg.members.filter((n) => known.has(n));
+  for (let i = 0; i < m.length; i++) {
+    for (let j = i + 1; j < m.length; j++) {
+      const ab = pair.get(`${m[i]}>${m[j]}`), ba = pair.get(`${m[j]}>${m[i]}`);
+      const live = [ab, ba].filter((p) => p && p.in_range);
+      if (!live.length) continue;
+      const loss = Math.max(...live.map((p) => p.loss));
+      const rate = Math.min(...live.map((p) => p.rate));
+      edges.push({id: `r:${name}:${m[i]}-${m[j]}`, kind: 'radio', from: 'n:' + m[i],
+                  to: 'n:' + m[j], ifFrom: '', ifTo: '',
+                  state: live.length === 2 ? 'up' : 'partial', loss, rate,
+                  label: `${pct(ab)} / ${pct(ba)}`,
+                  title: `${name}: ${m[i]}→${m[j]} loss ${pct(ab)}` +
+                         (ab && ab.in_range ? `, ${rateText(ab.rate)}, SNR ${ab.snr.toFixed(1)} dB` : '') +
+                         `; ${m[j]}→${m[i]} loss ${pct(ba)}` +
+                         (ba && ba.in_range ? `, ${rateText(ba.rate)}, SNR ${ba.snr.toFixed(1)} dB` : '') +
+                         ` (${(ab || ba).distance.toFixed(1)} m)`});
+    }
+  }
+}
+
+// Radio members at their positions (metres → pixels, y up), whatever the
+// force layout said; the drawing of all radio segments is about 700 px wide.
+function placeRadio() {
+  const at = new Map();
+  for (const seg of (view.air && view.air.segments) || [])
+    for (const [n, p] of Object.entries(seg.positions || {})) at.set(n, p);
+  if (!at.size) return;
+  const xs = [...at.values()].map((p) => p[0]), ys = [...at.values()].map((p) => p[1]);
+  const extent = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys), 1);
+  view.radioScale = Math.min(8, 700 / extent);
+  const x0 = (Math.max(...xs) + Math.min(...xs)) / 2, y0 = (Math.max(...ys) + Math.min(...ys)) / 2;
+  for (const [n, p] of at)
+    view.pos.set('n:' + n, {x: (p[0] - x0) * view.radioScale, y: -(p[1] - y0) * view.radioScale});
+}
+
+// Quality colour: hue 120 (green) at no loss down to 0 (red) at 50% and more.
+function lossColour(loss) {
+  return `hsl(${Math.round(120 * Math.max(0, 1 - 2 * loss))}, 70%, 42%)`;
 }
 
 // ---- layout: Fruchterman-Reingold with a cooling schedule ----------------
@@ -181,11 +251,28 @@ function draw(g) {
   const nodesG = s('g', {class: 'nodes'});
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
 
+  const ranges = document.getElementById('ranges');
+  if (ranges && ranges.checked) {
+    for (const seg of (view.air && view.air.segments) || []) {
+      if (!seg.range_m) continue;
+      for (const n of seg.members) {
+        const p = view.pos.get('n:' + n);
+        if (p) edgesG.append(s('circle', {class: 'range', cx: p.x, cy: p.y,
+                                         r: seg.range_m * view.radioScale}));
+      }
+    }
+  }
   for (const e of g.edges) {
     const A = view.pos.get(e.from), B = view.pos.get(e.to);
-    const grp = s('g', {class: edgeClass(e.state), 'data-edge': e.id});
-    grp.append(s('line', {x1: A.x, y1: A.y, x2: B.x, y2: B.y}));
-    const title = s('title', {}, `${byId.get(e.from).name}${e.ifFrom ? ':' + e.ifFrom : ''}` +
+    const grp = s('g', {class: edgeClass(e.state) + (e.kind === 'radio' ? ' radio' : ''),
+                        'data-edge': e.id});
+    const line = s('line', {x1: A.x, y1: A.y, x2: B.x, y2: B.y});
+    if (e.kind === 'radio') {  // presentation attributes: the CSP allows no inline style
+      line.setAttribute('stroke', lossColour(e.loss));
+      line.setAttribute('stroke-width', (1.5 + 4.5 * Math.min(1, e.rate / 54e6)).toFixed(1));
+    }
+    grp.append(line);
+    const title = s('title', {}, e.title || `${byId.get(e.from).name}${e.ifFrom ? ':' + e.ifFrom : ''}` +
                     ` — ${byId.get(e.to).name}${e.ifTo ? ':' + e.ifTo : ''}: ${e.state}`);
     grp.append(title);
     edgesG.append(grp);
@@ -319,6 +406,7 @@ function render(st) {
     layout(g);
     view.shape = shape;
   }
+  placeRadio();
   draw(g);
 }
 
@@ -337,6 +425,11 @@ async function poll() {
     const r = await fetch('/api/status', {cache: 'no-store'});
     const j = await r.json();
     if (!r.ok) throw new Error(j.error || r.statusText);
+    view.air = null;
+    if (j.medium && j.medium.state === 'running') {
+      const a = await fetch('/api/air', {cache: 'no-store'});
+      if (a.ok) view.air = await a.json();
+    }
     render(j);
     setConnection(true);
     if (view.selected) await loadDetails(view.selected, false);
@@ -431,6 +524,9 @@ window.addEventListener('hashchange', () => {
   if (name && name !== view.selected) select(name);
 });
 window.addEventListener('resize', () => { if (view.status) draw(model(view.status)); });
+document.getElementById('ranges').addEventListener('change', () => {
+  if (view.status) render(view.status);
+});
 
 if (view.selected) loadDetails(view.selected, true);
 poll();
