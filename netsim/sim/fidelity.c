@@ -14,6 +14,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "sim/json_out.h"
 #include "sim/neigh_limits.h"
 #include "sim/sim.h"
 #include "sim/state.h"
@@ -136,7 +137,7 @@ struct json_object *fidelity_json(const struct fidelity *f)
 	json_object_object_add(o, "status", json_object_new_string(f->degraded ? "degraded" : "ok"));
 	json_object_object_add(o, "reasons", json_object_new_string(f->reasons));
 	json_object_object_add(o, "cpu_pressure",
-			       f->have_psi ? json_object_new_double(f->cpu_pressure) : NULL);
+			       f->have_psi ? json_out_double("%.2f", f->cpu_pressure) : NULL);
 	json_object_object_add(o, "cpu_pressure_of",
 			       f->have_psi ? json_object_new_string(f->psi_of_sim ? "sim" : "host")
 					   : NULL);
@@ -144,9 +145,9 @@ struct json_object *fidelity_json(const struct fidelity *f)
 			       f->have_drops ? json_object_new_uint64(f->drops) : NULL);
 	json_object_object_add(o, "neigh_overflows", json_object_new_uint64(f->neigh_fulls));
 	json_object_object_add(o, "timer_late_s",
-			       f->have_late ? json_object_new_double(f->late_s) : NULL);
+			       f->have_late ? json_out_double("%.6f", f->late_s) : NULL);
 	json_object_object_add(o, "timer_late_max_s",
-			       f->have_late ? json_object_new_double(f->late_max_s) : NULL);
+			       f->have_late ? json_out_double("%.6f", f->late_max_s) : NULL);
 	json_object_object_add(o, "procs", json_object_new_int64(f->procs));
 	json_object_object_add(o, "window_ms", json_object_new_int64(f->window_ms));
 	return o;
