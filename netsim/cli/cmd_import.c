@@ -14,10 +14,11 @@
 
 static int cmd_import(int argc, char **argv, struct error *err)
 {
-	enum { OPT_IMAGE = OPT_VERB_BASE };
+	enum { OPT_IMAGE = OPT_VERB_BASE, OPT_NAMES };
 	static const struct option opts[] = {{"help", no_argument, NULL, OPT_HELP},
 					      {"output", required_argument, NULL, 'o'},
 					      {"image", required_argument, NULL, OPT_IMAGE},
+					      {"names", no_argument, NULL, OPT_NAMES},
 					      {NULL, 0, NULL, 0}};
 	const char *output = NULL;
 	const char *images[64];
@@ -35,6 +36,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 						  sizeof(images) / sizeof(images[0]));
 			images[options.nimages++] = optarg;
 			break;
+		case OPT_NAMES: options.node_names = true; break;
 		default: return verb_usage(err, "unknown option");
 		}
 	}
