@@ -329,7 +329,8 @@ static int importer_finish(struct importer *im, const char *format_name,
 
 /* The base name of `path` without `suffix` as the sim name, noted when it had
  * to change (cut to TOPO_SIM_MAX characters, or odd characters replaced). */
-static void sim_from_path(struct importer *im, const char *path, const char *suffix)
+static void sim_from_path(struct importer *im, const char *path, const char *suffix,
+			  const char *from)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
@@ -343,12 +344,12 @@ static void sim_from_path(struct importer *im, const char *path, const char *suf
 	char full[PATH_MAX];
 	import_map_name(buf, sizeof(full) - 1, full, sizeof(full));
 	if (strlen(full) > TOPO_SIM_MAX)
-		note_file(im, im->path, "the sim name from the file name `%s` is cut to %d "
-					"characters: `%s` (give another with `netsim up -n SIM`)",
-			  buf, TOPO_SIM_MAX, im->sim);
+		note_file(im, im->path, "the sim name from the %s `%s` is cut to %d characters: "
+					"`%s` (give another with `netsim up -n SIM`)",
+			  from, buf, TOPO_SIM_MAX, im->sim);
 	else
-		note_file(im, im->path, "the sim name from the file name `%s` is `%s` (sim names: "
-					"[a-z0-9-], at most %d characters)", buf, im->sim,
+		note_file(im, im->path, "the sim name from the %s `%s` is `%s` (sim names: "
+					"[a-z0-9-], at most %d characters)", from, buf, im->sim,
 			  TOPO_SIM_MAX);
 }
 
@@ -611,6 +612,7 @@ static void mesh_ids_free(struct mesh_ids *ids)
 /* A short list of names for a summary note: "`a`, `b`, `c` and 7 more". */
 struct name_list {
 	char text[400];
+	size_t shown_len;  /* the names, without " and N more" */
 	unsigned n;
 };
 
@@ -618,17 +620,14 @@ static void name_list_add(struct name_list *l, const char *name)
 {
 	enum { SHOWN = 8 };
 	if (l->n < SHOWN) {
-		size_t used = strlen(l->text);
-		snprintf(l->text + used, sizeof(l->text) - used, "%s`%.40s`", l->n ? ", " : "", name);
+		snprintf(l->text + l->shown_len, sizeof(l->text) - l->shown_len, "%s`%.40s`",
+			 l->n ? ", " : "", name);
+		l->shown_len = strlen(l->text);
 	}
 	l->n++;
-	if (l->n > SHOWN) {
-		char *more = strstr(l->text, " and ");
-		if (more)
-			*more = '\0';
-		size_t used = strlen(l->text);
-		snprintf(l->text + used, sizeof(l->text) - used, " and %u more", l->n - SHOWN);
-	}
+	if (l->n > SHOWN)
+		snprintf(l->text + l->shown_len, sizeof(l->text) - l->shown_len, " and %u more",
+			 l->n - SHOWN);
 }
 
 /* A raw id in a comment of the topology: no line breaks or control characters. */
@@ -1022,7 +1021,7 @@ static int import_meshnet_lab(const char *path, const char *text, size_t len,
 		json_object_put(root);
 		goto out;
 	}
-	sim_from_path(&im, path, ".json");
+	sim_from_path(&im, path, ".json", "file name");
 	r = meshnet_translate(&im, root, opts, err);
 	json_object_put(root);
 	if (r == 0)
@@ -1580,7 +1579,7 @@ static int import_kathara(const char *path, const char *text, size_t len,
 	if (!im.sim[0]) {
 		/* A Kathara lab is its directory: name the sim after it. */
 		char real[PATH_MAX];
-		sim_from_path(&im, realpath(dir, real) ? real : dir, "");
+		sim_from_path(&im, realpath(dir, real) ? real : dir, "", "lab directory");
 	}
 	/* device directories and scripts are named from where the topology goes */
 	char lab_dir[PATH_MAX], out_dir[PATH_MAX];

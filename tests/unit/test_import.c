@@ -283,6 +283,12 @@ static void test_meshnet_data_errors(void)
 		has(res.topology, "node c\n", "the isolated node is in the topology");
 		import_result_free(&res);
 	}
+	if (meshnet_with("in.json", "{\"nodes\": [{\"id\": \"p and q\"}, {\"id\": \"r\"}]}", NULL, &res,
+			 "isolated nodes whose names have blanks")) {
+		has(res.notes, "2 nodes are in no link: `p and q`, `r` (kept", "both named");
+		has(res.notes, "the graph is disconnected: 2 parts, of 1, 1 nodes", "two parts of one");
+		import_result_free(&res);
+	}
 	if (meshnet_with("in.json", "{\"links\": [{\"source\": \"a\", \"target\": \"b\"},"
 			 " {\"source\": \"c\", \"target\": \"d\"}, {\"source\": \"d\", \"target\": \"e\"}]}",
 			 NULL, &res, "two parts")) {
