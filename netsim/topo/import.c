@@ -831,8 +831,8 @@ static int meshnet_links(struct importer *im, json_object *links, bool have_node
 {
 	size_t nl = links ? json_object_array_length(links) : 0;
 	char id[256], where[128];
-	struct name_list undeclared = {0};
-	char undeclared_where[160] = "";
+	struct name_list undeclared = {0}, self = {0};
+	char undeclared_where[160] = "", self_where[64] = "";
 	for (size_t i = 0; i < nl; i++) {
 		json_object *link = json_object_array_get_idx(links, i), *v;
 		snprintf(where, sizeof(where), "$.links[%zu]", i);
@@ -861,11 +861,15 @@ static int meshnet_links(struct importer *im, json_object *links, bool have_node
 		}
 		ml[i] = (struct mesh_link){end_node[0], end_node[1], i, false};
 		if (end_node[0] == end_node[1]) {
-			note(im, where, "not translated: a link from node `%s` to itself",
-			     im->nodes.raw[end_node[0]]);
+			if (self.n == 0)
+				snprintf(self_where, sizeof(self_where), "%s", where);
+			name_list_add(&self, im->nodes.raw[end_node[0]]);
 			ml[i].skip = true;
 		}
 	}
+	if (self.n)
+		note(im, self_where, "not translated: %u link%s from a node to itself (%s), dropped "
+				     "as meshnet-lab does", self.n, self.n == 1 ? "" : "s", self.text);
 	if (undeclared.n)
 		note(im, undeclared_where, "%u node%s not in \"nodes\" but in links: %s (created, as "
 					   "meshnet-lab does)", undeclared.n,

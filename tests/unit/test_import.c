@@ -405,6 +405,8 @@ static void test_meshnet_generated(void)
 		fprintf(f, ", {\"source\": %d, \"target\": %d, \"loss_pc\": 1}", i, i + 1);
 	for (int i = 0; i < 15; i++)
 		fprintf(f, ", {\"source\": %d, \"target\": %d, \"latency_ms\": 4}", i * 10 + 1, i * 10);
+	for (int i = 0; i < 12; i++) /* 12 links from a node to itself */
+		fprintf(f, ", {\"source\": %d, \"target\": %d}", i, i);
 	fputs("]}", f);
 	fclose(f);
 	struct import_result res;
@@ -423,6 +425,8 @@ static void test_meshnet_generated(void)
 			       "and 12 more nodes", "parts' sizes");
 		has(res.notes, "10 nodes are not in \"nodes\" but in links: `300`, `301`", "undeclared");
 		has(res.notes, "15 links repeat a pair of nodes linked before", "repeated links: a count");
+		has(res.notes, "not translated: 12 links from a node to itself (`0`, `1`, `2`, `3`, `4`, "
+			       "`5`, `6`, `7` and 4 more)", "self links: one line");
 		hasnt(res.notes, "no \"name\"", "undeclared nodes are not nodes without a name");
 		has(res.notes, "generated.json:$.nodes[300]: 300 names are made valid netsim node names "
 			       "([a-z0-9-], at most 12 characters), such as `Node 0` is `node-0`; each "
@@ -498,7 +502,8 @@ int main(void)
 		   "a duplicate link: the last entry counts");
 	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\"},"
 		   " {\"source\": \"a\", \"target\": \"a\"}]}", "link a b\n",
-		   "$.links[1]: not translated: a link from node `a` to itself", "a self link");
+		   "$.links[1]: not translated: 1 link from a node to itself (`a`), dropped as meshnet-lab "
+		   "does", "a self link");
 	meshnet_ok("{\"nodes\": [{\"id\": \"a\", \"x\": 1}, {\"id\": \"b\", \"x\": 2}],"
 		   " \"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_tc\": \"tbf\"}],"
 		   " \"label\": \"x\"}", "link a b\n",
