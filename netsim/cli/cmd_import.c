@@ -14,10 +14,11 @@
 
 static int cmd_import(int argc, char **argv, struct error *err)
 {
-	enum { OPT_IMAGE = OPT_VERB_BASE };
+	enum { OPT_IMAGE = OPT_VERB_BASE, OPT_NAMES };
 	static const struct option opts[] = {{"help", no_argument, NULL, OPT_HELP},
 					      {"output", required_argument, NULL, 'o'},
 					      {"image", required_argument, NULL, OPT_IMAGE},
+					      {"names", no_argument, NULL, OPT_NAMES},
 					      {NULL, 0, NULL, 0}};
 	const char *output = NULL;
 	const char *images[64];
@@ -35,6 +36,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 						  sizeof(images) / sizeof(images[0]));
 			images[options.nimages++] = optarg;
 			break;
+		case OPT_NAMES: options.node_names = true; break;
 		default: return verb_usage(err, "unknown option");
 		}
 	}
@@ -87,7 +89,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_import = {"import",
-	"import [-o OUT] [--image IMAGE=ROOTFS]... meshnet-lab|kathara FILE",
+	"import [-o OUT] [--image IMAGE=ROOTFS]... [--names] meshnet-lab|kathara FILE",
 	"Translate another emulator's topology into a netsim topology file, printed on\n"
 	"stdout or written to OUT: `netsim import -o lab/netsim.conf kathara lab`.\n\n"
 	"  -o, --output OUT        write the topology to OUT; paths in it (Kathara's\n"
@@ -95,10 +97,16 @@ const struct verb verb_import = {"import",
 	"                          to OUT's directory.  Without -o they are absolute\n"
 	"  --image IMAGE=ROOTFS    run Kathara devices of IMAGE on ROOTFS (a named rootfs\n"
 	"                          or a tarball/directory); kathara/base is meshlite and\n"
-	"                          kathara/frr is frr without it\n\n"
+	"                          kathara/frr is frr without it\n"
+	"  --names                 meshnet-lab: name nodes after their \"name\" field\n"
+	"                          (made valid, collisions numbered), not their \"id\"\n\n"
 	"  meshnet-lab FILE.json   {\"nodes\": [{\"id\": ...}], \"links\": [{\"source\": ..,\n"
-	"                          \"target\": ..}]}: each link becomes a `link`; \"rate\"\n"
-	"                          and \"latency\" (ms) become rate= and delay=\n"
+	"                          \"target\": ..}]}: each pair of nodes linked becomes a\n"
+	"                          `link` (the last entry of a pair counts, as in\n"
+	"                          meshnet-lab); bandwidth_mbit, latency_ms and loss_pc\n"
+	"                          become rate=, delay= and loss= (\"rate\" and\n"
+	"                          \"latency\" too); isolated nodes, a graph in parts,\n"
+	"                          nodes only in links and repeated ids are noted\n"
 	"  kathara lab.conf|DIR    DEVICE[N]=DOMAIN lines: interface N is ethN; a\n"
 	"                          collision domain of two devices becomes a `link`, of\n"
 	"                          one or of three or more a `segment`; DEVICE/ is the\n"

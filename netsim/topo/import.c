@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -95,13 +96,18 @@ static bool namer_taken(const struct namer *nm, const char *name)
 	return false;
 }
 
-/* Index of `raw`, adding it when new (*added); *renamed when its name differs. */
-static int namer_get(struct namer *nm, const char *raw, bool *added, bool *renamed)
+/* Index of `raw`, adding it when new (*added) with a name made from `source`
+ * (NULL: from raw itself); *renamed when the name differs from raw, *numbered
+ * when it had to be numbered because another one took it. */
+static int namer_get_from(struct namer *nm, const char *raw, const char *source, bool *added,
+			  bool *renamed, bool *numbered)
 {
-	*added = *renamed = false;
+	*added = *renamed = *numbered = false;
 	int i = namer_find(nm, raw);
 	if (i >= 0)
 		return i;
+	if (!source)
+		source = raw;
 	if (nm->n == nm->cap) {
 		unsigned cap = nm->cap ? nm->cap * 2 : 16;
 		char **r = realloc(nm->raw, cap * sizeof(*r));
@@ -115,20 +121,27 @@ static int namer_get(struct namer *nm, const char *raw, bool *added, bool *renam
 		nm->cap = cap;
 	}
 	char name[IFNAMSIZ + 1];
-	*renamed = nm->map(raw, nm->max, name, sizeof(name));
+	nm->map(source, nm->max, name, sizeof(name));
 	/* Two foreign names may map to the same one ("A" and "a"): number them. */
 	for (unsigned k = 2; namer_taken(nm, name); k++) {
 		char base[IFNAMSIZ + 1], suffix[16];
-		nm->map(raw, nm->max, base, sizeof(base));
+		nm->map(source, nm->max, base, sizeof(base));
 		int slen = snprintf(suffix, sizeof(suffix), "-%u", k);
 		snprintf(name, sizeof(name), "%.*s%s", (int)(nm->max - (unsigned)slen), base, suffix);
-		*renamed = true;
+		*numbered = true;
 	}
+	*renamed = strcmp(name, raw) != 0;
 	if (!(nm->raw[nm->n] = strdup(raw)))
 		return -ENOMEM;
 	memcpy(nm->name[nm->n], name, sizeof(name));
 	*added = true;
 	return (int)nm->n++;
+}
+
+static int namer_get(struct namer *nm, const char *raw, bool *added, bool *renamed)
+{
+	bool numbered;
+	return namer_get_from(nm, raw, NULL, added, renamed, &numbered);
 }
 
 /* ---- notes and output ---------------------------------------------------- */
@@ -143,6 +156,8 @@ struct importer {
 	size_t body_len;
 	FILE *body_f;
 	struct namer nodes;
+	char **node_labels;  /* meshnet-lab --names: the "name" of node i, or NULL */
+	unsigned nlabels;
 	char sim[TOPO_SIM_MAX + 1];
 	/* meshnet-lab: untranslated keys are reported once per key, with a count */
 	struct repeated {
@@ -230,6 +245,9 @@ static void importer_free(struct importer *im)
 		fclose(im->body_f);
 	free(im->notes);
 	free(im->body);
+	for (unsigned i = 0; i < im->nlabels; i++)
+		free(im->node_labels[i]);
+	free(im->node_labels);
 	namer_free(&im->nodes);
 	for (unsigned i = 0; i < im->nrepeated; i++) {
 		free(im->repeated[i].what);
@@ -238,17 +256,26 @@ static void importer_free(struct importer *im)
 	free(im->repeated);
 }
 
-/* The node's index, noting a changed name the first time it is seen. */
-static int node_ref(struct importer *im, const char *raw, const char *where, struct error *err)
+/* The node's index, noting a changed name the first time it is seen
+ * (*added then; `added` may be NULL). */
+static int node_ref_new(struct importer *im, const char *raw, const char *where, bool *added,
+			struct error *err)
 {
-	bool added, renamed;
-	int i = namer_get(&im->nodes, raw, &added, &renamed);
+	bool is_new, renamed;
+	int i = namer_get(&im->nodes, raw, &is_new, &renamed);
 	if (i < 0)
 		return error_set(err, -i, "import %s", im->path);
-	if (added && renamed)
+	if (is_new && renamed)
 		note(im, where, "node `%s` is named `%s` (netsim node names: [a-z0-9-], at most %d "
 				"characters)", raw, im->nodes.name[i], TOPO_NAME_MAX);
+	if (added)
+		*added = is_new;
 	return i;
+}
+
+static int node_ref(struct importer *im, const char *raw, const char *where, struct error *err)
+{
+	return node_ref_new(im, raw, where, NULL, err);
 }
 
 /* Header comments + the notes as comments + `sim` + the body. */
@@ -300,8 +327,10 @@ static int importer_finish(struct importer *im, const char *format_name,
 	return 0;
 }
 
-/* Base name of `path` without `suffix`, as a sim name ("" when nothing usable). */
-static void sim_from_path(const char *path, const char *suffix, char *out, size_t len)
+/* The base name of `path` without `suffix` as the sim name, noted when it had
+ * to change (cut to TOPO_SIM_MAX characters, or odd characters replaced). */
+static void sim_from_path(struct importer *im, const char *path, const char *suffix,
+			  const char *from)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
@@ -310,7 +339,18 @@ static void sim_from_path(const char *path, const char *suffix, char *out, size_
 	size_t bl = strlen(buf), sl = strlen(suffix);
 	if (bl > sl && strcmp(buf + bl - sl, suffix) == 0)
 		buf[bl - sl] = '\0';
-	import_map_name(buf, TOPO_SIM_MAX, out, len);
+	if (!import_map_name(buf, TOPO_SIM_MAX, im->sim, sizeof(im->sim)))
+		return;
+	char full[PATH_MAX];
+	import_map_name(buf, sizeof(full) - 1, full, sizeof(full));
+	if (strlen(full) > TOPO_SIM_MAX)
+		note_file(im, im->path, "the sim name from the %s `%s` is cut to %d characters: "
+					"`%s` (give another with `netsim up -n SIM`)",
+			  from, buf, TOPO_SIM_MAX, im->sim);
+	else
+		note_file(im, im->path, "the sim name from the %s `%s` is `%s` (sim names: "
+					"[a-z0-9-], at most %d characters)", from, buf, im->sim,
+			  TOPO_SIM_MAX);
 }
 
 /* ---- meshnet-lab JSON ---------------------------------------------------- */
@@ -388,76 +428,498 @@ static bool link_value(json_object *link, const char *key, const char *link_path
 	return true;
 }
 
+/* The quality keys a meshnet-lab link may carry, alone or as source_KEY and
+ * target_KEY: its own bandwidth_mbit, latency_ms and loss_pc (the variables
+ * of its misc/tc.sh link command), and the rate and latency netsim took before.
+ * For each netsim attribute the first key present counts. */
+enum mesh_unit { MESH_MBIT, MESH_RATE, MESH_MS, MESH_PERCENT };
+
+static const struct mesh_key {
+	const char *attr;    /* the netsim attribute */
+	const char *key;
+	enum mesh_unit unit;
+	const char *expect;  /* what the value should be, for notes */
+} mesh_keys[] = {
+	{"rate", "bandwidth_mbit", MESH_MBIT, "a number of Mbit/s above 0"},
+	{"rate", "rate", MESH_RATE, "a rate such as \"54mbit\""},
+	{"delay", "latency_ms", MESH_MS, "a number of milliseconds"},
+	{"delay", "latency", MESH_MS, "milliseconds or a time such as \"5ms\""},
+	{"loss", "loss_pc", MESH_PERCENT, "a percentage from 0 to 100"},
+};
+
 static bool link_key_known(const char *key)
 {
-	static const char *const known[] = {"source", "target", "rate", "source_rate",
-					    "target_rate", "latency", "source_latency",
-					    "target_latency"};
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(key, known[i]) == 0)
+	if (strcmp(key, "source") == 0 || strcmp(key, "target") == 0)
+		return true;
+	if (strncmp(key, "source_", 7) == 0 || strncmp(key, "target_", 7) == 0)
+		key += 7;
+	for (size_t i = 0; i < sizeof(mesh_keys) / sizeof(mesh_keys[0]); i++)
+		if (strcmp(key, mesh_keys[i].key) == 0)
 			return true;
 	return false;
 }
 
-/* rate= and delay= from a link's "rate" and "latency" (milliseconds, the unit
- * meshnet-lab's README uses them with), appended to `attrs`. */
+/* A JSON number, or a string holding one (tc.sh gets them as text anyway). */
+static bool json_number(json_object *v, double *out)
+{
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+		*out = json_object_get_double(v);
+		return isfinite(*out);
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	const char *s = json_object_get_string(v);
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	return *s && !isspace((unsigned char)*s) && *end == '\0' && errno == 0 && isfinite(*out);
+}
+
+/* The value of one quality key as a netsim attribute value ("10mbit", "5ms",
+ * "1%"); -EINVAL when it is not what the key holds. */
+static int mesh_value(json_object *v, enum mesh_unit unit, char *out, size_t len)
+{
+	char text[64];
+	double d;
+	uint64_t n;
+	uint32_t ppm;
+	switch (unit) {
+	case MESH_RATE:
+		if (!json_object_is_type(v, json_type_string) ||
+		    units_parse_rate(json_object_get_string(v), &n) < 0)
+			return -EINVAL;
+		units_format_rate(n, out, (unsigned)len);
+		return 0;
+	case MESH_MBIT:
+		if (!json_number(v, &d) || !(d > 0) || d > 1e9)
+			return -EINVAL;
+		snprintf(text, sizeof(text), "%.6fmbit", d);
+		if (units_parse_rate(text, &n) < 0)
+			return -EINVAL;
+		units_format_rate(n, out, (unsigned)len);
+		return 0;
+	case MESH_MS:
+		if (json_object_is_type(v, json_type_string) &&
+		    units_parse_time(json_object_get_string(v), &n) == 0) {
+			units_format_time(n, out, (unsigned)len); /* "5ms": a time with a unit */
+			return 0;
+		}
+		if (!json_number(v, &d) || !(d >= 0) || d >= 1e9)
+			return -EINVAL;
+		snprintf(text, sizeof(text), "%.3fms", d);
+		if (units_parse_time(text, &n) < 0)
+			return -EINVAL;
+		units_format_time(n, out, (unsigned)len);
+		return 0;
+	case MESH_PERCENT:
+		if (!json_number(v, &d) || !(d >= 0) || d > 100)
+			return -EINVAL;
+		snprintf(text, sizeof(text), "%.4f%%", d);
+		if (units_parse_percent(text, &ppm) < 0)
+			return -EINVAL;
+		units_format_percent(ppm, out, (unsigned)len);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* rate=, delay= and loss= from the link's quality keys, appended to `attrs`. */
 static void meshnet_quality(struct importer *im, json_object *link, const char *path,
 			    char *attrs, size_t alen)
 {
-	char where[256], brief[64], text[64];
-	bool asym;
-	json_object *v;
-	if (!link_value(link, "rate", path, &v, &asym, where, sizeof(where))) {
-		/* no rate */
-	} else if (asym) {
-		note(im, where, "not translated: a rate for one direction only (netsim links are "
-				"symmetric)");
-	} else {
-		uint64_t bps;
+	const char *given[sizeof(mesh_keys) / sizeof(mesh_keys[0])] = {0}; /* key per attr */
+	for (size_t k = 0; k < sizeof(mesh_keys) / sizeof(mesh_keys[0]); k++) {
+		const struct mesh_key *mk = &mesh_keys[k];
+		char where[256], brief[64], value[64];
+		bool asym;
+		json_object *v;
+		if (!link_value(link, mk->key, path, &v, &asym, where, sizeof(where)))
+			continue;
+		size_t first; /* the first entry of the same attribute */
+		for (first = 0; strcmp(mesh_keys[first].attr, mk->attr) != 0; first++)
+			;
+		if (given[first]) {
+			note(im, where, "not translated: %s (%s gives %s= already)", mk->key,
+			     given[first], mk->attr);
+			continue;
+		}
+		if (asym) {
+			note(im, where, "not translated: a %s for one direction only (netsim links "
+					"are symmetric)", mk->key);
+			continue;
+		}
 		json_brief(v, brief, sizeof(brief));
-		if (json_object_is_type(v, json_type_string) &&
-		    units_parse_rate(json_object_get_string(v), &bps) == 0) {
-			units_format_rate(bps, text, sizeof(text));
-			snprintf(attrs + strlen(attrs), alen - strlen(attrs), " rate=%s", text);
-		} else {
-			note(im, where, "not translated: rate %s (not a rate such as \"54mbit\")",
-			     brief);
+		if (mesh_value(v, mk->unit, value, sizeof(value)) < 0) {
+			note(im, where, "not translated: %s %s (not %s)", mk->key, brief, mk->expect);
+			continue;
 		}
-	}
-	if (!link_value(link, "latency", path, &v, &asym, where, sizeof(where))) {
-		/* no latency */
-	} else if (asym) {
-		note(im, where, "not translated: a latency for one direction only (netsim links "
-				"are symmetric)");
-	} else {
-		uint64_t us = 0;
-		int r = -EINVAL;
-		json_brief(v, brief, sizeof(brief));
-		if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
-			double ms = json_object_get_double(v);
-			if (ms >= 0 && ms < 1e9) {
-				snprintf(text, sizeof(text), "%.3fms", ms);
-				r = units_parse_time(text, &us);
-			}
-		} else if (json_object_is_type(v, json_type_string)) {
-			const char *s = json_object_get_string(v);
-			r = units_parse_time(s, &us);
-			if (r < 0) { /* a bare number: milliseconds */
-				snprintf(text, sizeof(text), "%sms", s);
-				r = units_parse_time(text, &us);
-			}
-		}
-		if (r == 0) {
-			units_format_time(us, text, sizeof(text));
-			snprintf(attrs + strlen(attrs), alen - strlen(attrs), " delay=%s", text);
-		} else {
-			note(im, where, "not translated: latency %s (not milliseconds or a time such "
-					"as \"5ms\")", brief);
-		}
+		given[first] = mk->key;
+		snprintf(attrs + strlen(attrs), alen - strlen(attrs), " %s=%s", mk->attr, value);
 	}
 }
 
-static int meshnet_translate(struct importer *im, json_object *root, struct error *err)
+/* Node ids of the "nodes" list in order, each with its last entry: meshnet-lab
+ * keeps the last of entries with the same id. */
+struct mesh_ids {
+	char **id;
+	size_t *last;
+	unsigned *entries;  /* how many entries have the id */
+	unsigned n, cap;
+};
+
+static int mesh_ids_find(const struct mesh_ids *ids, const char *id)
+{
+	for (unsigned i = 0; i < ids->n; i++)
+		if (strcmp(ids->id[i], id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int mesh_ids_add(struct mesh_ids *ids, const char *id, size_t entry)
+{
+	if (ids->n == ids->cap) {
+		unsigned cap = ids->cap ? ids->cap * 2 : 16;
+		char **i = realloc(ids->id, cap * sizeof(*i));
+		if (!i)
+			return -ENOMEM;
+		ids->id = i;
+		size_t *l = realloc(ids->last, cap * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		ids->last = l;
+		unsigned *e = realloc(ids->entries, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		ids->entries = e;
+		ids->cap = cap;
+	}
+	if (!(ids->id[ids->n] = strdup(id)))
+		return -ENOMEM;
+	ids->entries[ids->n] = 1;
+	ids->last[ids->n++] = entry;
+	return 0;
+}
+
+static void mesh_ids_free(struct mesh_ids *ids)
+{
+	for (unsigned i = 0; i < ids->n; i++)
+		free(ids->id[i]);
+	free(ids->id);
+	free(ids->last);
+	free(ids->entries);
+}
+
+/* A short list of names for a summary note: "`a`, `b`, `c` and 7 more". */
+struct name_list {
+	char text[400];
+	size_t shown_len;  /* the names, without " and N more" */
+	unsigned n;
+};
+
+static void name_list_add(struct name_list *l, const char *name)
+{
+	enum { SHOWN = 8 };
+	if (l->n < SHOWN) {
+		snprintf(l->text + l->shown_len, sizeof(l->text) - l->shown_len, "%s`%.40s`",
+			 l->n ? ", " : "", name);
+		l->shown_len = strlen(l->text);
+	}
+	l->n++;
+	if (l->n > SHOWN)
+		snprintf(l->text + l->shown_len, sizeof(l->text) - l->shown_len, " and %u more",
+			 l->n - SHOWN);
+}
+
+/* A raw id in a comment of the topology: no line breaks or control characters. */
+static void emit_comment_text(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+struct mesh_link {
+	unsigned a, b;   /* node indices: source and target of the entry that counts */
+	size_t entry;    /* that entry, in $.links: the pair's last */
+	bool skip;       /* a link to itself, or an earlier entry of a pair */
+};
+
+struct mesh_pair_entry {
+	unsigned lo, hi;
+	size_t entry;
+};
+
+static int compare_pair_entries(const void *x, const void *y)
+{
+	const struct mesh_pair_entry *p = x, *q = y;
+	if (p->lo != q->lo)
+		return p->lo < q->lo ? -1 : 1;
+	if (p->hi != q->hi)
+		return p->hi < q->hi ? -1 : 1;
+	return p->entry < q->entry ? -1 : p->entry > q->entry;
+}
+
+static int compare_unsigned_desc(const void *x, const void *y)
+{
+	unsigned p = *(const unsigned *)x, q = *(const unsigned *)y;
+	return p > q ? -1 : p < q;
+}
+
+static unsigned find_root(unsigned *parent, unsigned i)
+{
+	while (parent[i] != i)
+		i = parent[i] = parent[parent[i]];
+	return i;
+}
+
+/* Nodes in no link, and a graph in parts: a converge never completes, so say so
+ * (the topology is still written: it may be what the data means). */
+static int meshnet_check_graph(struct importer *im, const struct mesh_link *ml, size_t nl)
+{
+	unsigned n = im->nodes.n;
+	if (n == 0)
+		return 0;
+	cleanup_free unsigned *parent = calloc(n, sizeof(*parent));
+	cleanup_free unsigned *degree = calloc(n, sizeof(*degree));
+	cleanup_free unsigned *size = calloc(n, sizeof(*size));
+	if (!parent || !degree || !size)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++)
+		parent[i] = i;
+	for (size_t i = 0; i < nl; i++) {
+		if (ml[i].skip)
+			continue;
+		degree[ml[i].a]++;
+		degree[ml[i].b]++;
+		unsigned ra = find_root(parent, ml[i].a), rb = find_root(parent, ml[i].b);
+		if (ra != rb)
+			parent[ra] = rb;
+	}
+	struct name_list isolated = {0};
+	for (unsigned i = 0; i < n; i++) {
+		if (degree[i] == 0)
+			name_list_add(&isolated, im->nodes.raw[i]);
+		size[find_root(parent, i)]++;
+	}
+	if (isolated.n)
+		note(im, "$", "%u node%s in no link: %s (kept in the topology, but nothing reaches "
+			      "%s: `netsim reach` fails and `netsim converge` never completes)",
+		     isolated.n, isolated.n == 1 ? " is" : "s are", isolated.text,
+		     isolated.n == 1 ? "it" : "them");
+	unsigned parts = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (size[i])
+			size[parts++] = size[i];
+	if (parts < 2)
+		return 0;
+	qsort(size, parts, sizeof(*size), compare_unsigned_desc);
+	char sizes[200] = "";
+	for (unsigned i = 0; i < parts; i++) {
+		size_t used = strlen(sizes);
+		if (i == 10) {
+			snprintf(sizes + used, sizeof(sizes) - used, " and %u more", parts - 10);
+			break;
+		}
+		snprintf(sizes + used, sizeof(sizes) - used, "%s%u", i ? ", " : "", size[i]);
+	}
+	note(im, "$", "the graph is disconnected: %u parts, of %s nodes (no route crosses "
+		      "between them: `netsim reach` fails and `netsim converge` never completes)",
+	     parts, sizes);
+	return 0;
+}
+
+/* The nodes list: ids (the last entry of an id counts, as in meshnet-lab), the
+ * node names (--names: from "name"), untranslated node keys. */
+static int meshnet_nodes(struct importer *im, json_object *nodes, bool names,
+			 struct mesh_ids *ids, struct error *err)
+{
+	size_t nn = nodes ? json_object_array_length(nodes) : 0;
+	char id[256], where[128], what[320];
+	unsigned repeats = 0;
+	char dup_where[64] = "";
+	for (size_t i = 0; i < nn; i++) {
+		json_object *node = json_object_array_get_idx(nodes, i), *v;
+		snprintf(where, sizeof(where), "$.nodes[%zu]", i);
+		if (!json_object_is_type(node, json_type_object))
+			return error_setmsg(err, EINVAL, "%s:%s: expected an object {\"id\": ...}",
+					    im->path, where);
+		if (!json_object_object_get_ex(node, "id", &v) || json_id(v, id, sizeof(id)) < 0)
+			return error_setmsg(err, EINVAL, "%s:%s: needs an \"id\" (a string or an "
+							 "integer)", im->path, where);
+		int k = mesh_ids_find(ids, id);
+		if (k >= 0) {
+			if (repeats++ == 0)
+				snprintf(dup_where, sizeof(dup_where), "%s", where);
+			ids->entries[k]++;
+			ids->last[k] = i;
+		} else if (mesh_ids_add(ids, id, i) < 0) {
+			return error_set(err, ENOMEM, "import %s", im->path);
+		}
+		json_object_object_foreach(node, nkey, nval) {
+			(void)nval;
+			if (strcmp(nkey, "id") == 0 || (names && strcmp(nkey, "name") == 0))
+				continue;
+			snprintf(what, sizeof(what), "node attribute `%s`", nkey);
+			if (note_repeated(im, where, what) < 0)
+				return error_set(err, ENOMEM, "import %s", im->path);
+		}
+	}
+	if (repeats) {
+		struct name_list dups = {0};
+		for (unsigned k = 0; k < ids->n; k++)
+			if (ids->entries[k] > 1)
+				name_list_add(&dups, ids->id[k]);
+		note(im, dup_where, "%u node entr%s an id listed before (%u id%s: %s): each id is "
+				    "one node, and its last entry counts, as in meshnet-lab",
+		     repeats, repeats == 1 ? "y repeats" : "ies repeat", dups.n,
+		     dups.n == 1 ? "" : "s", dups.text);
+	}
+
+	unsigned unnamed = 0, changed_names = 0;
+	char unnamed_where[64] = "", changed_where[64] = "", changed_example[80] = "";
+	if (names) {
+		if (!(im->node_labels = calloc(ids->n + 1, sizeof(*im->node_labels))))
+			return error_set(err, ENOMEM, "import %s", im->path);
+		im->nlabels = ids->n;
+	}
+	for (unsigned k = 0; k < ids->n; k++) {
+		json_object *node = json_object_array_get_idx(nodes, ids->last[k]), *v;
+		snprintf(where, sizeof(where), "$.nodes[%zu]", ids->last[k]);
+		const char *name = NULL;
+		if (names && json_object_object_get_ex(node, "name", &v) &&
+		    json_object_is_type(v, json_type_string) && json_object_get_string_len(v) > 0)
+			name = json_object_get_string(v);
+		if (names && !name && unnamed++ == 0)
+			snprintf(unnamed_where, sizeof(unnamed_where), "%s", where);
+		if (!name) {
+			if (node_ref(im, ids->id[k], where, err) < 0)
+				return -EINVAL;
+			continue;
+		}
+		bool added, renamed, numbered;
+		int i = namer_get_from(&im->nodes, ids->id[k], name, &added, &renamed, &numbered);
+		if (i < 0)
+			return error_set(err, -i, "import %s", im->path);
+		if (!(im->node_labels[i] = strdup(name)))
+			return error_set(err, ENOMEM, "import %s", im->path);
+		char valid[TOPO_NAME_MAX + 1];
+		if (numbered)
+			note(im, where, "node `%s`: its name `%s` is another node's already; it is "
+					"named `%s`", ids->id[k], name, im->nodes.name[i]);
+		else if (import_map_name(name, TOPO_NAME_MAX, valid, sizeof(valid)) &&
+			 changed_names++ == 0) {
+			snprintf(changed_where, sizeof(changed_where), "%s", where);
+			snprintf(changed_example, sizeof(changed_example), "`%.40s` is `%s`", name,
+				 valid);
+		}
+	}
+	/* one line: every node line says its id and name in a comment */
+	if (changed_names)
+		note(im, changed_where, "%u name%s made valid netsim node names ([a-z0-9-], at "
+					"most %d characters), such as %s; each node line's comment "
+					"has the id and name", changed_names,
+		     changed_names == 1 ? " is" : "s are", TOPO_NAME_MAX, changed_example);
+	if (unnamed)
+		note(im, unnamed_where, "%u node%s no \"name\" (or an empty one): named after %s id",
+		     unnamed, unnamed == 1 ? " has" : "s have", unnamed == 1 ? "its" : "their");
+	return 0;
+}
+
+/* The links: ends (links may name nodes the nodes list lacks: meshnet-lab
+ * creates them, and so do we, saying so), self links, repeated pairs. */
+static int meshnet_links(struct importer *im, json_object *links, bool have_nodes_list,
+			 struct mesh_link *ml, struct error *err)
+{
+	size_t nl = links ? json_object_array_length(links) : 0;
+	char id[256], where[128];
+	struct name_list undeclared = {0}, self = {0};
+	char undeclared_where[160] = "", self_where[64] = "";
+	for (size_t i = 0; i < nl; i++) {
+		json_object *link = json_object_array_get_idx(links, i), *v;
+		snprintf(where, sizeof(where), "$.links[%zu]", i);
+		if (!json_object_is_type(link, json_type_object))
+			return error_setmsg(err, EINVAL, "%s:%s: expected an object {\"source\": ..., "
+							 "\"target\": ...}", im->path, where);
+		unsigned end_node[2];
+		for (int e = 0; e < 2; e++) {
+			const char *end = e ? "target" : "source";
+			char ewhere[160];
+			snprintf(ewhere, sizeof(ewhere), "%s.%s", where, end);
+			if (!json_object_object_get_ex(link, end, &v) || json_id(v, id, sizeof(id)) < 0)
+				return error_setmsg(err, EINVAL, "%s:%s: needs a \"%s\" (a node id: a "
+								 "string or an integer)", im->path,
+						    where, end);
+			bool added;
+			int r = node_ref_new(im, id, ewhere, &added, err);
+			if (r < 0)
+				return r;
+			if (added && have_nodes_list) {
+				if (undeclared.n == 0)
+					snprintf(undeclared_where, sizeof(undeclared_where), "%s", ewhere);
+				name_list_add(&undeclared, id);
+			}
+			end_node[e] = (unsigned)r;
+		}
+		ml[i] = (struct mesh_link){end_node[0], end_node[1], i, false};
+		if (end_node[0] == end_node[1]) {
+			if (self.n == 0)
+				snprintf(self_where, sizeof(self_where), "%s", where);
+			name_list_add(&self, im->nodes.raw[end_node[0]]);
+			ml[i].skip = true;
+		}
+	}
+	if (self.n)
+		note(im, self_where, "not translated: %u link%s from a node to itself (%s), dropped "
+				     "as meshnet-lab does", self.n, self.n == 1 ? "" : "s", self.text);
+	if (undeclared.n)
+		note(im, undeclared_where, "%u node%s not in \"nodes\" but in links: %s (created, as "
+					   "meshnet-lab does)", undeclared.n,
+		     undeclared.n == 1 ? " is" : "s are", undeclared.text);
+
+	/* A pair of nodes linked more than once: the last entry counts (meshnet-lab
+	 * keys its links by the pair), in the place of the first. */
+	cleanup_free struct mesh_pair_entry *pairs = calloc(nl + 1, sizeof(*pairs));
+	if (!pairs)
+		return error_set(err, ENOMEM, "import %s", im->path);
+	size_t np = 0;
+	for (size_t i = 0; i < nl; i++)
+		if (!ml[i].skip)
+			pairs[np++] = (struct mesh_pair_entry){ml[i].a < ml[i].b ? ml[i].a : ml[i].b,
+								ml[i].a < ml[i].b ? ml[i].b : ml[i].a, i};
+	qsort(pairs, np, sizeof(*pairs), compare_pair_entries);
+	unsigned repeats = 0;
+	size_t example = SIZE_MAX, example_first = 0;
+	for (size_t g = 0; g < np;) {
+		size_t h = g + 1;
+		while (h < np && pairs[h].lo == pairs[g].lo && pairs[h].hi == pairs[g].hi)
+			h++;
+		if (h - g > 1) {
+			size_t first = pairs[g].entry, last = pairs[h - 1].entry;
+			ml[first].a = ml[last].a;
+			ml[first].b = ml[last].b;
+			ml[first].entry = last;
+			for (size_t k = g + 1; k < h; k++)
+				ml[pairs[k].entry].skip = true;
+			repeats += (unsigned)(h - g - 1);
+			if (pairs[g + 1].entry < example) {
+				example = pairs[g + 1].entry;
+				example_first = first;
+			}
+		}
+		g = h;
+	}
+	if (repeats) {
+		snprintf(where, sizeof(where), "$.links[%zu]", example);
+		note(im, where, "%u link%s repeat%s a pair of nodes linked before (here `%s`-`%s` as at "
+				"$.links[%zu]): one link per pair, and the last entry's values count, "
+				"as in meshnet-lab", repeats,
+		     repeats == 1 ? "" : "s", repeats == 1 ? "s" : "",
+		     im->nodes.raw[ml[example].a], im->nodes.raw[ml[example].b], example_first);
+	}
+	return 0;
+}
+
+static int meshnet_translate(struct importer *im, json_object *root,
+			     const struct import_options *opts, struct error *err)
 {
 	if (!json_object_is_type(root, json_type_object))
 		return error_setmsg(err, EINVAL, "%s: expected a JSON object with \"links\" and "
@@ -478,105 +940,59 @@ static int meshnet_translate(struct importer *im, json_object *root, struct erro
 		return error_setmsg(err, EINVAL, "%s:$.nodes: expected an array", im->path);
 	if (links && !json_object_is_type(links, json_type_array))
 		return error_setmsg(err, EINVAL, "%s:$.links: expected an array", im->path);
-	size_t nn = nodes ? json_object_array_length(nodes) : 0;
+	bool names = opts && opts->node_names;
 	size_t nl = links ? json_object_array_length(links) : 0;
-	char id[256], where[128], what[320];
-	int r;
-
-	for (size_t i = 0; i < nn; i++) {
-		json_object *node = json_object_array_get_idx(nodes, i), *v;
-		snprintf(where, sizeof(where), "$.nodes[%zu]", i);
-		if (!json_object_is_type(node, json_type_object))
-			return error_setmsg(err, EINVAL, "%s:%s: expected an object {\"id\": ...}",
-					    im->path, where);
-		if (!json_object_object_get_ex(node, "id", &v) || json_id(v, id, sizeof(id)) < 0)
-			return error_setmsg(err, EINVAL, "%s:%s: needs an \"id\" (a string or an "
-							 "integer)", im->path, where);
-		if (namer_find(&im->nodes, id) >= 0)
-			note(im, where, "node `%s` is listed more than once; it is one node", id);
-		if ((r = node_ref(im, id, where, err)) < 0)
-			return r;
-		json_object_object_foreach(node, nkey, nval) {
-			(void)nval;
-			if (strcmp(nkey, "id") == 0)
-				continue;
-			snprintf(what, sizeof(what), "node attribute `%s`", nkey);
-			if (note_repeated(im, where, what) < 0)
-				return error_set(err, ENOMEM, "import %s", im->path);
-		}
-	}
-	/* Links may name nodes the "nodes" list does not have (it is optional). */
-	int *ends = calloc(nl ? nl * 2 : 1, sizeof(*ends));
-	if (!ends)
+	struct mesh_ids ids = {0};
+	cleanup_free struct mesh_link *ml = calloc(nl + 1, sizeof(*ml));
+	if (!ml)
 		return error_set(err, ENOMEM, "import %s", im->path);
-	for (size_t i = 0; i < nl; i++) {
-		json_object *link = json_object_array_get_idx(links, i), *v;
-		snprintf(where, sizeof(where), "$.links[%zu]", i);
-		if (!json_object_is_type(link, json_type_object)) {
-			free(ends);
-			return error_setmsg(err, EINVAL, "%s:%s: expected an object {\"source\": ..., "
-							 "\"target\": ...}", im->path, where);
+	int r = meshnet_nodes(im, nodes, names, &ids, err);
+	mesh_ids_free(&ids);
+	if (r < 0)
+		return r;
+	if ((r = meshnet_links(im, links, nodes && json_object_array_length(nodes) > 0, ml,
+			       err)) < 0)
+		return r;
+
+	for (unsigned i = 0; i < im->nodes.n; i++) {
+		fprintf(im->body_f, "node %s", im->nodes.name[i]);
+		const char *label = i < im->nlabels ? im->node_labels[i] : NULL;
+		if (names && (label || strcmp(im->nodes.name[i], im->nodes.raw[i]) != 0)) {
+			fputs("    # id ", im->body_f);
+			emit_comment_text(im->body_f, im->nodes.raw[i]);
 		}
-		for (int e = 0; e < 2; e++) {
-			const char *end = e ? "target" : "source";
-			char ewhere[160];
-			snprintf(ewhere, sizeof(ewhere), "%s.%s", where, end);
-			if (!json_object_object_get_ex(link, end, &v) || json_id(v, id, sizeof(id)) < 0) {
-				free(ends);
-				return error_setmsg(err, EINVAL, "%s:%s: needs a \"%s\" (a node id: a "
-								 "string or an integer)", im->path,
-						    where, end);
-			}
-			if ((r = node_ref(im, id, ewhere, err)) < 0) {
-				free(ends);
-				return r;
-			}
-			ends[2 * i + (size_t)e] = r;
+		if (label && strcmp(label, im->nodes.name[i]) != 0) {
+			fputs(", name ", im->body_f);
+			emit_comment_text(im->body_f, label);
 		}
+		fputc('\n', im->body_f);
 	}
-	for (unsigned i = 0; i < im->nodes.n; i++)
-		fprintf(im->body_f, "node %s\n", im->nodes.name[i]);
 	for (size_t i = 0; i < nl; i++) {
-		json_object *link = json_object_array_get_idx(links, i);
-		int a = ends[2 * i], b = ends[2 * i + 1];
-		snprintf(where, sizeof(where), "$.links[%zu]", i);
-		if (a == b) {
-			note(im, where, "not translated: a link from node `%s` to itself",
-			     im->nodes.raw[a]);
+		if (ml[i].skip)
 			continue;
-		}
-		/* meshnet-lab keeps one link per pair of nodes; so do we (the first). */
-		size_t j;
-		for (j = 0; j < i; j++)
-			if ((ends[2 * j] == a && ends[2 * j + 1] == b) ||
-			    (ends[2 * j] == b && ends[2 * j + 1] == a))
-				break;
-		if (j < i) {
-			note(im, where, "not translated: a second link between `%s` and `%s` "
-					"(meshnet-lab keeps one per pair; $.links[%zu] is used)",
-			     im->nodes.raw[a], im->nodes.raw[b], j);
-			continue;
-		}
-		char attrs[256] = "";
+		json_object *link = json_object_array_get_idx(links, ml[i].entry);
+		char where[64], what[320], attrs[256] = "";
+		snprintf(where, sizeof(where), "$.links[%zu]", ml[i].entry);
 		meshnet_quality(im, link, where, attrs, sizeof(attrs));
 		json_object_object_foreach(link, lkey, lval) {
 			(void)lval;
 			if (link_key_known(lkey))
 				continue;
 			snprintf(what, sizeof(what), "link attribute `%s`", lkey);
-			if (note_repeated(im, where, what) < 0) {
-				free(ends);
+			if (note_repeated(im, where, what) < 0)
 				return error_set(err, ENOMEM, "import %s", im->path);
-			}
 		}
-		fprintf(im->body_f, "link %s %s%s\n", im->nodes.name[a], im->nodes.name[b], attrs);
+		fprintf(im->body_f, "link %s %s%s\n", im->nodes.name[ml[i].a],
+			im->nodes.name[ml[i].b], attrs);
 	}
-	free(ends);
+	if (meshnet_check_graph(im, ml, nl) < 0)
+		return error_set(err, ENOMEM, "import %s", im->path);
 	return 0;
 }
 
 static int import_meshnet_lab(const char *path, const char *text, size_t len,
-			      struct import_result *res, struct error *err)
+			      const struct import_options *opts, struct import_result *res,
+			      struct error *err)
 {
 	struct importer im;
 	int r = importer_init(&im, path, err);
@@ -609,8 +1025,8 @@ static int import_meshnet_lab(const char *path, const char *text, size_t len,
 		json_object_put(root);
 		goto out;
 	}
-	sim_from_path(path, ".json", im.sim, sizeof(im.sim));
-	r = meshnet_translate(&im, root, err);
+	sim_from_path(&im, path, ".json", "file name");
+	r = meshnet_translate(&im, root, opts, err);
 	json_object_put(root);
 	if (r == 0)
 		r = importer_finish(&im, "meshnet-lab", NULL, res, err);
@@ -1167,7 +1583,7 @@ static int import_kathara(const char *path, const char *text, size_t len,
 	if (!im.sim[0]) {
 		/* A Kathara lab is its directory: name the sim after it. */
 		char real[PATH_MAX];
-		sim_from_path(realpath(dir, real) ? real : dir, "", im.sim, sizeof(im.sim));
+		sim_from_path(&im, realpath(dir, real) ? real : dir, "", "lab directory");
 	}
 	/* device directories and scripts are named from where the topology goes */
 	char lab_dir[PATH_MAX], out_dir[PATH_MAX];
@@ -1215,7 +1631,7 @@ int import_text_with(enum import_format format, const char *path, const char *te
 		return error_setmsg(err, EFBIG, "%s: larger than %u MiB", path,
 				    IMPORT_MAX_BYTES >> 20);
 	if (format == IMPORT_MESHNET_LAB)
-		return import_meshnet_lab(path, text, len, res, err);
+		return import_meshnet_lab(path, text, len, opts, res, err);
 	return import_kathara(path, text, len, opts, res, err);
 }
 

@@ -31,6 +31,9 @@ struct import_options {
 	 * tried before the built-in kathara/base → meshlite, kathara/frr → frr. */
 	const char *const *images;
 	size_t nimages;
+	/* meshnet-lab: name nodes after their "name" field (made valid netsim names,
+	 * collisions numbered and noted) instead of their "id". */
+	bool node_names;
 };
 
 /* "meshnet-lab" or "kathara" → the format; -EINVAL for anything else. */

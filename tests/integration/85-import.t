@@ -10,17 +10,37 @@ DATA=$TOP/tests/data
 "$NETSIM" import meshnet-lab "$DATA/meshnet-lab.json" >"$T_TMP/mesh.conf" 2>"$T_TMP/mesh.err"
 ok $? "import meshnet-lab exits 0"
 err=$(cat "$T_TMP/mesh.err")
-like "$err" 'meshnet-lab.json:\$.links\[0\]: not translated: link attribute `source_tc`' "tc command named with its JSON path"
+like "$err" 'meshnet-lab.json:\$.links\[2\]: not translated: link attribute `source_tc`' "tc command named with its JSON path"
 like "$err" 'meshnet-lab.json:\$.links\[1\]: not translated: link attribute `source_tq`' "batman tq named"
 like "$err" 'meshnet-lab.json:\$.nodes\[0\]: not translated: node attribute `x` \(4 times' "positions named once, with a count"
 like "$err" 'meshnet-lab.json:\$: not translated: top-level key `directed`' "unknown top-level key named"
-like "$err" 'a second link between `b` and `a`' "duplicate link named"
+like "$err" 'meshnet-lab.json:\$.links\[4\]: 1 link repeats a pair of nodes linked before \(here `b`-`a` as at \$.links\[0\]\)' "repeated link named, the last counts"
+like "$err" 'meshnet-lab.json:\$.nodes\[5\]: 1 node entry repeats an id listed before \(1 id: `b`\)' "repeated id named"
+like "$err" '1 node is not in "nodes" but in links: `f` \(created' "a node only in links named"
 like "$err" 'node `Gate_Way` is named `gate-way`' "renamed node named"
+printf '%s' "$err" | grep -Eq 'disconnected|in no link'
+ok $(($? == 0)) "a connected graph: no note about parts or isolated nodes"
 is "$(grep -vc '^netsim import: ' "$T_TMP/mesh.err")" 0 "every stderr line is a 'netsim import:' note"
 topo=$(grep -v '^#' "$T_TMP/mesh.conf")
 is "$(grep -c '^node ' <<<"$topo")" 6 "six nodes (f only appears in links)"
-is "$(grep -c '^link ' <<<"$topo")" 6 "six links (the duplicate one dropped)"
+is "$(grep -c '^link ' <<<"$topo")" 6 "six links (the repeated pair is one)"
 like "$topo" 'link 3 gate-way' "integer id 3 and the renamed node are linked"
+like "$topo" 'link b a rate=50mbit' "bandwidth_mbit is rate=; the last entry of a pair counts"
+like "$topo" 'link gate-way a rate=100mbit' "bandwidth_mbit as a string"
+
+# meshnet-lab's other keys, data errors and --names (translation only)
+printf '%s' '{"nodes": [{"id": "a", "name": "Alpha"}, {"id": "b", "name": "alpha"}, {"id": "c"}],
+ "links": [{"source": "a", "target": "b", "latency_ms": 5, "loss_pc": 1.5}]}' >"$T_TMP/a-very-long-graph-name.json"
+out=$("$NETSIM" import --names meshnet-lab "$T_TMP/a-very-long-graph-name.json" 2>"$T_TMP/names.err")
+ok $? "import --names exits 0 despite the data errors"
+err=$(cat "$T_TMP/names.err")
+like "$out" 'node alpha    # id a, name Alpha' "--names: the node line says id and name"
+like "$out" 'link alpha alpha-2 delay=5ms loss=1.5%' "latency_ms and loss_pc are delay= and loss="
+like "$err" 'node `b`: its name `alpha` is another node.s already; it is named `alpha-2`' "a name collision is said"
+like "$err" '1 node is in no link: `c`' "the isolated node is named"
+like "$err" 'the graph is disconnected: 2 parts, of 2, 1 nodes' "the parts' sizes are said"
+like "$err" 'is cut to 16 characters: `a-very-long-grap`' "the cut sim name is said"
+like "$out" 'sim a-very-long-grap' "...and used"
 
 # kathara/frr runs on meshlite here: the run below checks the graph with
 # netsim's own routing (86-kathara.t runs FRR labs)
@@ -56,7 +76,7 @@ like "$out" 'lab.conf:2: expected DEVICE\[N\]=DOMAIN' "...with file:line"
 is $? 2 "unknown format: usage error"
 
 # ---- the translations run ----
-if [ "$(id -u)" != 0 ] || [ ! -f "${NETSIM_BUILD:-$TOP/build}/rootfs/meshlite.tar.gz" ]; then
+if [ "$(id -u)" != 0 ] || [ ! -f "${NETSIM_ROOTFS_DIR:-${NETSIM_BUILD:-$TOP/build}/rootfs}/meshlite.tar.gz" ]; then
 	echo "# SKIP running the translations: needs root and the meshlite rootfs"
 	done_testing
 	exit

@@ -193,6 +193,254 @@ static void kathara_bad(const char *conf, const char *want_msg, const char *what
 		import_result_free(&res);
 }
 
+/* Translate with a file name and options; the result must parse. */
+static bool meshnet_with(const char *path, const char *json, const struct import_options *opts,
+			 struct import_result *res, const char *what)
+{
+	struct error err = {0};
+	int r = import_text_with(IMPORT_MESHNET_LAB, path, json, strlen(json), opts, res, &err);
+	if (!ok(r == 0, "meshnet-lab %s: translated", what)) {
+		printf("#   %s\n", err.msg);
+		return false;
+	}
+	struct topo t;
+	struct error perr = {0};
+	if (!ok(topo_parse_string("out.conf", res->topology, &t, &perr) == 0, "%s: parses", what))
+		printf("#   %s\n%s\n", perr.msg, res->topology);
+	else
+		topo_free(&t);
+	return true;
+}
+
+/* How many lines of `text` contain `want` (start with it: `prefix`). */
+static unsigned count_lines_where(const char *text, const char *want, bool prefix)
+{
+	unsigned n = 0;
+	for (const char *p = text; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		char line[4096];
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		n += prefix ? strncmp(line, want, strlen(want)) == 0 : strstr(line, want) != NULL;
+		p += len + (p[len] == '\n');
+	}
+	return n;
+}
+
+static unsigned count_lines(const char *text, const char *want)
+{
+	return count_lines_where(text, want, false);
+}
+
+static unsigned count_starting(const char *text, const char *want)
+{
+	return count_lines_where(text, want, true);
+}
+
+/* meshnet-lab's own link keys (README, misc/tc.sh) and the ones taken before. */
+static void test_meshnet_quality(void)
+{
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"bandwidth_mbit\": 10,"
+		   " \"latency_ms\": 5, \"loss_pc\": 1.5}]}", "link a b rate=10mbit delay=5ms loss=1.5%\n",
+		   NULL, "bandwidth_mbit, latency_ms, loss_pc");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"bandwidth_mbit\": \"2.5\","
+		   " \"latency_ms\": \"0.5\", \"loss_pc\": \"0\"}]}",
+		   "link a b rate=2.5mbit delay=500us loss=0%\n", NULL, "numbers as strings");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_loss_pc\": 2,"
+		   " \"target_loss_pc\": 2, \"source_bandwidth_mbit\": 100, \"target_bandwidth_mbit\": 100}]}",
+		   "link a b rate=100mbit loss=2%\n", NULL, "the same value both ways");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_bandwidth_mbit\": 10,"
+		   " \"target_bandwidth_mbit\": 20}]}", "link a b\n",
+		   "$.links[0].source_bandwidth_mbit: not translated: a bandwidth_mbit for one direction only",
+		   "different bandwidths per direction");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"loss_pc\": 150}]}", "link a b\n",
+		   "$.links[0].loss_pc: not translated: loss_pc 150 (not a percentage from 0 to 100)",
+		   "a loss above 100%");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"bandwidth_mbit\": 0}]}",
+		   "link a b\n", "not translated: bandwidth_mbit 0 (not a number of Mbit/s above 0)",
+		   "a bandwidth of 0");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"latency_ms\": \"soon\"}]}",
+		   "link a b\n", "not translated: latency_ms \"soon\" (not a number of milliseconds)",
+		   "a latency that is no number");
+	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"bandwidth_mbit\": 10,"
+		   " \"rate\": \"5mbit\", \"latency_ms\": 2, \"latency\": 7}]}",
+		   "link a b rate=10mbit delay=2ms\n",
+		   "$.links[0].rate: not translated: rate (bandwidth_mbit gives rate= already)",
+		   "meshnet-lab's keys win over rate and latency");
+}
+
+/* Data errors are said, not silent; the topology is still written. */
+static void test_meshnet_data_errors(void)
+{
+	struct import_result res;
+	if (meshnet_with("in.json", "{\"nodes\": [{\"id\": \"a\"}, {\"id\": \"b\"}, {\"id\": \"c\"}],"
+			 " \"links\": [{\"source\": \"a\", \"target\": \"b\"}]}", NULL, &res,
+			 "an isolated node")) {
+		has(res.notes, "in.json:$: 1 node is in no link: `c` (kept in the topology, but nothing "
+			       "reaches it: `netsim reach` fails and `netsim converge` never completes)",
+		    "isolated node named");
+		has(res.notes, "in.json:$: the graph is disconnected: 2 parts, of 2, 1 nodes",
+		    "...and the parts' sizes");
+		has(res.topology, "node c\n", "the isolated node is in the topology");
+		import_result_free(&res);
+	}
+	if (meshnet_with("in.json", "{\"nodes\": [{\"id\": \"p and q\"}, {\"id\": \"r\"}]}", NULL, &res,
+			 "isolated nodes whose names have blanks")) {
+		has(res.notes, "2 nodes are in no link: `p and q`, `r` (kept", "both named");
+		has(res.notes, "the graph is disconnected: 2 parts, of 1, 1 nodes", "two parts of one");
+		import_result_free(&res);
+	}
+	if (meshnet_with("in.json", "{\"links\": [{\"source\": \"a\", \"target\": \"b\"},"
+			 " {\"source\": \"c\", \"target\": \"d\"}, {\"source\": \"d\", \"target\": \"e\"}]}",
+			 NULL, &res, "two parts")) {
+		has(res.notes, "the graph is disconnected: 2 parts, of 3, 2 nodes", "parts, largest first");
+		hasnt(res.notes, "in no link", "no isolated node");
+		is_int(res.nnotes, 1, "one note");
+		import_result_free(&res);
+	}
+	if (meshnet_with("in.json", "{\"nodes\": [{\"id\": \"a\"}, {\"id\": \"b\"}],"
+			 " \"links\": [{\"source\": \"a\", \"target\": \"b\"}, {\"source\": \"b\", \"target\": \"x\"},"
+			 " {\"source\": \"y\", \"target\": \"x\"}]}", NULL, &res, "undeclared nodes")) {
+		has(res.notes, "in.json:$.links[1].target: 2 nodes are not in \"nodes\" but in links: "
+			       "`x`, `y` (created, as meshnet-lab does)", "undeclared nodes, one line");
+		has(res.topology, "node x\nnode y\n", "...and they are nodes");
+		is_int(res.nnotes, 1, "one note");
+		import_result_free(&res);
+	}
+	if (meshnet_with("in.json", "{\"nodes\": [{\"id\": \"a\", \"x\": 1}, {\"id\": \"b\"}, {\"id\": \"a\"},"
+			 " {\"id\": \"b\"}, {\"id\": \"b\"}], \"links\": [{\"source\": \"a\", \"target\": \"b\"}]}",
+			 NULL, &res, "duplicate ids")) {
+		has(res.notes, "in.json:$.nodes[2]: 3 node entries repeat an id listed before (2 ids: "
+			       "`a`, `b`): each id is one node, and its last entry counts, as in meshnet-lab",
+		    "one line with a count");
+		is_int(count_starting(res.topology, "node "), 2, "two nodes");
+		import_result_free(&res);
+	}
+	if (meshnet_with("in.json", "{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"bandwidth_mbit\": 10},"
+			 " {\"source\": \"c\", \"target\": \"a\"}, {\"source\": \"b\", \"target\": \"a\","
+			 " \"bandwidth_mbit\": 20}, {\"source\": \"a\", \"target\": \"c\", \"loss_pc\": 1},"
+			 " {\"source\": \"a\", \"target\": \"b\", \"latency_ms\": 3}]}", NULL, &res,
+			 "repeated links")) {
+		has(res.topology, "link a b delay=3ms\nlink a c loss=1%\n",
+		    "the last entry of each pair, in the place of the first");
+		has(res.notes, "in.json:$.links[2]: 3 links repeat a pair of nodes linked before (here "
+			       "`b`-`a` as at $.links[0])", "one line with a count");
+		is_int(res.nnotes, 1, "one note");
+		import_result_free(&res);
+	}
+	if (meshnet_with("data/a-very-long-file-name.json", "{\"links\": [{\"source\": \"a\", \"target\": \"b\"}]}",
+			 NULL, &res, "a long file name")) {
+		has(res.topology, "sim a-very-long-file\n", "the sim name is cut to 16 characters");
+		has(res.notes, "data/a-very-long-file-name.json: the sim name from the file name "
+			       "`a-very-long-file-name` is cut to 16 characters: `a-very-long-file`",
+		    "...and says so");
+		import_result_free(&res);
+	}
+	if (meshnet_with("My Graph.json", "{\"links\": [{\"source\": \"a\", \"target\": \"b\"}]}",
+			 NULL, &res, "a file name with odd characters")) {
+		has(res.topology, "sim my-graph\n", "sim name made valid");
+		has(res.notes, "the sim name from the file name `My Graph` is `my-graph`", "...and said");
+		import_result_free(&res);
+	}
+}
+
+/* --names: node names from the "name" field. */
+static void test_meshnet_names(void)
+{
+	struct import_options opts = {.node_names = true};
+	struct import_result res;
+	const char *json = "{\"nodes\": [{\"id\": \"a\", \"name\": \"Alpha\"}, {\"id\": \"b\", \"name\": \"alpha\"},"
+			   " {\"id\": 7, \"name\": \"gw\"}, {\"id\": \"c\"}, {\"id\": \"x\", \"name\": \"c\"}],"
+			   " \"links\": [{\"source\": \"a\", \"target\": \"b\"}, {\"source\": \"b\", \"target\": 7},"
+			   " {\"source\": 7, \"target\": \"c\"}, {\"source\": \"c\", \"target\": \"x\"}]}";
+	if (meshnet_with("in.json", json, &opts, &res, "--names")) {
+		has(res.topology, "node alpha    # id a, name Alpha\nnode alpha-2    # id b, name alpha\n"
+				  "node gw    # id 7\nnode c\nnode c-2    # id x, name c\n",
+		    "names from \"name\", ids and names as comments");
+		has(res.topology, "link alpha alpha-2\nlink alpha-2 gw\nlink gw c\nlink c c-2\n",
+		    "links by the new names");
+		has(res.notes, "in.json:$.nodes[0]: 1 name is made valid netsim node names ([a-z0-9-], "
+			       "at most 12 characters), such as `Alpha` is `alpha`", "a name made valid is said");
+		has(res.notes, "in.json:$.nodes[1]: node `b`: its name `alpha` is another node's "
+			       "already; it is named `alpha-2`", "a collision is said");
+		has(res.notes, "in.json:$.nodes[4]: node `x`: its name `c` is another node's already; "
+			       "it is named `c-2`", "a name that is another node's id");
+		has(res.notes, "in.json:$.nodes[3]: 1 node has no \"name\" (or an empty one): named "
+			       "after its id", "nodes without a name, one line");
+		hasnt(res.notes, "node attribute `name`", "name is translated");
+		import_result_free(&res);
+	}
+	if (meshnet_with("in.json", json, NULL, &res, "without --names")) {
+		has(res.topology, "node a\nnode b\nnode 7\nnode c\nnode x\n", "ids are the names");
+		has(res.notes, "not translated: node attribute `name` (4 times", "name is not translated");
+		import_result_free(&res);
+	}
+	if (meshnet_with("in.json", "{\"nodes\": [{\"id\": \"a\", \"name\": \"old\"}, {\"id\": \"b\"},"
+			 " {\"id\": \"a\", \"name\": \"new\"}], \"links\": [{\"source\": \"a\", \"target\": \"b\"}]}",
+			 &opts, &res, "--names with a repeated id")) {
+		has(res.topology, "node new    # id a\n", "the last entry's name counts");
+		import_result_free(&res);
+	}
+}
+
+/* 300 generated nodes: every kind of data error at once, each said in one line. */
+static void test_meshnet_generated(void)
+{
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&json, &len);
+	if (!ok(f != NULL, "generated data"))
+		return;
+	fputs("{\"nodes\": [", f);
+	for (int i = 0; i < 300; i++)
+		fprintf(f, "%s{\"id\": %d, \"name\": \"Node %d\"}", i ? ", " : "", i, i);
+	for (int i = 0; i < 20; i++) /* 20 repeated ids */
+		fprintf(f, ", {\"id\": %d, \"name\": \"Node %d\"}", i * 3, i * 3);
+	fputs("], \"links\": [", f);
+	/* a line 0..279 (280 nodes), a line 300..309 of 10 undeclared nodes, nodes
+	 * 280..299 isolated, and 15 repeated links */
+	for (int i = 0; i < 279; i++)
+		fprintf(f, "%s{\"source\": %d, \"target\": %d, \"bandwidth_mbit\": %d}", i ? ", " : "",
+			i, i + 1, 1 + i % 50);
+	for (int i = 300; i < 309; i++)
+		fprintf(f, ", {\"source\": %d, \"target\": %d, \"loss_pc\": 1}", i, i + 1);
+	for (int i = 0; i < 15; i++)
+		fprintf(f, ", {\"source\": %d, \"target\": %d, \"latency_ms\": 4}", i * 10 + 1, i * 10);
+	for (int i = 0; i < 12; i++) /* 12 links from a node to itself */
+		fprintf(f, ", {\"source\": %d, \"target\": %d}", i, i);
+	fputs("]}", f);
+	fclose(f);
+	struct import_result res;
+	struct import_options opts = {.node_names = true};
+	if (meshnet_with("generated.json", json, &opts, &res, "300 generated nodes")) {
+		is_int(count_starting(res.topology, "node "), 310, "310 nodes");
+		is_int(count_starting(res.topology, "link "), 279 + 9, "288 links (repeats merged)");
+		is_int(count_lines(res.notes, "repeat an id"), 1, "repeated ids: one line");
+		has(res.notes, "generated.json:$.nodes[300]: 20 node entries repeat an id listed before "
+			       "(20 ids: `0`, `3`, `6`, `9`, `12`, `15`, `18`, `21` and 12 more)",
+		    "...with the counts");
+		is_int(count_lines(res.notes, "in no link"), 1, "isolated nodes: one line");
+		has(res.notes, "20 nodes are in no link: `280`, `281`, `282`, `283`, `284`, `285`, "
+			       "`286`, `287` and 12 more", "...with the count");
+		has(res.notes, "the graph is disconnected: 22 parts, of 280, 10, 1, 1, 1, 1, 1, 1, 1, 1 "
+			       "and 12 more nodes", "parts' sizes");
+		has(res.notes, "10 nodes are not in \"nodes\" but in links: `300`, `301`", "undeclared");
+		has(res.notes, "15 links repeat a pair of nodes linked before", "repeated links: a count");
+		has(res.notes, "not translated: 12 links from a node to itself (`0`, `1`, `2`, `3`, `4`, "
+			       "`5`, `6`, `7` and 4 more)", "self links: one line");
+		hasnt(res.notes, "no \"name\"", "undeclared nodes are not nodes without a name");
+		has(res.notes, "generated.json:$.nodes[300]: 300 names are made valid netsim node names "
+			       "([a-z0-9-], at most 12 characters), such as `Node 0` is `node-0`; each "
+			       "node line's comment has the id and name", "made-valid names: one line");
+		has(res.topology, "node node-0    # id 0, name Node 0\n", "--names on generated data");
+		has(res.topology, "node 300\n", "an undeclared node is named after its id");
+		has(res.topology, "link node-1 node-0 delay=4ms\n", "the last entry of 0-1 counts, its direction too");
+		has(res.topology, "link node-2 node-3 rate=3mbit\n", "bandwidth_mbit kept");
+		ok(res.nnotes <= 8, "at most 8 notes for 300 nodes (%u)", res.nnotes);
+		import_result_free(&res);
+	}
+	free(json);
+}
+
 int main(void)
 {
 	/* ---- names ---- */
@@ -220,8 +468,8 @@ int main(void)
 	meshnet_ok("{\"nodes\": [{\"id\": 0}, {\"id\": 1}, {\"id\": 2}],"
 		   " \"links\": [{\"source\": 0, \"target\": 1}, {\"source\": 1, \"target\": 2}]}",
 		   "node 0\nnode 1\nnode 2\nlink 0 1\nlink 1 2\n", NULL, "integer ids");
-	meshnet_ok("{\"nodes\": [{\"id\": \"lonely\"}], \"links\": []}", "node lonely\n", NULL,
-		   "a node without links");
+	meshnet_ok("{\"nodes\": [{\"id\": \"lonely\"}], \"links\": []}", "node lonely\n",
+		   "in.json:$: 1 node is in no link: `lonely` (kept in the topology", "a node without links");
 	meshnet_ok("{\"links\": [{\"source\": \"in.json\", \"target\": \"b\"}]}", "sim in\n",
 		   "node `in.json` is named `in-json`", "sim name from the file, renamed node");
 	meshnet_ok("{\"nodes\": [{\"id\": \"A\"}, {\"id\": \"a\"}],"
@@ -248,12 +496,14 @@ int main(void)
 		   "link a b\n", "$.links[0].rate: not translated: rate 100",
 		   "a rate without a unit");
 	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\"},"
-		   " {\"source\": \"b\", \"target\": \"a\"}]}", "link a b\n",
-		   "$.links[1]: not translated: a second link between `b` and `a`",
-		   "a duplicate link");
+		   " {\"source\": \"b\", \"target\": \"a\"}]}", "node b\nlink b a\n",
+		   "$.links[1]: 1 link repeats a pair of nodes linked before (here `b`-`a` as at "
+		   "$.links[0]): one link per pair, and the last entry's values count",
+		   "a duplicate link: the last entry counts");
 	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\"},"
 		   " {\"source\": \"a\", \"target\": \"a\"}]}", "link a b\n",
-		   "$.links[1]: not translated: a link from node `a` to itself", "a self link");
+		   "$.links[1]: not translated: 1 link from a node to itself (`a`), dropped as meshnet-lab "
+		   "does", "a self link");
 	meshnet_ok("{\"nodes\": [{\"id\": \"a\", \"x\": 1}, {\"id\": \"b\", \"x\": 2}],"
 		   " \"links\": [{\"source\": \"a\", \"target\": \"b\", \"source_tc\": \"tbf\"}],"
 		   " \"label\": \"x\"}", "link a b\n",
@@ -266,7 +516,9 @@ int main(void)
 				   " \"links\": [{\"source\": \"a\", \"target\": \"b\","
 				   " \"source_tc\": \"tbf\", \"type\": \"wifi\"}], \"label\": \"x\"}";
 		if (ok(translate(IMPORT_MESHNET_LAB, json, &res, &err) == 0, "unknown keys: translated")) {
-			is_int(res.nnotes, 4, "each unknown key is one note");
+			is_int(res.nnotes, 5, "each unknown key is one note, and b is undeclared");
+			has(res.notes, "in.json:$.links[0].target: 1 node is not in \"nodes\" but in links: "
+				       "`b` (created, as meshnet-lab does)", "undeclared node");
 			has(res.notes, "in.json:$: not translated: top-level key `label`", "top-level key");
 			has(res.notes, "in.json:$.links[0]: not translated: link attribute `source_tc`",
 			    "tc command");
@@ -276,6 +528,11 @@ int main(void)
 			import_result_free(&res);
 		}
 	}
+	test_meshnet_quality();
+	test_meshnet_data_errors();
+	test_meshnet_names();
+	test_meshnet_generated();
+
 	meshnet_bad("{\"links\": [", "in.json:1:12: malformed JSON: unexpected end of file",
 		    "truncated JSON");
 	meshnet_bad("{\"links\": []}\n}", "in.json:2:1: malformed JSON: text after",
