@@ -14,11 +14,12 @@
 
 static int cmd_import(int argc, char **argv, struct error *err)
 {
-	enum { OPT_IMAGE = OPT_VERB_BASE, OPT_NAMES };
+	enum { OPT_IMAGE = OPT_VERB_BASE, OPT_NAMES, OPT_RADIO };
 	static const struct option opts[] = {{"help", no_argument, NULL, OPT_HELP},
 					      {"output", required_argument, NULL, 'o'},
 					      {"image", required_argument, NULL, OPT_IMAGE},
 					      {"names", no_argument, NULL, OPT_NAMES},
+					      {"radio", no_argument, NULL, OPT_RADIO},
 					      {NULL, 0, NULL, 0}};
 	const char *output = NULL;
 	const char *images[64];
@@ -37,6 +38,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 			images[options.nimages++] = optarg;
 			break;
 		case OPT_NAMES: options.node_names = true; break;
+		case OPT_RADIO: options.radio = true; break;
 		default: return verb_usage(err, "unknown option");
 		}
 	}
@@ -89,7 +91,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_import = {"import",
-	"import [-o OUT] [--image IMAGE=ROOTFS]... [--names] meshnet-lab|kathara FILE",
+	"import [-o OUT] [--image IMAGE=ROOTFS]... [--names] [--radio] meshnet-lab|kathara FILE",
 	"Translate another emulator's topology into a netsim topology file, printed on\n"
 	"stdout or written to OUT: `netsim import -o lab/netsim.conf kathara lab`.\n\n"
 	"  -o, --output OUT        write the topology to OUT; paths in it (Kathara's\n"
@@ -99,7 +101,11 @@ const struct verb verb_import = {"import",
 	"                          or a tarball/directory); kathara/base is meshlite and\n"
 	"                          kathara/frr is frr without it\n"
 	"  --names                 meshnet-lab: name nodes after their \"name\" field\n"
-	"                          (made valid, collisions numbered), not their \"id\"\n\n"
+	"                          (made valid, collisions numbered), not their \"id\"\n"
+	"  --radio                 meshnet-lab: one radio segment air0 with a `pair`\n"
+	"                          line per link (every neighbour hears a node's\n"
+	"                          broadcast on one interface, as in meshnet-lab)\n"
+	"                          instead of a veth pair per link\n\n"
 	"  meshnet-lab FILE.json   {\"nodes\": [{\"id\": ...}], \"links\": [{\"source\": ..,\n"
 	"                          \"target\": ..}]}: each pair of nodes linked becomes a\n"
 	"                          `link` (the last entry of a pair counts, as in\n"

@@ -34,6 +34,9 @@ struct import_options {
 	/* meshnet-lab: name nodes after their "name" field (made valid netsim names,
 	 * collisions numbered and noted) instead of their "id". */
 	bool node_names;
+	/* meshnet-lab: one radio segment with a pair line per link (the nodes on a
+	 * grid too far apart to hear each other otherwise) instead of a veth per link. */
+	bool radio;
 };
 
 /* "meshnet-lab" or "kathara" → the format; -EINVAL for anything else. */

@@ -75,6 +75,15 @@ like "$out" 'lab.conf:2: expected DEVICE\[N\]=DOMAIN' "...with file:line"
 "$NETSIM" import gns3 x >/dev/null 2>&1
 is $? 2 "unknown format: usage error"
 
+# --radio: one radio segment, a pair line per link, no veth per link
+"$NETSIM" import --radio meshnet-lab "$DATA/meshnet-lab.json" >"$T_TMP/radio.conf" 2>"$T_TMP/radio.err"
+ok $? "import --radio exits 0"
+like "$(cat "$T_TMP/radio.err")" 'imported as one radio segment air0 \(--radio\)' "--radio says which form it chose"
+ok $(grep -q '^link ' "$T_TMP/radio.conf"; echo $(($? == 0))) "--radio writes no link lines"
+is "$(grep -c '^pair air0 ' "$T_TMP/radio.conf")" "$(grep -c '^link ' "$T_TMP/mesh.conf")" \
+	"--radio: one pair line per link of the veth form"
+like "$(grep '^segment air0' "$T_TMP/radio.conf")" ' medium=radio ' "--radio: the segment is a radio one"
+
 # ---- the translations run ----
 if [ "$(id -u)" != 0 ] || [ ! -f "${NETSIM_ROOTFS_DIR:-${NETSIM_BUILD:-$TOP/build}/rootfs}/meshlite.tar.gz" ]; then
 	echo "# SKIP running the translations: needs root and the meshlite rootfs"
@@ -84,7 +93,7 @@ fi
 # The graph is what runs here: pc1.startup's own LAN address would become the
 # source of pc1's probes to netsim's addresses, which nothing announces.
 sed -i 's| startup=[^ ]*||' "$T_TMP/kat.conf"
-for kind in mesh kat; do
+for kind in mesh kat radio; do
 	SIM=tt-imp-$kind
 	cleanup_sim $SIM
 	out=$("$NETSIM" up -n $SIM "$T_TMP/$kind.conf" 2>&1)

@@ -382,6 +382,33 @@ static void test_meshnet_names(void)
 	}
 }
 
+/* --radio: one radio segment, a pair line per link that brings it into range. */
+static void test_meshnet_radio(void)
+{
+	struct import_options opts = {.radio = true};
+	struct import_result res;
+	const char *json = "{\"links\": [{\"source\": \"a\", \"target\": \"b\", \"bandwidth_mbit\": 10},"
+			   " {\"source\": \"b\", \"target\": \"c\", \"latency_ms\": 5},"
+			   " {\"source\": \"c\", \"target\": \"d\", \"loss_pc\": 5}]}";
+	if (meshnet_with("in.json", json, &opts, &res, "--radio")) {
+		has(res.topology, "node a pos=0,0\nnode b pos=1000,0\nnode c pos=0,1000\n"
+				  "node d pos=1000,1000\n", "nodes on a 1 km grid");
+		has(res.topology, "segment air0 a b c d medium=radio rate=10gbit hidden=off\n",
+		    "one radio segment of every linked node");
+		has(res.topology, "pair air0 a b rate=10mbit loss=0%\npair air0 b c delay=5ms loss=0%\n"
+				  "pair air0 c d loss=5%\n", "a pair line per link, loss= always given");
+		hasnt(res.topology, "\nlink ", "no veth links");
+		has(res.notes, "imported as one radio segment air0 (--radio)", "the form is named");
+		struct topo t;
+		struct error err = {0};
+		ok(topo_parse_string("radio", res.topology, &t, &err) == 0 && t.nsegments == 1 &&
+			   t.segments[0].medium == TOPO_MEDIUM_RADIO && t.npairs == 6,
+		   "it parses: one radio segment, 3 pairs both ways (%s)", err.msg);
+		topo_free(&t);
+		import_result_free(&res);
+	}
+}
+
 /* 300 generated nodes: every kind of data error at once, each said in one line. */
 static void test_meshnet_generated(void)
 {
@@ -463,6 +490,7 @@ int main(void)
 	is_int(import_format_parse("gns3", &f), -EINVAL, "unknown format refused");
 
 	/* ---- meshnet-lab ---- */
+	test_meshnet_radio();
 	meshnet_ok("{\"links\": [{\"source\": \"a\", \"target\": \"b\"}]}",
 		   "node a\nnode b\nlink a b\n", NULL, "links only");
 	meshnet_ok("{\"nodes\": [{\"id\": 0}, {\"id\": 1}, {\"id\": 2}],"
