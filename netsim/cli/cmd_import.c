@@ -23,7 +23,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 	const char *images[64];
 	struct import_options options = {.images = images};
 	int c;
-	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "o:", opts)) != -1) {
 		switch (c) {
 		case OPT_HELP: return print_help(current_verb);
 		case 'o': output = optarg; break;
@@ -35,7 +35,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 						  sizeof(images) / sizeof(images[0]));
 			images[options.nimages++] = optarg;
 			break;
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	char output_dir[PATH_MAX];

@@ -20,13 +20,13 @@ static int cmd_log(int argc, char **argv, struct error *err)
 	const char *given = NULL;
 	bool follow = false, raw = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:f", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:f", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case 'f': follow = true; break;
 		case OPT_RAW: raw = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind + 1 != argc)
