@@ -26,6 +26,7 @@ extern const struct verb verb_console;
 extern const struct verb verb_forward;
 extern const struct verb verb_web;
 extern const struct verb verb_import;
+extern const struct verb verb_cache;
 
 static int cmd_help(int argc, char **argv, struct error *err);
 static const struct verb verb_help = {"help", "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE,
@@ -51,6 +52,7 @@ static const struct verb *const verbs[] = {
 	&verb_forward,
 	&verb_web,
 	&verb_import,
+	&verb_cache,
 	&verb_help,
 };
 
