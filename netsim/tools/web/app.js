@@ -183,10 +183,14 @@ function draw(g) {
 
   for (const e of g.edges) {
     const A = view.pos.get(e.from), B = view.pos.get(e.to);
-    const grp = s('g', {class: edgeClass(e.state), 'data-edge': e.id});
+    // a link to a stopped node carries nothing, whatever its own state: dashed
+    const dead = [e.from, e.to].some((id) => byId.get(id).kind !== 'segment' &&
+                                             byId.get(id).state !== 'running');
+    const grp = s('g', {class: edgeClass(e.state) + (dead ? ' stopped' : ''), 'data-edge': e.id});
     grp.append(s('line', {x1: A.x, y1: A.y, x2: B.x, y2: B.y}));
     const title = s('title', {}, `${byId.get(e.from).name}${e.ifFrom ? ':' + e.ifFrom : ''}` +
-                    ` — ${byId.get(e.to).name}${e.ifTo ? ':' + e.ifTo : ''}: ${e.state}`);
+                    ` — ${byId.get(e.to).name}${e.ifTo ? ':' + e.ifTo : ''}: ${e.state}` +
+                    (dead ? ' (a node on it is stopped)' : ''));
     grp.append(title);
     edgesG.append(grp);
     const dx = B.x - A.x, dy = B.y - A.y;
@@ -387,8 +391,10 @@ function routeRows(routes) {
   return (routes || [])
     .filter((r) => !(r.dst || '').startsWith('fe80:') && r.type !== 'multicast')
     // An IPv4 route may have an IPv6 next hop (babel does that): "via".
-    .map((r) => [r.dst || '', r.gateway || (r.via && r.via.host) || '', r.dev || '',
-                 r.protocol || '']);
+    // unreachable/blackhole/prohibit routes lead nowhere: say so, not as a route
+    .map((r) => [r.type && r.type !== 'unicast' ?
+                   h('span', {class: 'bad'}, `${r.dst || ''} (${r.type})`) : r.dst || '',
+                 r.gateway || (r.via && r.via.host) || '', r.dev || '', r.protocol || '']);
 }
 
 function detailsView(n) {
@@ -418,11 +424,13 @@ function detailsView(n) {
   out.push(table(['name', 'addresses'], ifRows, 'no interfaces'));
 
   out.push(h('h3', {}, 'IPv4 routes'));
+  const stopped = n.state !== 'running';
   out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes),
-                 'no IPv4 routes (yet: babel needs a few seconds)'));
+                 stopped ? 'none: the node is stopped' :
+                   'no IPv4 routes (yet: babel needs a few seconds)'));
   out.push(h('h3', {}, 'IPv6 routes'));
   out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes6),
-                 'no IPv6 routes'));
+                 stopped ? 'none: the node is stopped' : 'no IPv6 routes'));
   return out;
 }
 
