@@ -61,8 +61,8 @@ is "$socks" "127.0.0.1:$PORT" "listens on 127.0.0.1:$PORT and nowhere else"
 
 status=$(http_body /api/status)
 want=$("$NETSIM" status --json $SIM)
-# (the nodes' cgroup usage moves between the two reads)
-no_usage() { sed -E 's/,"memory":\{[^}]*\}|,"pids":\{[^}]*\}|,"cpu_usec":[0-9]+//g'; }
+# (the nodes' cgroup usage and the fidelity timers move between the two reads)
+no_usage() { sed -E 's/,"memory":\{[^}]*\}|,"pids":\{[^}]*\}|,"cpu_usec":[0-9]+|"timer_late(_max)?_s":[-0-9.e+]+,?|"cpu_pressure":[0-9.e+-]+,?//g'; }
 is "$(no_usage <<<"$status")" "$(no_usage <<<"$want")" "/api/status is the same document as status --json"
 like "$status" '"memory":\{"current":[0-9]+' "/api/status has the nodes' usage"
 names=$(printf '%s' "$status" | perl -MJSON::PP -0777 -ne \
