@@ -387,14 +387,28 @@ function table(head, rows, empty) {
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
 }
 
-function routeRows(routes) {
+// The neighbour a next hop on a point-to-point link is: the other end of the
+// link that leaves NODE by DEV ("n2:eth0"), or null (a segment: several).
+function peerOf(node, dev) {
+  const me = `${node}:${dev}`;
+  const l = ((view.status && view.status.links) || []).find((x) => x.a === me || x.b === me);
+  return l ? (l.a === me ? l.b : l.a) : null;
+}
+
+function nextHop(node, r) {
+  const via = r.gateway || (r.via && r.via.host) || '';
+  const peer = via.startsWith('fe80:') && r.dev ? peerOf(node, r.dev) : null;
+  return peer ? h('span', {title: via}, peer, ' ', h('span', {class: 'muted'}, via)) : via;
+}
+
+function routeRows(routes, node) {
   return (routes || [])
     .filter((r) => !(r.dst || '').startsWith('fe80:') && r.type !== 'multicast')
     // An IPv4 route may have an IPv6 next hop (babel does that): "via".
     // unreachable/blackhole/prohibit routes lead nowhere: say so, not as a route
     .map((r) => [r.type && r.type !== 'unicast' ?
                    h('span', {class: 'bad'}, `${r.dst || ''} (${r.type})`) : r.dst || '',
-                 r.gateway || (r.via && r.via.host) || '', r.dev || '', r.protocol || '']);
+                 nextHop(node, r), r.dev || '', r.protocol || '']);
 }
 
 function detailsView(n) {
@@ -425,11 +439,11 @@ function detailsView(n) {
 
   out.push(h('h3', {}, 'IPv4 routes'));
   const stopped = n.state !== 'running';
-  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes),
+  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes, n.name),
                  stopped ? 'none: the node is stopped' :
                    'no IPv4 routes (yet: babel needs a few seconds)'));
   out.push(h('h3', {}, 'IPv6 routes'));
-  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes6),
+  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes6, n.name),
                  stopped ? 'none: the node is stopped' : 'no IPv6 routes'));
   return out;
 }
