@@ -135,8 +135,17 @@ unit-test: all
 TEST_ROOTFS_DIR ?= $(BUILD)/rootfs
 TEST_ENV = NETSIM=$(abspath $(BUILD)/netsim) NETSIM_BUILD=$(abspath $(BUILD)) \
 	   NETSIM_ROOTFS_DIR=$(abspath $(TEST_ROOTFS_DIR))
+# `make up` and `make test` need root.  From a user account they run themselves
+# again through sudo; a root shell (a container, a CI image) often has no sudo
+# and needs none, so the README's two commands are plain `make up`, `make test`.
+ifeq ($(shell id -u),0)
 test: all rootfs test-deps
 	$(TEST_ENV) prove -e '' $(UNIT_BIN) $(sort $(wildcard tests/integration/*.t))
+else
+test up:
+	@command -v sudo >/dev/null || { echo "make $@: needs root: run it in a root shell (there is no sudo here)" >&2; exit 1; }
+	sudo $(MAKE) $@
+endif
 
 # The whole test suite built with AddressSanitizer + UBSan (separate build dir).
 # GCC 12's -Wformat-overflow misfires on inlined null checks under the sanitizers
@@ -176,12 +185,14 @@ test-deps:
 	  else echo "note: missing test tools:$$missing (tests that need them skip)"; fi; \
 	fi
 
+ifeq ($(shell id -u),0)
 up: deps
 	$(MAKE) all rootfs
 	-$(BUILD)/netsim down topologies/3node.conf
 	$(BUILD)/netsim up topologies/3node.conf
 	$(BUILD)/netsim reach -s 3node --timeout 60
 	$(BUILD)/netsim status 3node
+endif
 
 # The man page is generated from docs/cli.md (itself generated from --help).
 $(BUILD)/netsim.1: docs/cli.md tests/gen-man.sh netsim/cli/main.c

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -182,6 +183,119 @@ bool looks_like_file(const char *arg)
 	return strchr(arg, '/') || (len > 5 && strcmp(arg + len - 5, ".conf") == 0);
 }
 
+/* ---- options ---------------------------------------------------------------- */
+
+/* verb_getopt's state across calls; a new argv starts afresh. */
+static struct {
+	char **argv;
+	int held;        /* operands moved to the end of argv so far */
+	bool mid;        /* getopt is inside a cluster of short options (-qs) */
+	bool done;
+	char bad[80];    /* what verb_bad_option says */
+} opts_state;
+
+static void reverse(char **a, int n)
+{
+	for (int i = 0, j = n - 1; i < j; i++, j--) {
+		char *t = a[i];
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
+
+/* Rotate a[0..n) left by k. */
+static void rotate_left(char **a, int n, int k)
+{
+	reverse(a, k);
+	reverse(a + k, n - k);
+	reverse(a, n);
+}
+
+static bool is_operand(const char *a, const char *shortopts)
+{
+	if (a[0] != '-' || a[1] == '\0')
+		return true;
+	/* a negative number ("-3,4" of `node N move`), unless the verb has digit options */
+	bool digit = isdigit((unsigned char)a[1]) || (a[1] == '.' && isdigit((unsigned char)a[2]));
+	return digit && !strchr(shortopts, a[1]);
+}
+
+static void note_bad_option(int c, const char *elem, const struct option *longopts)
+{
+	if (strncmp(elem, "--", 2) == 0) {
+		size_t len = strcspn(elem + 2, "=");
+		const struct option *o = longopts;
+		while (o && o->name && !(strlen(o->name) == len && strncmp(o->name, elem + 2, len) == 0))
+			o++;
+		bool known = o && o->name;
+		snprintf(opts_state.bad, sizeof(opts_state.bad), "%s '--%.*s'",
+			 c == ':' ? "option needs a value:" :
+			 known && o->has_arg == no_argument ? "option takes no value:" : "unknown option",
+			 (int)len, elem + 2);
+	} else if (c == ':') {
+		snprintf(opts_state.bad, sizeof(opts_state.bad), "option needs a value: '-%c'", optopt);
+	} else {
+		snprintf(opts_state.bad, sizeof(opts_state.bad), "unknown option '-%c'", optopt);
+	}
+}
+
+int verb_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	if (opts_state.argv != argv) {
+		memset(&opts_state, 0, sizeof(opts_state));
+		opts_state.argv = argv;
+	}
+	bool in_order = shortopts[0] == '+';
+	if (in_order)
+		shortopts++;
+	char spec[64];
+	snprintf(spec, sizeof(spec), "+:%s", shortopts);
+	opterr = 0;
+	for (;;) {
+		if (opts_state.done)
+			return -1;
+		int limit = argc - opts_state.held;
+		if (!opts_state.mid) {
+			if (optind >= limit) {
+				opts_state.done = true;
+				continue;  /* the held operands are argv[optind..argc) */
+			}
+			const char *a = argv[optind];
+			if (strcmp(a, "--") == 0) {
+				/* what follows "--" are operands, after the held ones */
+				optind++;
+				rotate_left(argv + optind, argc - optind, argc - optind - opts_state.held);
+				opts_state.done = true;
+				continue;
+			}
+			if (is_operand(a, shortopts)) {
+				if (in_order) {
+					opts_state.done = true;
+					continue;
+				}
+				/* hold it at the end, after those held before */
+				rotate_left(argv + optind, argc - optind, 1);
+				opts_state.held++;
+				continue;
+			}
+		}
+		int before = optind;
+		const char *elem = argv[optind];
+		int c = getopt_long(limit, argv, spec, longopts, NULL);
+		opts_state.mid = c != -1 && optind == before;
+		if (c == '?' && optopt == 'h' && !strchr(shortopts, 'h'))
+			return OPT_HELP;
+		if (c == '?' || c == ':')
+			note_bad_option(c, elem, longopts);
+		return c;
+	}
+}
+
+int verb_bad_option(struct error *err)
+{
+	return verb_usage(err, "%s", opts_state.bad[0] ? opts_state.bad : "unknown option");
+}
+
 int parse_sim_options(int argc, char **argv, const char **sim, struct error *err)
 {
 	static const struct option opts[] = {{"sim", required_argument, NULL, 's'},
@@ -189,11 +303,11 @@ int parse_sim_options(int argc, char **argv, const char **sim, struct error *err
 					      {NULL, 0, NULL, 0}};
 	int c;
 	*sim = NULL;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		switch (c) {
 		case 's': *sim = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	return -1;

@@ -5,6 +5,7 @@
 #ifndef NETSIM_CLI_H
 #define NETSIM_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -83,6 +84,17 @@ void print_verb_error(const struct verb *v, int status, const struct error *err)
 int print_help(const struct verb *v);
 /* EXIT_OK when running as root, else fills err and returns EXIT_FAIL. */
 int require_root(struct error *err);
+/* The one option parser of every verb: getopt_long, except that options may
+ * come anywhere before "--" (`status SIM --json`), -h means --help (it returns
+ * OPT_HELP unless the verb has its own -h), and a bad option is not printed
+ * here: the verb's default case returns verb_bad_option(err).  An operand that
+ * looks like a negative number ("-3,4") stays an operand.  When it returns -1
+ * the operands are argv[optind..argc), in their order, and a "--" is gone.
+ * A leading '+' in shortopts keeps getopt's own rule instead: options end at
+ * the first operand (exec, shell: what follows NODE is the command's). */
+int verb_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* The usage error for the option verb_getopt just refused ('?' or ':'). */
+int verb_bad_option(struct error *err);
 /* Options of verbs that take only -s SIM and --help.  Returns -1 to go on
  * (operands start at optind, *sim is the -s value or NULL), else the exit
  * status the verb returns (help printed, or a usage error in err). */
@@ -90,6 +102,11 @@ int parse_sim_options(int argc, char **argv, const char **sim, struct error *err
 /* A duration option: a bare number of seconds ("10", "1.5") or a time with a
  * unit ("500ms", "2s"; units_parse_time).  0 when it lies in [min, max]. */
 int parse_seconds_option(const char *arg, double min, double max, double *seconds);
+/* "s" unless n is 1: "%u link%s" (never "1 links"). */
+static inline const char *plural(unsigned long n)
+{
+	return n == 1 ? "" : "s";
+}
 /* A topology argument: a path (contains '/' or ends in .conf) rather than a sim. */
 bool looks_like_file(const char *arg);
 

@@ -67,7 +67,7 @@ static int cmd_capture(int argc, char **argv, struct error *err)
 	double duration_s;
 	bool json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "s:w:c:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:w:c:", opts)) != -1) {
 		switch (c) {
 		case 's': req.sim = optarg; break;
 		case 'w': req.path = optarg; break;
@@ -87,7 +87,7 @@ static int cmd_capture(int argc, char **argv, struct error *err)
 			break;
 		case OPT_JSON: json = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind >= argc)

@@ -87,11 +87,11 @@ static int cmd_console(int argc, char **argv, struct error *err)
 					      { NULL, 0, NULL, 0 } };
 	const char *given = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind + 1 != argc)

@@ -24,7 +24,7 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 	double timeout = 60;
 	bool json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_JSON: json = true; break;
@@ -34,7 +34,7 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 				return verb_usage(err, "--timeout wants seconds (0 < S <= 86400)");
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind < argc)

@@ -21,11 +21,11 @@ static int cmd_down(int argc, char **argv, struct error *err)
 					      {NULL, 0, NULL, 0}};
 	bool all = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case OPT_ALL: all = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (all ? optind != argc : optind + 1 != argc)

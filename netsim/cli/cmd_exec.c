@@ -76,13 +76,13 @@ int parse_enter_options(int argc, char **argv, const char **sim, enum tty_choice
 	int c;
 	*sim = NULL;
 	*tty = TTY_AUTO;
-	while ((c = getopt_long(argc, argv, "+s:tT", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "+s:tT", opts)) != -1) {
 		switch (c) {
 		case 's': *sim = optarg; break;
 		case 't': *tty = TTY_ALWAYS; break;
 		case 'T': *tty = TTY_NEVER; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	return -1;
@@ -113,7 +113,9 @@ const struct verb verb_exec = {"exec", "exec [-s SIM] [-t|-T] NODE -- COMMAND [A
 		"otherwise it has no controlling terminal, and those of stdin, stdout and\n"
 		"stderr that are terminals reach it through pipes netsim copies (files and\n"
 		"pipes pass as they are).  A node process never holds your terminal.  On a\n"
-		"backend=qemu node the command runs in the VM, through its guest agent.\n\n"
+		"backend=qemu node the command runs in the VM, through its guest agent.\n"
+		"Options go before NODE: what follows NODE is the command's, its options too\n"
+		"(`netsim exec n1 ping -c 1 ADDR`); the `--` is optional.\n\n"
 		"  -s, --sim SIM    the sim, when more than one is up\n"
 		"  -t, --tty        always use a relayed pseudo-terminal\n"
 		"  -T, --no-tty     never use one (no controlling terminal, TERM=dumb)\n",

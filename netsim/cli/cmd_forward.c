@@ -166,15 +166,13 @@ static int cmd_forward(int argc, char **argv, struct error *err)
 	const char *given = NULL;
 	bool background = false, json = false;
 	int c;
-	/* No '+': options may follow NODE and the port spec, as the usage line puts
-	 * --background (forward has no command of its own to pass options to). */
-	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_BACKGROUND: background = true; break;
 		case OPT_JSON: json = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind + 2 != argc)

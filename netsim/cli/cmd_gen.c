@@ -26,7 +26,7 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 	struct gen_options o = {0};
 	const char *seed_arg = NULL, *degree_arg = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		int r = 0;
 		switch (c) {
 		case OPT_SEED: seed_arg = optarg; break;
@@ -61,7 +61,7 @@ static int cmd_gen(int argc, char **argv, struct error *err)
 			snprintf(o.sim, sizeof(o.sim), "%s", optarg);
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (argc - optind != 2)

@@ -101,12 +101,12 @@ static int cmd_graph(int argc, char **argv, struct error *err)
 					      {NULL, 0, NULL, 0}};
 	const char *given = NULL, *out = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "s:o:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:o:", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case 'o': out = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind < argc) {

@@ -25,7 +25,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 	const char *images[64];
 	struct import_options options = {.images = images};
 	int c;
-	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "o:", opts)) != -1) {
 		switch (c) {
 		case OPT_HELP: return print_help(current_verb);
 		case 'o': output = optarg; break;
@@ -39,7 +39,7 @@ static int cmd_import(int argc, char **argv, struct error *err)
 			break;
 		case OPT_NAMES: options.node_names = true; break;
 		case OPT_RADIO: options.radio = true; break;
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	char output_dir[PATH_MAX];

@@ -1,5 +1,6 @@
 /* netsim list: the sims that are up. */
 #include <getopt.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "sim/sim.h"
@@ -11,10 +12,10 @@ static int cmd_list(int argc, char **argv, struct error *err)
 	static const struct option opts[] = {{"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "", opts)) != -1) {
 		if (c == OPT_HELP)
 			return print_help(current_verb);
-		return verb_usage(err, "unknown option");
+		return verb_bad_option(err);
 	}
 	if (optind != argc)
 		return verb_usage(err, "takes no arguments");
@@ -40,9 +41,13 @@ static int cmd_list(int argc, char **argv, struct error *err)
 		       st.topology);
 		state_free(&st);
 	}
+	/* A person at a terminal learns that nothing is up; a script gets no lines. */
+	if (n == 0 && isatty(STDOUT_FILENO))
+		printf("no sims are up\n");
 	sim_names_free(names, n);
 	return 0;
 }
 
-const struct verb verb_list = {"list", "list", "List the sims that are up, with how many nodes run.\n", .in_vm = VERB_HERE,
+const struct verb verb_list = {"list", "list", "List the sims that are up, with how many nodes run.  With none up it prints\n"
+	"nothing, or \"no sims are up\" when stdout is a terminal.\n", .in_vm = VERB_HERE,
 	.run = cmd_list};

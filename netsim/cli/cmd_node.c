@@ -49,7 +49,7 @@ static int cmd_node(int argc, char **argv, struct error *err)
 	bool over_given = false;
 	int c;
 	/* no '+': options may follow the action (`node n2 restart --reset`) */
-	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_RESET: opt.reset = true; break;
@@ -69,7 +69,7 @@ static int cmd_node(int argc, char **argv, struct error *err)
 			over_given = true;
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (argc - optind >= 2 && strcmp(argv[optind + 1], "move") == 0) {

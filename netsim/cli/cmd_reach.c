@@ -144,7 +144,7 @@ static int cmd_reach(int argc, char **argv, struct error *err)
 	bool quiet = false, json = false, watching = false, timeout_given = false;
 	unsigned long long count = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:q", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:q", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case 'q': quiet = true; break;
@@ -165,7 +165,7 @@ static int cmd_reach(int argc, char **argv, struct error *err)
 				return verb_usage(err, "--count wants a number of rounds (1 .. 1000000)");
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind < argc)

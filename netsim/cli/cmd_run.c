@@ -194,13 +194,13 @@ static int cmd_run(int argc, char **argv, struct error *err)
 	const char *given = NULL;
 	bool json = false, check_only = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_CHECK: check_only = true; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind + 1 != argc)

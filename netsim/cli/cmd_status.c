@@ -70,12 +70,12 @@ static int cmd_status(int argc, char **argv, struct error *err)
 	bool json = false;
 	const char *given = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:", opts)) != -1) {
 		switch (c) {
 		case OPT_JSON: json = true; break;
 		case 's': given = optarg; break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind < argc)

@@ -22,8 +22,9 @@ static void print_summary(const struct up_summary *sum, bool quiet)
 		else
 			printf("%-12s pid %-8d %-18s %s\n", n->name, (int)n->pid, n->addr4, n->source);
 	}
-	printf("sim %s up: %u nodes, %u links, %u segments in %.2f s\n", sum->sim, sum->nnodes,
-	       sum->nlinks, sum->nsegments, sum->seconds);
+	printf("sim %s up: %u node%s, %u link%s, %u segment%s in %.2f s\n", sum->sim, sum->nnodes,
+	       plural(sum->nnodes), sum->nlinks, plural(sum->nlinks), sum->nsegments,
+	       plural(sum->nsegments), sum->seconds);
 }
 
 static int cmd_up(int argc, char **argv, struct error *err)
@@ -38,7 +39,7 @@ static int cmd_up(int argc, char **argv, struct error *err)
 	bool vm = false, json = false;
 	uint64_t vm_mem = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+n:q", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "n:q", opts)) != -1) {
 		switch (c) {
 		case 'n': name = optarg; break;
 		case 'q': uo.quiet = true; break;
@@ -49,7 +50,7 @@ static int cmd_up(int argc, char **argv, struct error *err)
 				return verb_usage(err, "--vm-mem %s: expected a size like 512M or 1G", optarg);
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind + 1 != argc)

@@ -23,7 +23,7 @@ static int cmd_web(int argc, char **argv, struct error *err)
 	const char *given = NULL;
 	unsigned long long port = 8080;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:p:", opts, NULL)) != -1) {
+	while ((c = verb_getopt(argc, argv, "s:p:", opts)) != -1) {
 		switch (c) {
 		case 's': given = optarg; break;
 		case 'p':
@@ -32,7 +32,7 @@ static int cmd_web(int argc, char **argv, struct error *err)
 				return verb_usage(err, "--port: not a port number: %s", optarg);
 			break;
 		case OPT_HELP: return print_help(current_verb);
-		default: return verb_usage(err, "unknown option");
+		default: return verb_bad_option(err);
 		}
 	}
 	if (optind != argc)

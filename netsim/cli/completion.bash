@@ -113,6 +113,8 @@ _netsim() {
 	graph) COMPREPLY=($(compgen -W "$(_netsim_sims)" -- "$cur")); _netsim_files .conf ;;
 	exec | shell | log | console | capture | forward | node)
 		[ "$n" = 0 ] && COMPREPLY=($(compgen -W "$(_netsim_nodes "$sim")" -- "$cur"))
+		# exec: what follows NODE is the command's (docs/cli.md)
+		[ "$verb" = exec ] && [ "$n" -ge 1 ] && COMPREPLY=($(compgen -c -- "$cur"))
 		[ "$verb" = node ] && [ "$n" = 1 ] &&
 			COMPREPLY=($(compgen -W "stop start restart move" -- "$cur"))
 		;;
@@ -141,6 +143,7 @@ _netsim() {
 			_netsim_files .json
 		fi
 		;;
+	cache) [ "$n" = 0 ] && COMPREPLY=($(compgen -W "list prune" -- "$cur")) ;;
 	help) COMPREPLY=($(compgen -W "$(_netsim_verbs)" -- "$cur")) ;;
 	esac
 }

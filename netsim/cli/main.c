@@ -28,6 +28,7 @@ extern const struct verb verb_web;
 extern const struct verb verb_import;
 extern const struct verb verb_medium;
 extern const struct verb verb_air;
+extern const struct verb verb_cache;
 
 static int cmd_help(int argc, char **argv, struct error *err);
 static const struct verb verb_help = {"help", "help [VERB]", "Show the list of verbs, or the help of one.\n", .in_vm = VERB_HERE,
@@ -54,6 +55,7 @@ static const struct verb *const verbs[] = {
 	&verb_web,
 	&verb_import,
 	&verb_air,
+	&verb_cache,
 	&verb_help,
 };
 

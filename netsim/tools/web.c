@@ -183,11 +183,22 @@ static int ip_json(const struct web_server *ws, int ns_fd, const char *what,
 }
 
 /* The JSON of GET /api/node/NODE, or NULL with *http_status set. */
+/* After `down` the state file is gone: say what docs/web.md promises, not the
+ * file error. */
+static void say_not_up(const struct web_server *ws, struct error *err)
+{
+	char path[PATH_MAX];
+	if (state_sim_path(path, sizeof(path), ws->sim, "state") == 0 && access(path, F_OK) < 0 &&
+	    errno == ENOENT)
+		error_setmsg(err, ENOENT, "sim %s is not up", ws->sim);
+}
+
 static char *node_json(const struct web_server *ws, const char *node, unsigned *http_status,
 		       struct error *err)
 {
 	struct state st;
 	if (state_load(ws->sim, &st, err) < 0) {
+		say_not_up(ws, err);
 		*http_status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		return NULL;
 	}
@@ -293,6 +304,7 @@ static enum MHD_Result serve_status(const struct web_server *ws, struct MHD_Conn
 	fclose(f);
 	if (r < 0) {
 		free(body);
+		say_not_up(ws, &err);
 		return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
 	}
 	return respond(conn, MHD_HTTP_OK, "application/json", body, len, MHD_RESPMEM_MUST_FREE);

@@ -422,7 +422,7 @@ int gen_write(FILE *f, const struct gen_options *o, struct error *err)
 		break;
 	default: break;
 	}
-	fprintf(f, "# %u nodes, %u links\n", n, nlinks);
+	fprintf(f, "# %u node%s, %u link%s\n", n, n == 1 ? "" : "s", nlinks, nlinks == 1 ? "" : "s");
 	if (o->sim[0])
 		fprintf(f, "sim %s\n", o->sim);
 	fprintf(f, "defaults rootfs=meshlite\n");

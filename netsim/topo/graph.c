@@ -77,7 +77,8 @@ static const char *iface_word(enum graph_iface s)
 static void edge_state(FILE *f, const struct graph_live *live, enum graph_iface s)
 {
 	if (live && s != GRAPH_IF_UP)
-		fprintf(f, ", style=dashed, color=\"gray50\", fontcolor=\"gray40\"");
+		fprintf(f, ", style=dashed, color=\"" GRAPH_COLOUR_DOWN "\", fontcolor=\""
+			GRAPH_COLOUR_DOWN "\"");
 }
 
 static void write_label(FILE *f, const char *text, const struct graph_live *live,
@@ -122,8 +123,8 @@ int graph_write_dot(FILE *f, const struct topo *t, const struct graph_live *live
 		fputs(" [label=", f);
 		dot_string(f, label);
 		if (live)
-			fprintf(f, ", style=filled, fillcolor=\"%s\"",
-				stopped ? "lightcoral" : "palegreen");
+			fprintf(f, ", style=filled, fillcolor=\"%s\", fontcolor=\"white\"",
+				stopped ? GRAPH_COLOUR_STOPPED : GRAPH_COLOUR_RUNNING);
 		fputs("];\n", f);
 	}
 

@@ -14,6 +14,14 @@
 /* State of one interface, as far as the graph cares. */
 enum graph_iface { GRAPH_IF_UP = 0, GRAPH_IF_DOWN, GRAPH_IF_MISSING };
 
+/* The one palette of netsim's pictures: `netsim graph`'s live colours and the
+ * web view's (netsim/tools/web/style.css, --running, --stopped, --down) are the
+ * same: a running node green, a stopped one grey, a link that is down red and
+ * dashed. */
+#define GRAPH_COLOUR_RUNNING "#2f9e62"
+#define GRAPH_COLOUR_STOPPED "#9aa5b1"
+#define GRAPH_COLOUR_DOWN    "#d64545"
+
 /* What is live in a running sim; arrays index like the topology's. */
 struct graph_live {
 	bool *node_running;            /* [nnodes] */

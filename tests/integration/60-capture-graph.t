@@ -118,7 +118,7 @@ ip -n ${SIM}_b link set eth1 down
 live=$("$NETSIM" graph $SIM 2>&1)
 ok $? "graph SIM (running)"
 like "$live" 'label="sim tvcg \(running\)"' "titled as running"
-like "$live" '"a" \[label="a\\n10.13.0.1/32", style=filled, fillcolor="palegreen"\]' "running node a is green"
+like "$live" '"a" \[label="a\\n10.13.0.1/32", style=filled, fillcolor="#2f9e62", fontcolor="white"\]' "running node a is green"
 like "$live" '"b" -- "c" \[label="\(down\)".*style=dashed' "the link b - c, down at b, is dashed"
 ok $(lacks dashed grep '"a" -- "b"' <<<"$live"; echo $?) "the link a - b is not"
 ip -n ${SIM}_b link set eth1 up
@@ -158,7 +158,7 @@ fi
 cpid=$(awk '{print $1}' /run/netsim/$SIM/nodes/c/pid)
 kill -KILL "$cpid"
 for _ in $(seq 50); do [ -e /proc/$cpid ] || break; sleep 0.1; done
-like "$("$NETSIM" graph $SIM 2>&1)" '"c" \[label="c\\n10.13.0.3/32\\n\(stopped\)", style=filled, fillcolor="lightcoral"\]' \
+like "$("$NETSIM" graph $SIM 2>&1)" '"c" \[label="c\\n10.13.0.3/32\\n\(stopped\)", style=filled, fillcolor="#9aa5b1", fontcolor="white"\]' \
 	"graph shows the killed node c as stopped"
 
 "$NETSIM" down $SIM >/dev/null 2>&1

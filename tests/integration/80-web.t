@@ -122,6 +122,12 @@ else
 	is "$(head -c 8 "$shot" 2>/dev/null | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "...a PNG"
 fi
 
+# After `down` the page says the sim is not up (docs/web.md), not a file error.
+"$NETSIM" down $SIM >/dev/null 2>&1
+is "$(http_status /api/status)" 503 "after down: /api/status is 503..."
+like "$(http_body /api/status)" "\"sim $SIM is not up\"" "...saying the sim is not up"
+like "$(http_body /api/node/n1)" "\"sim $SIM is not up\"" "...and so does /api/node/NODE"
+
 kill -TERM "$WEB_PID"
 start=$(date +%s%N)
 wait "$WEB_PID"

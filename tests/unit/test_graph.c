@@ -72,11 +72,11 @@ int main(void)
 	struct graph_live live = {.node_running = running, .link = links, .member = members};
 	dot = dot_of(&t, &live);
 	has(dot, "label=\"sim lab (running)\"", "title says running");
-	has(dot, "\"n1\" [label=\"n1\\n10.13.0.1/32\", style=filled, fillcolor=\"palegreen\"];",
+	has(dot, "\"n1\" [label=\"n1\\n10.13.0.1/32\", style=filled, fillcolor=\"#2f9e62\", fontcolor=\"white\"];",
 	    "running node green");
 	has(dot, "\"n3\" [label=\"n3\\n10.13.0.3/32\\n(stopped)\", style=filled, "
-		 "fillcolor=\"lightcoral\"];",
-	    "stopped node red and marked");
+		 "fillcolor=\"#9aa5b1\", fontcolor=\"white\"];",
+	    "stopped node grey and marked");
 	has(dot, "[label=\"rate=54mbit delay=5ms loss=1%\\n(down)\", taillabel=\"eth0\", "
 		 "headlabel=\"eth0\", style=dashed",
 	    "link down at one end: dashed and marked");

@@ -264,16 +264,20 @@ function draw(g) {
   }
   for (const e of g.edges) {
     const A = view.pos.get(e.from), B = view.pos.get(e.to);
-    const grp = s('g', {class: edgeClass(e.state) + (e.kind === 'radio' ? ' radio' : ''),
-                        'data-edge': e.id});
+    // a link to a stopped node carries nothing, whatever its own state: dashed
+    const dead = [e.from, e.to].some((id) => byId.get(id).kind !== 'segment' &&
+                                             byId.get(id).state !== 'running');
+    const grp = s('g', {class: edgeClass(e.state) + (e.kind === 'radio' ? ' radio' : '') +
+                        (dead ? ' stopped' : ''), 'data-edge': e.id});
     const line = s('line', {x1: A.x, y1: A.y, x2: B.x, y2: B.y});
     if (e.kind === 'radio') {  // presentation attributes: the CSP allows no inline style
       line.setAttribute('stroke', lossColour(e.loss));
       line.setAttribute('stroke-width', (1.5 + 4.5 * Math.min(1, e.rate / 54e6)).toFixed(1));
     }
     grp.append(line);
-    const title = s('title', {}, e.title || `${byId.get(e.from).name}${e.ifFrom ? ':' + e.ifFrom : ''}` +
-                    ` — ${byId.get(e.to).name}${e.ifTo ? ':' + e.ifTo : ''}: ${e.state}`);
+    const title = s('title', {}, (e.title || `${byId.get(e.from).name}${e.ifFrom ? ':' + e.ifFrom : ''}` +
+                    ` — ${byId.get(e.to).name}${e.ifTo ? ':' + e.ifTo : ''}: ${e.state}`) +
+                    (dead ? ' (a node on it is stopped)' : ''));
     grp.append(title);
     edgesG.append(grp);
     const dx = B.x - A.x, dy = B.y - A.y;
@@ -476,12 +480,28 @@ function table(head, rows, empty) {
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
 }
 
-function routeRows(routes) {
+// The neighbour a next hop on a point-to-point link is: the other end of the
+// link that leaves NODE by DEV ("n2:eth0"), or null (a segment: several).
+function peerOf(node, dev) {
+  const me = `${node}:${dev}`;
+  const l = ((view.status && view.status.links) || []).find((x) => x.a === me || x.b === me);
+  return l ? (l.a === me ? l.b : l.a) : null;
+}
+
+function nextHop(node, r) {
+  const via = r.gateway || (r.via && r.via.host) || '';
+  const peer = via.startsWith('fe80:') && r.dev ? peerOf(node, r.dev) : null;
+  return peer ? h('span', {title: via}, peer, ' ', h('span', {class: 'muted'}, via)) : via;
+}
+
+function routeRows(routes, node) {
   return (routes || [])
     .filter((r) => !(r.dst || '').startsWith('fe80:') && r.type !== 'multicast')
     // An IPv4 route may have an IPv6 next hop (babel does that): "via".
-    .map((r) => [r.dst || '', r.gateway || (r.via && r.via.host) || '', r.dev || '',
-                 r.protocol || '']);
+    // unreachable/blackhole/prohibit routes lead nowhere: say so, not as a route
+    .map((r) => [r.type && r.type !== 'unicast' ?
+                   h('span', {class: 'bad'}, `${r.dst || ''} (${r.type})`) : r.dst || '',
+                 nextHop(node, r), r.dev || '', r.protocol || '']);
 }
 
 function detailsView(n) {
@@ -511,11 +531,13 @@ function detailsView(n) {
   out.push(table(['name', 'addresses'], ifRows, 'no interfaces'));
 
   out.push(h('h3', {}, 'IPv4 routes'));
-  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes),
-                 'no IPv4 routes (yet: babel needs a few seconds)'));
+  const stopped = n.state !== 'running';
+  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes, n.name),
+                 stopped ? 'none: the node is stopped' :
+                   'no IPv4 routes (yet: babel needs a few seconds)'));
   out.push(h('h3', {}, 'IPv6 routes'));
-  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes6),
-                 'no IPv6 routes'));
+  out.push(table(['destination', 'via', 'dev', 'proto'], routeRows(n.routes6, n.name),
+                 stopped ? 'none: the node is stopped' : 'no IPv6 routes'));
   return out;
 }
 
