@@ -111,7 +111,7 @@ $(KERNEL_DIR)/initramfs.cpio.gz: $(BUILD)/mkinitramfs $(KERNEL_DIR)/agent rootfs
 $(BUILD)/mkinitramfs: $(BUILD)/obj/rootfs/mkinitramfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 # The guest agent must run in any rootfs: static (libc.a), no sanitizers.
-$(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h
+$(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h rootfs/vm/mux.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -s -o $@ $<
 # Drives netsim/vm/qemu.h for 95-qemu.t and tests/bench/vm.sh.
