@@ -111,7 +111,7 @@ $(KERNEL_DIR)/initramfs.cpio.gz: $(BUILD)/mkinitramfs $(KERNEL_DIR)/agent rootfs
 $(BUILD)/mkinitramfs: $(BUILD)/obj/rootfs/mkinitramfs.o $(BUILD)/obj/rootfs/deb.o $(BUILD)/libruntime.a
 	$(CC) $(LDFLAGS) $(NETSIM_LDFLAGS) -o $@ $^ $(LDLIBS)
 # The guest agent must run in any rootfs: static (libc.a), no sanitizers.
-$(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h
+$(KERNEL_DIR)/agent: rootfs/vm/agent.c rootfs/vm/agent.h rootfs/vm/mux.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -s -o $@ $<
 # Drives netsim/vm/qemu.h for 95-qemu.t and tests/bench/vm.sh.
@@ -170,13 +170,16 @@ deps:
 
 # Tools the integration tests use (iperf3, tcpdump, graphviz, headless Chromium,
 # QEMU, valgrind, curl, the image builders; pytest with setuptools, wheel, venv
-# and yaml for the Python package's tests, 92-python.t); `make test` installs the
+# and yaml for the Python package's tests, 92-python.t; qemu-user-static and
+# binfmt-support for router images of other architectures, 99-mips-userspace.t:
+# they register binfmt_misc entries host-wide); `make test` installs the
 # missing ones when run as root.
 TEST_DEB_DEPS := iperf3 iputils-ping tcpdump graphviz chromium chromium-driver qemu-system-x86 valgrind curl \
                  squashfs-tools squashfs-tools-ng e2fsprogs fdisk gdisk \
-                 python3-pytest python3-setuptools python3-wheel python3-venv python3-yaml
+                 python3-pytest python3-setuptools python3-wheel python3-venv python3-yaml \
+                 qemu-user-static binfmt-support
 TEST_TOOLS    := iperf3 ping tcpdump dot chromium chromedriver qemu-system-x86_64 valgrind curl \
-                 mksquashfs sqfstar mke2fs sfdisk sgdisk pytest-3
+                 mksquashfs sqfstar mke2fs sfdisk sgdisk pytest-3 qemu-mips-static update-binfmts
 test-deps:
 	@missing=; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \

@@ -61,6 +61,13 @@ static void print_started(const char *sim, const char *node, uint16_t host_port,
 	} else {
 		printf("forward: 127.0.0.1:%u -> %s/%s:%u (pid %d)\n", host_port, sim, node, node_port,
 		       (int)pid);
+		/* The well-known services: what to type next. */
+		if (node_port == 80 || node_port == 8080)
+			printf("  open http://127.0.0.1:%u/\n", host_port);
+		else if (node_port == 443)
+			printf("  open https://127.0.0.1:%u/\n", host_port);
+		else if (node_port == 22)
+			printf("  ssh -p %u root@127.0.0.1\n", host_port);
 	}
 	fflush(stdout);
 }
@@ -195,22 +202,26 @@ static int cmd_forward(int argc, char **argv, struct error *err)
 	topo_free(&t);
 	if (idx < 0)
 		return verb_fail(err, "forward: sim %s has no node %s", sim, node);
-	/* A VM's services live behind its virtual NICs, not on its netns's loopback. */
-	if (is_qemu)
-		return verb_fail(err, "forward: node %s is a QEMU VM (backend=qemu); forward reaches "
-				 "container nodes only", node);
-
-	char netns_path[PATH_MAX];
-	if (state_netns_path(netns_path, sizeof(netns_path), sim, node) < 0)
+	char netns_path[PATH_MAX], run_dir[PATH_MAX];
+	if (state_netns_path(netns_path, sizeof(netns_path), sim, node) < 0 ||
+	    state_node_path(run_dir, sizeof(run_dir), sim, node, NULL) < 0)
 		return verb_fail(err, "forward: node %s: path too long", node);
 	cleanup_close int netns_fd = netns_open(netns_path, err);
 	if (netns_fd < 0) {
 		error_prefix(err, "forward: node %s has no network namespace", node);
 		return EXIT_FAIL;
 	}
+	/* A VM's services live behind its virtual NICs, not on its netns's
+	 * loopback: its guest agent connects for us (vm/forward.h). */
+	struct qemu_tcp *vm = NULL;
+	if (is_qemu && !(vm = qemu_tcp_open(run_dir, 10000, err))) {
+		error_prefix(err, "forward: node %s", node);
+		return EXIT_FAIL;
+	}
 	uint16_t bound;
 	cleanup_close int listen_fd = forward_listen(host_port, &bound, err);
 	if (listen_fd < 0) {
+		qemu_tcp_close(vm);
 		error_prefix(err, "forward");
 		return EXIT_FAIL;
 	}
@@ -224,16 +235,19 @@ static int cmd_forward(int argc, char **argv, struct error *err)
 		bool is_parent;
 		int status = go_background(sim, node, bound, node_port, json, record,
 					   sizeof(record), &is_parent, err);
-		if (is_parent || status != 0)
+		if (is_parent || status != 0) {
+			qemu_tcp_close(vm);
 			return status;
+		}
 	} else {
 		print_started(sim, node, bound, node_port, getpid(), json);
 	}
 
 	struct forward_relay relay = { .listen_fd = listen_fd, .netns_fd = netns_fd,
 				       .netns_path = netns_path, .node_port = node_port,
-				       .label = label, .log = background ? NULL : stderr };
+				       .label = label, .log = background ? NULL : stderr, .vm = vm };
 	int r = forward_run(&relay, &wait_mask, &stop_requested, err);
+	qemu_tcp_close(vm);
 	/* Only our own record: a new forward may have taken the port since. */
 	if (record[0] && proc_pid_read(record) == getpid())
 		unlink(record);
@@ -247,15 +261,17 @@ static int cmd_forward(int argc, char **argv, struct error *err)
 const struct verb verb_forward = {
 	"forward",
 	"forward [-s SIM] NODE HOSTPORT:NODEPORT [--background] [--json]",
-	"Make a TCP service of a container node reachable from the host: connections\n"
-	"to 127.0.0.1:HOSTPORT on the host are relayed to 127.0.0.1:NODEPORT inside\n"
-	"the node's network namespace, so a web UI such as OpenWrt's LuCI (uhttpd on\n"
+	"Make a TCP service of a node reachable from the host: connections to\n"
+	"127.0.0.1:HOSTPORT on the host are relayed to 127.0.0.1:NODEPORT inside the\n"
+	"node's network namespace (a backend=qemu node: inside the VM, through its\n"
+	"guest agent; up to 4 forwards per VM at once), so a web UI such as OpenWrt's LuCI (uhttpd on\n"
 	"port 80) opens at http://127.0.0.1:HOSTPORT/ and `ssh -p HOSTPORT root@127.0.0.1`\n"
 	"reaches the node's sshd.  The listener is on the host's 127.0.0.1 only, never\n"
 	"on other addresses; the host gets no route into the node.\n"
 	"\n"
 	"HOSTPORT 0 picks a free port.  The first line of output says which:\n"
 	"  forward: 127.0.0.1:HOSTPORT -> SIM/NODE:NODEPORT (pid PID)\n"
+	"and for NODEPORT 80, 8080, 443 or 22 a second line says what to open.\n"
 	"\n"
 	"In the foreground the relay runs until SIGINT or SIGTERM and exits 0; a\n"
 	"connection the node refuses is closed and logged to stderr.  --background\n"

@@ -285,6 +285,9 @@ static bool netns_still_there(const struct forward_relay *relay)
 int forward_run(const struct forward_relay *relay, const sigset_t *poll_mask,
 		const volatile sig_atomic_t *stop, struct error *err)
 {
+	if (relay->vm)
+		return qemu_tcp_relay(relay->vm, relay->listen_fd, relay->node_port, relay->label,
+				      relay->log, poll_mask, stop, err);
 	struct conn **conns = calloc(MAX_CONNS, sizeof(*conns));
 	struct pollfd *fds = calloc(1 + 2 * MAX_CONNS, sizeof(*fds));
 	int r = 0;

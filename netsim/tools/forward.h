@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "vm/forward.h"
 
 /* Parse "HOSTPORT:NODEPORT": HOSTPORT 0..65535 (0 = any free port), NODEPORT
  * 1..65535. */
@@ -36,6 +37,8 @@ struct forward_relay {
 	uint16_t node_port;
 	const char *label;      /* "SIM/NODE", for messages */
 	FILE *log;              /* one line per failed connection; NULL = quiet */
+	struct qemu_tcp *vm;    /* a backend=qemu node: its TCP port (vm/forward.h), relayed
+				 * instead of sockets in netns_fd; NULL for containers */
 };
 
 /* Relay connections until *stop becomes non-zero or the node's netns

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../rootfs/vm/agent.h"
+#include "../../rootfs/vm/mux.h"
 #include "cleanup.h"
 #include "net/netns.h"
 #include "net/redirect.h"
@@ -140,7 +141,7 @@ static const char *pick_accel(const char *asked, bool *chosen)
 /* ---- the QEMU process ----------------------------------------------------- */
 
 struct argv_builder {
-	char *argv[128];
+	char *argv[192];
 	int argc;
 };
 
@@ -247,6 +248,16 @@ static int build_argv(const struct qemu_node_config *cfg, const char *qemu, cons
 	ARG("socket,id=agent,path=%s,server=on,wait=off", path);
 	ARG("-device");
 	ARG("virtserialport,bus=vser.0,chardev=agent,name=%s", AGENT_PORT_NAME);
+	/* `netsim forward`'s TCP streams: ports of their own (vm/forward.h). */
+	for (unsigned i = 0; i < MUX_PORTS; i++) {
+		char leaf[16];
+		snprintf(leaf, sizeof(leaf), "tcp%u.sock", i);
+		qemu_run_path(path, cfg->run_dir, leaf);
+		ARG("-chardev");
+		ARG("socket,id=tcp%u,path=%s,server=on,wait=off", i, path);
+		ARG("-device");
+		ARG("virtserialport,bus=vser.0,chardev=tcp%u,name=%s%u", i, MUX_PORT_PREFIX, i);
+	}
 	for (unsigned i = 0; i < cfg->n_nics; i++) {
 		const uint8_t *m = cfg->nics[i].mac;
 		ARG("-netdev");
@@ -407,7 +418,10 @@ int qemu_node_stop(const char *run_dir, struct error *err)
 	(void)err;
 	pid_t pid = qemu_node_pid(run_dir);
 	kill_and_wait(pid, 3000);
-	static const char *const leaves[] = { "qemu.pid", "console.sock", "agent.sock", "initrd" };
+	static const char *const leaves[] = { "qemu.pid", "console.sock", "agent.sock", "initrd",
+					      "tcp0.sock", "tcp1.sock", "tcp2.sock", "tcp3.sock",
+					      "tcp0.lock", "tcp1.lock", "tcp2.lock", "tcp3.lock" };
+	_Static_assert(MUX_PORTS == 4, "the leaves above name each port");
 	char path[PATH_LEN];
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
 		if (qemu_run_path(path, run_dir, leaves[i]) == 0)

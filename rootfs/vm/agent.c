@@ -1,6 +1,11 @@
 /* netsim guest agent: runs commands for the host over a virtio-serial port.
  *
  *     /netsim/agent [PORT-DEVICE]
+ *     /netsim/agent --tcp FD...
+ *
+ * The second form serves `netsim forward`'s TCP streams (mux.h) on the given
+ * already open virtio-serial ports, in a process of its own so that a forward
+ * and the commands of `netsim exec` never wait for each other.
  *
  * Without an argument the port is fd 3, opened by /netsim/init before it hands
  * over to the rootfs's init: OpenWrt's procd mounts a fresh tmpfs on /dev right
@@ -11,6 +16,7 @@
  * any rootfs, whatever C library that rootfs has. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -24,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "mux.h"
 
 struct command {
 	pid_t pid;          /* 0 when none is running */
@@ -222,10 +229,143 @@ static void finish_command(void)
 	send_frame(AGENT_EXIT, status, sizeof(status));
 }
 
+/* ---- --tcp: the guest end of mux.h ---------------------------------------- */
+
+struct tcp_port {
+	struct mux m;
+	bool connected;  /* a host client is there (the port does not read as EOF) */
+};
+
+static void tcp_connect(struct mux *m, int i)
+{
+	struct mux_chan *c = &m->ch[i];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		mux_chan_fail(c, errno);
+		return;
+	}
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(c->port),
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	c->fd = fd;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		if (errno == EINPROGRESS)
+			c->connecting = true;
+		else
+			mux_chan_fail(c, errno);
+	}
+}
+
+/* Read from the port and act on whole frames.  A frame the parser rejects
+ * drops the input: the host starts over with HELLO when it sees no answer. */
+static void tcp_read_port(struct tcp_port *tp)
+{
+	struct mux *m = &tp->m;
+	ssize_t n = read(m->port_fd, m->in + m->in_have, sizeof(m->in) - m->in_have);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* No host client (any more): its connections go. */
+		if (tp->connected)
+			mux_reset(m);
+		m->in_have = 0;
+		tp->connected = false;
+		return;
+	}
+	tp->connected = true;
+	if (n < 0)
+		return;
+	m->in_have += (size_t)n;
+	size_t used = 0;
+	for (;;) {
+		struct mux_frame f;
+		long r = mux_parse(m->in + used, m->in_have - used, &f);
+		if (r < 0) {
+			used = m->in_have;
+			break;
+		}
+		if (r == 0)
+			break;
+		used += (size_t)r;
+		if (f.type == MUX_HELLO) {
+			mux_reset(m);
+			mux_queue(m, MUX_HELLO, -1, f.data, f.len, NULL, 0);
+			continue;
+		}
+		int ch = mux_handle(m, &f, true);
+		if (ch >= 0)
+			tcp_connect(m, ch);
+	}
+	memmove(m->in, m->in + used, m->in_have - used);
+	m->in_have -= used;
+}
+
+static int tcp_main(int argc, char **argv)
+{
+	static struct tcp_port ports[MUX_PORTS];
+	int nports = 0;
+	for (int i = 0; i < argc && nports < MUX_PORTS; i++) {
+		int fd = atoi(argv[i]);
+		if (fd < 3 || fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK) < 0) {
+			fprintf(stderr, "netsim-agent: --tcp: bad fd %s\n", argv[i]);
+			continue;
+		}
+		mux_init(&ports[nports].m, fd);
+		ports[nports].connected = true;  /* find out with the first read */
+		nports++;
+	}
+	if (nports == 0)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	static struct pollfd fds[MUX_PORTS * (1 + MUX_MAX_CHANNELS)];
+	for (;;) {
+		int n = 0, timeout = -1;
+		for (int p = 0; p < nports; p++) {
+			struct tcp_port *tp = &ports[p];
+			struct mux *m = &tp->m;
+			mux_emit(m);
+			if (mux_flush(m) < 0) {
+				mux_reset(m);
+				tp->connected = false;
+			}
+			short ev = 0;
+			if (tp->connected) {
+				if (m->in_have < sizeof(m->in))
+					ev |= POLLIN;
+				if (m->out_end > m->out_start)
+					ev |= POLLOUT;
+			} else {
+				timeout = 100;  /* poll() cannot wait for a host client */
+			}
+			fds[n++] = (struct pollfd){ .fd = tp->connected ? m->port_fd : -1, .events = ev };
+			for (unsigned i = 0; i < MUX_MAX_CHANNELS; i++) {
+				short cev = mux_chan_events(m, &m->ch[i]);
+				fds[n++] = (struct pollfd){ .fd = cev ? m->ch[i].fd : -1, .events = cev };
+			}
+		}
+		if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			return 1;
+		n = 0;
+		for (int p = 0; p < nports; p++) {
+			struct tcp_port *tp = &ports[p];
+			short rev = fds[n++].revents;
+			if (!tp->connected || (rev & (POLLIN | POLLHUP | POLLERR)))
+				tcp_read_port(tp);
+			if (!tp->connected) {
+				n += MUX_MAX_CHANNELS;
+				continue;
+			}
+			for (unsigned i = 0; i < MUX_MAX_CHANNELS; i++)
+				mux_chan_service(&tp->m, i, fds[n++].revents);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static unsigned char in[2 * (AGENT_HEADER_SIZE + AGENT_MAX_PAYLOAD)];
 	size_t have = 0;
+
+	if (argc > 1 && strcmp(argv[1], "--tcp") == 0)
+		return tcp_main(argc - 2, argv + 2);
 
 	if (argc > 1) {
 		port = open(argv[1], O_RDWR | O_CLOEXEC);
