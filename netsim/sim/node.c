@@ -223,17 +223,18 @@ static int ids_allocate(const char *sim, const char *node, uint32_t *base, struc
 		snprintf(name, sizeof(name), "%d", slot);
 		char stale_sim[TOPO_SIM_MAX + 1];
 		int r = linkat(dir_fd, owner, dir_fd, name, 0);
-		if (r < 0 && errno == EEXIST && ids_claim_stale(dir_fd, slot, stale_sim)) {
+		int e = r < 0 ? errno : 0; /* the stale check's reads change errno */
+		if (e == EEXIST && ids_claim_stale(dir_fd, slot, stale_sim)) {
 			unlinkat(dir_fd, name, 0);
 			if (stale_sim[0] && topo_valid_name(stale_sim, TOPO_SIM_MAX) &&
 			    strcmp(stale_sim, sim) != 0)
 				ids_owner_prune(dir_fd, stale_sim); /* its last claim gone */
 			r = linkat(dir_fd, owner, dir_fd, name, 0);
+			e = r < 0 ? errno : 0;
 		}
-		if (r < 0 && errno == EEXIST)
+		if (e == EEXIST)
 			continue;
 		if (r < 0) {
-			int e = errno;
 			ids_owner_prune(dir_fd, sim);
 			return error_set(err, e, "claim %s/%s", dir, name);
 		}
@@ -241,7 +242,7 @@ static int ids_allocate(const char *sim, const char *node, uint32_t *base, struc
 		int len = snprintf(line, sizeof(line), "%d %s\n", slot, node);
 		*base = NODE_IDS_BASE + (uint32_t)slot * NODE_IDS_COUNT;
 		if (write(owner_fd, line, (size_t)len) != len) {
-			int e = errno ? errno : EIO;
+			e = errno ? errno : EIO;
 			unlinkat(dir_fd, name, 0);
 			ids_owner_prune(dir_fd, sim);
 			return error_set(err, e, "write %s/%s", dir, owner);
