@@ -6,7 +6,8 @@
  *   /run/netsim/SIM/nodes/NODE/       per node: pid, console.log, upper/ work/ root/,
  *                                     lower (the resolved lower dirs, for restarts),
  *                                     ids (node root's host id range: "BASE COUNT")
- *   /run/netsim/.ids/SLOT             claim on host id range SLOT ("SIM NODE"), so
+ *   /run/netsim/.ids/SLOT             claim on host id range SLOT: a hard link to .ids/sim-SIM
+ *                                     ("SIM", then "SLOT NODE" per claim), so
  *                                     no two nodes of any sims share one (node.c)
  *   /run/netsim/SIM/links/LINK        quality set at run time (`netsim link ... set`)
  *   /run/netsim/SIM/forwards/PORT     a background `netsim forward` on 127.0.0.1:PORT

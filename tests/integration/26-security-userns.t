@@ -118,7 +118,8 @@ like "$out" "12/12 pairs" "the restarted node routes again"
 # ---- down gives the ranges back -----------------------------------------------
 "$NETSIM" down $SIM >/dev/null 2>&1
 ok $? "down"
-ok $(grep -lsx "$SIM n[1-4]" /run/netsim/.ids/* >/dev/null; [ $? -ne 0 ]; echo $?) \
+# a claim is a link to .ids/sim-SIM, whose first line is "SIM"
+ok $(grep -lsx "$SIM" /run/netsim/.ids/* >/dev/null; [ $? -ne 0 ]; echo $?) \
 	"down released the id range claims"
 is "$(settled_leftovers $SIM)" "" "nothing left behind"
 
