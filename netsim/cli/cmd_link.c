@@ -350,7 +350,7 @@ static int cmd_link(int argc, char **argv, struct error *err)
 	} else {
 		r = resolve_link(&t, ops[0], ops[1], tg, err);
 	}
-	if (r == 0 && s >= 0 && t.segments[s].medium == TOPO_MEDIUM_RADIO &&
+	if (r == 0 && s >= 0 && topo_segment_on_air(&t.segments[s]) &&
 	    (action == ACTION_SET || action == ACTION_CLEAR))
 		r = error_setmsg(err, EINVAL,
 				 "%s is a radio segment: its quality is the medium's, per pair: "

@@ -142,8 +142,11 @@ static int cmd_status(int argc, char **argv, struct error *err)
 		char quality[512];
 		link_state_text(sim, &t, true, s, quality, sizeof(quality));
 		char name[IFNAMSIZ + 8];
-		snprintf(name, sizeof(name), "%s%s", seg->name,
-			 seg->medium == TOPO_MEDIUM_RADIO ? " (radio)" : "");
+		if (seg->medium == TOPO_MEDIUM_BRIDGE)
+			snprintf(name, sizeof(name), "%s", seg->name);
+		else
+			snprintf(name, sizeof(name), "%s (%s)", seg->name,
+				 topo_medium_name(seg->medium));
 		printf("segment %-26s %s", name, quality[0] ? quality : "-");
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			const char *node = t.nodes[seg->members[m].node].name;

@@ -297,7 +297,7 @@ int medium_model_from_topo(const struct topo *t, unsigned segment, struct medium
 	if (segment >= t->nsegments)
 		return -EINVAL;
 	const struct topo_segment *seg = &t->segments[segment];
-	if (seg->medium != TOPO_MEDIUM_RADIO || seg->nmembers == 0)
+	if (!topo_segment_on_air(seg) || seg->nmembers == 0)
 		return -EINVAL;
 	const struct topo_radio *r = &seg->radio;
 	struct medium_params p = {

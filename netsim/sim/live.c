@@ -236,7 +236,7 @@ struct json_object *live_status_json(const char *sim, struct error *err)
 		const struct topo_segment *seg = &t.segments[s];
 		struct json_object *so = json_object_new_object();
 		add_string(so, "name", seg->name);
-		add_string(so, "medium", seg->medium == TOPO_MEDIUM_RADIO ? "radio" : "bridge");
+		add_string(so, "medium", topo_medium_name(seg->medium));
 		add_quality(so, sim, &t, true, s);
 		struct json_object *members = json_object_new_array();
 		for (unsigned m = 0; m < seg->nmembers; m++) {

@@ -327,7 +327,7 @@ static enum MHD_Result serve_air(const struct web_server *ws, struct MHD_Connect
 		for (unsigned s = 0; s < t.nsegments; s++) {
 			const struct topo_segment *seg = &t.segments[s];
 			struct json_object *o = air_matrix_segment(root, seg->name);
-			if (!o || seg->medium != TOPO_MEDIUM_RADIO)
+			if (!o || !topo_segment_on_air(seg))
 				continue;
 			const struct topo_radio *r = &seg->radio;
 			double range = pow(10, (r->tx_power_dbm - r->ref_loss_db - r->noise_dbm -

@@ -937,11 +937,16 @@ enum radio_attr {
 	RADIO_SEED,
 	RADIO_HIDDEN,
 	RADIO_QUEUE,
+	RADIO_MODE,      /* medium=wifi only, from here on */
+	RADIO_CHANNEL,
+	RADIO_SSID,
+	RADIO_FORWARDING,
 	RADIO_NATTRS,
 };
 
 static const char *const radio_attr_names[RADIO_NATTRS] = {
 	"medium", "txpower", "refloss", "exponent", "noise", "shadowing", "seed", "hidden", "queue",
+	"mode", "channel", "ssid", "forwarding",
 };
 #define RADIO_QUEUE_MAX 100000
 #define POS_MAX 1e6
@@ -1021,6 +1026,10 @@ static void parse_radio_attrs(struct parser *p, struct topo_segment *seg, struct
 		.queue_frames = TOPO_RADIO_QUEUE_FRAMES,
 		.capacity_bps = TOPO_RADIO_CAPACITY_BPS,
 	};
+	seg->wifi = (struct topo_wifi){ .mode = TOPO_WIFI_MESH, .channel = TOPO_WIFI_CHANNEL,
+					.forwarding = true };
+	snprintf(seg->wifi.ssid, sizeof(seg->wifi.ssid), "%s",
+		 topo_plain_ifname(seg->name) ? seg->name : "netsim");
 	size_t kept = 0;
 	*given = 0;
 	for (size_t i = 0; i < *ntokens; i++) {
@@ -1045,12 +1054,48 @@ static void parse_radio_attrs(struct parser *p, struct topo_segment *seg, struct
 		case RADIO_MEDIUM:
 			if (strcmp(value, "radio") == 0)
 				seg->medium = TOPO_MEDIUM_RADIO;
+			else if (strcmp(value, "wifi") == 0)
+				seg->medium = TOPO_MEDIUM_WIFI;
 			else if (strcmp(value, "bridge") == 0)
 				seg->medium = TOPO_MEDIUM_BRIDGE;
 			else
-				report(p, line, "medium=%.*s: the media are bridge (the default) and radio",
+				report(p, line, "medium=%.*s: the media are bridge (the default), radio "
+				       "and wifi", QUOTE_MAX, value);
+			break;
+		case RADIO_MODE:
+			if (strcmp(value, "mesh") == 0)
+				seg->wifi.mode = TOPO_WIFI_MESH;
+			else if (strcmp(value, "ibss") == 0)
+				seg->wifi.mode = TOPO_WIFI_IBSS;
+			else
+				report(p, line, "mode=%.*s: give mesh (802.11s) or ibss (ad-hoc)",
 				       QUOTE_MAX, value);
 			break;
+		case RADIO_CHANNEL:
+			if (!(good = parse_bounded(value, 1, 13, &number)))
+				report(p, line, "channel=%.*s: give a 2.4 GHz channel from 1 to 13",
+				       QUOTE_MAX, value);
+			else
+				seg->wifi.channel = (unsigned)number;
+			break;
+		case RADIO_FORWARDING:
+			if (strcmp(value, "on") == 0)
+				seg->wifi.forwarding = true;
+			else if (strcmp(value, "off") == 0)
+				seg->wifi.forwarding = false;
+			else
+				report(p, line, "forwarding=%.*s: give on or off", QUOTE_MAX, value);
+			break;
+		case RADIO_SSID: {
+			size_t len = strlen(value);
+			/* it reaches the node's init in NETSIM_WIFI: plain characters only */
+			if (len == 0 || len > TOPO_WIFI_SSID_MAX || !topo_plain_ifname(value))
+				report(p, line, "ssid=%.*s: give 1 to %d characters of A-Z a-z 0-9 _ . -",
+				       QUOTE_MAX, value, TOPO_WIFI_SSID_MAX);
+			else
+				memcpy(seg->wifi.ssid, value, len + 1);
+			break;
+		}
 		case RADIO_TXPOWER:
 			if (!(good = parse_real(value, "dbm", -50, 60, &r->tx_power_dbm)))
 				report(p, line, "txpower=%.*s: give a transmit power from -50 to 60 (dBm)",
@@ -1112,10 +1157,20 @@ static void parse_radio_attrs(struct parser *p, struct topo_segment *seg, struct
 static void finish_radio_segment(struct parser *p, struct topo_segment *seg, unsigned given,
 				 int line)
 {
-	if (seg->medium != TOPO_MEDIUM_RADIO) {
-		for (unsigned a = RADIO_TXPOWER; a < RADIO_NATTRS; a++)
+	if (seg->medium == TOPO_MEDIUM_WIFI && seg->wifi.mode == TOPO_WIFI_IBSS &&
+	    (given & (1u << RADIO_FORWARDING)))
+		report(p, line, "forwarding= is for mode=mesh (an IBSS cell does not forward)");
+	if (seg->medium != TOPO_MEDIUM_WIFI) {
+		for (unsigned a = RADIO_MODE; a < RADIO_NATTRS; a++)
 			if (given & (1u << a))
-				report(p, line, "%s= is only for medium=radio segments",
+				report(p, line, "%s= is only for medium=wifi segments",
+				       radio_attr_names[a]);
+		memset(&seg->wifi, 0, sizeof(seg->wifi));
+	}
+	if (!topo_segment_on_air(seg)) {
+		for (unsigned a = RADIO_TXPOWER; a < RADIO_MODE; a++)
+			if (given & (1u << a))
+				report(p, line, "%s= is only for medium=radio and medium=wifi segments",
 				       radio_attr_names[a]);
 		memset(&seg->radio, 0, sizeof(seg->radio));
 		return;
@@ -1387,9 +1442,10 @@ static int compare_iface_uses(const void *a, const void *b)
 }
 
 /* Resolve one endpoint and give it ethN if it has no name; the node's Nth
- * interface in file order (links and segments together) is ethN. */
+ * interface in file order (links and segments together) is ethN, and its Nth on
+ * a medium=wifi segment wlanN. */
 static void resolve_endpoint(struct parser *p, const char *node_name, struct topo_endpoint *ep,
-			     int line, struct iface_use *uses, size_t *nuses)
+			     int line, bool wlan, struct iface_use *uses, size_t *nuses)
 {
 	if (!node_name[0])
 		return; /* already reported */
@@ -1400,9 +1456,12 @@ static void resolve_endpoint(struct parser *p, const char *node_name, struct top
 	}
 	ep->node = (unsigned)node;
 	struct topo_node *n = &p->t->nodes[node];
-	if (!ep->ifname[0])
-		snprintf(ep->ifname, sizeof(ep->ifname), "eth%u", n->nifaces);
+	if (!ep->ifname[0] && wlan)
+		snprintf(ep->ifname, sizeof(ep->ifname), "wlan%u", n->nwlans);
+	else if (!ep->ifname[0])
+		snprintf(ep->ifname, sizeof(ep->ifname), "eth%u", n->nifaces - n->nwlans);
 	n->nifaces++;
+	n->nwlans += wlan;
 	uses[*nuses] = (struct iface_use){ (unsigned)node, ep->ifname, line, *nuses };
 	(*nuses)++;
 }
@@ -1424,14 +1483,17 @@ static void resolve_endpoints(struct parser *p)
 		if (si == t->nsegments ||
 		    (li < t->nlinks && t->links[li].line < t->segments[si].line)) {
 			struct topo_link *l = &t->links[li];
-			resolve_endpoint(p, p->link_ends[2 * li], &l->a, l->line, uses, &nuses);
-			resolve_endpoint(p, p->link_ends[2 * li + 1], &l->b, l->line, uses, &nuses);
+			resolve_endpoint(p, p->link_ends[2 * li], &l->a, l->line, false, uses,
+					 &nuses);
+			resolve_endpoint(p, p->link_ends[2 * li + 1], &l->b, l->line, false, uses,
+					 &nuses);
 			li++;
 		} else {
 			struct topo_segment *seg = &t->segments[si];
 			for (unsigned m = 0; m < seg->nmembers; m++)
 				resolve_endpoint(p, p->segment_members[si][m], &seg->members[m],
-						 seg->line, uses, &nuses);
+						 seg->line, seg->medium == TOPO_MEDIUM_WIFI, uses,
+						 &nuses);
 			si++;
 		}
 	}
@@ -1499,12 +1561,18 @@ static void check_radio_positions(struct parser *p)
 	struct topo *t = p->t;
 	for (unsigned s = 0; s < t->nsegments; s++) {
 		const struct topo_segment *seg = &t->segments[s];
-		if (seg->medium != TOPO_MEDIUM_RADIO)
+		if (!topo_segment_on_air(seg))
 			continue;
 		for (unsigned m = 0; m < seg->nmembers; m++) {
 			int node = p->segment_members[s][m][0]
 					   ? name_index_find(p, p->segment_members[s][m])
 					   : -1;
+			if (node >= 0 && seg->medium == TOPO_MEDIUM_WIFI &&
+			    t->nodes[node].backend == TOPO_BACKEND_QEMU)
+				report(p, seg->line,
+				       "node %s has backend=qemu: the radios of wifi segment %s are the "
+				       "host kernel's, a qemu node has its own (run the whole sim in "
+				       "one VM with `netsim up --vm`)", t->nodes[node].name, seg->name);
 			if (node < 0 || t->nodes[node].has_pos)
 				continue;
 			report(p, seg->line,
@@ -1553,7 +1621,7 @@ static void resolve_pairs(struct parser *p)
 			report(p, pn->line, "segment %s is not declared", pn->segment);
 			continue;
 		}
-		if (t->segments[s].medium != TOPO_MEDIUM_RADIO) {
+		if (!topo_segment_on_air(&t->segments[s])) {
 			report(p, pn->line, "segment %s is a bridge: pairs are for medium=radio "
 			       "segments (line %d)", pn->segment, t->segments[s].line);
 			continue;

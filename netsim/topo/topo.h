@@ -54,6 +54,7 @@ struct topo_node {
 	char addr6[64];          /* "fd13::X:Y/128"-style ULA unless addr6= given */
 	enum topo_backend backend;
 	unsigned nifaces;        /* how many interfaces links/segments gave this node */
+	unsigned nwlans;         /* of them on medium=wifi segments (default names wlanN) */
 	/* backend=qemu only; 0/NULL = the backend's default */
 	uint64_t qemu_mem_mib;   /* mem= ("512M", "2G"; a bare number is MiB) */
 	unsigned qemu_cpus;      /* cpus= (1..1024) */
@@ -83,7 +84,20 @@ struct topo_link {
 
 /* What carries a segment's frames: a bridge in the switch namespace, or
  * netsim's medium process (docs/topology.md, "Radio segments"). */
-enum topo_medium { TOPO_MEDIUM_BRIDGE = 0, TOPO_MEDIUM_RADIO };
+enum topo_medium { TOPO_MEDIUM_BRIDGE = 0, TOPO_MEDIUM_RADIO, TOPO_MEDIUM_WIFI };
+
+/* A medium=wifi segment (docs/wireless.md, "Wi-Fi segments"): each member gets
+ * a mac80211_hwsim radio whose 802.11 frames netsim's medium carries by the
+ * same model as a medium=radio segment's Ethernet frames. */
+enum topo_wifi_mode { TOPO_WIFI_MESH = 0, TOPO_WIFI_IBSS };
+#define TOPO_WIFI_CHANNEL 1
+#define TOPO_WIFI_SSID_MAX 32
+struct topo_wifi {
+	enum topo_wifi_mode mode;    /* mode=mesh (802.11s, the default) | ibss */
+	unsigned channel;            /* channel= 1..13 (2.4 GHz), default 1 */
+	char ssid[TOPO_WIFI_SSID_MAX + 1]; /* ssid= mesh id / IBSS SSID, default: the segment's name */
+	bool forwarding;             /* forwarding=on|off: 802.11s path forwarding (mesh_fwding), default on */
+};
 
 /* The propagation model of a medium=radio segment; the parser fills the defaults. */
 #define TOPO_RADIO_TXPOWER_DBM 20.0
@@ -114,8 +128,25 @@ struct topo_segment {
 	struct topo_quality quality;
 	int line;
 	enum topo_medium medium;
-	struct topo_radio radio; /* medium=radio only */
+	struct topo_radio radio; /* medium=radio and medium=wifi */
+	struct topo_wifi wifi;   /* medium=wifi only */
 };
+
+/* Carried by netsim's medium through the radio model (radio or wifi)? */
+static inline bool topo_segment_on_air(const struct topo_segment *seg)
+{
+	return seg->medium == TOPO_MEDIUM_RADIO || seg->medium == TOPO_MEDIUM_WIFI;
+}
+/* "bridge", "radio", "wifi". */
+static inline const char *topo_medium_name(enum topo_medium m)
+{
+	return m == TOPO_MEDIUM_WIFI ? "wifi" : m == TOPO_MEDIUM_RADIO ? "radio" : "bridge";
+}
+/* MHz of a 2.4 GHz channel 1..13. */
+static inline unsigned topo_wifi_freq(unsigned channel)
+{
+	return 2407 + 5 * channel;
+}
 
 /* "pair SEG A B ..." (both ways: two entries), "pair SEG A>B ..." (one way). */
 struct topo_pair {

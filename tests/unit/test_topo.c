@@ -810,6 +810,36 @@ static void test_radio(void)
 	topo_free(&t);
 
 	if (parse_ok(FILE_NAME,
+		     "node a pos=0,0\nnode b pos=1,0\nnode c pos=2,0\nlink a b\n"
+		     "segment air0 a b medium=wifi\n"
+		     "segment cell a b:mesh1 c medium=wifi mode=ibss channel=11 ssid=Lime-1 seed=3\n"
+		     "segment m2 a c medium=wifi forwarding=off\n"
+		     "segment b+x a b medium=wifi\n"
+		     "pair air0 a b loss=10%\n",
+		     &t, "wifi segments")) {
+		const struct topo_segment *w = &t.segments[0], *c = &t.segments[1];
+		ok(w->medium == TOPO_MEDIUM_WIFI && w->wifi.mode == TOPO_WIFI_MESH &&
+			   w->wifi.channel == 1 && strcmp(w->wifi.ssid, "air0") == 0 &&
+			   w->wifi.forwarding && w->radio.capacity_bps == 54000000,
+		   "medium=wifi defaults: 802.11s mesh on channel 1, the segment's name as mesh id, "
+		   "forwarding on, the radio model's defaults");
+		ok(c->wifi.mode == TOPO_WIFI_IBSS && c->wifi.channel == 11 &&
+			   strcmp(c->wifi.ssid, "Lime-1") == 0 && c->radio.seed == 3,
+		   "mode=ibss channel=11 ssid=Lime-1, with model parameters");
+		ok(!t.segments[2].wifi.forwarding, "forwarding=off");
+		is_str(t.segments[3].wifi.ssid, "netsim", "a segment name with other characters: ssid netsim");
+		is_str(w->members[0].ifname, "wlan0", "a's first wifi interface is wlan0");
+		is_str(c->members[0].ifname, "wlan1", "its second wlan1");
+		is_str(t.links[0].a.ifname, "eth0", "its link stays eth0");
+		is_str(c->members[1].ifname, "mesh1", "a name given is kept");
+		is_str(c->members[2].ifname, "wlan0", "c is not on air0: its first wifi interface is this wlan0");
+		is_int(t.npairs, 2, "pair lines apply to wifi segments");
+		is_int(topo_wifi_freq(1), 2412, "channel 1 is 2412 MHz");
+		is_int(topo_wifi_freq(13), 2472, "channel 13 is 2472 MHz");
+		topo_free(&t);
+	}
+
+	if (parse_ok(FILE_NAME,
 		     "node a pos=1,2\nnode b pos=3,4\nnode c\n"
 		     "segment s0 a b medium=radio txpower=15dBm refloss=46.7dB noise=-90 "
 		     "shadowing=4 hidden=off queue=20 seed=18446744073709551615\n"
@@ -846,10 +876,27 @@ static void test_radio(void)
 	      "bad pos");
 	fails("defaults pos=1,1\nnode a\n",
 	      FILE_NAME ":1: pos= cannot be a default: every node has its own position", "pos= on defaults");
-	fails("node a pos=0,0\nnode b pos=1,0\nsegment air0 a b medium=wifi\n",
-	      FILE_NAME ":3: medium=wifi: the media are bridge (the default) and radio", "unknown medium");
+	fails("node a pos=0,0\nnode b pos=1,0\nsegment air0 a b medium=lte\n",
+	      FILE_NAME ":3: medium=lte: the media are bridge (the default), radio and wifi",
+	      "unknown medium");
 	fails("node a\nnode b\nsegment s a b exponent=3\n",
-	      FILE_NAME ":3: exponent= is only for medium=radio segments", "radio parameter on a bridge");
+	      FILE_NAME ":3: exponent= is only for medium=radio and medium=wifi segments",
+	      "radio parameter on a bridge");
+	fails("node a pos=0,0\nnode b pos=1,0\nsegment s a b medium=radio mode=mesh\n",
+	      FILE_NAME ":3: mode= is only for medium=wifi segments", "wifi parameter on a radio segment");
+	fails("node a pos=0,0\nnode b pos=1,0\n"
+	      "segment w a b medium=wifi mode=adhoc channel=14 ssid=a;b forwarding=maybe\n",
+	      FILE_NAME ":3: mode=adhoc: give mesh (802.11s) or ibss (ad-hoc)\n"
+	      FILE_NAME ":3: channel=14: give a 2.4 GHz channel from 1 to 13\n"
+	      FILE_NAME ":3: ssid=a;b: give 1 to 32 characters of A-Z a-z 0-9 _ . -\n"
+	      FILE_NAME ":3: forwarding=maybe: give on or off", "bad wifi values, each named");
+	fails("node a pos=0,0\nnode b\nsegment w a b medium=wifi\n",
+	      FILE_NAME ":3: node b is on radio segment w but has no pos= (add pos=X,Y to its node "
+	      "line, line 2)", "a wifi member needs a position");
+	fails("node a pos=0,0 backend=qemu\nnode b pos=1,0\nsegment w a b medium=wifi\n",
+	      FILE_NAME ":3: node a has backend=qemu: the radios of wifi segment w are the host "
+	      "kernel's, a qemu node has its own (run the whole sim in one VM with `netsim up --vm`)",
+	      "a qemu node on a wifi segment is refused");
 	fails("node a pos=0,0\nnode b pos=1,0\nsegment s a b medium=radio exponent=0.5 txpower=x "
 	      "refloss=-1 noise=5 shadowing=51 seed=-1 hidden=yes queue=0 seed=2\n",
 	      FILE_NAME ":3: exponent=0.5: give a path loss exponent from 1 to 8 (2 = free space)\n"
