@@ -6,6 +6,7 @@
 #include "net/netns.h"
 #include "net/shape.h"
 #include "sim/radio.h"
+#include "sim/wifi.h"
 
 const struct sim_kernel_ops sim_kernel_real = {
 	.netns_create = netns_create,
@@ -43,6 +44,9 @@ const struct sim_kernel_ops sim_kernel_real = {
 	.netns_sysctl = sim_netns_sysctl,
 	.medium_start = sim_medium_start,
 	.medium_stop = sim_medium_stop,
+	.wifi_check = sim_wifi_check,
+	.wifi_radio_create = sim_wifi_radio_create,
+	.wifi_radios_delete = sim_wifi_radios_delete,
 };
 
 const struct sim_kernel_ops *sim_kernel = &sim_kernel_real;

@@ -91,6 +91,11 @@ struct sim_kernel_ops {
 	int (*netns_sysctl)(int ns, const char *key, const char *value, struct error *err);
 	int (*medium_start)(const char *sim, struct error *err);
 	int (*medium_stop)(const char *sim, struct error *err);
+	/* sim/wifi.h: mac80211_hwsim radios */
+	int (*wifi_check)(struct error *err);
+	int (*wifi_radio_create)(int sw_ns, int node_ns, const uint8_t mac[6], const char *ifname,
+				 bool ibss, struct error *err);
+	int (*wifi_radios_delete)(int ns, struct error *err);
 };
 
 extern const struct sim_kernel_ops sim_kernel_real;

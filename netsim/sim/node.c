@@ -24,6 +24,7 @@
 #include "rootfs.h"
 #include "sim/qemu_node.h"
 #include "sim/radio.h"
+#include "sim/wifi.h"
 #include "sim/sim.h"
 #include "sim/state.h"
 #include "sim/uci.h"
@@ -591,7 +592,12 @@ int node_spawn(const struct node_launch *l, struct container *c, struct error *e
 	if (l->topo)
 		sim_radio_ifnames(l->topo, node->index - 1, ' ', env_wireless + strlen(env_wireless),
 				  sizeof(env_wireless) - strlen(env_wireless));
-	char *envp[] = {env_sim, env_node, env_addr, env_addr6, env_wireless,
+	char env_wifi[1024];
+	snprintf(env_wifi, sizeof(env_wifi), "NETSIM_WIFI=");
+	if (l->topo)
+		sim_wifi_env(l->topo, node->index - 1, env_wifi + strlen(env_wifi),
+			     sizeof(env_wifi) - strlen(env_wifi));
+	char *envp[] = {env_sim, env_node, env_addr, env_addr6, env_wireless, env_wifi,
 			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=linux",
 			has_startup ? "NETSIM_STARTUP=" CONTAINER_BOOT_SCRIPT : NULL, NULL};
 	char **argv = split_words(node->init ? node->init : "/sbin/init");

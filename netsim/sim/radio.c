@@ -31,7 +31,7 @@
 bool sim_radio_any(const struct topo *t)
 {
 	for (unsigned s = 0; s < t->nsegments; s++)
-		if (t->segments[s].medium == TOPO_MEDIUM_RADIO)
+		if (topo_segment_on_air(&t->segments[s]))
 			return true;
 	return false;
 }
@@ -42,7 +42,7 @@ void sim_radio_ifnames(const struct topo *t, unsigned node, char sep, char *buf,
 	buf[0] = '\0';
 	for (unsigned s = 0; s < t->nsegments; s++) {
 		const struct topo_segment *seg = &t->segments[s];
-		if (seg->medium != TOPO_MEDIUM_RADIO)
+		if (!topo_segment_on_air(seg))
 			continue;
 		for (unsigned m = 0; m < seg->nmembers; m++)
 			if (seg->members[m].node == node && used + IFNAMSIZ + 1 < len) {

@@ -32,6 +32,7 @@
 #include "sim/proc.h"
 #include "sim/qemu_node.h"
 #include "sim/radio.h"
+#include "sim/wifi.h"
 #include "sim/state.h"
 #include "topo/ident.h"
 
@@ -217,6 +218,13 @@ static int wire_segment(const struct topo *t, unsigned s, struct net *net, int s
 {
 	const struct topo_segment *seg = &t->segments[s];
 	int r;
+	if (seg->medium == TOPO_MEDIUM_WIFI) { /* hwsim radios: the medium process too */
+		for (unsigned m = 0; m < seg->nmembers; m++)
+			if ((r = sim_wifi_wire_member(t, s, m, runs[seg->members[m].node].netns_fd,
+						      sw_fd, err)) < 0)
+				return r;
+		return 0;
+	}
 	if (seg->medium == TOPO_MEDIUM_RADIO) { /* no bridge: the medium process (sim/radio.h) */
 		for (unsigned m = 0; m < seg->nmembers; m++)
 			if ((r = sim_radio_wire_member(t, s, m, net, runs[seg->members[m].node].netns_fd,
@@ -309,6 +317,8 @@ static int check_supported(const struct topo *t, struct error *err)
 			return error_prefix(err, "%s:%d: link %s %s", t->path, link->line,
 					    t->nodes[link->a.node].name, t->nodes[link->b.node].name);
 	}
+	if (sim_wifi_any(t) && sim_kernel->wifi_check(err) < 0)
+		return error_prefix(err, "%s: wifi segments", t->path);
 	for (unsigned s = 0; s < t->nsegments; s++)
 		if (t->segments[s].medium == TOPO_MEDIUM_BRIDGE && /* radio: the medium's */
 		    shape_check(&t->segments[s].quality, err) < 0)
@@ -954,6 +964,8 @@ static int teardown_locked(const char *sim, const struct up_run *made, struct er
 	int r = sim_node_dirs(sim, &nodes, &n, err);
 	if (r < 0)
 		return r;
+	/* radios go before their namespaces, so none is left when down returns */
+	sim_wifi_teardown(sim, nodes, n);
 	pid_t *pids = calloc(n ? n : 1, sizeof(*pids));
 	unsigned long long *starts = calloc(n ? n : 1, sizeof(*starts));
 	if (!pids || !starts) {

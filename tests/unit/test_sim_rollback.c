@@ -1,6 +1,6 @@
 /* The rollback of `up`, without root: sim_up() runs on a small topology (three
  * nodes, two links, one shaped, a shaped segment, a radio segment with its
- * medium process) against a fake kernel
+ * medium process, a wifi segment's hwsim radios) against a fake kernel
  * (sim/kernel.h) that records every namespace, link, bridge, qdisc, container,
  * cgroup, mount and neighbour claim it is asked to create or remove.  Step K
  * (any call that could fail on a real host) fails, or raises SIGINT, for every
@@ -522,6 +522,41 @@ static int f_medium_stop(const char *sim, struct error *err)
 	return 0;
 }
 
+/* hwsim radios: no cascade, so `down` and a rollback must delete them */
+/* (before anything exists and before `up` catches signals: not a step) */
+static int f_wifi_check(struct error *err)
+{
+	(void)err;
+	return 0;
+}
+
+static int f_wifi_radio_create(int sw_ns, int node_ns, const uint8_t mac[6], const char *ifname,
+			       bool ibss, struct error *err)
+{
+	(void)mac, (void)ibss;
+	const char *sw = ns_of_fd(sw_ns), *node = ns_of_fd(node_ns);
+	if (!find_live(sw) || !find_live(node))
+		violation("radio in a missing namespace", node);
+	int r = step("wifi_radio_create", err);
+	if (r == 0) {
+		char name[NAME_LEN];
+		snprintf(name, sizeof(name), "radio %.200s:%.30s", node, ifname);
+		create(name, NULL, NULL);
+	}
+	return r;
+}
+
+static int f_wifi_radios_delete(int ns, struct error *err)
+{
+	(void)err;
+	char prefix[NAME_LEN];
+	snprintf(prefix, sizeof(prefix), "radio %.200s:", ns_of_fd(ns));
+	for (unsigned k = 0; k < fk.nobjs; k++)
+		if (fk.objs[k].live && strncmp(fk.objs[k].name, prefix, strlen(prefix)) == 0)
+			remove_obj(fk.objs[k].name);
+	return 0;
+}
+
 static const struct sim_kernel_ops fake_ops = {
 	.netns_create = f_netns_create,
 	.netns_bind_pid = f_netns_bind_pid,
@@ -554,6 +589,9 @@ static const struct sim_kernel_ops fake_ops = {
 	.netns_sysctl = f_netns_sysctl,
 	.medium_start = f_medium_start,
 	.medium_stop = f_medium_stop,
+	.wifi_check = f_wifi_check,
+	.wifi_radio_create = f_wifi_radio_create,
+	.wifi_radios_delete = f_wifi_radios_delete,
 };
 
 static void fake_reset(unsigned fail_at, unsigned intr_at)
@@ -623,7 +661,8 @@ static int make_topology(char *topo_path, size_t len)
 		   "link n1 n2 rate=10mbit\n"
 		   "link n2 n3\n"
 		   "segment air0 n1 n2 n3 rate=1mbit\n"
-		   "segment wl0 n1 n3 medium=radio loss=1%%\n", tmp);
+		   "segment wl0 n1 n3 medium=radio loss=1%%\n"
+		   "segment wf0 n1 n3 medium=wifi\n", tmp);
 	return fclose(f);
 }
 
@@ -704,7 +743,7 @@ int main(void)
 	struct outcome o = run_up(&t, &sum);
 	if (!ok(o.r == 0, "up on the fake kernel succeeds"))
 		printf("#   %s\n", o.err.msg);
-	ok(o.r == 0 && sum.nnodes == 3 && sum.nlinks == 2 && sum.nsegments == 2 &&
+	ok(o.r == 0 && sum.nnodes == 3 && sum.nlinks == 2 && sum.nsegments == 3 &&
 		   strcmp(sum.sim, "smrb") == 0 && strcmp(sum.nodes[2].name, "n3") == 0 &&
 		   sum.nodes[0].pid == FAKE_PID_BASE && !sum.nodes[0].qemu,
 	   "the summary names the sim, its counts and each node's pid");
@@ -714,8 +753,8 @@ int main(void)
 	ok(total >= 30, "up has %u steps (nodes, links, a bridge and a radio segment)", total);
 	const char *first = NULL;
 	/* 3 containers, 4 netns, 7 veth pairs (21 with their ends), 5 qdiscs, a
-	 * bridge, 4 cgroups, the tmpfs, the neighbour claim, the medium */
-	is_int(live_count(&first), 41, "everything up creates is there after it");
+	 * bridge, 4 cgroups, the tmpfs, the neighbour claim, the medium, 2 radios */
+	is_int(live_count(&first), 43, "everything up creates is there after it");
 	int rd = sim_down("smrb", &err);
 	if (!ok(rd == 0, "down on the fake kernel succeeds"))
 		printf("#   %s\n", err.msg);

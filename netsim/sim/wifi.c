@@ -1,0 +1,176 @@
+/* A sim's medium=wifi segments: mac80211_hwsim radios (sim/wifi.h). */
+#include "sim/wifi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "net/hwsim.h"
+#include "net/netns.h"
+#include "sim/kernel.h"
+#include "sim/state.h"
+#include "topo/ident.h"
+
+bool sim_wifi_any(const struct topo *t)
+{
+	for (unsigned s = 0; s < t->nsegments; s++)
+		if (t->segments[s].medium == TOPO_MEDIUM_WIFI)
+			return true;
+	return false;
+}
+
+void sim_wifi_env(const struct topo *t, unsigned node, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned s = 0; s < t->nsegments; s++) {
+		const struct topo_segment *seg = &t->segments[s];
+		if (seg->medium != TOPO_MEDIUM_WIFI)
+			continue;
+		for (unsigned m = 0; m < seg->nmembers; m++) {
+			if (seg->members[m].node != node)
+				continue;
+			char entry[IFNAMSIZ + TOPO_WIFI_SSID_MAX + 48], extra[20];
+			if (seg->wifi.mode == TOPO_WIFI_IBSS) {
+				/* every member joins the one cell: with each starting its
+				 * own, hwsim's shared clock never lets them merge */
+				uint8_t b[6];
+				ident_port_mac(t->sim, seg->name, "bssid", b);
+				snprintf(extra, sizeof(extra), "%02x-%02x-%02x-%02x-%02x-%02x", b[0],
+					 b[1], b[2], b[3], b[4], b[5]);
+			} else {
+				snprintf(extra, sizeof(extra), "%d", seg->wifi.forwarding ? 1 : 0);
+			}
+			int n = snprintf(entry, sizeof(entry), "%s%s:%s:%s:%u:%s", used ? " " : "",
+					 seg->members[m].ifname,
+					 seg->wifi.mode == TOPO_WIFI_IBSS ? "ibss" : "mesh",
+					 seg->wifi.ssid, topo_wifi_freq(seg->wifi.channel), extra);
+			if (n > 0 && used + (size_t)n < len) {
+				memcpy(buf + used, entry, (size_t)n + 1);
+				used += (size_t)n;
+			}
+		}
+	}
+}
+
+static void marker_path(char *buf, size_t len, const char *sim)
+{
+	state_sim_path(buf, len, sim, "wifi");
+}
+
+int sim_wifi_wire_member(const struct topo *t, unsigned s, unsigned m, int node_ns, int sw_ns,
+			 struct error *err)
+{
+	const struct topo_segment *seg = &t->segments[s];
+	const struct topo_endpoint *ep = &seg->members[m];
+	const char *node = t->nodes[ep->node].name;
+	char marker[PATH_MAX];
+	marker_path(marker, sizeof(marker), t->sim);
+	/* before the first radio: a `down` after a killed `up` knows to look */
+	int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(err, errno, "create %s", marker);
+	close(fd);
+	uint8_t mac[6];
+	ident_mac(t->sim, node, ep->ifname, mac);
+	int r = sim_kernel->wifi_radio_create(sw_ns, node_ns, mac, ep->ifname,
+					      seg->wifi.mode == TOPO_WIFI_IBSS, err);
+	if (r < 0)
+		return error_prefix(err, "wifi segment %s: member %s:%s", seg->name, node,
+				    ep->ifname);
+	return 0;
+}
+
+void sim_wifi_teardown(const char *sim, char **nodes, unsigned n)
+{
+	char path[PATH_MAX];
+	marker_path(path, sizeof(path), sim);
+	if (access(path, F_OK) < 0)
+		return;
+	struct error ignored;
+	for (unsigned i = 0; i <= n; i++) {
+		/* the nodes' namespaces, then the switch's (a radio not moved yet) */
+		if (state_netns_path(path, sizeof(path), sim, i < n ? nodes[i] : NULL) < 0)
+			continue;
+		cleanup_close int ns = sim_kernel->netns_open(path, &ignored);
+		if (ns >= 0)
+			sim_kernel->wifi_radios_delete(ns, &ignored);
+	}
+	marker_path(path, sizeof(path), sim);
+	unlink(path);
+}
+
+/* ---- the real kernel ops ---- */
+
+int sim_wifi_check(struct error *err)
+{
+	struct hwsim *h = NULL;
+	int r = hwsim_open(&h, err);
+	hwsim_close(h);
+	return r;
+}
+
+int sim_wifi_radio_create(int sw_ns, int node_ns, const uint8_t mac[6], const char *ifname,
+			  bool ibss, struct error *err)
+{
+	int saved = -1;
+	int r = netns_enter(sw_ns, &saved, err);
+	if (r < 0)
+		return r;
+	struct hwsim *h = NULL;
+	uint32_t wiphy = 0;
+	char name[HWSIM_NAME_MAX];
+	r = hwsim_open(&h, err);
+	if (r == 0)
+		r = hwsim_radio_new(h, mac, &wiphy, name, err);
+	/* a radio that cannot move dies with the switch namespace, and
+	 * sim_wifi_teardown deletes it from there before that */
+	if (r == 0)
+		r = hwsim_wiphy_to_netns(h, wiphy, node_ns, err);
+	hwsim_close(h);
+	h = NULL;
+	struct error leave_err;
+	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
+		*err = leave_err;
+		r = -leave_err.errnum;
+	}
+	if (r < 0)
+		return r;
+	if ((r = netns_enter(node_ns, &saved, err)) < 0)
+		return r;
+	r = hwsim_open(&h, err);
+	if (r == 0)
+		r = hwsim_interface_new(h, wiphy, ifname, ibss ? HWSIM_IF_IBSS : HWSIM_IF_MESH, err);
+	hwsim_close(h);
+	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
+		*err = leave_err;
+		r = -leave_err.errnum;
+	}
+	return r;
+}
+
+int sim_wifi_radios_delete(int ns, struct error *err)
+{
+	int saved = -1;
+	int r = netns_enter(ns, &saved, err);
+	if (r < 0)
+		return r;
+	struct hwsim *h = NULL;
+	unsigned deleted = 0;
+	r = hwsim_open(&h, err);
+	if (r == -ENOENT)
+		r = 0; /* no hwsim in this kernel: no radios */
+	else if (r == 0)
+		r = hwsim_radios_delete_all(h, &deleted, err);
+	hwsim_close(h);
+	struct error leave_err;
+	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
+		*err = leave_err;
+		r = -leave_err.errnum;
+	}
+	return r;
+}
