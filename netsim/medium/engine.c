@@ -23,6 +23,8 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <linux/filter.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -45,6 +47,8 @@
 
 #include "cleanup.h"
 #include "medium/ctl.h"
+#include "net/hwsim.h"
+#include "topo/ident.h"
 
 #define RX_BATCH 32
 #define TX_BATCH 64
@@ -61,20 +65,35 @@
 #define MAC_AGE_NS (300ull * 1000000000ull)
 #define MOVE_TICK_MS 50
 
-enum { TAG_TIMER = 1, TAG_SIGNAL, TAG_CTL, TAG_PORT = 1u << 20 };
+enum { TAG_TIMER = 1, TAG_SIGNAL, TAG_HWSIM, TAG_CTL, TAG_PORT = 1u << 20 };
+
+#define NL_BUF (64u << 10)          /* the hwsim socket's receive and send buffers */
+#define NO_RECEIVER UINT32_MAX       /* a delivery that is only a TX status */
 
 struct frame {
 	unsigned refs;
 	unsigned segment, sender;
 	struct medium_tx tx;
-	uint32_t len;                   /* vnet header + Ethernet frame */
+	uint32_t len;                   /* vnet header + Ethernet frame; wifi: the 802.11 frame */
+	/* medium=wifi: what the TX status reports */
+	bool wifi, acked;
+	uint32_t flags, freq, rx_rate;
+	int32_t ack_signal;
+	uint64_t cookie;
+	struct hwsim_rate rates[HWSIM_TX_MAX_RATES];
 	unsigned char data[];
 };
 
 struct delivery {
 	uint64_t due_ns, seq;
 	struct frame *frame;
-	unsigned receiver;
+	unsigned receiver;              /* NO_RECEIVER: none (wifi status only) */
+	bool status;                    /* wifi: then report the frame's TX status */
+};
+
+struct radio {                      /* a medium=wifi member's hwsim radio */
+	uint8_t mac[6];
+	unsigned segment, member;
 };
 
 struct mac_entry {
@@ -117,6 +136,15 @@ struct engine {
 	struct medium_ctl *ctl;
 	unsigned *targets;              /* scratch, per segment size */
 	uint64_t dropped_runt, dropped_big;
+	/* medium=wifi: the hwsim socket, the radios by address */
+	int hwfd;
+	uint16_t hwfamily;
+	struct radio *radios;           /* sorted by mac */
+	unsigned nradios;
+	struct radio **radio_of;        /* [segment][member] (wifi segments) */
+	unsigned char *nlrx, *nltx;
+	size_t nltx_len;
+	uint64_t wifi_bad, wifi_unknown, wifi_send_failed;
 	/* receive buffers, shared by every port */
 	struct mmsghdr rx[RX_BATCH];
 	struct iovec rxiov[RX_BATCH];
@@ -138,9 +166,10 @@ int medium_world_init(struct medium_world *w, const struct topo *t, struct error
 	w->topo = t;
 	unsigned n = 0;
 	for (unsigned s = 0; s < t->nsegments; s++)
-		n += t->segments[s].medium == TOPO_MEDIUM_RADIO;
+		n += topo_segment_on_air(&t->segments[s]);
 	if (n == 0)
-		return error_setmsg(err, ENOENT, "the topology has no medium=radio segment");
+		return error_setmsg(err, ENOENT, "the topology has no medium=radio or medium=wifi "
+				    "segment");
 	w->segments = calloc(n, sizeof(*w->segments));
 	w->moves = calloc(t->nnodes ? t->nnodes : 1, sizeof(*w->moves));
 	if (!w->segments || !w->moves) {
@@ -148,7 +177,7 @@ int medium_world_init(struct medium_world *w, const struct topo *t, struct error
 		return error_set(err, ENOMEM, "medium");
 	}
 	for (unsigned s = 0; s < t->nsegments; s++) {
-		if (t->segments[s].medium != TOPO_MEDIUM_RADIO)
+		if (!topo_segment_on_air(&t->segments[s]))
 			continue;
 		struct medium_segment *seg = &w->segments[w->nsegments++];
 		seg->topo_index = s;
@@ -240,6 +269,11 @@ void medium_world_tick(struct medium_world *w, uint64_t now)
 			w->moving--;
 		}
 	}
+}
+
+static bool is_wifi(const struct engine *e, unsigned s)
+{
+	return e->world.topo->segments[e->world.segments[s].topo_index].medium == TOPO_MEDIUM_WIFI;
 }
 
 /* ---- the timer heap ---------------------------------------------------- */
@@ -480,7 +514,258 @@ static void port_read(struct engine *e, struct port *p, uint64_t now)
 	}
 }
 
+/* ---- 802.11 frames in (medium=wifi) ------------------------------------------ */
+
+static int radio_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct radio *)a)->mac, ((const struct radio *)b)->mac, 6);
+}
+
+static const struct radio *radio_find(const struct engine *e, const uint8_t *mac)
+{
+	struct radio key;
+	memcpy(key.mac, mac, 6);
+	return bsearch(&key, e->radios, e->nradios, sizeof(key), radio_cmp);
+}
+
+static int32_t signal_dbm(struct medium_model *m, unsigned i, unsigned j)
+{
+	double s = medium_model_pair(m, i, j)->snr_db + medium_model_params(m)->noise_dbm;
+	return s < -120 ? -120 : s > 0 ? 0 : (int32_t)lround(s);
+}
+
+static struct frame *wifi_frame_new(struct engine *e, unsigned s, unsigned i,
+				    const struct hwsim_frame *in)
+{
+	struct frame *f = malloc(sizeof(*f) + in->len);
+	if (!f)
+		return NULL;
+	*f = (struct frame){ .segment = s, .sender = i, .len = (uint32_t)in->len, .wifi = true,
+			     .flags = in->flags, .freq = in->freq, .cookie = in->cookie };
+	memcpy(f->rates, in->rates, sizeof(f->rates));
+	memcpy(f->data, in->data, in->len);
+	e->held_bytes += in->len;
+	return f;
+}
+
+static bool push(struct engine *e, struct frame *f, uint64_t due, unsigned receiver, bool status)
+{
+	struct delivery d = { .due_ns = due, .seq = e->seq++, .frame = f, .receiver = receiver,
+			      .status = status };
+	f->refs++;
+	if (heap_push(e, &d))
+		return true;
+	f->refs--;
+	return false;
+}
+
+/* A unicast frame that wants an ACK: mac80211's retry chain (up to four rates,
+ * count tries each) played against the pair's loss, every try on the air; the
+ * first try that gets through is delivered, and the TX status with it (acked
+ * unless it collides at the receiver).  What the status reports is the tries
+ * made. */
+static void wifi_unicast(struct engine *e, struct frame *f, unsigned j, uint64_t now)
+{
+	struct medium_segment *seg = &e->world.segments[f->segment];
+	struct medium_model *m = seg->model;
+	unsigned i = f->sender;
+	const struct medium_pair *pr = medium_model_pair(m, i, j);
+	struct medium_counters *c = medium_air_counters(seg->air, i, j);
+	uint64_t rate = pr->in_range ? pr->rate_bps : medium_model_params(m)->capacity_bps;
+	struct hwsim_rate used[HWSIM_TX_MAX_RATES];
+	bool got = false, any = false;
+	struct medium_tx tx = { .sender = i, .start_ns = now, .end_ns = now };
+	for (unsigned r = 0; r < HWSIM_TX_MAX_RATES; r++)
+		used[r] = (struct hwsim_rate){ .idx = -1, .count = 0 };
+	if (f->rates[0].idx < 0 || f->rates[0].count == 0)
+		f->rates[0] = (struct hwsim_rate){ .idx = f->rates[0].idx < 0 ? 0 : f->rates[0].idx,
+						   .count = 1 };
+	for (unsigned r = 0; r < HWSIM_TX_MAX_RATES && !got; r++) {
+		if (f->rates[r].idx < 0)
+			break;
+		used[r].idx = f->rates[r].idx;
+		for (unsigned k = 0; k < f->rates[r].count && !got; k++) {
+			bool full = e->nheap + 1 > HEAP_MAX;
+			if (full || medium_air_transmit(seg->air, i, now, f->len, rate, &tx) < 0) {
+				if (pr->in_range) {
+					c->offered++;
+					c->queue_dropped++;
+				}
+				goto status;
+			}
+			any = true;
+			used[r].count++;
+			if (!pr->in_range)
+				continue;
+			if (medium_model_lost(m, i, j, c->offered++)) {
+				c->lost++;
+				continue;
+			}
+			got = true;
+			f->rx_rate = (uint32_t)f->rates[r].idx;
+		}
+	}
+status:
+	memcpy(f->rates, used, sizeof(used));
+	f->ack_signal = pr->in_range ? signal_dbm(m, i, j) : 0;
+	f->acked = got;
+	(void)any;
+	if (!push(e, f, tx.end_ns + (got ? pr->delay_us * 1000ull : 0), got ? j : NO_RECEIVER,
+		  true) && got)
+		c->queue_dropped++;
+	f->tx = tx;
+}
+
+/* Broadcast, multicast, a frame without ACK or to an address not seen: one
+ * transmission at the lowest rate among the receivers in range, each with its
+ * own loss; the status (never acked) at its end. */
+static void wifi_group(struct engine *e, struct frame *f, int only, uint64_t now)
+{
+	struct medium_segment *seg = &e->world.segments[f->segment];
+	struct medium_model *m = seg->model;
+	unsigned i = f->sender, nm = medium_model_size(m), nt = 0;
+	uint64_t rate = UINT64_MAX;
+	for (unsigned j = 0; j < nm; j++) {
+		if (j == i || (only >= 0 && j != (unsigned)only))
+			continue;
+		const struct medium_pair *pr = medium_model_pair(m, i, j);
+		if (!pr->in_range)
+			continue;
+		e->targets[nt++] = j;
+		if (pr->rate_bps < rate)
+			rate = pr->rate_bps;
+	}
+	if (rate == UINT64_MAX)
+		rate = medium_model_params(m)->capacity_bps;
+	struct hwsim_rate first = f->rates[0];
+	for (unsigned r = 0; r < HWSIM_TX_MAX_RATES; r++)
+		f->rates[r] = (struct hwsim_rate){ .idx = -1, .count = 0 };
+	f->rates[0] = (struct hwsim_rate){ .idx = first.idx < 0 ? 0 : first.idx, .count = 1 };
+	f->rx_rate = (uint32_t)f->rates[0].idx;
+	f->acked = false;
+	struct medium_tx tx = { .sender = i, .start_ns = now, .end_ns = now };
+	bool full = e->nheap + nt + 1 > HEAP_MAX;
+	if (full || medium_air_transmit(seg->air, i, now, f->len, rate, &tx) < 0) {
+		for (unsigned k = 0; k < nt; k++) {
+			struct medium_counters *c = medium_air_counters(seg->air, i, e->targets[k]);
+			c->offered++;
+			c->queue_dropped++;
+		}
+		nt = 0;
+	}
+	f->tx = tx;
+	for (unsigned k = 0; k < nt; k++) {
+		unsigned j = e->targets[k];
+		struct medium_counters *c = medium_air_counters(seg->air, i, j);
+		if (medium_model_lost(m, i, j, c->offered++)) {
+			c->lost++;
+			continue;
+		}
+		if (!push(e, f, tx.end_ns + medium_model_pair(m, i, j)->delay_us * 1000ull, j, false))
+			c->queue_dropped++;
+	}
+	push(e, f, tx.end_ns, NO_RECEIVER, true);
+}
+
+static void on_wifi_frame(struct engine *e, const struct hwsim_frame *in, uint64_t now)
+{
+	const struct radio *rd = radio_find(e, in->transmitter);
+	if (!rd) {
+		e->wifi_unknown++;
+		return;
+	}
+	if (e->held_bytes + in->len > HELD_BYTES_MAX)
+		return; /* no status either: hwsim drops its oldest pending frames itself */
+	const uint8_t *addr1 = in->data + 4;
+	unsigned s = rd->segment, i = rd->member;
+	/* the sender's own address as its interface uses it (a node may change
+	 * it): unicast to it finds this member */
+	if (in->len >= 16 && !(in->data[10] & 1))
+		mac_learn(e->macs[s], in->data + 10, i, now);
+	int dest = (addr1[0] & 1) ? -1 : mac_lookup(e->macs[s], addr1, now);
+	struct frame *f = wifi_frame_new(e, s, i, in);
+	if (!f)
+		return;
+	if (dest >= 0 && (unsigned)dest == i)
+		push(e, f, now, NO_RECEIVER, true); /* to itself: nothing on the air */
+	else if (dest >= 0 && !(in->flags & HWSIM_TX_CTL_NO_ACK))
+		wifi_unicast(e, f, (unsigned)dest, now);
+	else
+		wifi_group(e, f, dest, now);
+	if (f->refs == 0) {
+		e->held_bytes -= f->len;
+		free(f);
+	}
+}
+
+static void hwsim_read(struct engine *e, uint64_t now)
+{
+	for (int round = 0; round < RX_ROUNDS * RX_BATCH; round++) {
+		ssize_t n = recv(e->hwfd, e->nlrx, NL_BUF, MSG_DONTWAIT);
+		if (n < 0 && errno == ENOBUFS)
+			continue; /* the kernel dropped some: read on */
+		if (n <= 0)
+			return;
+		size_t left = (size_t)n;
+		for (const struct nlmsghdr *nh = (const struct nlmsghdr *)e->nlrx; NLMSG_OK(nh, left);
+		     nh = NLMSG_NEXT(nh, left)) {
+			struct hwsim_frame in;
+			int r = hwsim_parse_frame(nh, left, e->hwfamily, &in);
+			if (r < 0)
+				e->wifi_bad++;
+			else if (r > 0)
+				on_wifi_frame(e, &in, now);
+		}
+	}
+}
+
 /* ---- frames out ---------------------------------------------------------- */
+
+static void flush_hwsim(struct engine *e)
+{
+	if (e->nltx_len == 0)
+		return;
+	if (send(e->hwfd, e->nltx, e->nltx_len, MSG_DONTWAIT) != (ssize_t)e->nltx_len)
+		e->wifi_send_failed++;
+	e->nltx_len = 0;
+}
+
+static void deliver_wifi(struct engine *e, const struct delivery *d)
+{
+	struct frame *f = d->frame;
+	struct medium_segment *seg = &e->world.segments[f->segment];
+	bool acked = f->acked;
+	if (d->receiver != NO_RECEIVER) {
+		struct medium_counters *c = medium_air_counters(seg->air, f->sender, d->receiver);
+		if (medium_air_collided(seg->air, &f->tx, d->receiver)) {
+			c->collided++;
+			acked = false;
+		} else {
+			size_t need = NLMSG_SPACE(GENL_HDRLEN) + f->len + 128;
+			if (e->nltx_len + need > NL_BUF)
+				flush_hwsim(e);
+			if (hwsim_put_rx(e->nltx, NL_BUF, &e->nltx_len, e->hwfamily,
+					 e->radio_of[f->segment][d->receiver].mac, f->data, f->len,
+					 f->rx_rate, signal_dbm(seg->model, f->sender, d->receiver),
+					 f->freq)) {
+				c->delivered++;
+				c->bytes += f->len;
+			} else {
+				c->queue_dropped++;
+			}
+		}
+	}
+	if (d->status) {
+		if (e->nltx_len + 256 > NL_BUF)
+			flush_hwsim(e);
+		hwsim_put_tx_info(e->nltx, NL_BUF, &e->nltx_len, e->hwfamily,
+				  e->radio_of[f->segment][f->sender].mac,
+				  f->flags | (acked ? HWSIM_TX_STAT_ACK : 0), f->ack_signal, f->rates,
+				  f->cookie);
+	}
+	frame_put(e, f);
+}
+
 
 static void flush_tx(struct engine *e)
 {
@@ -513,6 +798,10 @@ static void flush_tx(struct engine *e)
 static void deliver(struct engine *e, const struct delivery *d)
 {
 	struct frame *f = d->frame;
+	if (f->wifi) {
+		deliver_wifi(e, d);
+		return;
+	}
 	struct medium_segment *seg = &e->world.segments[f->segment];
 	struct medium_counters *c = medium_air_counters(seg->air, f->sender, d->receiver);
 	if (medium_air_collided(seg->air, &f->tx, d->receiver)) {
@@ -546,6 +835,7 @@ static void deliver_due(struct engine *e, uint64_t now)
 		deliver(e, &d);
 	}
 	flush_tx(e);
+	flush_hwsim(e);
 }
 
 static void arm_timer(struct engine *e)
@@ -668,6 +958,14 @@ static void engine_free(struct engine *e)
 			close(e->ports[k].fd);
 	if (e->txfd >= 0)
 		close(e->txfd);
+	if (e->hwfd >= 0)
+		close(e->hwfd);
+	for (unsigned s = 0; e->radio_of && s < e->world.nsegments; s++)
+		free(e->radio_of[s]);
+	free(e->radio_of);
+	free(e->radios);
+	free(e->nlrx);
+	free(e->nltx);
 	medium_ctl_free(e->ctl);
 	for (unsigned s = 0; e->port_of && s < e->world.nsegments; s++)
 		free(e->port_of[s]);
@@ -704,11 +1002,22 @@ static int engine_setup(struct engine *e, const struct medium_config *c, struct 
 	unsigned nseg = e->world.nsegments, maxm = 0;
 	for (unsigned s = 0; s < nseg; s++) {
 		unsigned n = medium_model_size(e->world.segments[s].model);
-		e->nports += n;
+		if (is_wifi(e, s))
+			e->nradios += n;
+		else
+			e->nports += n;
 		if (n > maxm)
 			maxm = n;
 	}
-	e->ports = calloc(e->nports, sizeof(*e->ports));
+	e->ports = calloc(e->nports ? e->nports : 1, sizeof(*e->ports));
+	e->radio_of = calloc(nseg, sizeof(*e->radio_of));
+	if (e->nradios) {
+		e->radios = calloc(e->nradios, sizeof(*e->radios));
+		e->nlrx = malloc(NL_BUF);
+		e->nltx = malloc(NL_BUF);
+		if (!e->radios || !e->nlrx || !e->nltx || !e->radio_of)
+			return error_set(err, ENOMEM, "medium");
+	}
 	e->port_of = calloc(nseg, sizeof(*e->port_of));
 	e->macs = calloc(nseg, sizeof(*e->macs));
 	e->targets = calloc(maxm, sizeof(*e->targets));
@@ -722,13 +1031,32 @@ static int engine_setup(struct engine *e, const struct medium_config *c, struct 
 		return error_set(err, errno, "enter the switch namespace");
 	if ((r = open_sender(e, err)) < 0)
 		return r;
-	unsigned pi = 0;
+	if (e->nradios && (r = hwsim_medium_open(&e->hwfd, &e->hwfamily, err)) < 0)
+		return r;
+	unsigned pi = 0, ri = 0;
 	for (unsigned s = 0; s < nseg; s++) {
 		unsigned n = medium_model_size(e->world.segments[s].model);
 		e->port_of[s] = calloc(n, sizeof(unsigned));
 		e->macs[s] = calloc(MAC_SLOTS, sizeof(struct mac_entry));
 		if (!e->port_of[s] || !e->macs[s])
 			return error_set(err, ENOMEM, "medium");
+		if (is_wifi(e, s)) {
+			const struct topo_segment *ts =
+				&c->topo->segments[e->world.segments[s].topo_index];
+			if (!(e->radio_of[s] = calloc(n, sizeof(struct radio))))
+				return error_set(err, ENOMEM, "medium");
+			for (unsigned m = 0; m < n; m++) {
+				struct radio *rd = &e->radio_of[s][m];
+				ident_mac(c->topo->sim, c->topo->nodes[ts->members[m].node].name,
+					  ts->members[m].ifname, rd->mac);
+				rd->segment = s;
+				rd->member = m;
+				e->radios[ri++] = *rd;
+				/* unicast to a radio's own address works from the first frame */
+				mac_learn(e->macs[s], rd->mac, m, now_ns());
+			}
+			continue;
+		}
 		for (unsigned m = 0; m < n; m++, pi++) {
 			char name[IF_NAMESIZE + 8];
 			c->port_name(e->world.segments[s].topo_index, m, name, sizeof(name));
@@ -761,6 +1089,14 @@ static int engine_setup(struct engine *e, const struct medium_config *c, struct 
 	for (unsigned k = 0; k < e->nports; k++)
 		if ((r = epoll_add(e->epfd, e->ports[k].fd, TAG_PORT + k, err)) < 0)
 			return r;
+	if (e->nradios) {
+		qsort(e->radios, e->nradios, sizeof(*e->radios), radio_cmp);
+		for (unsigned k = 1; k < e->nradios; k++)
+			if (memcmp(e->radios[k - 1].mac, e->radios[k].mac, 6) == 0)
+				return error_setmsg(err, EEXIST, "two radios with one address");
+		if ((r = epoll_add(e->epfd, e->hwfd, TAG_HWSIM, err)) < 0)
+			return r;
+	}
 	if (c->ctl_fd >= 0 && !(e->ctl = medium_ctl_new(c->ctl_fd, e->epfd, TAG_CTL)))
 		return error_set(err, errno ? errno : ENOMEM, "control socket");
 	return 0;
@@ -768,7 +1104,7 @@ static int engine_setup(struct engine *e, const struct medium_config *c, struct 
 
 int medium_run(const struct medium_config *c, struct error *err)
 {
-	struct engine e = { .epfd = -1, .timerfd = -1, .sigfd = -1, .txfd = -1 };
+	struct engine e = { .epfd = -1, .timerfd = -1, .sigfd = -1, .txfd = -1, .hwfd = -1 };
 	int r = engine_setup(&e, c, err);
 	if (r == 0)
 		r = drop_privileges(err);
@@ -776,7 +1112,8 @@ int medium_run(const struct medium_config *c, struct error *err)
 		engine_free(&e);
 		return r;
 	}
-	fprintf(stderr, "medium: %u radio segment(s), %u ports\n", e.world.nsegments, e.nports);
+	fprintf(stderr, "medium: %u radio segment(s), %u ports, %u Wi-Fi radios\n",
+		e.world.nsegments, e.nports, e.nradios);
 
 	struct epoll_event evs[64];
 	uint64_t last_tick = 0;
@@ -801,6 +1138,8 @@ int medium_run(const struct medium_config *c, struct error *err)
 				struct signalfd_siginfo si;
 				if (read(e.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 					stop = true;
+			} else if (tag == TAG_HWSIM) {
+				hwsim_read(&e, now);
 			} else if (tag >= TAG_PORT && tag - TAG_PORT < e.nports) {
 				port_read(&e, &e.ports[tag - TAG_PORT], now);
 			} else if (e.ctl && tag >= TAG_CTL && tag <= TAG_CTL + MEDIUM_CTL_CONNS) {
@@ -814,8 +1153,11 @@ int medium_run(const struct medium_config *c, struct error *err)
 		deliver_due(&e, now_ns());
 		arm_timer(&e);
 	}
-	fprintf(stderr, "medium: stopping (%llu runt, %llu oversized frames dropped)\n",
-		(unsigned long long)e.dropped_runt, (unsigned long long)e.dropped_big);
+	fprintf(stderr, "medium: stopping (%llu runt, %llu oversized frames dropped; wifi: %llu "
+		"malformed, %llu from unknown radios, %llu sends failed)\n",
+		(unsigned long long)e.dropped_runt, (unsigned long long)e.dropped_big,
+		(unsigned long long)e.wifi_bad, (unsigned long long)e.wifi_unknown,
+		(unsigned long long)e.wifi_send_failed);
 	engine_free(&e);
 	return r < 0 ? r : 0;
 }
