@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds $BUILD/rootfs/meshlite.tar.gz, the default node rootfs: busybox-static +
-# babeld and the shared libraries babeld needs, all from Debian packages
+# babeld, iw, batctl and the shared libraries they need, all from Debian packages
 # (`apt-get download`, never installed on the host), put together by $BUILD/mkrootfs
 # with our init (rootfs/meshlite/init) as /sbin/init.  Called by `make rootfs`.
 #
@@ -16,7 +16,9 @@ OUT=$ROOTFS_DIR/meshlite.tar.gz
 MKROOTFS=$BUILD/mkrootfs
 # babeld links libb2-1 (which needs libgomp1) and libc6; libgcc-s1 is what glibc
 # dlopens for thread cancellation/unwinding.
-PACKAGES="busybox-static babeld libb2-1 libgomp1 libgcc-s1 libc6"
+# iw joins Wi-Fi meshes and cells (medium=wifi segments) and batctl drives
+# batman-adv where the kernel has it; both speak generic netlink through libnl.
+PACKAGES="busybox-static babeld libb2-1 libgomp1 libgcc-s1 libc6 iw batctl libnl-3-200 libnl-genl-3-200"
 # A fixed timestamp for every entry makes the tarball byte-for-byte reproducible,
 # which keeps netsim's sha256-keyed rootfs cache warm across rebuilds.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1704067200}
