@@ -73,6 +73,10 @@ static int cmd_air(int argc, char **argv, struct error *err)
 	if (air_matrix(sim, &root, err) < 0) {
 		return EXIT_FAIL;
 	}
+	if (air_add_stations(sim, root, err) < 0) {
+		json_object_put(root);
+		return EXIT_FAIL;
+	}
 	int rc = 0;
 	struct json_object *segs;
 	json_object_object_get_ex(root, "segments", &segs);
@@ -99,14 +103,17 @@ static int cmd_air(int argc, char **argv, struct error *err)
 
 const struct verb verb_air = {"air",
 		"air [-s SIM] [SEGMENT] [--json] | air [-s SIM] SEGMENT pair A B|A>B CHANGE...",
-		"The radio medium of a sim (segments with medium=radio, docs/topology.md):\n"
-		"the matrix of every ordered pair of members of SEGMENT (all radio segments\n"
-		"when left out), as the medium process sees it now: RANGE (no: no frames at\n"
+		"The radio medium of a sim (segments with medium=radio or medium=wifi,\n"
+		"docs/topology.md): the matrix of every ordered pair of members of SEGMENT\n"
+		"(all of them when left out), as the medium process sees it now: RANGE (no: no frames at\n"
 		"all), distance in metres, SNR in dB, the LOSS, RATE and DELAY each frame\n"
 		"gets, the counters OFFERED, DELIVERED, LOST (by loss), COLLIDED (hidden-node\n"
 		"or half-duplex collisions) and QDROP (sender's queue full), and SET: what a\n"
-		"pair line or a change overrides.  --json: the segment's object of the\n"
-		"medium's matrix (docs/wireless.md, \"Control protocol\").\n\n"
+		"pair line or a change overrides.  A wifi segment also lists the stations\n"
+		"each member's kernel knows (`iw dev IF station dump`, read over nl80211):\n"
+		"peer, signal, mesh peer link state, TX bitrate, retries and failures.\n"
+		"--json: the segment's object of the medium's matrix (docs/wireless.md,\n"
+		"\"Control protocol\"), with \"stations\" for a wifi segment.\n\n"
 		"  pair A B CHANGE...    change the pair both ways, A>B one way, now:\n"
 		"      loss=P rate=R delay=D   override the model (units as in topologies)\n"
 		"      cut                     out of range: no frames at all\n"

@@ -6,6 +6,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/nl80211.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +411,90 @@ int hwsim_radios_delete_all(struct hwsim *h, unsigned *deleted, struct error *er
 	}
 	free(names);
 	return r;
+}
+
+struct stations_ctx {
+	struct hwsim_station *v;
+	unsigned n, cap;
+};
+
+static int station_reply(const unsigned char *body, size_t len, void *ctx)
+{
+	struct stations_ctx *c = ctx;
+	const struct nlattr *tb[NL80211_ATTR_STA_INFO + 1], *si[NL80211_STA_INFO_MAX + 1];
+	if (!parse_attrs(body, len, tb, NL80211_ATTR_STA_INFO) || !tb[NL80211_ATTR_MAC] ||
+	    attr_len(tb[NL80211_ATTR_MAC]) != 6 || !tb[NL80211_ATTR_STA_INFO])
+		return 0;
+	if (c->n >= HWSIM_STATIONS_MAX)
+		return 0;
+	if (!parse_attrs(attr_data(tb[NL80211_ATTR_STA_INFO]), attr_len(tb[NL80211_ATTR_STA_INFO]),
+			 si, NL80211_STA_INFO_MAX))
+		return 0;
+	if (c->n == c->cap) {
+		unsigned cap = c->cap ? 2 * c->cap : 8;
+		void *grown = realloc(c->v, cap * sizeof(*c->v));
+		if (!grown)
+			return -ENOMEM;
+		c->v = grown;
+		c->cap = cap;
+	}
+	struct hwsim_station *s = &c->v[c->n++];
+	*s = (struct hwsim_station){ .plink = -1 };
+	memcpy(s->mac, attr_data(tb[NL80211_ATTR_MAC]), 6);
+	const struct nlattr *a;
+	if ((a = si[NL80211_STA_INFO_SIGNAL]) && attr_len(a) >= 1)
+		s->signal_dbm = *(const int8_t *)attr_data(a);
+	if ((a = si[NL80211_STA_INFO_PLINK_STATE]) && attr_len(a) >= 1)
+		s->plink = *(const uint8_t *)attr_data(a);
+	attr_u32(si[NL80211_STA_INFO_TX_RETRIES], &s->tx_retries);
+	attr_u32(si[NL80211_STA_INFO_TX_FAILED], &s->tx_failed);
+	attr_u32(si[NL80211_STA_INFO_TX_PACKETS], &s->tx_packets);
+	attr_u32(si[NL80211_STA_INFO_RX_PACKETS], &s->rx_packets);
+	attr_u32(si[NL80211_STA_INFO_INACTIVE_TIME], &s->inactive_ms);
+	const struct nlattr *ri[NL80211_RATE_INFO_MAX + 1];
+	if ((a = si[NL80211_STA_INFO_TX_BITRATE]) &&
+	    parse_attrs(attr_data(a), attr_len(a), ri, NL80211_RATE_INFO_MAX)) {
+		uint32_t v32;
+		if (attr_u32(ri[NL80211_RATE_INFO_BITRATE32], &v32))
+			s->tx_bitrate_kbps = v32 * 100;
+		else if ((a = ri[NL80211_RATE_INFO_BITRATE]) && attr_len(a) >= 2)
+			s->tx_bitrate_kbps = (uint32_t)*(const uint16_t *)attr_data(a) * 100;
+	}
+	return 0;
+}
+
+int hwsim_stations(struct hwsim *h, const char *ifname, struct hwsim_station **out,
+		   unsigned *count, struct error *err)
+{
+	*out = NULL;
+	*count = 0;
+	unsigned ifindex = if_nametoindex(ifname);
+	if (ifindex == 0)
+		return error_set(err, errno, "interface %s", ifname);
+	unsigned char buf[128];
+	struct msg m = { .cap = sizeof(buf), .buf = buf };
+	if (!begin(&m, h->nl80211_family, NL80211_CMD_GET_STATION, NLM_F_DUMP, ++h->seq) ||
+	    !put_u32(&m, NL80211_ATTR_IFINDEX, ifindex))
+		return error_set(err, EMSGSIZE, "nl80211: stations");
+	end(&m, 0);
+	struct stations_ctx c = {0};
+	int r = transact(h, &m, station_reply, &c, NULL);
+	if (r < 0) {
+		free(c.v);
+		return error_set(err, -r, "nl80211: stations of %s", ifname);
+	}
+	*out = c.v;
+	*count = c.n;
+	return 0;
+}
+
+const char *hwsim_plink_name(int plink)
+{
+	static const char *const names[] = { "LISTEN", "OPN_SNT", "OPN_RCVD", "CNF_RCVD",
+					     "ESTAB", "HOLDING", "BLOCKED" };
+	if (plink < 0)
+		return "-";
+	return (unsigned)plink < sizeof(names) / sizeof(names[0]) ? names[plink] : "?";
 }
 
 /* ---- the medium ---- */

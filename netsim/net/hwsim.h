@@ -87,6 +87,24 @@ int hwsim_radios_delete_all(struct hwsim *h, unsigned *deleted, struct error *er
 int hwsim_wiphy_names(struct hwsim *h, char (**names)[HWSIM_NAME_MAX], unsigned *count,
 		      struct error *err);
 
+/* What the kernel of the socket's namespace knows of one peer of an interface
+ * (nl80211 GET_STATION, as `iw dev IF station dump` shows it). */
+struct hwsim_station {
+	uint8_t mac[6];
+	int signal_dbm;           /* of the last frame received; 0 when unknown */
+	int plink;                /* mesh peer link state (NL80211_PLINK_*), -1 when none (IBSS) */
+	uint32_t tx_retries, tx_failed, tx_packets, rx_packets;
+	uint32_t tx_bitrate_kbps; /* 0 when unknown */
+	uint32_t inactive_ms;
+};
+#define HWSIM_STATIONS_MAX 1024
+/* The stations of interface ifname in the socket's namespace (at most
+ * HWSIM_STATIONS_MAX; malloc'd array). */
+int hwsim_stations(struct hwsim *h, const char *ifname, struct hwsim_station **out,
+		   unsigned *count, struct error *err);
+/* "ESTAB", "LISTEN", ... for a plink value; "-" for -1. */
+const char *hwsim_plink_name(int plink);
+
 /* ---- the medium: the frame path ---- */
 
 /* A socket registered as the wireless medium of the namespace's radios (the

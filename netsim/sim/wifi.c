@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,11 +98,47 @@ void sim_wifi_teardown(const char *sim, char **nodes, unsigned n)
 		if (state_netns_path(path, sizeof(path), sim, i < n ? nodes[i] : NULL) < 0)
 			continue;
 		cleanup_close int ns = sim_kernel->netns_open(path, &ignored);
-		if (ns >= 0)
-			sim_kernel->wifi_radios_delete(ns, &ignored);
+		struct error e;
+		if (ns >= 0 && sim_kernel->wifi_radios_delete(ns, &e) < 0)
+			fprintf(stderr, "netsim: warning: %s (the kernel deletes them with the "
+				"namespace)\n", e.msg);
 	}
 	marker_path(path, sizeof(path), sim);
 	unlink(path);
+}
+
+int sim_wifi_stations(const char *sim, const char *node, const char *ifname,
+		      struct hwsim_station **out, unsigned *count, struct error *err)
+{
+	*out = NULL;
+	*count = 0;
+	char path[PATH_MAX];
+	if (state_netns_path(path, sizeof(path), sim, node) < 0)
+		return error_setmsg(err, ENAMETOOLONG, "node %s: namespace path", node);
+	cleanup_close int ns = netns_open(path, err);
+	if (ns < 0)
+		return ns;
+	int saved = -1;
+	int r = netns_enter(ns, &saved, err);
+	if (r < 0)
+		return r;
+	struct hwsim *h = NULL;
+	r = hwsim_open(&h, err);
+	if (r == 0)
+		r = hwsim_stations(h, ifname, out, count, err);
+	hwsim_close(h);
+	struct error leave_err;
+	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
+		*err = leave_err;
+		r = -leave_err.errnum;
+	}
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*count = 0;
+		return error_prefix(err, "node %s", node);
+	}
+	return 0;
 }
 
 /* ---- the real kernel ops ---- */

@@ -34,6 +34,13 @@ int sim_wifi_wire_member(const struct topo *t, unsigned s, unsigned m, int node_
  * namespaces given and the switch namespace. */
 void sim_wifi_teardown(const char *sim, char **nodes, unsigned n);
 
+/* What node NODE's kernel knows of the peers of its Wi-Fi interface IF
+ * (`iw dev IF station dump`), read from its namespace over nl80211, not by a
+ * program of the node's. */
+struct hwsim_station;
+int sim_wifi_stations(const char *sim, const char *node, const char *ifname,
+		      struct hwsim_station **out, unsigned *count, struct error *err);
+
 /* The real kernel ops (sim_kernel_real). */
 int sim_wifi_radio_create(int sw_ns, int node_ns, const uint8_t mac[6], const char *ifname,
 			  bool ibss, struct error *err);

@@ -2,10 +2,15 @@
 #include "tools/air.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/hwsim.h"
 #include "sim/radio.h"
+#include "sim/sim.h"
+#include "sim/wifi.h"
+#include "topo/ident.h"
 #include "topo/quality.h"
 #include "topo/topo.h"
 #include "topo/units.h"
@@ -140,6 +145,8 @@ static int64_t get_int(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
+static void print_stations(FILE *f, struct json_object *views);
+
 void air_print_segment(FILE *f, struct json_object *seg)
 {
 	struct json_object *pairs, *positions, *members;
@@ -193,5 +200,111 @@ void air_print_segment(FILE *f, struct json_object *seg)
 			(long long)get_int(p, "delivered"), (long long)get_int(p, "lost"),
 			(long long)get_int(p, "collided"), (long long)get_int(p, "queue_dropped"),
 			set[0] ? set : "-");
+	}
+	struct json_object *views;
+	if (json_object_object_get_ex(seg, "stations", &views))
+		print_stations(f, views);
+}
+
+static const char *node_of_mac(const struct topo *t, const struct topo_segment *seg,
+			       const uint8_t mac[6])
+{
+	for (unsigned m = 0; m < seg->nmembers; m++) {
+		uint8_t own[6];
+		const char *node = t->nodes[seg->members[m].node].name;
+		ident_mac(t->sim, node, seg->members[m].ifname, own);
+		if (memcmp(own, mac, 6) == 0)
+			return node;
+	}
+	return NULL;
+}
+
+static struct json_object *station_json(const struct topo *t, const struct topo_segment *seg,
+					const struct hwsim_station *s)
+{
+	struct json_object *o = json_object_new_object();
+	char mac[18];
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1],
+		 s->mac[2], s->mac[3], s->mac[4], s->mac[5]);
+	const char *node = node_of_mac(t, seg, s->mac);
+	json_object_object_add(o, "mac", json_object_new_string(mac));
+	json_object_object_add(o, "node", node ? json_object_new_string(node) : NULL);
+	json_object_object_add(o, "signal", json_object_new_int(s->signal_dbm));
+	json_object_object_add(o, "plink", json_object_new_string(hwsim_plink_name(s->plink)));
+	json_object_object_add(o, "tx_retries", json_object_new_int64(s->tx_retries));
+	json_object_object_add(o, "tx_failed", json_object_new_int64(s->tx_failed));
+	json_object_object_add(o, "tx_packets", json_object_new_int64(s->tx_packets));
+	json_object_object_add(o, "rx_packets", json_object_new_int64(s->rx_packets));
+	json_object_object_add(o, "tx_bitrate", json_object_new_int64((int64_t)s->tx_bitrate_kbps * 1000));
+	return o;
+}
+
+int air_add_stations(const char *sim, struct json_object *root, struct error *err)
+{
+	struct topo t;
+	int r = sim_topology(sim, &t, err);
+	if (r < 0)
+		return r;
+	for (unsigned s = 0; s < t.nsegments; s++) {
+		const struct topo_segment *seg = &t.segments[s];
+		struct json_object *o = air_matrix_segment(root, seg->name);
+		if (!o || seg->medium != TOPO_MEDIUM_WIFI)
+			continue;
+		struct json_object *views = json_object_new_array();
+		for (unsigned m = 0; m < seg->nmembers; m++) {
+			const char *node = t.nodes[seg->members[m].node].name;
+			struct json_object *v = json_object_new_object();
+			json_object_object_add(v, "node", json_object_new_string(node));
+			json_object_object_add(v, "interface",
+					       json_object_new_string(seg->members[m].ifname));
+			struct hwsim_station *st = NULL;
+			unsigned n = 0;
+			struct error e;
+			if (sim_wifi_stations(sim, node, seg->members[m].ifname, &st, &n, &e) < 0) {
+				json_object_object_add(v, "error", json_object_new_string(e.msg));
+			} else {
+				struct json_object *peers = json_object_new_array();
+				for (unsigned k = 0; k < n; k++)
+					json_object_array_add(peers, station_json(&t, seg, &st[k]));
+				json_object_object_add(v, "peers", peers);
+			}
+			free(st);
+			json_object_array_add(views, v);
+		}
+		json_object_object_add(o, "stations", views);
+	}
+	topo_free(&t);
+	return 0;
+}
+
+/* The stations part of air_print_segment. */
+static void print_stations(FILE *f, struct json_object *views)
+{
+	fprintf(f, "stations (each node's own view, as `iw dev IF station dump`):\n");
+	fprintf(f, "%-12s %-8s %-12s %-17s %7s %-8s %9s %10s %9s\n", "NODE", "IF", "PEER", "MAC",
+		"SIGNAL", "PLINK", "BITRATE", "TX-RETRIES", "TX-FAILED");
+	for (size_t i = 0; i < json_object_array_length(views); i++) {
+		struct json_object *v = json_object_array_get_idx(views, i), *peers, *e;
+		const char *node = get_string(v, "node"), *ifn = get_string(v, "interface");
+		if (json_object_object_get_ex(v, "error", &e)) {
+			fprintf(f, "%-12s %-8s (%s)\n", node, ifn, json_object_get_string(e));
+			continue;
+		}
+		if (!json_object_object_get_ex(v, "peers", &peers) ||
+		    json_object_array_length(peers) == 0) {
+			fprintf(f, "%-12s %-8s (no stations)\n", node, ifn);
+			continue;
+		}
+		for (size_t k = 0; k < json_object_array_length(peers); k++) {
+			struct json_object *p = json_object_array_get_idx(peers, k);
+			char rate[32] = "-";
+			if (get_int(p, "tx_bitrate") > 0)
+				units_format_rate((uint64_t)get_int(p, "tx_bitrate"), rate, sizeof(rate));
+			const char *peer = get_string(p, "node");
+			fprintf(f, "%-12s %-8s %-12s %-17s %4lld dBm %-8s %9s %10lld %9lld\n", node, ifn,
+				peer && peer[0] ? peer : "?", get_string(p, "mac"),
+				(long long)get_int(p, "signal"), get_string(p, "plink"), rate,
+				(long long)get_int(p, "tx_retries"), (long long)get_int(p, "tx_failed"));
+		}
 	}
 }

@@ -27,7 +27,14 @@ int air_move(const char *sim, const char *node, const double pos[3], uint64_t ov
 int air_pair(const char *sim, const char *segment, const char *from, const char *to, bool both,
 	     char *const words[], size_t nwords, struct error *err);
 
-/* The pair table of one matrix segment, for people. */
+/* For each wifi segment of the sim's topology, add to its matrix object
+ * "stations": [{"node","interface","peers":[{"mac","node","signal","plink",
+ * "tx_retries","tx_failed","tx_packets","rx_packets","tx_bitrate"}]}], each
+ * member's kernel's own view (sim/wifi.h).  A node whose view cannot be read
+ * gets "error" instead of "peers". */
+int air_add_stations(const char *sim, struct json_object *root, struct error *err);
+
+/* The pair table of one matrix segment (and its stations), for people. */
 void air_print_segment(FILE *f, struct json_object *segment);
 
 #endif
