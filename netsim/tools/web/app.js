@@ -2,7 +2,7 @@
 // draws the topology as an SVG graph (force-directed layout, positions kept
 // between polls so nothing jumps), and shows /api/node/NODE for the node
 // that was clicked (kept in the URL's #fragment).  Members of radio segments
-// (medium=radio) sit at their positions from /api/air, the medium's matrix:
+// (medium=radio and medium=wifi) sit at their positions from /api/air, the medium's matrix:
 // one edge per pair of members that hear each other, coloured by its loss
 // (green clean, red lossy) and as wide as its rate, range circles on request.
 'use strict';
@@ -82,7 +82,7 @@ function model(st) {
                 state: l.state, label: qualityLabel(l)});
   }
   for (const seg of st.segments || []) {
-    if (seg.medium === 'radio') {
+    if (seg.medium === 'radio' || seg.medium === 'wifi') {
       radioEdges(seg.name, known, edges);
       continue;
     }
