@@ -18,7 +18,7 @@
 #include "topo/units.h"
 #include "util.h"
 
-enum { OPT_DURATION = OPT_VERB_BASE };
+enum { OPT_DURATION = OPT_VERB_BASE, OPT_DATA };
 
 /* --json: one object with the same keys and types as ever (docs/cli.md). */
 static void print_json(const struct capture_summary *sum, const char *path)
@@ -61,6 +61,7 @@ static int cmd_capture(int argc, char **argv, struct error *err)
 					      {"count", required_argument, NULL, 'c'},
 					      {"duration", required_argument, NULL, OPT_DURATION},
 					      {"json", no_argument, NULL, OPT_JSON},
+					      {"data", no_argument, NULL, OPT_DATA},
 					      {"help", no_argument, NULL, OPT_HELP},
 					      {NULL, 0, NULL, 0}};
 	struct capture_request req = {0};
@@ -86,6 +87,7 @@ static int cmd_capture(int argc, char **argv, struct error *err)
 						  "(10, 10s, 500ms)", optarg);
 			break;
 		case OPT_JSON: json = true; break;
+		case OPT_DATA: req.data = true; break;
 		case OPT_HELP: return print_help(current_verb);
 		default: return verb_bad_option(err);
 		}
@@ -120,7 +122,8 @@ static int cmd_capture(int argc, char **argv, struct error *err)
 	struct capture_summary sum;
 	if (capture_start(&req, &session, &sum, err) < 0)
 		return EXIT_FAIL;
-	fprintf(stderr, "netsim: capturing on %s in sim %s%s%s\n", sum.who, sum.sim,
+	fprintf(stderr, "netsim: capturing on %s in sim %s%s%s%s\n", sum.who, sum.sim,
+		sum.wifi ? " (802.11 frames with radiotap headers; --data for its data frames)" : "",
 		filter ? ", filter " : "", filter ? filter : "");
 	int r = capture_finish(session, &sum, err);
 	if (r == -EPIPE)
@@ -136,13 +139,17 @@ static int cmd_capture(int argc, char **argv, struct error *err)
 }
 
 const struct verb verb_capture = {"capture",
-	"capture [-s SIM] NODE[:IF] [-w FILE.pcap] [-c COUNT] [--duration S] [--json] [FILTER...]",
+	"capture [-s SIM] NODE[:IF] [-w FILE.pcap] [-c COUNT] [--duration S] [--data] [--json] [FILTER...]",
 	"Capture the packets of a node's interface (libpcap, inside the node's network\n"
 	"namespace) into a pcap file that Wireshark and tcpdump read.\n\n"
 	"NODE alone captures on `any`: every interface of the node, loopback included,\n"
 	"with Linux cooked headers (a packet routed through the node shows up once on\n"
 	"the way in and once on the way out).  NODE:IF captures one interface with\n"
 	"its Ethernet headers.  The interface is not put into promiscuous mode.\n"
+	"An interface on a medium=wifi segment gives its 802.11 frames with radiotap\n"
+	"headers (sent and received, management and control included), through a\n"
+	"monitor interface IFmon that netsim adds to the node's phy for the capture\n"
+	"and removes after it; --data captures its data frames as Ethernet instead.\n"
 	"FILTER is a pcap-filter(7) expression, as for tcpdump (`icmp`, `udp port 6696`).\n\n"
 	"Without -w, pcap goes to stdout when it is not a terminal, flushed after every\n"
 	"packet, for a live view:\n\n"
@@ -153,6 +160,7 @@ const struct verb verb_capture = {"capture",
 	"  -w, --write FILE     write the pcap to FILE (`-`: stdout)\n"
 	"  -c, --count COUNT    stop after COUNT packets\n"
 	"      --duration S     stop after S seconds (also 500ms, 2s)\n"
+	"      --data           a Wi-Fi interface: its data frames as Ethernet, not 802.11\n"
 	"      --json           (with -w FILE) at the end, one JSON object on stdout:\n"
 	"                       sim, node, interface, file, packets, dropped\n",
 		.in_vm = VERB_IN_VM_CAPTURE, .run = cmd_capture};

@@ -363,7 +363,9 @@ int hwsim_interface_new(struct hwsim *h, uint32_t wiphy, const char *ifname,
 {
 	unsigned char buf[128];
 	struct msg m = { .cap = sizeof(buf), .buf = buf };
-	uint32_t iftype = type == HWSIM_IF_IBSS ? NL80211_IFTYPE_ADHOC : NL80211_IFTYPE_MESH_POINT;
+	uint32_t iftype = type == HWSIM_IF_IBSS	     ? NL80211_IFTYPE_ADHOC
+			  : type == HWSIM_IF_MONITOR ? NL80211_IFTYPE_MONITOR
+						     : NL80211_IFTYPE_MESH_POINT;
 	if (!begin(&m, h->nl80211_family, NL80211_CMD_NEW_INTERFACE, NLM_F_ACK, ++h->seq) ||
 	    !put_u32(&m, NL80211_ATTR_WIPHY, wiphy) ||
 	    !put(&m, NL80211_ATTR_IFNAME, ifname, strlen(ifname) + 1) ||
@@ -372,6 +374,45 @@ int hwsim_interface_new(struct hwsim *h, uint32_t wiphy, const char *ifname,
 	end(&m, 0);
 	int r = transact(h, &m, NULL, NULL, NULL);
 	return r < 0 ? error_set(err, -r, "nl80211: create %s on phy %u", ifname, wiphy) : 0;
+}
+
+static int iface_reply(const unsigned char *body, size_t len, void *ctx)
+{
+	const struct nlattr *tb[NL80211_ATTR_WIPHY + 1];
+	if (!parse_attrs(body, len, tb, NL80211_ATTR_WIPHY) || !attr_u32(tb[NL80211_ATTR_WIPHY], ctx))
+		return -ENODEV;
+	return 0;
+}
+
+int hwsim_interface_wiphy(struct hwsim *h, const char *ifname, uint32_t *wiphy,
+			  struct error *err)
+{
+	unsigned ifindex = if_nametoindex(ifname);
+	if (ifindex == 0)
+		return error_set(err, errno, "interface %s", ifname);
+	unsigned char buf[128];
+	struct msg m = { .cap = sizeof(buf), .buf = buf };
+	if (!begin(&m, h->nl80211_family, NL80211_CMD_GET_INTERFACE, NLM_F_ACK, ++h->seq) ||
+	    !put_u32(&m, NL80211_ATTR_IFINDEX, ifindex))
+		return error_set(err, EMSGSIZE, "nl80211: get interface");
+	end(&m, 0);
+	int r = transact(h, &m, iface_reply, wiphy, NULL);
+	return r < 0 ? error_set(err, -r, "nl80211: %s is not a Wi-Fi interface", ifname) : 0;
+}
+
+int hwsim_interface_del(struct hwsim *h, const char *ifname, struct error *err)
+{
+	unsigned ifindex = if_nametoindex(ifname);
+	if (ifindex == 0)
+		return errno == ENODEV ? 0 : error_set(err, errno, "interface %s", ifname);
+	unsigned char buf[128];
+	struct msg m = { .cap = sizeof(buf), .buf = buf };
+	if (!begin(&m, h->nl80211_family, NL80211_CMD_DEL_INTERFACE, NLM_F_ACK, ++h->seq) ||
+	    !put_u32(&m, NL80211_ATTR_IFINDEX, ifindex))
+		return error_set(err, EMSGSIZE, "nl80211: delete interface");
+	end(&m, 0);
+	int r = transact(h, &m, NULL, NULL, NULL);
+	return r < 0 && r != -ENODEV ? error_set(err, -r, "nl80211: delete %s", ifname) : 0;
 }
 
 int hwsim_wiphy_names(struct hwsim *h, char (**names)[HWSIM_NAME_MAX], unsigned *count,

@@ -76,9 +76,15 @@ int hwsim_radio_new(struct hwsim *h, const uint8_t mac[6], uint32_t *wiphy, char
 /* Move wiphy (with its interfaces) into the namespace ns_fd. */
 int hwsim_wiphy_to_netns(struct hwsim *h, uint32_t wiphy, int ns_fd, struct error *err);
 /* A new interface on wiphy (which must be in the socket's namespace). */
-enum hwsim_iftype { HWSIM_IF_MESH, HWSIM_IF_IBSS };
+enum hwsim_iftype { HWSIM_IF_MESH, HWSIM_IF_IBSS, HWSIM_IF_MONITOR };
 int hwsim_interface_new(struct hwsim *h, uint32_t wiphy, const char *ifname,
 			enum hwsim_iftype type, struct error *err);
+/* The wiphy of interface ifname (in the socket's namespace); ENODEV when it has
+ * none (not a Wi-Fi interface). */
+int hwsim_interface_wiphy(struct hwsim *h, const char *ifname, uint32_t *wiphy,
+			  struct error *err);
+/* Delete interface ifname (a missing one counts as done). */
+int hwsim_interface_del(struct hwsim *h, const char *ifname, struct error *err);
 /* Delete every hwsim radio whose phy is in the socket's namespace; *deleted
  * counts them.  Phys that are not hwsim's are left alone. */
 int hwsim_radios_delete_all(struct hwsim *h, unsigned *deleted, struct error *err);

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "net/hwsim.h"
+#include "net/netlink.h"
 #include "net/netns.h"
 #include "sim/kernel.h"
 #include "sim/state.h"
@@ -107,31 +108,59 @@ void sim_wifi_teardown(const char *sim, char **nodes, unsigned n)
 	unlink(path);
 }
 
-int sim_wifi_stations(const char *sim, const char *node, const char *ifname,
-		      struct hwsim_station **out, unsigned *count, struct error *err)
+/* Run fn(h, ctx) with an hwsim socket inside NODE's namespace. */
+static int in_node(const char *sim, const char *node,
+		   int (*fn)(struct hwsim *h, void *ctx, struct error *err), void *ctx,
+		   int *ns_out, struct error *err)
 {
-	*out = NULL;
-	*count = 0;
 	char path[PATH_MAX];
 	if (state_netns_path(path, sizeof(path), sim, node) < 0)
 		return error_setmsg(err, ENAMETOOLONG, "node %s: namespace path", node);
-	cleanup_close int ns = netns_open(path, err);
+	int ns = netns_open(path, err);
 	if (ns < 0)
 		return ns;
 	int saved = -1;
 	int r = netns_enter(ns, &saved, err);
-	if (r < 0)
+	if (r < 0) {
+		close(ns);
 		return r;
+	}
 	struct hwsim *h = NULL;
 	r = hwsim_open(&h, err);
 	if (r == 0)
-		r = hwsim_stations(h, ifname, out, count, err);
+		r = fn(h, ctx, err);
 	hwsim_close(h);
 	struct error leave_err;
 	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
 		*err = leave_err;
 		r = -leave_err.errnum;
 	}
+	if (ns_out && r == 0)
+		*ns_out = ns;
+	else
+		close(ns);
+	return r;
+}
+
+struct stations_ctx {
+	const char *ifname;
+	struct hwsim_station **out;
+	unsigned *count;
+};
+
+static int stations(struct hwsim *h, void *ctx, struct error *err)
+{
+	struct stations_ctx *c = ctx;
+	return hwsim_stations(h, c->ifname, c->out, c->count, err);
+}
+
+int sim_wifi_stations(const char *sim, const char *node, const char *ifname,
+		      struct hwsim_station **out, unsigned *count, struct error *err)
+{
+	*out = NULL;
+	*count = 0;
+	struct stations_ctx c = { .ifname = ifname, .out = out, .count = count };
+	int r = in_node(sim, node, stations, &c, NULL, err);
 	if (r < 0) {
 		free(*out);
 		*out = NULL;
@@ -139,6 +168,46 @@ int sim_wifi_stations(const char *sim, const char *node, const char *ifname,
 		return error_prefix(err, "node %s", node);
 	}
 	return 0;
+}
+
+struct monitor_ctx {
+	const char *ifname, *mon;
+};
+
+static int monitor_add(struct hwsim *h, void *ctx, struct error *err)
+{
+	struct monitor_ctx *c = ctx;
+	uint32_t wiphy;
+	int r = hwsim_interface_wiphy(h, c->ifname, &wiphy, err);
+	return r < 0 ? r : hwsim_interface_new(h, wiphy, c->mon, HWSIM_IF_MONITOR, err);
+}
+
+static int monitor_del(struct hwsim *h, void *ctx, struct error *err)
+{
+	return hwsim_interface_del(h, ((struct monitor_ctx *)ctx)->mon, err);
+}
+
+int sim_wifi_monitor_add(const char *sim, const char *node, const char *ifname, char *mon,
+			 struct error *err)
+{
+	snprintf(mon, IFNAMSIZ, "%.12smon", ifname);
+	struct monitor_ctx c = { .ifname = ifname, .mon = mon };
+	int ns = -1;
+	int r = in_node(sim, node, monitor_add, &c, &ns, err);
+	if (r < 0)
+		return r;
+	r = net_link_set_up(ns, mon, 1, err);
+	close(ns);
+	if (r < 0)
+		sim_wifi_monitor_del(sim, node, mon);
+	return r;
+}
+
+void sim_wifi_monitor_del(const char *sim, const char *node, const char *mon)
+{
+	struct monitor_ctx c = { .mon = mon };
+	struct error ignored;
+	in_node(sim, node, monitor_del, &c, NULL, &ignored);
 }
 
 /* ---- the real kernel ops ---- */

@@ -41,6 +41,14 @@ struct hwsim_station;
 int sim_wifi_stations(const char *sim, const char *node, const char *ifname,
 		      struct hwsim_station **out, unsigned *count, struct error *err);
 
+/* A monitor interface on the phy of NODE's Wi-Fi interface IFNAME, up, for
+ * `capture` to see 802.11 frames with radiotap headers: its name (IFNAME cut to
+ * 12 characters + "mon") into mon (IFNAMSIZ).  ENODEV when IFNAME is not a
+ * Wi-Fi interface.  sim_wifi_monitor_del removes it again. */
+int sim_wifi_monitor_add(const char *sim, const char *node, const char *ifname, char *mon,
+			 struct error *err);
+void sim_wifi_monitor_del(const char *sim, const char *node, const char *mon);
+
 /* The real kernel ops (sim_kernel_real). */
 int sim_wifi_radio_create(int sw_ns, int node_ns, const uint8_t mac[6], const char *ifname,
 			  bool ibss, struct error *err);

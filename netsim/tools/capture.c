@@ -13,9 +13,12 @@
 #include "net/capture.h"
 #include "sim/sim.h"
 #include "sim/state.h"
+#include "sim/wifi.h"
 #include "util.h"
 
 struct capture_session {
+	char sim[TOPO_SIM_MAX + 1], node[TOPO_NAME_MAX + 1];
+	char monitor[IFNAMSIZ];         /* a monitor interface this capture made, or "" */
 	pcap_t *p;
 	pcap_dumper_t *dumper;
 	struct capture_limits lim;
@@ -51,6 +54,23 @@ static void topology_ifaces(const char *sim, const char *node, char *buf, size_t
 			if (t.segments[s].members[m].node == (unsigned)i)
 				snprintf(buf + strlen(buf), len - strlen(buf), " %s",
 					 t.segments[s].members[m].ifname);
+}
+
+/* Is NODE:IFNAME a member of a wifi segment of the sim's topology? */
+static bool is_wifi_member(const char *sim, const char *node, const char *ifname)
+{
+	cleanup_topo struct topo t = {0};
+	struct error err;
+	if (sim_topology(sim, &t, &err) < 0)
+		return false;
+	int i = topo_find_node(&t, node);
+	for (unsigned s = 0; i >= 0 && s < t.nsegments; s++)
+		for (unsigned m = 0; t.segments[s].medium == TOPO_MEDIUM_WIFI &&
+				     m < t.segments[s].nmembers; m++)
+			if (t.segments[s].members[m].node == (unsigned)i &&
+			    strcmp(t.segments[s].members[m].ifname, ifname) == 0)
+				return true;
+	return false;
 }
 
 static int open_handle(const struct capture_request *req, const struct capture_summary *sum,
@@ -113,6 +133,8 @@ static void session_free(struct capture_session *s)
 		pcap_dump_close(s->dumper);
 	if (s->p)
 		pcap_close(s->p);
+	if (s->monitor[0])
+		sim_wifi_monitor_del(s->sim, s->node, s->monitor);
 	free(s);
 }
 
@@ -130,7 +152,21 @@ int capture_start(const struct capture_request *req, struct capture_session **ou
 	struct capture_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return error_set(err, ENOMEM, "capture");
-	r = open_handle(req, sum, &s->p, err);
+	snprintf(s->sim, sizeof(s->sim), "%s", sum->sim);
+	snprintf(s->node, sizeof(s->node), "%s", req->node);
+	struct capture_request on = *req;
+	if (!req->data && is_wifi_member(sum->sim, req->node, req->ifname)) {
+		/* 802.11 frames with radiotap headers: a monitor interface on its phy */
+		if ((r = sim_wifi_monitor_add(sum->sim, req->node, req->ifname, s->monitor,
+					      err)) < 0) {
+			s->monitor[0] = '\0';
+			session_free(s);
+			return error_prefix(err, "capture %s", sum->who);
+		}
+		on.ifname = s->monitor;
+		sum->wifi = true;
+	}
+	r = open_handle(&on, sum, &s->p, err);
 	if (r == 0)
 		r = open_output(s, req->path, err);
 	if (r < 0) {

@@ -19,6 +19,7 @@ struct capture_request {
 	const char *path;         /* the pcap file; NULL or "-": stdout, flushed per packet */
 	unsigned long count;      /* stop after this many packets; 0: no limit */
 	uint64_t duration_us;     /* stop after this long; 0: no limit */
+	bool data;                /* a Wi-Fi interface: its data frames (Ethernet), not 802.11 */
 };
 
 /* What a capture was and what it got, for the verb to print. */
@@ -26,6 +27,7 @@ struct capture_summary {
 	char sim[TOPO_SIM_MAX + 1];
 	char node[TOPO_NAME_MAX + 1];
 	char ifname[IFNAMSIZ];
+	bool wifi;                /* 802.11 frames with radiotap headers (a monitor interface) */
 	char who[64];             /* "NODE:IF", as messages name it */
 	unsigned long packets;    /* written to the output */
 	unsigned dropped;         /* by the kernel (0 when it does not say) */

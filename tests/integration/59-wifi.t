@@ -110,6 +110,16 @@ ok $? "a pings c's link-local address $ll_c on wlan0 (layer 2 across the mesh)"
 wait_for 10 "$mac_c +$mac_b " x a -- iw dev wlan0 mpath dump
 ok $? "a's mesh path to c goes through b (802.11s forwarding): $(grep "$mac_c" <<<"$out")"
 
+# --- capture: 802.11 frames with radiotap headers, or the data frames ------------
+"$NETSIM" capture -s $SIM a:wlan0 -w "$T_TMP/w.pcap" -c 10 --duration 30 2>"$T_TMP/cap.err"
+ok $? "capture a:wlan0 -c 10"
+like "$(cat "$T_TMP/cap.err")" '802\.11 frames with radiotap' "it says it records 802.11 frames"
+is "$(od -An -tu4 -j20 -N4 "$T_TMP/w.pcap" | tr -d ' ')" 127 "the pcap's link type is 802.11 with radiotap (127)"
+ok $(( $(stat -c %s "$T_TMP/w.pcap") > 24 + 10 * 16 ? 0 : 1 )) "and it holds the 10 frames"
+is "$(x a -- ls /sys/class/net | grep -c mon)" 0 "the monitor interface is gone after the capture"
+"$NETSIM" capture -s $SIM --data a:wlan0 -w "$T_TMP/d.pcap" -c 2 --duration 30 2>/dev/null
+is "$(od -An -tu4 -j20 -N4 "$T_TMP/d.pcap" | tr -d ' ')" 1 "capture --data: Ethernet framing (1)"
+
 # --- loss on a pair raises the mesh metric ----------------------------------------
 metric() { x a -- iw dev wlan0 mpath dump | awk -v d="$mac_b" '$1 == d { print $5 }'; }
 ll_b=$(ll_of b wlan0)
