@@ -108,23 +108,15 @@ void sim_wifi_teardown(const char *sim, char **nodes, unsigned n)
 	unlink(path);
 }
 
-/* Run fn(h, ctx) with an hwsim socket inside NODE's namespace. */
-static int in_node(const char *sim, const char *node,
-		   int (*fn)(struct hwsim *h, void *ctx, struct error *err), void *ctx,
-		   int *ns_out, struct error *err)
+typedef int (*hwsim_fn)(struct hwsim *h, void *ctx, struct error *err);
+
+/* Run fn(h, ctx) with an hwsim socket inside the namespace ns. */
+static int in_ns(int ns, hwsim_fn fn, void *ctx, struct error *err)
 {
-	char path[PATH_MAX];
-	if (state_netns_path(path, sizeof(path), sim, node) < 0)
-		return error_setmsg(err, ENAMETOOLONG, "node %s: namespace path", node);
-	int ns = netns_open(path, err);
-	if (ns < 0)
-		return ns;
 	int saved = -1;
 	int r = netns_enter(ns, &saved, err);
-	if (r < 0) {
-		close(ns);
+	if (r < 0)
 		return r;
-	}
 	struct hwsim *h = NULL;
 	r = hwsim_open(&h, err);
 	if (r == 0)
@@ -135,6 +127,20 @@ static int in_node(const char *sim, const char *node,
 		*err = leave_err;
 		r = -leave_err.errnum;
 	}
+	return r;
+}
+
+/* The same inside NODE's namespace; its fd into *ns_out when asked (and all went well). */
+static int in_node(const char *sim, const char *node, hwsim_fn fn, void *ctx, int *ns_out,
+		   struct error *err)
+{
+	char path[PATH_MAX];
+	if (state_netns_path(path, sizeof(path), sim, node) < 0)
+		return error_setmsg(err, ENAMETOOLONG, "node %s: namespace path", node);
+	int ns = netns_open(path, err);
+	if (ns < 0)
+		return ns;
+	int r = in_ns(ns, fn, ctx, err);
 	if (ns_out && r == 0)
 		*ns_out = ns;
 	else
@@ -220,63 +226,48 @@ int sim_wifi_check(struct error *err)
 	return r;
 }
 
+struct radio_ctx {
+	const uint8_t *mac;
+	const char *ifname;
+	bool ibss;
+	int node_ns;
+	uint32_t wiphy;
+};
+
+static int radio_make(struct hwsim *h, void *ctx, struct error *err)
+{
+	struct radio_ctx *c = ctx;
+	char name[HWSIM_NAME_MAX];
+	int r = hwsim_radio_new(h, c->mac, &c->wiphy, name, err);
+	/* a radio that cannot move dies with the switch namespace, and
+	 * sim_wifi_teardown deletes it from there before that */
+	return r < 0 ? r : hwsim_wiphy_to_netns(h, c->wiphy, c->node_ns, err);
+}
+
+static int radio_interface(struct hwsim *h, void *ctx, struct error *err)
+{
+	struct radio_ctx *c = ctx;
+	return hwsim_interface_new(h, c->wiphy, c->ifname, c->ibss ? HWSIM_IF_IBSS : HWSIM_IF_MESH,
+				   err);
+}
+
 int sim_wifi_radio_create(int sw_ns, int node_ns, const uint8_t mac[6], const char *ifname,
 			  bool ibss, struct error *err)
 {
-	int saved = -1;
-	int r = netns_enter(sw_ns, &saved, err);
-	if (r < 0)
-		return r;
-	struct hwsim *h = NULL;
-	uint32_t wiphy = 0;
-	char name[HWSIM_NAME_MAX];
-	r = hwsim_open(&h, err);
-	if (r == 0)
-		r = hwsim_radio_new(h, mac, &wiphy, name, err);
-	/* a radio that cannot move dies with the switch namespace, and
-	 * sim_wifi_teardown deletes it from there before that */
-	if (r == 0)
-		r = hwsim_wiphy_to_netns(h, wiphy, node_ns, err);
-	hwsim_close(h);
-	h = NULL;
-	struct error leave_err;
-	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
-		*err = leave_err;
-		r = -leave_err.errnum;
-	}
-	if (r < 0)
-		return r;
-	if ((r = netns_enter(node_ns, &saved, err)) < 0)
-		return r;
-	r = hwsim_open(&h, err);
-	if (r == 0)
-		r = hwsim_interface_new(h, wiphy, ifname, ibss ? HWSIM_IF_IBSS : HWSIM_IF_MESH, err);
-	hwsim_close(h);
-	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
-		*err = leave_err;
-		r = -leave_err.errnum;
-	}
-	return r;
+	struct radio_ctx c = { .mac = mac, .ifname = ifname, .ibss = ibss, .node_ns = node_ns };
+	int r = in_ns(sw_ns, radio_make, &c, err);
+	return r < 0 ? r : in_ns(node_ns, radio_interface, &c, err);
+}
+
+static int radios_delete(struct hwsim *h, void *ctx, struct error *err)
+{
+	(void)ctx;
+	unsigned deleted;
+	return hwsim_radios_delete_all(h, &deleted, err);
 }
 
 int sim_wifi_radios_delete(int ns, struct error *err)
 {
-	int saved = -1;
-	int r = netns_enter(ns, &saved, err);
-	if (r < 0)
-		return r;
-	struct hwsim *h = NULL;
-	unsigned deleted = 0;
-	r = hwsim_open(&h, err);
-	if (r == -ENOENT)
-		r = 0; /* no hwsim in this kernel: no radios */
-	else if (r == 0)
-		r = hwsim_radios_delete_all(h, &deleted, err);
-	hwsim_close(h);
-	struct error leave_err;
-	if (netns_leave(&saved, &leave_err) < 0 && r == 0) {
-		*err = leave_err;
-		r = -leave_err.errnum;
-	}
-	return r;
+	int r = in_ns(ns, radios_delete, NULL, err);
+	return r == -ENOENT ? 0 : r; /* no hwsim in this kernel: no radios */
 }
