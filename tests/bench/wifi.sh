@@ -5,6 +5,9 @@
 # VM per row, each alone.
 #
 #   sudo tests/bench/wifi.sh [SIZES...]     (default: 10 25 50)
+#   FORWARDING=off ...   the meshes without 802.11s forwarding (babel routes hop
+#                        by hop; 802.11s otherwise floods every broadcast)
+#   DEGREE=D             gen geo's --degree (default 3; 50 nodes need about 6)
 #
 # 1. The 3-node line a - b - c (a and c out of range): an 802.11s mesh running
 #    babeld, against the same line on wired links in the same run.  Columns:
@@ -83,11 +86,13 @@ run_line wired
 run_line wifi
 
 echo
+echo "802.11s forwarding ${FORWARDING:-on}, gen geo --degree ${DEGREE:-3} --seed 7"
 echo "| nodes | VM memory | up (s) | converged, from the start of up (s) | medium frames/s (converged, 30 s) |"
 echo "|---:|---:|---:|---:|---:|"
 for n in $SIZES; do
 	topo=$TMP/geo$n.conf
-	"$N" gen geo "$n" --seed 7 --sim $SIM | sed 's/medium=radio/medium=wifi/' >"$topo"
+	"$N" gen geo "$n" --seed 7 --degree "${DEGREE:-3}" --sim $SIM |
+		sed "s/medium=radio/medium=wifi forwarding=${FORWARDING:-on}/" >"$topo"
 	mem=$((512 + n * 24))
 	start=$(now)
 	if ! "$N" up --vm --vm-mem ${mem}M -q "$topo" >"$TMP/up.log" 2>&1; then
