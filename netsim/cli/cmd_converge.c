@@ -128,7 +128,8 @@ const struct verb verb_converge = {"converge",
 		"converge [-s SIM] [--addrs all|LIST|FILE] [--sweep all|sample] [--timeout S] [--json]",
 		"Wait until every node reaches every node and print how long that took.\n"
 		"Run it right after `netsim up` to time the routing protocol's convergence.\n"
-		"First every node's IPv4 routing table is read from the host (every 0.2 s)\n"
+		"First every node's IPv4 routing table is read from the host (every 0.2 s,\n"
+		"or less often when a read takes longer than 0.07 s)\n"
 		"and each pair's path followed through the tables; no packet is sent until\n"
 		"no pair lacks a path.  Then ICMP echo from inside each node's network\n"
 		"namespace (one echo per unanswered pair every 0.2 s) checks every pair, or\n"

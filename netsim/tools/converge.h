@@ -1,7 +1,8 @@
 /* `netsim converge`: wait until routing carries every pair, cheaply.
  *
  * Two phases (docs/scenarios.md, "netsim converge"):
- *  1. tables: every CONVERGE_TABLES_INTERVAL, read every node's IPv4 routing
+ *  1. tables: every CONVERGE_TABLES_INTERVAL (or three times as long as the
+ *     last look took, when that is longer), read every node's IPv4 routing
  *     table from the host and follow every pair's path through them
  *     (tools/route_check.h).  No packet is sent while routing settles, so the
  *     check takes no CPU from the routing daemons it waits for.

@@ -75,24 +75,27 @@ static void owner_map_free(struct owner_map *m)
 
 #define ON_WALK 0xff
 
-/* Where node v forwards dst: the next node, or -1 with *final the verdict. */
-static int forward(const struct route_table *tables, const bool *readable,
-		   const struct owner_map *owners, unsigned v, uint32_t dst, uint8_t *final)
+/* Where node v forwards dst: the next node (>= 0), or a verdict (< 0). */
+#define NEXT_OK (-1)
+#define NEXT_MISSING (-2)
+#define NEXT_UNDECIDED (-3)
+
+static int32_t forward(const struct route_table *tables, const bool *readable,
+		       const struct owner_map *owners, unsigned v, uint32_t dst)
 {
-	*final = PATH_UNDECIDED;
 	if (!readable[v] || tables[v].policy)
-		return -1;
+		return NEXT_UNDECIDED;
 	const struct route_entry *e = route_table_lookup(&tables[v], dst);
 	uint32_t net = htonl(dst);
-	int next = -1;
+	int next;
 	switch (e ? e->kind : ROUTE_NONE) {
-	case ROUTE_LOCAL: *final = PATH_OK; return -1;
-	case ROUTE_NONE: case ROUTE_REJECT: *final = PATH_MISSING; return -1;
+	case ROUTE_LOCAL: return NEXT_OK;
+	case ROUTE_NONE: case ROUTE_REJECT: return NEXT_MISSING;
 	case ROUTE_VIA: next = owner_of(owners, e->gw_family, e->gw); break;
 	case ROUTE_CONNECTED: next = owner_of(owners, AF_INET, &net); break;
-	default: return -1;
+	default: return NEXT_UNDECIDED;
 	}
-	return next == (int)v ? -1 : next;
+	return next < 0 || next == (int)v ? NEXT_UNDECIDED : next;
 }
 
 int route_check_trace(const struct route_table *tables, const bool *readable, unsigned ntables,
@@ -100,14 +103,22 @@ int route_check_trace(const struct route_table *tables, const bool *readable, un
 {
 	struct owner_map owners = {0};
 	size_t cells = ntables ? ntables : 1;
+	/* every node's next hop for every destination, table by table: one
+	 * table's lookups at a time stay in the CPU's cache, where following
+	 * paths across a thousand tables would miss it at every hop */
+	int32_t *next = malloc(cells * (ndst ? ndst : 1) * sizeof(*next));
 	uint8_t *state = malloc(cells);          /* 0 unseen, ON_WALK, else 1 + verdict */
 	unsigned *hops = malloc(cells * sizeof(*hops)); /* a decided node's hops to dst */
 	unsigned *walk = malloc(cells * sizeof(*walk));
 	int r = 0;
-	if (!state || !hops || !walk || owner_map_build(&owners, tables, readable, ntables) < 0) {
+	if (!next || !state || !hops || !walk ||
+	    owner_map_build(&owners, tables, readable, ntables) < 0) {
 		r = error_set(err, ENOMEM, "route check");
 		goto out;
 	}
+	for (unsigned v = 0; v < ntables; v++)
+		for (unsigned d = 0; d < ndst; d++)
+			next[(size_t)v * ndst + d] = forward(tables, readable, &owners, v, dst[d]);
 	/* Per destination each node is decided once: a walk stops at the first
 	 * node already decided, so the work is nodes x destinations, not x hops. */
 	for (unsigned d = 0; d < ndst; d++) {
@@ -125,15 +136,17 @@ int route_check_trace(const struct route_table *tables, const bool *readable, un
 					tail = hops[v];
 					break;
 				}
-				int next = forward(tables, readable, &owners, v, dst[d], &result);
-				if (next < 0) {
+				int32_t hop = next[(size_t)v * ndst + d];
+				if (hop < 0) {
+					result = hop == NEXT_OK ? PATH_OK : hop == NEXT_MISSING ?
+						 PATH_MISSING : PATH_UNDECIDED;
 					state[v] = (uint8_t)(1 + result);
 					hops[v] = 0;
 					break;
 				}
 				state[v] = ON_WALK;
 				walk[len++] = v;
-				v = (unsigned)next;
+				v = (unsigned)hop;
 			}
 			/* the walk's nodes, the one nearest the end first */
 			while (len-- > 0) {
@@ -148,6 +161,7 @@ int route_check_trace(const struct route_table *tables, const bool *readable, un
 	}
 out:
 	owner_map_free(&owners);
+	free(next);
 	free(state);
 	free(hops);
 	free(walk);
