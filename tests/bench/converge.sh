@@ -102,9 +102,10 @@ try:
     notes = []
     if d.get("tables_seconds") is not None:
         notes.append("tables %.1f s" % d["tables_seconds"])
-    if d.get("sweep") == "sample":
+    if d.get("sweep") == "sample" and d.get("probed"):
         notes.append("sampled %d" % d["probed"])
-    print(out + ("_(" + ",_".join(notes) + ")" if notes else ""))
+    # one word for the shell: blanks become _ and come back in the row
+    print((out + (" (" + ", ".join(notes) + ")" if notes else "")).replace(" ", "_"))
 except Exception:
     print("error")')
 	"$bin" down $SIM >/dev/null 2>&1
