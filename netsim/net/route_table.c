@@ -239,6 +239,10 @@ static int parse_route(struct route_table *t, struct nlmsghdr *h)
 	case RTN_UNICAST:
 		if (e.kind != ROUTE_VIA && e.kind != ROUTE_UNKNOWN)
 			e.kind = ROUTE_CONNECTED;
+		/* through a link without carrier (or a dead next hop) nothing
+		 * arrives, whatever the route says */
+		if (rtm->rtm_flags & (RTNH_F_DEAD | RTNH_F_LINKDOWN))
+			e.kind = ROUTE_REJECT;
 		break;
 	case RTN_LOCAL: e.kind = ROUTE_LOCAL; break;
 	case RTN_BLACKHOLE: case RTN_UNREACHABLE: case RTN_PROHIBIT: e.kind = ROUTE_REJECT; break;
