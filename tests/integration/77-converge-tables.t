@@ -52,11 +52,13 @@ ip netns exec ${SIM}_n1 ip route add unreachable 10.13.0.36/32 table local
 for sweep in all sample; do
 	json=$("$NETSIM" converge -s $SIM --sweep $sweep --timeout 2 --json 2>&1)
 	is $? 1 "--sweep $sweep: n1 without a route to n36: exit 1"
-	echo "$json" | json_check 'not d["converged"] and d["missing"] == [["n1", "n36"]] and d["pairs_ok"] == 1259 and d["tables_seconds"] is None and d["probed"] == 0 and d["sweep"] == "'$sweep'"'
-	ok $? "--sweep $sweep: only n1->n36 missing, found in the tables, nothing probed ($(echo "$json" | head -c 200))"
+	# nodes whose path to n36 runs through n1 miss it too (babel may route
+	# so while it settles), but nothing else may be missing
+	echo "$json" | json_check 'not d["converged"] and ["n1", "n36"] in d["missing"] and all(m[1] == "n36" for m in d["missing"]) and d["pairs_ok"] == 1260 - len(d["missing"]) and d["tables_seconds"] is None and d["probed"] == 0 and d["sweep"] == "'$sweep'"'
+	ok $? "--sweep $sweep: n1->n36 missing, found in the tables, nothing probed ($(echo "$json" | head -c 200))"
 done
 out=$("$NETSIM" converge -s $SIM --timeout 1 2>&1)
-like "$(echo "$out" | head -1)" "^converge $SIM: not converged after [0-9.]+ s: 1 of 1260 pairs missing \(no path in the routing tables\): n1->n36$" \
+like "$(echo "$out" | head -1)" "^converge $SIM: not converged after [0-9.]+ s: [0-9]+ of 1260 pairs missing \(no path in the routing tables\):( n[0-9]+->n36)* n1->n36( n[0-9]+->n36)*$" \
 	"the text names the pair and why ($(echo "$out" | head -1))"
 ip netns exec ${SIM}_n1 ip route del unreachable 10.13.0.36/32 table local
 
