@@ -86,7 +86,7 @@ _netsim() {
 		--) dashdash=1; break ;;
 		-s | --sim) sim=${words[i + 1]}; i=$((i + 1)) ;;
 		--sim=*) sim=${words[i]#--sim=} ;;
-		-n | --name | -o | -w | --timeout | --interval | --count | --over) i=$((i + 1)) ;;
+		-n | --name | -o | -w | --timeout | --interval | --count | --over | --sweep) i=$((i + 1)) ;;
 		-*) ;;
 		*) operands+=("${words[i]}") ;;
 		esac
@@ -95,6 +95,7 @@ _netsim() {
 	case $prev in
 	-s | --sim) COMPREPLY=($(compgen -W "$(_netsim_sims)" -- "$cur")); return ;;
 	-n | --name | --timeout | --interval | --count | --over) return ;;
+	--sweep) COMPREPLY=($(compgen -W "all sample" -- "$cur")); return ;;
 	-o | -w) _netsim_files ""; return ;;
 	esac
 	if [ $dashdash = 1 ]; then # exec NODE -- COMMAND

@@ -1,5 +1,6 @@
-/* Network wiring through libnl-route-3 — the only module that speaks rtnetlink
- * (the namespaces themselves: net/netns.h).  Interfaces are created from the
+/* Network wiring through libnl-route-3 — the only module that changes anything
+ * over rtnetlink (the namespaces themselves: net/netns.h; reading routing
+ * tables in bulk: net/route_table.h).  Interfaces are created from the
  * host with each end placed directly in its namespace (IFLA_NET_NS_FD), never
  * renamed or moved afterwards. */
 #ifndef NETSIM_NETLINK_H

@@ -16,11 +16,16 @@
 #       that breaks routing in every sim on the host, so larger baselines are
 #       left to a quiet machine (BASELINE_MAX_NODES=1024 to force them).
 #   CONVERGE_TIMEOUT  seconds converge waits (default 300)
+#   BENCH_SIM  the sim's name (default bconv), for machines where sessions
+#       keep to name prefixes
 #
 # Columns: up = `netsim up` alone; converge = `netsim converge` started right
 # after up returned; total = from the start of up to converged (the goal:
-# grid 32x32 <= 60 s on 2 cores); cpu = /proc/pressure/cpu "some avg10" when
-# the row ended, since the machine may be shared.
+# grid 32x32 <= 60 s on 2 cores); pairs = "all", or reached/pairs, with "tables
+# T s" when converge reports when the tables carried every pair and
+# "sampled N" when its echo sweep was a sample (docs/scenarios.md); cpu =
+# /proc/pressure/cpu "some avg10" when the row ended, since the machine may be
+# shared.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 NETSIM=${NETSIM:-$TOP/build/netsim}
@@ -29,7 +34,7 @@ BASELINE_MAX_NODES=${BASELINE_MAX_NODES:-100}
 TIMEOUT=${CONVERGE_TIMEOUT:-300}
 TOPOLOGIES=${*:-grid:10x10 random:100:3.6 grid:16x16 random:256:3.75 grid:32x32 random:1024:3.88}
 TMP=$(mktemp -d /tmp/netsim-bench.XXXXXX)
-SIM=bconv
+SIM=${BENCH_SIM:-bconv}
 NEIGH=/proc/sys/net/ipv6/neigh/default
 NEIGH4=/proc/sys/net/ipv4/neigh/default
 orig="$(cat $NEIGH/gc_thresh2 $NEIGH/gc_thresh3 $NEIGH4/gc_thresh2 $NEIGH4/gc_thresh3 2>/dev/null)"
@@ -93,7 +98,14 @@ run() {
 import json, sys
 try:
     d = json.load(sys.stdin)
-    print("all" if d["converged"] else "%d/%d" % (d["pairs_ok"], d["pairs"]))
+    out = "all" if d["converged"] else "%d/%d" % (d["pairs_ok"], d["pairs"])
+    notes = []
+    if d.get("tables_seconds") is not None:
+        notes.append("tables %.1f s" % d["tables_seconds"])
+    if d.get("sweep") == "sample" and d.get("probed"):
+        notes.append("sampled %d" % d["probed"])
+    # one word for the shell: blanks become _ and come back in the row
+    print((out + (" (" + ", ".join(notes) + ")" if notes else "")).replace(" ", "_"))
 except Exception:
     print("error")')
 	"$bin" down $SIM >/dev/null 2>&1
@@ -105,14 +117,14 @@ printf '|---|---:|---:|---:|---:|---:|---|---:|---|---|\n'
 for topo in $TOPOLOGIES; do
 	gen "$topo" "$TMP/t.conf" || continue
 	set -- $(run "$NETSIM" "$TMP/t.conf")
-	row="| $topo | $NODES | $LINKS | $1 | $2 | $3 | $4 | $(cpu_some)"
+	row="| $topo | $NODES | $LINKS | $1 | $2 | $3 | ${4//_/ } | $(cpu_some)"
 	if [ -z "$BASELINE" ]; then
 		row="$row | (no NETSIM_BASELINE) | |"
 	elif [ "$NODES" -gt "$BASELINE_MAX_NODES" ]; then
 		row="$row | skipped (> $BASELINE_MAX_NODES nodes) | |"
 	else
 		set -- $(run "$BASELINE" "$TMP/t.conf")
-		row="$row | $1 / $2 / $3 | $4 |"
+		row="$row | $1 / $2 / $3 | ${4//_/ } |"
 	fi
 	echo "$row"
 done
