@@ -79,6 +79,12 @@ static void line(struct route_table *t, unsigned n)
 	}
 }
 
+static void free_all(struct route_table *t, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		route_table_free(&t[i]);
+}
+
 static void index_all(struct route_table *t, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -129,6 +135,7 @@ static void test_trace(void)
 	   "a reject route on the way: every source behind it misses");
 
 	/* a loop: n4 sends n1's traffic back to n5, n5 to n4 */
+	free_all(t, N);
 	line(t, N);
 	for (size_t k = 0; k < t[3].nroutes; k++)
 		if (t[3].routes[k].dst == ip(10, 13, 0, 1)) {
@@ -146,6 +153,7 @@ static void test_trace(void)
 	   paths[2 * N + 0] == PATH_OK, "a loop: both nodes in it miss, the others do not");
 
 	/* a node whose table cannot be read (a VM) makes paths through it undecided */
+	free_all(t, N);
 	line(t, N);
 	index_all(t, N);
 	readable[2] = false;
