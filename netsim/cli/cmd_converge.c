@@ -80,11 +80,11 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 		json_object_object_add(o, "fidelity", fidelity_ok ? fidelity_json(&fid) : NULL);
 		json_out_write(stdout, o);
 	} else if (converged) {
-		printf("converge %s: every node reaches every %s (%u pairs) after %.1f s\n", sim,
-		       addrs ? "address" : "node", res.pairs, res.seconds);
+		printf("converge %s: every node reaches every %s (%u pair%s) after %.1f s\n", sim,
+		       addrs ? "address" : "node", res.pairs, plural(res.pairs), res.seconds);
 	} else {
-		printf("converge %s: not converged after %.1f s: %u of %u pairs missing:", sim,
-		       res.seconds, res.pairs - res.pairs_ok, res.pairs);
+		printf("converge %s: not converged after %.1f s: %u of %u pair%s missing:", sim,
+		       res.seconds, res.pairs - res.pairs_ok, res.pairs, plural(res.pairs));
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)
 				if (reach_sim_probed(&rs, s, d) && !res.reached[(size_t)s * n + d] &&
