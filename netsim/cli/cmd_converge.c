@@ -101,11 +101,11 @@ static int cmd_converge(int argc, char **argv, struct error *err)
 		       "(%u pairs) and %u sampled pairs answered, after %.1f s\n", sim,
 		       addrs ? "address" : "node", res.pairs, info.probed, res.seconds);
 	} else if (converged) {
-		printf("converge %s: every node reaches every %s (%u pairs) after %.1f s\n", sim,
-		       addrs ? "address" : "node", res.pairs, res.seconds);
+		printf("converge %s: every node reaches every %s (%u pair%s) after %.1f s\n", sim,
+		       addrs ? "address" : "node", res.pairs, plural(res.pairs), res.seconds);
 	} else {
-		printf("converge %s: not converged after %.1f s: %u of %u pairs missing%s:", sim,
-		       res.seconds, res.pairs - res.pairs_ok, res.pairs,
+		printf("converge %s: not converged after %.1f s: %u of %u pair%s missing%s:", sim,
+		       res.seconds, res.pairs - res.pairs_ok, res.pairs, plural(res.pairs),
 		       info.tables_seconds < 0 ? " (no path in the routing tables)" : "");
 		for (unsigned s = 0; s < n; s++)
 			for (unsigned d = 0; d < n; d++)

@@ -65,8 +65,8 @@ static void print_json(FILE *f, const char *sim, const struct reach_sim *rs,
 
 static void print_summary(const char *sim, const struct reach_result *res, bool watching)
 {
-	printf("reach %s: %u/%u pairs in %.1f s%s\n", sim, res->pairs_ok, res->pairs,
-	       res->seconds,
+	printf("reach %s: %u/%u pair%s in %.1f s%s\n", sim, res->pairs_ok, res->pairs,
+	       plural(res->pairs), res->seconds,
 	       res->pairs_ok == res->pairs ? "" : watching ? " (not all answered)" : " (timed out)");
 }
 

@@ -50,15 +50,15 @@ static void describe(const struct scenario_step *step, const struct scenario_out
 		else if (step->reach && o->measured >= 0)
 			snprintf(buf, len, "FAIL: took %.2f s", o->measured);
 		else if (step->reach)
-			snprintf(buf, len, "FAIL: %u/%u pairs answered within %s", o->pairs_ok,
-				 o->pairs, within);
+			snprintf(buf, len, "FAIL: %u/%u pair%s answered within %s", o->pairs_ok,
+				 o->pairs, plural(o->pairs), within);
 		else if (o->ok)
 			snprintf(buf, len, "PASS: silent from %.2f s", o->measured);
 		else if (o->measured >= 0)
 			snprintf(buf, len, "FAIL: silent only from %.2f s", o->measured);
 		else
-			snprintf(buf, len, "FAIL: %u/%u pairs still answering after %s",
-				 o->pairs - o->pairs_ok, o->pairs, within);
+			snprintf(buf, len, "FAIL: %u/%u pair%s still answering after %s",
+				 o->pairs - o->pairs_ok, o->pairs, plural(o->pairs), within);
 		break;
 	}
 }
@@ -211,7 +211,8 @@ static int cmd_run(int argc, char **argv, struct error *err)
 		/* syntax only: no sim to check node names against */
 		if (scenario_parse_file(path, NULL, &sc, err) < 0)
 			return EXIT_FAIL;
-		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
+		printf("%s: %u step%s, %u expectation%s\n", path, sc.nsteps, plural(sc.nsteps),
+		       sc.nexpect, plural(sc.nexpect));
 		scenario_free(&sc);
 		return 0;
 	}
@@ -229,7 +230,8 @@ static int cmd_run(int argc, char **argv, struct error *err)
 		return EXIT_FAIL;
 	}
 	if (check_only) {
-		printf("%s: %u steps, %u expectations\n", path, sc.nsteps, sc.nexpect);
+		printf("%s: %u step%s, %u expectation%s\n", path, sc.nsteps, plural(sc.nsteps),
+		       sc.nexpect, plural(sc.nexpect));
 		rc = EXIT_OK;
 		goto out_scenario;
 	}
@@ -249,8 +251,8 @@ static int cmd_run(int argc, char **argv, struct error *err)
 		.on_step = json ? NULL : print_step,
 	};
 	if (!json)
-		printf("run %s on sim %s: %u steps, %u expectations\n", path, sim, sc.nsteps,
-		       sc.nexpect);
+		printf("run %s on sim %s: %u step%s, %u expectation%s\n", path, sim, sc.nsteps,
+		       plural(sc.nsteps), sc.nexpect, plural(sc.nexpect));
 	if (scenario_run(&sc, &env, out, err) < 0) {
 		error_prefix(err, "run: %s", path);
 		goto out_scenario;
@@ -274,12 +276,13 @@ static int cmd_run(int argc, char **argv, struct error *err)
 			if (!out[i].ran)
 				printf("%8s    %-40s skipped\n", "-", sc.steps[i].text);
 		if (failed_action)
-			printf("run %s: FAIL: the action at line %d failed; %u/%u expectations "
+			printf("run %s: FAIL: the action at line %d failed; %u/%u expectation%s "
 			       "passed before it\n",
-			       path, sc.steps[failed_action - 1].line, passed, sc.nexpect);
+			       path, sc.steps[failed_action - 1].line, passed, sc.nexpect,
+			       plural(sc.nexpect));
 		else
-			printf("run %s: %s: %u/%u expectations passed in %.1f s\n", path,
-			       ok ? "PASS" : "FAIL", passed, sc.nexpect, seconds);
+			printf("run %s: %s: %u/%u expectation%s passed in %.1f s\n", path,
+			       ok ? "PASS" : "FAIL", passed, sc.nexpect, plural(sc.nexpect), seconds);
 		print_fidelity(sim);
 	}
 	rc = ok ? EXIT_OK : EXIT_FAIL;

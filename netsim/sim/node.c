@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -291,6 +292,22 @@ static int create_container(struct container_config *cfg, struct container *c,
 	int r = sim_kernel->container_create(cfg, c, err);
 	if (r != -EOPNOTSUPP || cfg->id_count == 0)
 		return r;
+	/* without a user namespace CAP_SYS_ADMIN would be the host's (or the VM's):
+	 * refuse, saying why and what works instead */
+	if (cfg->extra_capabilities) {
+		char why[sizeof(err->msg)];
+		struct utsname u;
+		snprintf(why, sizeof(why), "%s", err->msg);
+		if (uname(&u) < 0)
+			snprintf(u.release, sizeof(u.release), "unknown");
+		return error_setmsg(err, EPERM,
+				    "caps=+sys_admin (FRR) is given only to a node in a user "
+				    "namespace of its own, and this kernel cannot make one (%s; "
+				    "an idmapped tmpfs root needs Linux 6.3, this is %s): under "
+				    "`up --vm` bring the sim up without --vm, where its nodes are "
+				    "containers on the host; or drop caps=+sys_admin (docs/vm.md)",
+				    why, u.release);
+	}
 	if (!told)
 		fprintf(stderr, "netsim: notice: %s; nodes run without a user namespace "
 			"(see docs/security.md)\n", err->msg);

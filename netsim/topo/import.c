@@ -1356,24 +1356,42 @@ static int kathara_parse(struct importer *im, struct kathara_lab *lab, char *tex
 	return r;
 }
 
-/* Lab files netsim has no place for.  (DEVICE/ and DEVICE.startup become the
- * node's files= and startup=, see kathara_node_line.) */
+/* Lab files netsim has no place for, each with why and what to do instead.
+ * (DEVICE/ and DEVICE.startup become the node's files= and startup=, see
+ * kathara_node_line.)  Kathara mounts shared/ read-write into every device at
+ * /shared; a netsim node sees no host directory (docs/security.md), so the
+ * nearest thing is a copy under DEVICE/shared/, per device and not shared.
+ * DEVICE.shutdown is not run: `down` kills a node without entering it, so no
+ * script of a lab can delay or outlive it. */
 static void kathara_note_files(struct importer *im, const char *dir)
 {
-	static const char *const lab_files[] = {"shared", "shared.startup", "shared.shutdown",
-						"lab.dep", "lab.ext"};
+	static const struct {
+		const char *name, *why;
+	} lab_files[] = {
+		{"shared", "Kathara's /shared in every device: netsim nodes see no host "
+			   "directory; copy what a device needs into DEVICE/shared/, its "
+			   "files= layer, to have it at /shared: one copy per device"},
+		{"shared.startup", "Kathara runs it in every device before DEVICE.startup: "
+				   "add its lines to each DEVICE.startup"},
+		{"shared.shutdown", "netsim down stops the nodes without running anything "
+				    "in them"},
+		{"lab.dep", "netsim starts every node at once"},
+		{"lab.ext", "netsim nodes have no link to the host's networks"},
+	};
 	char path[PATH_MAX + 64];
 	struct stat st;
 	for (size_t i = 0; i < sizeof(lab_files) / sizeof(lab_files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, lab_files[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, lab_files[i].name);
 		if (stat(path, &st) == 0)
-			note_file(im, path, "not translated: Kathara lab file");
+			note_file(im, path, "not translated: Kathara lab %s (%s)",
+				  S_ISDIR(st.st_mode) ? "directory" : "file", lab_files[i].why);
 	}
 	for (unsigned n = 0; n < im->nodes.n; n++) {
 		snprintf(path, sizeof(path), "%s/%s.shutdown", dir, im->nodes.raw[n]);
 		if (stat(path, &st) == 0)
-			note_file(im, path, "not translated: shutdown script of device %s (`down` "
-					    "stops a node without running anything in it)",
+			note_file(im, path, "not translated: shutdown script of device %s (`netsim "
+					    "down` stops a node without running anything in it; run "
+					    "what you need with `netsim exec` before down)",
 				  im->nodes.raw[n]);
 	}
 }

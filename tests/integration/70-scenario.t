@@ -99,6 +99,21 @@ like "$out" "expect noreach n1 n3 within 5s +PASS" "...the cut cut n1 off"
 like "$out" "expect reach all within 30s +PASS after [0-9.]+ s" "...and healing reconverged"
 like "$out" "PASS: 3/3 expectations passed" "...summary"
 
+# one pair, human output: '1/1 pair'; it heals and reconverges before the next run
+single=$(write_topo single.scenario <<'EOF'
+expect noreach n1 n3 within 1s
+at 0s link n1 n2 down
+expect reach n1 n3 within 2s
+at 0s link n1 n2 up
+expect reach all within 60s
+EOF
+)
+out=$("$NETSIM" run -s $SIM "$single" 2>&1)
+like "$out" "expect noreach n1 n3 within 1s +FAIL: 1/1 pair still answering after 1s" \
+	"run: one pair is '1/1 pair', not '1/1 pairs' ($out)"
+like "$out" "expect reach n1 n3 within 2s +FAIL: 0/1 pair answered within 2s" "...when none answered too"
+like "$out" "FAIL: 1/3 expectations passed" "...three expectations stay plural"
+
 fail=$(write_topo fail.scenario <<'EOF'
 expect noreach n1 n3 within 1s
 at 0s link n1 n2 down
@@ -110,6 +125,14 @@ out=$("$NETSIM" run -s $SIM --json "$fail" 2>&1)
 ok $([ $? -eq 1 ]; echo $?) "run: failing expectations make the exit status 1"
 echo "$out" | json_check 'd["ok"] is False and d["passed"] == 0 and d["expectations"] == 2 and [s["ok"] for s in d["steps"]] == [False, True, False, True] and d["steps"][2]["seconds"] is None'
 ok $? "run --json: per-step results (both expectations FAIL, both actions ran)"
+one=$(write_topo one.scenario <<'EOF'
+expect reach n1 n3 within 60s # after the link up above
+EOF
+)
+is "$("$NETSIM" run --check "$one" 2>&1)" "$one: 1 step, 1 expectation" "run --check: '1 step, 1 expectation'"
+out=$("$NETSIM" run -s $SIM "$one" 2>&1)
+like "$out" "on sim $SIM: 1 step, 1 expectation" "run: its header speaks singular"
+like "$out" "PASS: 1/1 expectation passed" "...and so does its summary"
 
 badaction=$(write_topo badaction.scenario <<'EOF'
 at 0s link n1 n2 set loss=1% delay=1ms

@@ -99,6 +99,41 @@ out=$("$NETSIM" up -n k1kx "$topo" 2>&1)
 is $? 1 "startup=/etc/passwd is refused"
 like "$out" "is inside the host's /etc" "...because a node must not see the host's files"
 
+# ---- what is not translated: shared/, shared.startup, DEVICE.shutdown -----------
+cp -r "$TOP/tests/data/kathara-shared" "$T_TMP/shared"
+"$NETSIM" import -o "$T_TMP/shared/netsim.conf" kathara "$T_TMP/shared" 2>"$T_TMP/shared.err"
+ok $? "import a lab with shared/, shared.startup and a shutdown script"
+err=$(cat "$T_TMP/shared.err")
+like "$err" "shared: not translated: Kathara lab directory \(Kathara's /shared .*DEVICE/shared/" \
+	"shared/ is named, with what to do instead ($err)"
+like "$err" "shared.startup: not translated: .*add its lines to each DEVICE.startup" \
+	"shared.startup is named, with what to do instead"
+like "$err" "a.shutdown: not translated: shutdown script of device a \(\`netsim down\` stops" \
+	"a.shutdown is named: down does not run it"
+SIM=k1kh
+cleanup_sim $SIM
+out=$("$NETSIM" up -n $SIM "$T_TMP/shared/netsim.conf" 2>&1)
+ok $? "up the two-device lab"
+[ $? -eq 0 ] || echo "$out" | sed 's/^/# /'
+out=$("$NETSIM" converge -s $SIM --addrs 10.5.0.2 --timeout 30 2>&1)
+like "$out" "every node reaches every address \(1 pair\)" "converge: one pair is '1 pair' ($out)"
+out=$("$NETSIM" reach -s $SIM --addrs 10.5.0.2 -q --timeout 10 2>&1)
+like "$out" "reach $SIM: 1/1 pair in " "reach: '1/1 pair' ($out)"
+"$NETSIM" link -s $SIM a b down >/dev/null 2>&1
+out=$("$NETSIM" converge -s $SIM --addrs 10.5.0.2 --timeout 1 2>&1)
+ok $([ $? -eq 1 ]; echo $?) "converge across a link that is down times out"
+like "$out" "not converged after .*: 1 of 1 pair missing: a->b" "...'1 of 1 pair missing' ($out)"
+"$NETSIM" link -s $SIM a b up >/dev/null 2>&1
+is "$("$NETSIM" exec -s $SIM a -- sh -c 'test -e /shared && echo there || echo absent' 2>&1)" \
+	"absent" "no /shared in the node: the host's shared/ stays out"
+pids=$(node_pids $SIM)
+start=$(date +%s%N)
+"$NETSIM" down $SIM >/dev/null 2>&1
+ok $? "down the lab whose a.shutdown never ends"
+ms=$((($(date +%s%N) - start) / 1000000))
+ok $([ $ms -lt 5000 ]; echo $?) "...promptly: ${ms} ms (the script is not run, so it cannot hold down)"
+is "$(settled_leftovers $SIM $pids)" "" "nothing left behind"
+
 # ---- OSPF on FRR devices -----------------------------------------------------
 if [ ! -f "$ROOTFS_DIR/frr.tar.gz" ]; then
 	echo "ok $((T_NUM + 1)) # skip OSPF lab: no frr rootfs in $ROOTFS_DIR (make rootfs-frr)"

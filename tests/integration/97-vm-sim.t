@@ -45,6 +45,21 @@ mkdir -p "$T_TMP/emptybin"
 out=$(PATH=$T_TMP/emptybin "$NETSIM" up --vm "$TOPO" 2>&1)
 like "$out" 'qemu-system-x86' "no QEMU: the error names qemu-system-x86"
 is "$(leftovers $SIM)" "" "the refused ups left nothing"
+# FRR's CAP_SYS_ADMIN needs a user namespace per node, which the VM's 6.1 kernel
+# cannot give (no idmapped tmpfs): refused, saying why and what works instead
+CAPS=$(write_topo caps.conf <<EOF
+sim $SIM
+node a caps=+sys_admin
+node b
+link a b
+EOF
+)
+out=$("$NETSIM" up --vm "$CAPS" 2>&1)
+is $? 1 "up --vm of a caps=+sys_admin node is refused"
+like "$out" "caps=\+sys_admin \(FRR\) is given only to a node in a user namespace of its own" \
+	"...saying why ($out)"
+like "$out" "bring the sim up without --vm" "...and the alternative"
+is "$(leftovers $SIM)" "" "...and leaves nothing"
 
 # batctl (Debian's, with libnl-genl) laid over every node, to list batman's
 # neighbours; without a mirror the batman part still pings over bat0.
