@@ -111,11 +111,17 @@ static bool ids_claim_owner(int dir_fd, const char *name, char *sim, char *node)
 	if (fields != 1)
 		return false;
 	snprintf(fmt, sizeof(fmt), "%%15s %%%ds", TOPO_NAME_MAX);
-	for (char *line = strchr(buf, '\n'); line; line = strchr(line, '\n')) {
+	/* one line at a time, cut at its end: sscanf measures the whole string it
+	 * is given, and the owner file has a line per node (N² per `down` else) */
+	for (char *line = strchr(buf, '\n'); line;) {
 		char slot[16], nd[TOPO_NAME_MAX + 1];
 		line++;
+		char *next = strchr(line, '\n');
+		if (next)
+			*next = '\0';
 		if (sscanf(line, fmt, slot, nd) == 2 && strcmp(slot, name) == 0)
 			snprintf(slot_node, sizeof(slot_node), "%s", nd);
+		line = next;
 	}
 	snprintf(node, TOPO_NAME_MAX + 1, "%s", slot_node);
 	return slot_node[0] != '\0';
