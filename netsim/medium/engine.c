@@ -464,11 +464,9 @@ static void on_frame(struct engine *e, struct port *p, const unsigned char *buf,
 				c->queue_dropped++;
 				continue;
 			}
-			f->refs = 0;
-			f->segment = p->segment;
-			f->sender = i;
-			f->tx = tx;
-			f->len = (uint32_t)n;
+			/* every field set: deliver() tells the paths apart by f->wifi */
+			*f = (struct frame){ .segment = p->segment, .sender = i, .tx = tx,
+					     .len = (uint32_t)n };
 			memcpy(f->data, buf, n);
 			e->held_bytes += n;
 		}
