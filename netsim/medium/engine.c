@@ -404,6 +404,38 @@ static size_t on_air_bytes(const unsigned char *buf, size_t ethlen)
 	return ethlen + (segs - 1) * hdr;
 }
 
+/* The receivers of a frame from member i into e->targets: every member in range,
+ * or only member `only` (>= 0) when in range; *rate the lowest rate among them
+ * (UINT64_MAX when there is none).  Their number. */
+static unsigned pick_targets(struct engine *e, struct medium_model *m, unsigned i, int only,
+			     uint64_t *rate)
+{
+	unsigned nm = medium_model_size(m), nt = 0;
+	*rate = UINT64_MAX;
+	for (unsigned j = 0; j < nm; j++) {
+		if (j == i || (only >= 0 && j != (unsigned)only))
+			continue;
+		const struct medium_pair *pr = medium_model_pair(m, i, j);
+		if (!pr->in_range)
+			continue;
+		e->targets[nt++] = j;
+		if (pr->rate_bps < *rate)
+			*rate = pr->rate_bps;
+	}
+	return nt;
+}
+
+/* A frame for e->targets[0..nt) that did not get on the air (sender's queue or
+ * the medium's bounds): offered and dropped for each. */
+static void count_queue_drops(struct engine *e, struct medium_air *air, unsigned i, unsigned nt)
+{
+	for (unsigned k = 0; k < nt; k++) {
+		struct medium_counters *c = medium_air_counters(air, i, e->targets[k]);
+		c->offered++;
+		c->queue_dropped++;
+	}
+}
+
 static void on_frame(struct engine *e, struct port *p, const unsigned char *buf, size_t n,
 		     uint64_t now)
 {
@@ -418,23 +450,14 @@ static void on_frame(struct engine *e, struct port *p, const unsigned char *buf,
 		return;
 	struct medium_segment *seg = &e->world.segments[p->segment];
 	struct medium_model *m = seg->model;
-	unsigned i = p->member, nm = medium_model_size(m), nt = 0;
+	unsigned i = p->member;
 	mac_learn(e->macs[p->segment], src, i, now);
 
 	int known = (dst[0] & 1) ? -1 : mac_lookup(e->macs[p->segment], dst, now);
 	if (known == (int)i)
 		return; /* to itself: nothing goes on the air */
-	uint64_t rate = UINT64_MAX;
-	for (unsigned j = 0; j < nm; j++) {
-		if (j == i || (known >= 0 && j != (unsigned)known))
-			continue;
-		const struct medium_pair *pr = medium_model_pair(m, i, j);
-		if (!pr->in_range)
-			continue;
-		e->targets[nt++] = j;
-		if (pr->rate_bps < rate)
-			rate = pr->rate_bps;
-	}
+	uint64_t rate;
+	unsigned nt = pick_targets(e, m, i, known, &rate);
 	if (nt == 0)
 		return;
 
@@ -442,11 +465,7 @@ static void on_frame(struct engine *e, struct port *p, const unsigned char *buf,
 	size_t air_bytes = on_air_bytes(buf, ethlen);
 	bool full = e->held_bytes + n > HELD_BYTES_MAX || e->nheap + nt > HEAP_MAX;
 	if (full || medium_air_transmit(seg->air, i, now, air_bytes, rate, &tx) < 0) {
-		for (unsigned k = 0; k < nt; k++) {
-			struct medium_counters *c = medium_air_counters(seg->air, i, e->targets[k]);
-			c->offered++;
-			c->queue_dropped++;
-		}
+		count_queue_drops(e, seg->air, i, nt);
 		return;
 	}
 	struct frame *f = NULL;
@@ -621,18 +640,9 @@ static void wifi_group(struct engine *e, struct frame *f, int only, uint64_t now
 {
 	struct medium_segment *seg = &e->world.segments[f->segment];
 	struct medium_model *m = seg->model;
-	unsigned i = f->sender, nm = medium_model_size(m), nt = 0;
-	uint64_t rate = UINT64_MAX;
-	for (unsigned j = 0; j < nm; j++) {
-		if (j == i || (only >= 0 && j != (unsigned)only))
-			continue;
-		const struct medium_pair *pr = medium_model_pair(m, i, j);
-		if (!pr->in_range)
-			continue;
-		e->targets[nt++] = j;
-		if (pr->rate_bps < rate)
-			rate = pr->rate_bps;
-	}
+	unsigned i = f->sender;
+	uint64_t rate;
+	unsigned nt = pick_targets(e, m, i, only, &rate);
 	if (rate == UINT64_MAX)
 		rate = medium_model_params(m)->capacity_bps;
 	struct hwsim_rate first = f->rates[0];
@@ -644,11 +654,7 @@ static void wifi_group(struct engine *e, struct frame *f, int only, uint64_t now
 	struct medium_tx tx = { .sender = i, .start_ns = now, .end_ns = now };
 	bool full = e->nheap + nt + 1 > HEAP_MAX;
 	if (full || medium_air_transmit(seg->air, i, now, f->len, rate, &tx) < 0) {
-		for (unsigned k = 0; k < nt; k++) {
-			struct medium_counters *c = medium_air_counters(seg->air, i, e->targets[k]);
-			c->offered++;
-			c->queue_dropped++;
-		}
+		count_queue_drops(e, seg->air, i, nt);
 		nt = 0;
 	}
 	f->tx = tx;
