@@ -166,6 +166,22 @@ static int transact(struct hwsim *h, struct msg *m, reply_fn fn, void *ctx, int 
 	}
 }
 
+/* A request of `n` u32 attributes (types[k] = values[k]) and its replies, as
+ * transact: 0, or the ack's negative errno (-EMSGSIZE when it does not fit). */
+static int request_u32(struct hwsim *h, uint16_t family, uint8_t cmd, uint16_t flags, unsigned n,
+		       const uint16_t types[], const uint32_t values[], reply_fn fn, void *ctx)
+{
+	unsigned char buf[128];
+	struct msg m = { .cap = sizeof(buf), .buf = buf };
+	if (!begin(&m, family, cmd, flags, ++h->seq))
+		return -EMSGSIZE;
+	for (unsigned k = 0; k < n; k++)
+		if (!put_u32(&m, types[k], values[k]))
+			return -EMSGSIZE;
+	end(&m, 0);
+	return transact(h, &m, fn, ctx, NULL);
+}
+
 static int family_reply(const unsigned char *body, size_t len, void *ctx)
 {
 	const struct nlattr *tb[CTRL_ATTR_MAX + 1];
@@ -303,12 +319,8 @@ static int wiphy_reply(const unsigned char *body, size_t len, void *ctx)
 
 static int wiphy_dump(struct hwsim *h, struct wiphy_ctx *c)
 {
-	unsigned char buf[128];
-	struct msg m = { .cap = sizeof(buf), .buf = buf };
-	if (!begin(&m, h->nl80211_family, NL80211_CMD_GET_WIPHY, NLM_F_DUMP, ++h->seq))
-		return -EMSGSIZE;
-	end(&m, 0);
-	return transact(h, &m, wiphy_reply, c, NULL);
+	return request_u32(h, h->nl80211_family, NL80211_CMD_GET_WIPHY, NLM_F_DUMP, 0, NULL, NULL,
+			   wiphy_reply, c);
 }
 
 int hwsim_radio_new(struct hwsim *h, const uint8_t mac[6], uint32_t *wiphy, char *name,
@@ -326,15 +338,12 @@ int hwsim_radio_new(struct hwsim *h, const uint8_t mac[6], uint32_t *wiphy, char
 	if (r < 0 || id < 0)
 		return error_set(err, r < 0 ? -r : EIO, "hwsim: new radio %02x:%02x:%02x:%02x:%02x:%02x",
 				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	m.len = 0;
-	uint32_t radio = (uint32_t)id;
-	if (!begin(&m, h->hwsim_family, HWSIM_CMD_GET_RADIO, NLM_F_ACK, ++h->seq) ||
-	    !put_u32(&m, HWSIM_ATTR_RADIO_ID, radio))
-		return error_set(err, EMSGSIZE, "hwsim: get radio");
-	end(&m, 0);
 	name[0] = '\0';
 	struct name_ctx nc = { .name = name };
-	if ((r = transact(h, &m, radio_name_reply, &nc, NULL)) < 0 || !name[0])
+	const uint16_t type = HWSIM_ATTR_RADIO_ID;
+	const uint32_t radio = (uint32_t)id;
+	if ((r = request_u32(h, h->hwsim_family, HWSIM_CMD_GET_RADIO, NLM_F_ACK, 1, &type, &radio,
+			     radio_name_reply, &nc)) < 0 || !name[0])
 		return error_set(err, r < 0 ? -r : EIO, "hwsim: radio %d's name", id);
 	struct wiphy_ctx wc = { .want = name };
 	if ((r = wiphy_dump(h, &wc)) < 0)
@@ -347,14 +356,10 @@ int hwsim_radio_new(struct hwsim *h, const uint8_t mac[6], uint32_t *wiphy, char
 
 int hwsim_wiphy_to_netns(struct hwsim *h, uint32_t wiphy, int ns_fd, struct error *err)
 {
-	unsigned char buf[128];
-	struct msg m = { .cap = sizeof(buf), .buf = buf };
-	if (!begin(&m, h->nl80211_family, NL80211_CMD_SET_WIPHY_NETNS, NLM_F_ACK, ++h->seq) ||
-	    !put_u32(&m, NL80211_ATTR_WIPHY, wiphy) ||
-	    !put_u32(&m, NL80211_ATTR_NETNS_FD, (uint32_t)ns_fd))
-		return error_set(err, EMSGSIZE, "nl80211: set netns");
-	end(&m, 0);
-	int r = transact(h, &m, NULL, NULL, NULL);
+	const uint16_t types[] = { NL80211_ATTR_WIPHY, NL80211_ATTR_NETNS_FD };
+	const uint32_t values[] = { wiphy, (uint32_t)ns_fd };
+	int r = request_u32(h, h->nl80211_family, NL80211_CMD_SET_WIPHY_NETNS, NLM_F_ACK, 2, types,
+			    values, NULL, NULL);
 	return r < 0 ? error_set(err, -r, "nl80211: move phy %u into the node", wiphy) : 0;
 }
 
@@ -390,13 +395,9 @@ int hwsim_interface_wiphy(struct hwsim *h, const char *ifname, uint32_t *wiphy,
 	unsigned ifindex = if_nametoindex(ifname);
 	if (ifindex == 0)
 		return error_set(err, errno, "interface %s", ifname);
-	unsigned char buf[128];
-	struct msg m = { .cap = sizeof(buf), .buf = buf };
-	if (!begin(&m, h->nl80211_family, NL80211_CMD_GET_INTERFACE, NLM_F_ACK, ++h->seq) ||
-	    !put_u32(&m, NL80211_ATTR_IFINDEX, ifindex))
-		return error_set(err, EMSGSIZE, "nl80211: get interface");
-	end(&m, 0);
-	int r = transact(h, &m, iface_reply, wiphy, NULL);
+	const uint16_t type = NL80211_ATTR_IFINDEX;
+	int r = request_u32(h, h->nl80211_family, NL80211_CMD_GET_INTERFACE, NLM_F_ACK, 1, &type,
+			    &ifindex, iface_reply, wiphy);
 	return r < 0 ? error_set(err, -r, "nl80211: %s is not a Wi-Fi interface", ifname) : 0;
 }
 
@@ -405,13 +406,9 @@ int hwsim_interface_del(struct hwsim *h, const char *ifname, struct error *err)
 	unsigned ifindex = if_nametoindex(ifname);
 	if (ifindex == 0)
 		return errno == ENODEV ? 0 : error_set(err, errno, "interface %s", ifname);
-	unsigned char buf[128];
-	struct msg m = { .cap = sizeof(buf), .buf = buf };
-	if (!begin(&m, h->nl80211_family, NL80211_CMD_DEL_INTERFACE, NLM_F_ACK, ++h->seq) ||
-	    !put_u32(&m, NL80211_ATTR_IFINDEX, ifindex))
-		return error_set(err, EMSGSIZE, "nl80211: delete interface");
-	end(&m, 0);
-	int r = transact(h, &m, NULL, NULL, NULL);
+	const uint16_t type = NL80211_ATTR_IFINDEX;
+	int r = request_u32(h, h->nl80211_family, NL80211_CMD_DEL_INTERFACE, NLM_F_ACK, 1, &type,
+			    &ifindex, NULL, NULL);
 	return r < 0 && r != -ENODEV ? error_set(err, -r, "nl80211: delete %s", ifname) : 0;
 }
 
@@ -512,14 +509,10 @@ int hwsim_stations(struct hwsim *h, const char *ifname, struct hwsim_station **o
 	unsigned ifindex = if_nametoindex(ifname);
 	if (ifindex == 0)
 		return error_set(err, errno, "interface %s", ifname);
-	unsigned char buf[128];
-	struct msg m = { .cap = sizeof(buf), .buf = buf };
-	if (!begin(&m, h->nl80211_family, NL80211_CMD_GET_STATION, NLM_F_DUMP, ++h->seq) ||
-	    !put_u32(&m, NL80211_ATTR_IFINDEX, ifindex))
-		return error_set(err, EMSGSIZE, "nl80211: stations");
-	end(&m, 0);
 	struct stations_ctx c = {0};
-	int r = transact(h, &m, station_reply, &c, NULL);
+	const uint16_t type = NL80211_ATTR_IFINDEX;
+	int r = request_u32(h, h->nl80211_family, NL80211_CMD_GET_STATION, NLM_F_DUMP, 1, &type,
+			    &ifindex, station_reply, &c);
 	if (r < 0) {
 		free(c.v);
 		return error_set(err, -r, "nl80211: stations of %s", ifname);
