@@ -1008,6 +1008,17 @@ bool topo_parse_pos(const char *text, double pos[3])
 	return true;
 }
 
+/* NAME=on|off into *out, or a report. */
+static void parse_on_off(struct parser *p, int line, const char *name, const char *value, bool *out)
+{
+	if (strcmp(value, "on") == 0)
+		*out = true;
+	else if (strcmp(value, "off") == 0)
+		*out = false;
+	else
+		report(p, line, "%s=%.*s: give on or off", name, QUOTE_MAX, value);
+}
+
 /* The radio attributes among a segment's attributes go into seg (and are
  * dropped from tokens/ntokens, which keeps the quality ones); `given` gets a
  * bit per radio attribute seen. */
@@ -1079,12 +1090,7 @@ static void parse_radio_attrs(struct parser *p, struct topo_segment *seg, struct
 				seg->wifi.channel = (unsigned)number;
 			break;
 		case RADIO_FORWARDING:
-			if (strcmp(value, "on") == 0)
-				seg->wifi.forwarding = true;
-			else if (strcmp(value, "off") == 0)
-				seg->wifi.forwarding = false;
-			else
-				report(p, line, "forwarding=%.*s: give on or off", QUOTE_MAX, value);
+			parse_on_off(p, line, "forwarding", value, &seg->wifi.forwarding);
 			break;
 		case RADIO_SSID: {
 			size_t len = strlen(value);
@@ -1131,12 +1137,7 @@ static void parse_radio_attrs(struct parser *p, struct topo_segment *seg, struct
 			}
 			break;
 		case RADIO_HIDDEN:
-			if (strcmp(value, "on") == 0)
-				r->hidden_nodes = true;
-			else if (strcmp(value, "off") == 0)
-				r->hidden_nodes = false;
-			else
-				report(p, line, "hidden=%.*s: give on or off", QUOTE_MAX, value);
+			parse_on_off(p, line, "hidden", value, &r->hidden_nodes);
 			break;
 		case RADIO_QUEUE:
 			if (!(good = parse_bounded(value, 1, RADIO_QUEUE_MAX, &number)))
