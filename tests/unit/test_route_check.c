@@ -91,6 +91,17 @@ static void index_all(struct route_table *t, unsigned n)
 		route_table_index(&t[i]);
 }
 
+/* A readable, indexed line of n nodes and every node's address as a destination. */
+static void fresh_line(struct route_table *t, bool *readable, uint32_t *dst, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		readable[i] = true;
+		dst[i] = ip(10, 13, 0, i + 1);
+	}
+	line(t, n);
+	index_all(t, n);
+}
+
 static unsigned count(const uint8_t *paths, size_t cells, enum route_path p)
 {
 	unsigned c = 0;
@@ -107,12 +118,7 @@ static void test_trace(void)
 	uint32_t dst[N];
 	uint8_t paths[N * N];
 	struct error err = {0};
-	for (unsigned i = 0; i < N; i++) {
-		readable[i] = true;
-		dst[i] = ip(10, 13, 0, i + 1);
-	}
-	line(t, N);
-	index_all(t, N);
+	fresh_line(t, readable, dst, N);
 	ok(route_check_trace(t, readable, N, dst, N, paths, &err) == 0, "trace a complete line");
 	is_int(count(paths, N * N, PATH_OK), N * N, "every pair has a path (and each node itself)");
 
@@ -183,12 +189,7 @@ static void test_long_path(void)
 	uint32_t dst[N];
 	uint8_t *paths = calloc((size_t)N * N, 1);
 	struct error err = {0};
-	for (unsigned i = 0; i < N; i++) {
-		readable[i] = true;
-		dst[i] = ip(10, 13, 0, i + 1);
-	}
-	line(t, N);
-	index_all(t, N);
+	fresh_line(t, readable, dst, N);
 	route_check_trace(t, readable, N, dst, N, paths, &err);
 	ok(paths[0 * N + (N - 2)] == PATH_OK, "%u hops deliver", ROUTE_PATH_MAX_HOPS);
 	ok(paths[0 * N + (N - 1)] == PATH_MISSING, "%u hops outlive the TTL",
