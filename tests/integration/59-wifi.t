@@ -60,6 +60,12 @@ fi
 make -C "$TOP" BUILD="$BUILD_DIR" "$BUILD_DIR/tests/qemu-node" >>"$T_TMP/make.log" 2>&1
 QN=$BUILD_DIR/tests/qemu-node
 export NETSIM_QEMU_ACCEL=tcg
+# the hostile node's frame injector, laid over every node (static: any rootfs)
+mkdir -p "$T_TMP/files/usr/bin"
+have_inject=0
+gcc -static -O2 -o "$T_TMP/files/usr/bin/inject80211" "$TOP/tests/integration/inject80211.c" \
+	2>>"$T_TMP/make.log" && have_inject=1
+sed -i "1a defaults files=$T_TMP/files" "$TOPO"
 VMRUN=/run/netsim/$SIM/vm.d
 # a command in the VM, in the root the netsim inside runs in (PID 1's)
 vm() { "$QN" exec --run-dir $VMRUN --timeout 60 -- /netsim/bin/chroot /proc/1/root "$@"; }
@@ -132,6 +138,32 @@ after=$(metric)
 echo "# a -> b mesh path metric: $before before, $after with 60% loss"
 ok $(( ${after:-0} > ${before:-0} ? 0 : 1 )) "the mesh path metric a -> b rises with loss ($before -> $after)"
 "$NETSIM" air -s $SIM air0 pair a b clear >/dev/null
+
+# --- a hostile node (after the metric, which its flood would disturb) --------
+# its own name for the monitor capture would use: capture refuses, leaves it be
+x a -- iw dev wlan0 interface add wlan0mon type monitor
+fails "$NETSIM" capture -s $SIM a:wlan0 -w "$T_TMP/x.pcap" -c 1 \
+	"capture refuses when the node already has a wlan0mon"
+like "$out" 'wlan0mon' "...naming it"
+is "$(x a -- iw dev wlan0mon info | grep -c 'type monitor')" 1 "and leaves the node's own wlan0mon alone"
+x a -- iw dev wlan0mon del
+# raw 802.11 frames of any length and content through a monitor on its radio
+if [ $have_inject = 1 ]; then
+	x a -- iw dev wlan0 interface add inj type monitor && x a -- ip link set inj up
+	ok $? "a node adds a monitor interface to its own phy"
+	out=$(x a -- inject80211 inj 3000 2>&1)
+	like "$out" 'of 3000 frames taken' "and injects 3000 random frames: $out"
+	"$NETSIM" status $SIM >/dev/null 2>&1
+	ok $? "the medium survived (status is healthy)"
+	like "$("$NETSIM" air -s $SIM air0 2>&1)" 'a +b +yes' "and answers"
+	wait_for 60 '^2$' estab b wlan0
+	ok $? "b still has both mesh peers"
+	wait_for 30 '1 packets received' x a -- ping -c 1 -W 2 10.13.0.3
+	ok $? "a still reaches c"
+	x a -- iw dev inj del
+else
+	ok 0 "# SKIP no static gcc for the frame injector: $(tail -n 1 "$T_TMP/make.log")"
+fi
 
 # --- a move changes the peering -----------------------------------------------------
 "$NETSIM" node -s $SIM c move 30,0 >/dev/null
